@@ -1,0 +1,79 @@
+package dev.substrate.cli;
+
+import dev.substrate.cli.internal.KafkaReachability;
+import dev.substrate.cli.internal.SubstrateNode;
+import dev.substrate.cli.internal.UntilStopped;
+import dev.substrate.config.InvalidConfiguration;
+import dev.substrate.config.SubstrateConfig;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code substrate serve}: one Substrate instance joined to a real Kafka cluster. */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs one Substrate instance against an existing Kafka cluster.",
+            "Start more instances with the same settings to scale out.",
+            "Stops cleanly on Ctrl-C or SIGTERM."
+        })
+final class ServeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ServerOptions server;
+
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT[,HOST:PORT...]",
+            description = "Kafka brokers to connect to (default: SUBSTRATE_BOOTSTRAP_SERVERS).")
+    String bootstrapServers;
+
+    @Option(
+            names = "--connect-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "30",
+            description = "How long to wait for the cluster to answer at start (default: ${DEFAULT-VALUE}).")
+    int connectTimeoutSeconds;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Map<String, String> extra = new HashMap<>();
+        ServerOptions.putIfSet(extra, SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+        SubstrateConfig config = server.load(extra);
+        if (config.bootstrapServers().isEmpty()) {
+            throw new InvalidConfiguration(
+                    SubstrateConfig.BOOTSTRAP_SERVERS,
+                    "serve needs Kafka: pass --bootstrap-servers HOST:PORT or set "
+                            + SubstrateConfig.envName(SubstrateConfig.BOOTSTRAP_SERVERS),
+                    null);
+        }
+        String clusterId = KafkaReachability.clusterId(config, Duration.ofSeconds(connectTimeoutSeconds));
+        PrintWriter out = spec.commandLine().getOut();
+
+        UntilStopped untilStopped = UntilStopped.onSignal();
+        try {
+            try (SubstrateNode node = SubstrateNode.start(config)) {
+                out.printf("Substrate is serving.%n");
+                out.printf("  Kafka   %s   (cluster %s)%n", config.bootstrapServers(), clusterId);
+                out.printf("  HTTP    %s   (health: %s/health)%n", node.httpUrl(), node.httpUrl());
+                out.printf("  Data    %s%n", config.dataDir().toAbsolutePath().normalize());
+                untilStopped.await(out);
+            }
+            untilStopped.sayStopped(out);
+        } finally {
+            untilStopped.release();
+        }
+        return 0;
+    }
+}

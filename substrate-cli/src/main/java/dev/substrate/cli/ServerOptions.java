@@ -1,0 +1,53 @@
+package dev.substrate.cli;
+
+import dev.substrate.config.SubstrateConfig;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options that {@code dev} and {@code serve} share; unset options fall back to the environment, then defaults. */
+final class ServerOptions {
+
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description = "Directory for local data (default: ./.substrate, or SUBSTRATE_DATA_DIR).")
+    Path dataDir;
+
+    @Option(
+            names = "--http-port",
+            paramLabel = "N",
+            description = "Port of the HTTP API; 0 picks a free one (default: 8080, or SUBSTRATE_HTTP_PORT).")
+    Integer httpPort;
+
+    @Option(
+            names = "--http-host",
+            paramLabel = "HOST",
+            description = "Interface the HTTP API binds to (default: localhost, or SUBSTRATE_HTTP_HOST).")
+    String httpHost;
+
+    @Option(
+            names = {"-c", "--config"},
+            paramLabel = "KEY=VALUE",
+            description = "Any configuration key, or a Kafka client setting passed through unchanged "
+                    + "(e.g. -c security.protocol=SASL_SSL). Repeatable.")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    /** The configuration from the environment, overridden by these options and {@code extra}. */
+    SubstrateConfig load(Map<String, String> extra) {
+        Map<String, String> explicit = new HashMap<>(settings);
+        putIfSet(explicit, SubstrateConfig.DATA_DIR, dataDir);
+        putIfSet(explicit, SubstrateConfig.HTTP_PORT, httpPort);
+        putIfSet(explicit, SubstrateConfig.HTTP_HOST, httpHost);
+        explicit.putAll(extra);
+        return SubstrateConfig.load(System.getenv(), explicit);
+    }
+
+    static void putIfSet(Map<String, String> settings, String key, Object value) {
+        if (value != null) {
+            settings.put(key, value.toString());
+        }
+    }
+}

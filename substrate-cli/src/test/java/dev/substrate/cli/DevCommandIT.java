@@ -1,0 +1,82 @@
+package dev.substrate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.TestRecords;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code substrate dev} as a user runs it: a child JVM started from the built jar, stopped with SIGTERM. */
+@Timeout(240)
+class DevCommandIT {
+
+    private static final Duration STARTUP = Duration.ofSeconds(90);
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void servesKafkaAndHttpAndKeepsRecordsAcrossARestart() throws Exception {
+        String topic = "dev-restart";
+        try (SubstrateProcess dev = startDev()) {
+            String bootstrap = dev.awaitOutput("Kafka\\s+(\\S+)", STARTUP);
+            String http = dev.awaitOutput("HTTP\\s+(\\S+)", STARTUP);
+            dev.awaitOutput("Press Ctrl-C to stop", STARTUP);
+            assertThat(dev.stdout()).anyMatch(line -> line.contains("new log dir"));
+            assertThat(dev.stdout()).anyMatch(line -> line.contains(dataDir.toString()));
+
+            assertThat(get(http + "/health")).isEqualTo("{\"status\":\"up\"}");
+            TestRecords.produce(cluster(bootstrap), topic, Map.of("before", "restart"));
+
+            assertThat(dev.stop()).isEqualTo(SubstrateProcess.EXIT_ON_SIGTERM);
+        }
+
+        try (SubstrateProcess again = startDev()) {
+            String bootstrap = again.awaitOutput("Kafka\\s+(\\S+)", STARTUP);
+            again.awaitOutput("Press Ctrl-C to stop", STARTUP);
+            assertThat(again.stdout()).anyMatch(line -> line.contains("existing log dir reused"));
+
+            assertThat(TestRecords.consume(cluster(bootstrap), topic, 1, Duration.ofSeconds(30)))
+                    .containsExactlyEntriesOf(Map.of("before", "restart"));
+            assertThat(again.stop()).isEqualTo(SubstrateProcess.EXIT_ON_SIGTERM);
+        }
+    }
+
+    @Test
+    void refusesAnInvalidPortWithAClearMessage() throws Exception {
+        try (SubstrateProcess dev = SubstrateProcess.start(
+                Map.of(), "dev", "--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "99999")) {
+            assertThat(dev.awaitExit(Duration.ofSeconds(60))).isNotZero();
+            assertThat(String.join("\n", dev.stderr())).contains("http.port").contains("99999");
+        }
+    }
+
+    private SubstrateProcess startDev() {
+        return SubstrateProcess.start(
+                Map.of(), "dev", "--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0");
+    }
+
+    static KafkaCluster cluster(String bootstrap) {
+        return () -> bootstrap;
+    }
+
+    static String get(String url) throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        HttpResponse<String> response = client.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("status of GET " + url).isEqualTo(200);
+        return response.body();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.substrate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.substrate.config.SubstrateConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+class SubstrateCliTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "serve", "config"})
+    void everyCommandExplainsItselfWithHelp(String command) {
+        Run run = run(command, "--help");
+
+        assertThat(run.exitCode).isZero();
+        assertThat(run.out).contains("Usage: substrate " + command);
+    }
+
+    @Test
+    void devHelpNamesTheOptionsTheReadmePromises() {
+        assertThat(run("dev", "--help").out).contains("--data-dir", "--kafka-port", "--http-port");
+    }
+
+    @Test
+    void serveHelpNamesTheOptionsTheReadmePromises() {
+        assertThat(run("serve", "--help").out).contains("--bootstrap-servers", "--http-port", "--data-dir");
+    }
+
+    @Test
+    void configPrintsTheGeneratedReference() {
+        Run run = run("config");
+
+        assertThat(run.exitCode).isZero();
+        assertThat(run.out).isEqualTo(SubstrateConfig.markdownTable());
+    }
+
+    @Test
+    void anUnknownCommandIsAUsageError() {
+        Run run = run("launch");
+
+        assertThat(run.exitCode).isEqualTo(CommandLine.ExitCode.USAGE);
+        assertThat(run.err).contains("launch");
+    }
+
+    @Test
+    void describesAFailureWithItsCausesOnOneLine() {
+        Exception failure =
+                new IllegalStateException("Cannot start Kafka", new RuntimeException("Address already in use"));
+
+        assertThat(SubstrateCli.describe(failure)).isEqualTo("Cannot start Kafka: Address already in use");
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = SubstrateCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exitCode = cli.execute(args);
+        return new Run(exitCode, out.toString(), err.toString());
+    }
+
+    private record Run(int exitCode, String out, String err) {}
+}

@@ -1,0 +1,255 @@
+package dev.substrate.config;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Substrate's configuration: every key is declared once in {@link #definition()}, with its type, default,
+ * validation and documentation, in the manner of Kafka's own {@code StreamsConfig}. The README's configuration
+ * table is generated from the same definition ({@link #markdownTable()}) and a test keeps the two equal.
+ *
+ * <p>Values come from three places; a later one wins:
+ *
+ * <ol>
+ *   <li>the defaults below;
+ *   <li>environment variables: {@code SUBSTRATE_} followed by the key in upper case with dots as underscores
+ *       ({@code http.port} is {@code SUBSTRATE_HTTP_PORT});
+ *   <li>explicit settings, such as command-line options.
+ * </ol>
+ *
+ * <p>Kafka client settings pass through unchanged: an explicit setting whose key Substrate does not define (for
+ * example {@code security.protocol}), or an environment variable {@code SUBSTRATE_KAFKA_SECURITY_PROTOCOL},
+ * reaches every producer, consumer, admin client and Streams instance as {@code security.protocol}. See {@link
+ * #kafkaProperties()}.
+ */
+public final class SubstrateConfig {
+
+    /** Kafka brokers to connect to; empty in {@code substrate dev}, which starts its own. */
+    public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+    /** Where the process keeps its local data. */
+    public static final String DATA_DIR = "data.dir";
+    /** The interface the HTTP API binds to. */
+    public static final String HTTP_HOST = "http.host";
+    /** The port the HTTP API listens on. */
+    public static final String HTTP_PORT = "http.port";
+    /** The client port of the embedded broker that {@code substrate dev} starts. */
+    public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
+
+    /** The prefix of every environment variable Substrate reads. */
+    public static final String ENV_PREFIX = "SUBSTRATE_";
+    /** The prefix of environment variables that carry a Kafka client setting through unchanged. */
+    public static final String KAFKA_ENV_PREFIX = ENV_PREFIX + "KAFKA_";
+
+    private static final ConfigDef DEFINITION = new ConfigDef()
+            .define(
+                    BOOTSTRAP_SERVERS,
+                    Type.STRING,
+                    "",
+                    Importance.HIGH,
+                    "Kafka brokers to connect to, as host:port pairs separated by commas. "
+                            + "Required by `serve`; `dev` starts an embedded broker and ignores it.")
+            .define(
+                    DATA_DIR,
+                    Type.STRING,
+                    ".substrate",
+                    new NonBlank(),
+                    Importance.HIGH,
+                    "Directory for this process's local data, such as the embedded broker's log under `kafka/` (`dev`).")
+            .define(
+                    HTTP_HOST,
+                    Type.STRING,
+                    "localhost",
+                    new NonBlank(),
+                    Importance.MEDIUM,
+                    "Interface the HTTP API binds to; `0.0.0.0` for every interface (as in a container).")
+            .define(
+                    HTTP_PORT,
+                    Type.INT,
+                    8080,
+                    Range.between(0, 65535),
+                    Importance.HIGH,
+                    "Port of the HTTP API; 0 picks a free one.")
+            .define(
+                    EMBEDDED_KAFKA_PORT,
+                    Type.INT,
+                    9092,
+                    Range.between(0, 65535),
+                    Importance.MEDIUM,
+                    "Client port of the embedded Kafka broker started by `dev`; 0 picks a free one.");
+
+    private final Map<String, Object> values;
+    private final Map<String, String> kafkaPassThrough;
+
+    private SubstrateConfig(Map<String, Object> values, Map<String, String> kafkaPassThrough) {
+        this.values = values;
+        this.kafkaPassThrough = kafkaPassThrough;
+    }
+
+    /** Every key Substrate defines, with its type, default, validation and documentation. */
+    public static ConfigDef definition() {
+        return DEFINITION;
+    }
+
+    /** The environment variable that sets {@code key}, e.g. {@code SUBSTRATE_HTTP_PORT} for {@code http.port}. */
+    public static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** Configuration from explicit settings alone (defaults for the rest); environment variables are ignored. */
+    public static SubstrateConfig of(Map<String, String> explicit) {
+        return load(Map.of(), explicit);
+    }
+
+    /**
+     * Configuration from the environment and explicit settings, explicit winning.
+     *
+     * @param environment environment variables, usually {@link System#getenv()}; only {@code SUBSTRATE_*} are read
+     * @param explicit settings by key, usually from command-line options; keys Substrate does not define pass
+     *     through to the Kafka clients
+     * @throws InvalidConfiguration naming the key when a value has the wrong type or is out of range
+     */
+    public static SubstrateConfig load(Map<String, String> environment, Map<String, String> explicit) {
+        Objects.requireNonNull(environment, "environment");
+        Objects.requireNonNull(explicit, "explicit");
+        Map<String, String> raw = new HashMap<>();
+        Map<String, String> passThrough = new TreeMap<>();
+        for (String key : DEFINITION.names()) {
+            String fromEnv = environment.get(envName(key));
+            if (fromEnv != null) {
+                raw.put(key, fromEnv);
+            }
+        }
+        environment.forEach((name, value) -> {
+            if (name.startsWith(KAFKA_ENV_PREFIX) && name.length() > KAFKA_ENV_PREFIX.length()) {
+                String key = name.substring(KAFKA_ENV_PREFIX.length())
+                        .toLowerCase(Locale.ROOT)
+                        .replace('_', '.');
+                passThrough.put(key, value);
+            }
+        });
+        explicit.forEach((key, value) -> {
+            if (DEFINITION.names().contains(key)) {
+                raw.put(key, value);
+            } else {
+                passThrough.put(key, value);
+            }
+        });
+        try {
+            return new SubstrateConfig(DEFINITION.parse(raw), Map.copyOf(passThrough));
+        } catch (ConfigException e) {
+            String key = keyNamedIn(e.getMessage());
+            throw new InvalidConfiguration(key, describe(key, e.getMessage()), e);
+        }
+    }
+
+    private static String keyNamedIn(String message) {
+        for (String key : DEFINITION.names()) {
+            if (message != null && message.contains(key)) {
+                return key;
+            }
+        }
+        return "";
+    }
+
+    private static String describe(String key, String message) {
+        return key.isEmpty() ? message : message + " (environment variable " + envName(key) + ")";
+    }
+
+    /** Kafka brokers to connect to; empty when none were configured. */
+    public String bootstrapServers() {
+        return ((String) values.get(BOOTSTRAP_SERVERS)).strip();
+    }
+
+    /** Where local data lives. */
+    public Path dataDir() {
+        return Path.of((String) values.get(DATA_DIR));
+    }
+
+    /** The interface the HTTP API binds to. */
+    public String httpHost() {
+        return (String) values.get(HTTP_HOST);
+    }
+
+    /** The port of the HTTP API; 0 for any free port. */
+    public int httpPort() {
+        return (Integer) values.get(HTTP_PORT);
+    }
+
+    /** The client port of the embedded broker; 0 for any free port. */
+    public int embeddedKafkaPort() {
+        return (Integer) values.get(EMBEDDED_KAFKA_PORT);
+    }
+
+    /**
+     * Kafka client settings to apply to every client Substrate creates: the pass-through settings, with {@code
+     * bootstrap.servers} added when one is configured.
+     */
+    public Map<String, String> kafkaProperties() {
+        Map<String, String> props = new TreeMap<>(kafkaPassThrough);
+        if (!bootstrapServers().isEmpty()) {
+            props.put(BOOTSTRAP_SERVERS, bootstrapServers());
+        }
+        return Map.copyOf(props);
+    }
+
+    /** A copy of this configuration with {@code bootstrap.servers} replaced, e.g. by the embedded broker's. */
+    public SubstrateConfig withBootstrapServers(String bootstrapServers) {
+        Map<String, Object> copy = new HashMap<>(values);
+        copy.put(BOOTSTRAP_SERVERS, Objects.requireNonNull(bootstrapServers, "bootstrapServers"));
+        return new SubstrateConfig(Map.copyOf(copy), kafkaPassThrough);
+    }
+
+    /** The configuration reference as a Markdown table: key, environment variable, type, default, meaning. */
+    public static String markdownTable() {
+        StringBuilder table = new StringBuilder();
+        table.append("| key | environment variable | type | default | meaning |\n");
+        table.append("| --- | --- | --- | --- | --- |\n");
+        for (ConfigDef.ConfigKey key : new TreeMap<>(DEFINITION.configKeys()).values()) {
+            String defaultValue = String.valueOf(key.defaultValue);
+            table.append("| `")
+                    .append(key.name)
+                    .append("` | `")
+                    .append(envName(key.name))
+                    .append("` | ")
+                    .append(key.type.toString().toLowerCase(Locale.ROOT))
+                    .append(" | ")
+                    .append(defaultValue.isEmpty() ? "(none)" : "`" + defaultValue + "`")
+                    .append(" | ")
+                    .append(key.documentation)
+                    .append(key.validator instanceof Range ? " Range: " + key.validator + "." : "")
+                    .append(" |\n");
+        }
+        table.append("| any Kafka client key | `SUBSTRATE_KAFKA_<KEY>` | | | Passed unchanged to every Kafka client, "
+                + "e.g. `SUBSTRATE_KAFKA_SECURITY_PROTOCOL=SASL_SSL` sets `security.protocol`. |\n");
+        return table.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "SubstrateConfig" + new TreeMap<>(values) + " + kafka " + kafkaPassThrough.keySet();
+    }
+
+    /** Refuses empty and blank strings. */
+    private static final class NonBlank implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null || ((String) value).isBlank()) {
+                throw new ConfigException(name, value, "must not be blank");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "non-blank string";
+        }
+    }
+}

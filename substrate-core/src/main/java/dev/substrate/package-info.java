@@ -1,0 +1,2 @@
+/** The root of Substrate's exceptions, shared by every module. */
+package dev.substrate;

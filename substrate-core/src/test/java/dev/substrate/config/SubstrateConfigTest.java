@@ -1,0 +1,110 @@
+package dev.substrate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SubstrateConfigTest {
+
+    @Test
+    void shouldUseDocumentedDefaultsWhenNothingIsSet() {
+        SubstrateConfig config = SubstrateConfig.load(Map.of(), Map.of());
+
+        assertThat(config.dataDir()).isEqualTo(Path.of(".substrate"));
+        assertThat(config.httpPort()).isEqualTo(8080);
+        assertThat(config.httpHost()).isEqualTo("localhost");
+        assertThat(config.embeddedKafkaPort()).isEqualTo(9092);
+        assertThat(config.bootstrapServers()).isEmpty();
+        assertThat(config.kafkaProperties()).isEmpty();
+    }
+
+    @Test
+    void shouldReadEnvironmentAndLetExplicitSettingsWin() {
+        Map<String, String> env = Map.of(
+                "SUBSTRATE_HTTP_PORT", "9000",
+                "SUBSTRATE_DATA_DIR", "/var/lib/substrate",
+                "SUBSTRATE_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092",
+                "UNRELATED", "ignored");
+
+        SubstrateConfig config = SubstrateConfig.load(env, Map.of("http.port", "9100"));
+
+        assertThat(config.httpPort()).isEqualTo(9100);
+        assertThat(config.dataDir()).isEqualTo(Path.of("/var/lib/substrate"));
+        assertThat(config.bootstrapServers()).isEqualTo("kafka-1:9092,kafka-2:9092");
+    }
+
+    @Test
+    void shouldPassKafkaClientSettingsThroughUnchanged() {
+        Map<String, String> env = Map.of(
+                "SUBSTRATE_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "SUBSTRATE_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                "SUBSTRATE_BOOTSTRAP_SERVERS", "broker:9093");
+
+        SubstrateConfig config = SubstrateConfig.load(env, Map.of("client.rack", "eu-west-1a"));
+
+        assertThat(config.kafkaProperties())
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("client.rack", "eu-west-1a")
+                .containsEntry("bootstrap.servers", "broker:9093")
+                .doesNotContainKey("http.port");
+    }
+
+    @Test
+    void shouldNotPrintPassThroughValuesWhichMayBeSecrets() {
+        SubstrateConfig config = SubstrateConfig.of(Map.of("sasl.jaas.config", "password=\"hunter2\""));
+
+        assertThat(config.toString()).contains("sasl.jaas.config").doesNotContain("hunter2");
+    }
+
+    @Test
+    void shouldRefuseAnOutOfRangePortNamingTheKeyAndVariable() {
+        assertThatThrownBy(() -> SubstrateConfig.load(Map.of("SUBSTRATE_HTTP_PORT", "70000"), Map.of()))
+                .isInstanceOfSatisfying(
+                        InvalidConfiguration.class, e -> assertThat(e.key()).isEqualTo("http.port"))
+                .hasMessageContaining("http.port")
+                .hasMessageContaining("SUBSTRATE_HTTP_PORT");
+    }
+
+    @Test
+    void shouldRefuseANonNumericPort() {
+        assertThatThrownBy(() -> SubstrateConfig.of(Map.of("embedded.kafka.port", "ninety")))
+                .isInstanceOf(InvalidConfiguration.class)
+                .hasMessageContaining("embedded.kafka.port");
+    }
+
+    @Test
+    void shouldRefuseABlankDataDir() {
+        assertThatThrownBy(() -> SubstrateConfig.of(Map.of("data.dir", "  ")))
+                .isInstanceOf(InvalidConfiguration.class)
+                .hasMessageContaining("data.dir");
+    }
+
+    @Test
+    void shouldReplaceBootstrapServersInACopy() {
+        SubstrateConfig config = SubstrateConfig.of(Map.of());
+
+        SubstrateConfig embedded = config.withBootstrapServers("localhost:1234");
+
+        assertThat(embedded.kafkaProperties()).containsEntry("bootstrap.servers", "localhost:1234");
+        assertThat(config.bootstrapServers()).isEmpty();
+    }
+
+    @Test
+    void readmeConfigurationTableMatchesTheDefinition() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+        String start = "<!-- configuration-table:start -->\n";
+        String end = "<!-- configuration-table:end -->";
+
+        assertThat(readme).contains(start).contains(end);
+        String table = readme.substring(readme.indexOf(start) + start.length(), readme.indexOf(end));
+        assertThat(table)
+                .as("README.md's configuration table; regenerate it from SubstrateConfig.markdownTable()")
+                .isEqualTo(SubstrateConfig.markdownTable());
+    }
+}

@@ -1,0 +1,77 @@
+package dev.substrate.testing;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/** Plain string records in and out of a real cluster, with the strongest producer guarantees Kafka offers. */
+public final class TestRecords {
+
+    private TestRecords() {}
+
+    /** A topic name no other test in this JVM uses. */
+    public static String uniqueTopic(String prefix) {
+        return prefix + "-" + UUID.randomUUID();
+    }
+
+    /**
+     * Sends each key and value to {@code topic} with {@code acks=all} and idempotence, waits for every
+     * acknowledgement, and returns the acknowledged positions in order.
+     */
+    public static List<RecordMetadata> produce(KafkaCluster cluster, String topic, Map<String, String> records) {
+        Properties props = cluster.clientProperties();
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        try (KafkaProducer<String, String> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            List<RecordMetadata> acknowledged = new ArrayList<>();
+            for (Map.Entry<String, String> record : records.entrySet()) {
+                acknowledged.add(producer.send(new ProducerRecord<>(topic, record.getKey(), record.getValue()))
+                        .get());
+            }
+            return acknowledged;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while producing to " + topic, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Producing to " + topic + " failed", e.getCause());
+        }
+    }
+
+    /**
+     * Reads {@code topic} from the beginning with a fresh consumer group until {@code expected} records have
+     * arrived or {@code timeout} has passed, and returns them by key in the order read.
+     */
+    public static Map<String, String> consume(KafkaCluster cluster, String topic, int expected, Duration timeout) {
+        Properties props = cluster.clientProperties();
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Map<String, String> read = new LinkedHashMap<>();
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (read.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                    read.put(record.key(), record.value());
+                }
+            }
+        }
+        return read;
+    }
+}
