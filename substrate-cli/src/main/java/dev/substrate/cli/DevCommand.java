@@ -63,7 +63,7 @@ final class DevCommand implements Callable<Integer> {
                         kafka.clusterId(),
                         kafka.formattedOnStart() ? "new log dir" : "existing log dir reused",
                         kafka.startupTime().toMillis() / 1000.0);
-                out.printf("  HTTP    %s   (health: %s/health)%n", node.httpUrl(), node.httpUrl());
+                node.describe(out);
                 out.printf("  Data    %s%n", dataDir);
                 untilStopped.await(out);
             }

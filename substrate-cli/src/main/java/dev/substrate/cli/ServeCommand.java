@@ -66,7 +66,7 @@ final class ServeCommand implements Callable<Integer> {
             try (SubstrateNode node = SubstrateNode.start(config)) {
                 out.printf("Substrate is serving.%n");
                 out.printf("  Kafka   %s   (cluster %s)%n", config.bootstrapServers(), clusterId);
-                out.printf("  HTTP    %s   (health: %s/health)%n", node.httpUrl(), node.httpUrl());
+                node.describe(out);
                 out.printf("  Data    %s%n", config.dataDir().toAbsolutePath().normalize());
                 untilStopped.await(out);
             }

@@ -32,6 +32,7 @@ class DevCommandIT {
             String http = dev.awaitOutput("HTTP\\s+(\\S+)", STARTUP);
             dev.awaitOutput("Press Ctrl-C to stop", STARTUP);
             assertThat(dev.stdout()).anyMatch(line -> line.contains("new log dir"));
+            assertThat(dev.stdout()).anyMatch(line -> line.matches("\\s*Topics\\s+substrate\\.\\*\\s+\\(8 created\\)"));
             assertThat(dev.stdout()).anyMatch(line -> line.contains(dataDir.toString()));
 
             assertThat(get(http + "/health")).isEqualTo("{\"status\":\"up\"}");
@@ -44,6 +45,7 @@ class DevCommandIT {
             String bootstrap = again.awaitOutput("Kafka\\s+(\\S+)", STARTUP);
             again.awaitOutput("Press Ctrl-C to stop", STARTUP);
             assertThat(again.stdout()).anyMatch(line -> line.contains("existing log dir reused"));
+            assertThat(again.stdout()).anyMatch(line -> line.contains("Topics") && line.contains("all present"));
 
             assertThat(TestRecords.consume(cluster(bootstrap), topic, 1, Duration.ofSeconds(30)))
                     .containsExactlyEntriesOf(Map.of("before", "restart"));

@@ -44,6 +44,15 @@ public final class SubstrateConfig {
     /** The client port of the embedded broker that {@code substrate dev} starts. */
     public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
 
+    /** The prefix of every Substrate topic name. */
+    public static final String TOPIC_PREFIX = "topic.prefix";
+    /** Partitions of each topic Substrate creates. */
+    public static final String TOPIC_PARTITIONS = "topic.partitions";
+    /** Replication factor of each topic Substrate creates. */
+    public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
+    /** The largest encoded event accepted. */
+    public static final String MAX_EVENT_BYTES = "max.event.bytes";
+
     /** The prefix of every environment variable Substrate reads. */
     public static final String ENV_PREFIX = "SUBSTRATE_";
     /** The prefix of environment variables that carry a Kafka client setting through unchanged. */
@@ -84,7 +93,37 @@ public final class SubstrateConfig {
                     9092,
                     Range.between(0, 65535),
                     Importance.MEDIUM,
-                    "Client port of the embedded Kafka broker started by `dev`; 0 picks a free one.");
+                    "Client port of the embedded Kafka broker started by `dev`; 0 picks a free one.")
+            .define(
+                    TOPIC_PREFIX,
+                    Type.STRING,
+                    "substrate.",
+                    new TopicPrefix(),
+                    Importance.MEDIUM,
+                    "Prefix of every topic name (`substrate.run-events`, ...). Instances that share a prefix share "
+                            + "their data.")
+            .define(
+                    TOPIC_PARTITIONS,
+                    Type.INT,
+                    6,
+                    Range.between(1, 10_000),
+                    Importance.MEDIUM,
+                    "Partitions of each topic Substrate creates at start (existing topics are left as they are).")
+            .define(
+                    TOPIC_REPLICATION_FACTOR,
+                    Type.SHORT,
+                    (short) -1,
+                    Range.between(-1, Short.MAX_VALUE),
+                    Importance.MEDIUM,
+                    "Replication factor of each topic Substrate creates; -1 takes the broker's "
+                            + "`default.replication.factor`.")
+            .define(
+                    MAX_EVENT_BYTES,
+                    Type.INT,
+                    1024 * 1024,
+                    Range.between(1024, 64 * 1024 * 1024),
+                    Importance.LOW,
+                    "Largest encoded event accepted; larger appends are refused with a clear error.");
 
     private final Map<String, Object> values;
     private final Map<String, String> kafkaPassThrough;
@@ -189,6 +228,26 @@ public final class SubstrateConfig {
         return (Integer) values.get(EMBEDDED_KAFKA_PORT);
     }
 
+    /** The prefix of every topic name. */
+    public String topicPrefix() {
+        return (String) values.get(TOPIC_PREFIX);
+    }
+
+    /** Partitions of each topic Substrate creates. */
+    public int topicPartitions() {
+        return (Integer) values.get(TOPIC_PARTITIONS);
+    }
+
+    /** Replication factor of each topic Substrate creates; -1 for the broker's default. */
+    public short topicReplicationFactor() {
+        return (Short) values.get(TOPIC_REPLICATION_FACTOR);
+    }
+
+    /** The largest encoded event accepted. */
+    public int maxEventBytes() {
+        return (Integer) values.get(MAX_EVENT_BYTES);
+    }
+
     /**
      * Kafka client settings to apply to every client Substrate creates: the pass-through settings, with {@code
      * bootstrap.servers} added when one is configured.
@@ -236,6 +295,22 @@ public final class SubstrateConfig {
     @Override
     public String toString() {
         return "SubstrateConfig" + new TreeMap<>(values) + " + kafka " + kafkaPassThrough.keySet();
+    }
+
+    /** Topic name characters only, and short enough to leave room for the longest topic name. */
+    private static final class TopicPrefix implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String prefix = (String) value;
+            if (prefix == null || !prefix.matches("[A-Za-z0-9._-]{0,200}")) {
+                throw new ConfigException(name, value, "must be at most 200 of A-Z a-z 0-9 . _ -");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "topic name characters";
+        }
     }
 
     /** Refuses empty and blank strings. */

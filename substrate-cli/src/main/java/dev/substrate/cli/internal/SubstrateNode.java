@@ -2,28 +2,63 @@ package dev.substrate.cli.internal;
 
 import dev.substrate.api.HttpApi;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.topic.TopicSetup;
+import dev.substrate.topic.Topics;
+import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
 
 /**
  * The parts of one Substrate process that run against a Kafka cluster, started together and stopped in
- * reverse order. Today that is the HTTP API; the fold joins it with the streams module.
+ * reverse order. At start it creates Substrate's missing topics and checks the existing ones; then it serves
+ * the HTTP API. The fold joins it with the streams module.
  */
 public final class SubstrateNode implements AutoCloseable {
 
     private final HttpApi http;
+    private final String topicPrefix;
+    private final List<String> createdTopics;
 
-    private SubstrateNode(HttpApi http) {
+    private SubstrateNode(HttpApi http, String topicPrefix, List<String> createdTopics) {
         this.http = http;
+        this.topicPrefix = topicPrefix;
+        this.createdTopics = createdTopics;
     }
 
-    /** Starts every part against the cluster named by {@code config.bootstrapServers()}. */
+    /**
+     * Sets up the topics and starts every part against the cluster named by {@code config.bootstrapServers()}.
+     *
+     * @throws dev.substrate.topic.TopicMisconfigured if an existing topic has the wrong cleanup policy
+     */
     public static SubstrateNode start(SubstrateConfig config) {
+        List<String> created;
+        Map<String, Object> adminConfig = new HashMap<>(config.kafkaProperties());
+        try (Admin admin = Admin.create(adminConfig)) {
+            created = TopicSetup.ensure(
+                    admin, Topics.from(config), config.topicPartitions(), config.topicReplicationFactor());
+        }
         HttpApi http = HttpApi.start(config.httpHost(), config.httpPort());
-        return new SubstrateNode(http);
+        return new SubstrateNode(http, config.topicPrefix(), created);
     }
 
     /** Where the HTTP API answers. */
     public String httpUrl() {
         return http.baseUrl();
+    }
+
+    /** The topics this start created (empty when they all existed). */
+    public List<String> createdTopics() {
+        return createdTopics;
+    }
+
+    /** Prints where each part listens, one line each, for the start-up banner. */
+    public void describe(PrintWriter out) {
+        out.printf("  HTTP    %s   (health: %s/health)%n", httpUrl(), httpUrl());
+        out.printf(
+                "  Topics  %s*   (%s)%n",
+                topicPrefix, createdTopics.isEmpty() ? "all present" : createdTopics.size() + " created");
     }
 
     @Override

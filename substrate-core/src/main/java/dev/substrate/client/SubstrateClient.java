@@ -1,0 +1,660 @@
+package dev.substrate.client;
+
+import dev.substrate.config.InvalidConfiguration;
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.event.EventCodec;
+import dev.substrate.event.EventIds;
+import dev.substrate.event.EventValidator;
+import dev.substrate.event.InvalidEvent;
+import dev.substrate.events.artifact.ArtifactDeleted;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.artifact.ArtifactRegistered;
+import dev.substrate.events.artifact.ArtifactRevised;
+import dev.substrate.events.common.Correlation;
+import dev.substrate.events.room.BlockCompleted;
+import dev.substrate.events.room.BlockStarted;
+import dev.substrate.events.room.BlockUpdated;
+import dev.substrate.events.room.ErrorRaised;
+import dev.substrate.events.room.LogEmitted;
+import dev.substrate.events.room.MemberGranted;
+import dev.substrate.events.room.MemberRevoked;
+import dev.substrate.events.room.MetadataUpdated;
+import dev.substrate.events.room.RoomClosed;
+import dev.substrate.events.room.RoomCreated;
+import dev.substrate.events.room.RoomDeleted;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.StatusChanged;
+import dev.substrate.events.room.TextDelta;
+import dev.substrate.events.room.TurnEnded;
+import dev.substrate.events.room.TurnStarted;
+import dev.substrate.events.run.RunCancelled;
+import dev.substrate.events.run.RunCreated;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.events.run.RunFailed;
+import dev.substrate.events.run.RunLabelled;
+import dev.substrate.events.run.RunResumed;
+import dev.substrate.events.run.RunStarted;
+import dev.substrate.events.run.RunSucceeded;
+import dev.substrate.events.run.RunTimedOut;
+import dev.substrate.events.run.RunWaiting;
+import dev.substrate.schemas.TrustedEventClasses;
+import dev.substrate.topic.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The Java API services append run, room and artifact events with.
+ *
+ * <p>Every append is validated on the caller's thread (a bad call throws {@link InvalidEvent} naming the field,
+ * and writes nothing), encoded ({@link EventCodec}), and handed to Kafka by the client's own sender thread, so the
+ * caller's thread never waits on the broker. The returned future completes with the event's {@link Position}
+ * once Kafka acknowledged it with {@code acks=all} through an idempotent producer, or fails with {@link
+ * AppendFailed} or {@link ClientOverloaded}. Appends made from one thread reach the log in the order they were
+ * made. The record key is the entity id, so each run, room and artifact is totally ordered.
+ *
+ * <p>Futures complete on the producer's network thread: dependent stages that do real work should use the
+ * {@code *Async} variants.
+ *
+ * <pre>{@code
+ * try (SubstrateClient client = SubstrateClient.builder()
+ *         .kafkaProperty("bootstrap.servers", "localhost:9092")
+ *         .build()) {
+ *     Appended created = client.createRun(null, RunCreated.newBuilder()
+ *             .setScope(RunScope.shared).setProject("project:acme/web")
+ *             .setActivation(new Activation(ActivationSurface.operator, "alice"))
+ *             .build()).join();
+ *     client.startRun(created.entityId(), RunStarted.newBuilder().build());
+ * }
+ * }</pre>
+ *
+ * Thread-safe; share one client per process.
+ */
+public final class SubstrateClient implements AutoCloseable {
+
+    static {
+        TrustedEventClasses.register();
+    }
+
+    /** The record header naming the event type, such as {@code RunStarted}, for consumers that filter by type. */
+    public static final String EVENT_TYPE_HEADER = "substrate.event-type";
+
+    private final KafkaProducer<String, byte[]> producer;
+    private final Topics topics;
+    private final EventValidator validator;
+    private final Clock clock;
+    private final EventIds ids;
+    private final ExecutorService sender;
+    private final Semaphore pending;
+    private final int maxPendingAppends;
+
+    private SubstrateClient(Builder builder) {
+        this.clock = builder.clock;
+        this.ids = new EventIds(builder.clock);
+        this.validator = new EventValidator(builder.maxEventBytes, builder.clock);
+        this.topics = new Topics(builder.topicPrefix, builder.maxEventBytes);
+        this.maxPendingAppends = builder.maxPendingAppends;
+        this.pending = new Semaphore(builder.maxPendingAppends);
+        this.producer = new KafkaProducer<>(
+                producerConfig(builder.kafkaProperties, builder.maxEventBytes),
+                new StringSerializer(),
+                new ByteArraySerializer());
+        this.sender = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "substrate-client-sender");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Starts configuring a client. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A client configured like the Substrate process: its Kafka settings, topic prefix and event size limit. */
+    public static SubstrateClient create(SubstrateConfig config) {
+        return builder()
+                .kafkaProperties(config.kafkaProperties())
+                .topicPrefix(config.topicPrefix())
+                .maxEventBytes(config.maxEventBytes())
+                .build();
+    }
+
+    private static Map<String, Object> producerConfig(Map<String, Object> user, int maxEventBytes) {
+        Map<String, Object> config = new HashMap<>(user);
+        Object acks = config.getOrDefault(ProducerConfig.ACKS_CONFIG, "all");
+        if (!"all".equals(String.valueOf(acks)) && !"-1".equals(String.valueOf(acks))) {
+            throw new InvalidConfiguration(
+                    ProducerConfig.ACKS_CONFIG, "Substrate appends need acks=all, not acks=" + acks, null);
+        }
+        if ("false".equalsIgnoreCase(String.valueOf(config.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG)))) {
+            throw new InvalidConfiguration(
+                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "Substrate appends need an idempotent producer", null);
+        }
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "substrate-client");
+        int recordLimit = Topics.recordLimit(maxEventBytes);
+        Object maxRequest = config.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (maxRequest == null || Integer.parseInt(String.valueOf(maxRequest)) < recordLimit) {
+            config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, recordLimit);
+        }
+        return config;
+    }
+
+    // ---- runs -------------------------------------------------------------------------------------------------
+
+    /** Creates a run, queued; a null {@code runId} gets a new time-ordered id, returned in {@link Appended}. */
+    public CompletableFuture<Appended> createRun(String runId, RunCreated event) {
+        return createRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #createRun(String, RunCreated)}, with options. */
+    public CompletableFuture<Appended> createRun(String runId, RunCreated event, AppendOptions options) {
+        return run(runId == null ? newEntityId("run") : runId, event, options);
+    }
+
+    /** Marks a queued run running. */
+    public CompletableFuture<Appended> startRun(String runId, RunStarted event) {
+        return startRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #startRun(String, RunStarted)}, with options. */
+    public CompletableFuture<Appended> startRun(String runId, RunStarted event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    /** Marks a running run waiting, saying on what. */
+    public CompletableFuture<Appended> waitRun(String runId, RunWaiting event) {
+        return waitRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #waitRun(String, RunWaiting)}, with options. */
+    public CompletableFuture<Appended> waitRun(String runId, RunWaiting event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    /** Marks a waiting run running again. */
+    public CompletableFuture<Appended> resumeRun(String runId, RunResumed event) {
+        return resumeRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #resumeRun(String, RunResumed)}, with options. */
+    public CompletableFuture<Appended> resumeRun(String runId, RunResumed event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    /** Finishes a run successfully. */
+    public CompletableFuture<Appended> succeedRun(String runId, RunSucceeded event) {
+        return succeedRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #succeedRun(String, RunSucceeded)}, with options. */
+    public CompletableFuture<Appended> succeedRun(String runId, RunSucceeded event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    /** Finishes a run with a failure. */
+    public CompletableFuture<Appended> failRun(String runId, RunFailed event) {
+        return failRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #failRun(String, RunFailed)}, with options. */
+    public CompletableFuture<Appended> failRun(String runId, RunFailed event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    /** Cancels a run that has not finished. */
+    public CompletableFuture<Appended> cancelRun(String runId, RunCancelled event) {
+        return cancelRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #cancelRun(String, RunCancelled)}, with options. */
+    public CompletableFuture<Appended> cancelRun(String runId, RunCancelled event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    /** Finishes a run that ran out of time. */
+    public CompletableFuture<Appended> timeOutRun(String runId, RunTimedOut event) {
+        return timeOutRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #timeOutRun(String, RunTimedOut)}, with options. */
+    public CompletableFuture<Appended> timeOutRun(String runId, RunTimedOut event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    /** Sets and removes labels of a run. */
+    public CompletableFuture<Appended> labelRun(String runId, RunLabelled event) {
+        return labelRun(runId, event, AppendOptions.none());
+    }
+
+    /** As {@link #labelRun(String, RunLabelled)}, with options. */
+    public CompletableFuture<Appended> labelRun(String runId, RunLabelled event, AppendOptions options) {
+        return run(runId, event, options);
+    }
+
+    // ---- rooms ------------------------------------------------------------------------------------------------
+
+    /** Creates a room, open; a null {@code roomId} gets a new time-ordered id, returned in {@link Appended}. */
+    public CompletableFuture<Appended> createRoom(String roomId, RoomCreated event) {
+        return createRoom(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #createRoom(String, RoomCreated)}, with options. */
+    public CompletableFuture<Appended> createRoom(String roomId, RoomCreated event, AppendOptions options) {
+        return room(roomId == null ? newEntityId("room") : roomId, event, options);
+    }
+
+    /** Gives a principal a role in a room. */
+    public CompletableFuture<Appended> grant(String roomId, MemberGranted event) {
+        return grant(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #grant(String, MemberGranted)}, with options. */
+    public CompletableFuture<Appended> grant(String roomId, MemberGranted event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Removes a principal from a room. */
+    public CompletableFuture<Appended> revoke(String roomId, MemberRevoked event) {
+        return revoke(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #revoke(String, MemberRevoked)}, with options. */
+    public CompletableFuture<Appended> revoke(String roomId, MemberRevoked event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Closes a room to further appends. */
+    public CompletableFuture<Appended> closeRoom(String roomId, RoomClosed event) {
+        return closeRoom(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #closeRoom(String, RoomClosed)}, with options. */
+    public CompletableFuture<Appended> closeRoom(String roomId, RoomClosed event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Deletes a room's state. */
+    public CompletableFuture<Appended> deleteRoom(String roomId, RoomDeleted event) {
+        return deleteRoom(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #deleteRoom(String, RoomDeleted)}, with options. */
+    public CompletableFuture<Appended> deleteRoom(String roomId, RoomDeleted event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Starts a turn in a room's stream. */
+    public CompletableFuture<Appended> startTurn(String roomId, TurnStarted event) {
+        return startTurn(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #startTurn(String, TurnStarted)}, with options. */
+    public CompletableFuture<Appended> startTurn(String roomId, TurnStarted event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Ends a turn. */
+    public CompletableFuture<Appended> endTurn(String roomId, TurnEnded event) {
+        return endTurn(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #endTurn(String, TurnEnded)}, with options. */
+    public CompletableFuture<Appended> endTurn(String roomId, TurnEnded event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Starts a block of content. */
+    public CompletableFuture<Appended> startBlock(String roomId, BlockStarted event) {
+        return startBlock(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #startBlock(String, BlockStarted)}, with options. */
+    public CompletableFuture<Appended> startBlock(String roomId, BlockStarted event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Appends text to an open block. */
+    public CompletableFuture<Appended> appendText(String roomId, TextDelta event) {
+        return appendText(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #appendText(String, TextDelta)}, with options. */
+    public CompletableFuture<Appended> appendText(String roomId, TextDelta event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Updates an open block's attributes. */
+    public CompletableFuture<Appended> updateBlock(String roomId, BlockUpdated event) {
+        return updateBlock(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #updateBlock(String, BlockUpdated)}, with options. */
+    public CompletableFuture<Appended> updateBlock(String roomId, BlockUpdated event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Completes a block. */
+    public CompletableFuture<Appended> completeBlock(String roomId, BlockCompleted event) {
+        return completeBlock(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #completeBlock(String, BlockCompleted)}, with options. */
+    public CompletableFuture<Appended> completeBlock(String roomId, BlockCompleted event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Updates the room's own attributes. */
+    public CompletableFuture<Appended> updateMetadata(String roomId, MetadataUpdated event) {
+        return updateMetadata(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #updateMetadata(String, MetadataUpdated)}, with options. */
+    public CompletableFuture<Appended> updateMetadata(String roomId, MetadataUpdated event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Records a change of the room's execution environment. */
+    public CompletableFuture<Appended> changeStatus(String roomId, StatusChanged event) {
+        return changeStatus(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #changeStatus(String, StatusChanged)}, with options. */
+    public CompletableFuture<Appended> changeStatus(String roomId, StatusChanged event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Records a log line of the execution environment. */
+    public CompletableFuture<Appended> emitLog(String roomId, LogEmitted event) {
+        return emitLog(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #emitLog(String, LogEmitted)}, with options. */
+    public CompletableFuture<Appended> emitLog(String roomId, LogEmitted event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    /** Records an error of the execution environment. */
+    public CompletableFuture<Appended> raiseError(String roomId, ErrorRaised event) {
+        return raiseError(roomId, event, AppendOptions.none());
+    }
+
+    /** As {@link #raiseError(String, ErrorRaised)}, with options. */
+    public CompletableFuture<Appended> raiseError(String roomId, ErrorRaised event, AppendOptions options) {
+        return room(roomId, event, options);
+    }
+
+    // ---- artifacts --------------------------------------------------------------------------------------------
+
+    /** Registers an artifact; a null {@code artifactId} gets a new time-ordered id, returned in {@link Appended}. */
+    public CompletableFuture<Appended> registerArtifact(String artifactId, ArtifactRegistered event) {
+        return registerArtifact(artifactId, event, AppendOptions.none());
+    }
+
+    /** As {@link #registerArtifact(String, ArtifactRegistered)}, with options. */
+    public CompletableFuture<Appended> registerArtifact(
+            String artifactId, ArtifactRegistered event, AppendOptions options) {
+        return artifact(artifactId == null ? newEntityId("artifact") : artifactId, event, options);
+    }
+
+    /** Records a new revision of an artifact. */
+    public CompletableFuture<Appended> reviseArtifact(String artifactId, ArtifactRevised event) {
+        return reviseArtifact(artifactId, event, AppendOptions.none());
+    }
+
+    /** As {@link #reviseArtifact(String, ArtifactRevised)}, with options. */
+    public CompletableFuture<Appended> reviseArtifact(String artifactId, ArtifactRevised event, AppendOptions options) {
+        return artifact(artifactId, event, options);
+    }
+
+    /** Deletes an artifact. */
+    public CompletableFuture<Appended> deleteArtifact(String artifactId, ArtifactDeleted event) {
+        return deleteArtifact(artifactId, event, AppendOptions.none());
+    }
+
+    /** As {@link #deleteArtifact(String, ArtifactDeleted)}, with options. */
+    public CompletableFuture<Appended> deleteArtifact(String artifactId, ArtifactDeleted event, AppendOptions options) {
+        return artifact(artifactId, event, options);
+    }
+
+    // ---- whole envelopes --------------------------------------------------------------------------------------
+
+    /**
+     * Appends a complete run event as given, keeping its event id and timestamp (as when importing a history).
+     */
+    public CompletableFuture<Appended> append(RunEvent event) {
+        validator.validate(event);
+        return send(
+                topics.runEvents().name(),
+                event.getRunId(),
+                event.getEventId(),
+                event.getPayload(),
+                EventCodec.RUN.encode(event));
+    }
+
+    /** Appends a complete room event as given, keeping its event id and timestamp. */
+    public CompletableFuture<Appended> append(RoomEvent event) {
+        validator.validate(event);
+        return send(
+                topics.roomEvents().name(),
+                event.getRoomId(),
+                event.getEventId(),
+                event.getPayload(),
+                EventCodec.ROOM.encode(event));
+    }
+
+    /** Appends a complete artifact event as given, keeping its event id and timestamp. */
+    public CompletableFuture<Appended> append(ArtifactEvent event) {
+        validator.validate(event);
+        return send(
+                topics.artifactEvents().name(),
+                event.getArtifactId(),
+                event.getEventId(),
+                event.getPayload(),
+                EventCodec.ARTIFACT.encode(event));
+    }
+
+    private CompletableFuture<Appended> run(String runId, Object payload, AppendOptions options) {
+        EventValidator.id("runId", runId);
+        return append(RunEvent.newBuilder()
+                .setEventId(eventId(options))
+                .setRunId(runId)
+                .setOccurredAt(occurredAt(options))
+                .setActor(options.actor())
+                .setCorrelation(correlation(options))
+                .setExpectedVersion(options.expectedVersion())
+                .setPayload(required(payload))
+                .build());
+    }
+
+    private CompletableFuture<Appended> room(String roomId, Object payload, AppendOptions options) {
+        EventValidator.id("roomId", roomId);
+        return append(RoomEvent.newBuilder()
+                .setEventId(eventId(options))
+                .setRoomId(roomId)
+                .setOccurredAt(occurredAt(options))
+                .setActor(options.actor())
+                .setCorrelation(correlation(options))
+                .setExpectedVersion(options.expectedVersion())
+                .setPayload(required(payload))
+                .build());
+    }
+
+    private CompletableFuture<Appended> artifact(String artifactId, Object payload, AppendOptions options) {
+        EventValidator.id("artifactId", artifactId);
+        return append(ArtifactEvent.newBuilder()
+                .setEventId(eventId(options))
+                .setArtifactId(artifactId)
+                .setOccurredAt(occurredAt(options))
+                .setActor(options.actor())
+                .setCorrelation(correlation(options))
+                .setExpectedVersion(options.expectedVersion())
+                .setPayload(required(payload))
+                .build());
+    }
+
+    private static Object required(Object payload) {
+        if (payload == null) {
+            throw new InvalidEvent("payload", "is required");
+        }
+        return payload;
+    }
+
+    private String eventId(AppendOptions options) {
+        if (options.eventId() == null) {
+            return ids.nextId();
+        }
+        EventValidator.id("eventId", options.eventId());
+        return options.eventId();
+    }
+
+    private Instant occurredAt(AppendOptions options) {
+        Instant at = options.occurredAt() == null ? clock.instant() : options.occurredAt();
+        return at.truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    private static Correlation correlation(AppendOptions options) {
+        return new Correlation(options.correlationId(), options.causationId(), options.traceparent());
+    }
+
+    private String newEntityId(String kind) {
+        return kind + "-" + ids.nextId();
+    }
+
+    private CompletableFuture<Appended> send(String topic, String key, String eventId, Object payload, byte[] value) {
+        validator.checkSize(value.length);
+        if (!pending.tryAcquire()) {
+            return CompletableFuture.failedFuture(new ClientOverloaded(maxPendingAppends));
+        }
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(EVENT_TYPE_HEADER, payload.getClass().getSimpleName().getBytes(StandardCharsets.UTF_8));
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, null, key, value, headers);
+        CompletableFuture<Appended> result = new CompletableFuture<>();
+        try {
+            sender.execute(() -> {
+                try {
+                    producer.send(record, (metadata, error) -> {
+                        pending.release();
+                        if (error != null) {
+                            result.completeExceptionally(new AppendFailed(
+                                    "Kafka did not acknowledge event " + eventId + " on " + topic, error));
+                        } else {
+                            result.complete(new Appended(
+                                    key, eventId, new Position(topic, metadata.partition(), metadata.offset())));
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    pending.release();
+                    result.completeExceptionally(new AppendFailed("Cannot send event " + eventId + " to " + topic, e));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            pending.release();
+            throw new IllegalStateException("The client is closed", e);
+        }
+        return result;
+    }
+
+    /** Waits until every append made so far is acknowledged or failed. */
+    public void flush() {
+        CompletableFuture<Void> handedOver = CompletableFuture.runAsync(() -> {}, sender);
+        handedOver.join();
+        producer.flush();
+    }
+
+    /** Sends what is pending, waits up to 30 seconds for acknowledgements, and releases the connections. */
+    @Override
+    public void close() {
+        sender.shutdown();
+        try {
+            if (!sender.awaitTermination(30, TimeUnit.SECONDS)) {
+                sender.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            sender.shutdownNow();
+        }
+        producer.close(Duration.ofSeconds(30));
+    }
+
+    /** Configures a {@link SubstrateClient}. */
+    public static final class Builder {
+        private final Map<String, Object> kafkaProperties = new HashMap<>();
+        private String topicPrefix = "substrate.";
+        private int maxEventBytes = EventValidator.DEFAULT_MAX_EVENT_BYTES;
+        private int maxPendingAppends = 100_000;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {}
+
+        /**
+         * Kafka producer settings, passed through unchanged ({@code bootstrap.servers}, security, batching...).
+         * {@code acks} is always {@code all} and idempotence always on: setting them otherwise is refused.
+         */
+        public Builder kafkaProperties(Map<String, ?> properties) {
+            kafkaProperties.putAll(properties);
+            return this;
+        }
+
+        /** One Kafka producer setting, passed through unchanged. */
+        public Builder kafkaProperty(String key, Object value) {
+            kafkaProperties.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** The prefix of the topic names; {@code substrate.} by default. */
+        public Builder topicPrefix(String topicPrefix) {
+            this.topicPrefix = Objects.requireNonNull(topicPrefix, "topicPrefix");
+            return this;
+        }
+
+        /** The largest encoded event accepted; 1 MiB by default. */
+        public Builder maxEventBytes(int maxEventBytes) {
+            this.maxEventBytes = maxEventBytes;
+            return this;
+        }
+
+        /** How many appends may wait for Kafka at once before more are refused; 100,000 by default. */
+        public Builder maxPendingAppends(int maxPendingAppends) {
+            if (maxPendingAppends < 1) {
+                throw new IllegalArgumentException("maxPendingAppends must be positive");
+            }
+            this.maxPendingAppends = maxPendingAppends;
+            return this;
+        }
+
+        /** The clock that stamps events without an explicit time; the system clock by default. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Creates the client and its producer. */
+        public SubstrateClient build() {
+            if (!kafkaProperties.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {
+                throw new InvalidConfiguration(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "the client needs bootstrap.servers", null);
+            }
+            return new SubstrateClient(this);
+        }
+    }
+}

@@ -1,0 +1,498 @@
+package dev.substrate.event;
+
+import dev.substrate.events.artifact.ArtifactDeleted;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.artifact.ArtifactRegistered;
+import dev.substrate.events.artifact.ArtifactRevised;
+import dev.substrate.events.artifact.Provenance;
+import dev.substrate.events.common.Correlation;
+import dev.substrate.events.room.BlockCompleted;
+import dev.substrate.events.room.BlockStarted;
+import dev.substrate.events.room.BlockUpdated;
+import dev.substrate.events.room.ErrorRaised;
+import dev.substrate.events.room.LogEmitted;
+import dev.substrate.events.room.Member;
+import dev.substrate.events.room.MemberGranted;
+import dev.substrate.events.room.MemberRevoked;
+import dev.substrate.events.room.MetadataUpdated;
+import dev.substrate.events.room.RoomClosed;
+import dev.substrate.events.room.RoomCreated;
+import dev.substrate.events.room.RoomDeleted;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.StatusChanged;
+import dev.substrate.events.room.TextDelta;
+import dev.substrate.events.room.TurnEnded;
+import dev.substrate.events.room.TurnStarted;
+import dev.substrate.events.run.Activation;
+import dev.substrate.events.run.Failure;
+import dev.substrate.events.run.Result;
+import dev.substrate.events.run.RunCancelled;
+import dev.substrate.events.run.RunCreated;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.events.run.RunFailed;
+import dev.substrate.events.run.RunLabelled;
+import dev.substrate.events.run.RunResumed;
+import dev.substrate.events.run.RunStarted;
+import dev.substrate.events.run.RunSucceeded;
+import dev.substrate.events.run.RunTimedOut;
+import dev.substrate.events.run.RunWaiting;
+import dev.substrate.events.run.WaitingOn;
+import dev.substrate.events.run.Where;
+import dev.substrate.schemas.TrustedEventClasses;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The rules every event must meet before it is written, applied alike by the Java client, the HTTP API and the
+ * fold: ids, required fields, formats, sizes and timestamps. A refused event throws {@link InvalidEvent} naming
+ * the field. Thread-safe.
+ */
+public final class EventValidator {
+
+    static {
+        TrustedEventClasses.register();
+    }
+
+    /** The default largest encoded event: 1 MiB. */
+    public static final int DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+    /** Ids: 1 to 128 characters from {@code A-Z a-z 0-9 . _ : -}. */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    /** Ownership scopes such as {@code house:acme} or {@code project:acme/web}. */
+    public static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9._:/-]{1,256}");
+    /** Label and metadata keys. */
+    public static final Pattern KEY = Pattern.compile("[A-Za-z0-9._/:-]{1,128}");
+    /** The W3C traceparent header. */
+    public static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
+
+    private static final CharClass ID_CHARS = new CharClass("A-Za-z0-9._:-");
+    private static final CharClass SCOPE_CHARS = new CharClass("A-Za-z0-9._:/-");
+    private static final CharClass KEY_CHARS = new CharClass("A-Za-z0-9._/:-");
+    private static final Pattern DIGEST = Pattern.compile("[a-z0-9-]{2,32}:[0-9a-fA-F]{16,128}");
+    private static final Pattern MEDIA_TYPE = Pattern.compile("[\\w.+-]+/[\\w.+-]+(\\s*;.*)?");
+    private static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
+    private static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
+    private static final int MAX_LABELS = 64;
+    private static final int MAX_LABEL_VALUE = 1024;
+    private static final int MAX_SHORT_TEXT = 1024;
+
+    private final int maxEventBytes;
+    private final Clock clock;
+
+    /** Rules with the default size limit and the system clock. */
+    public EventValidator() {
+        this(DEFAULT_MAX_EVENT_BYTES, Clock.systemUTC());
+    }
+
+    /**
+     * @param maxEventBytes the largest encoded event accepted
+     * @param clock the clock timestamps are checked against (they may be at most 5 minutes ahead of it)
+     */
+    public EventValidator(int maxEventBytes, Clock clock) {
+        if (maxEventBytes < 1024) {
+            throw new IllegalArgumentException("maxEventBytes must be at least 1024, was " + maxEventBytes);
+        }
+        this.maxEventBytes = maxEventBytes;
+        this.clock = clock;
+    }
+
+    /** The largest encoded event accepted. */
+    public int maxEventBytes() {
+        return maxEventBytes;
+    }
+
+    /** Refuses an encoded event larger than the limit. */
+    public void checkSize(int encodedBytes) {
+        if (encodedBytes > maxEventBytes) {
+            throw new InvalidEvent(
+                    "event", "is " + encodedBytes + " bytes encoded, more than the limit of " + maxEventBytes);
+        }
+    }
+
+    /** Checks a run event. */
+    public void validate(RunEvent event) {
+        envelope(event.getEventId(), "runId", event.getRunId(), event.getOccurredAt(), event.getActor());
+        correlation(event.getCorrelation());
+        expectedVersion(event.getExpectedVersion());
+        Object payload = event.getPayload();
+        if (payload instanceof RunCreated created) {
+            scope("payload.project", created.getProject());
+            optionalId("payload.taskId", created.getTaskId());
+            optionalId("payload.parentRunId", created.getParentRunId());
+            optionalId("payload.sessionRoomId", created.getSessionRoomId());
+            activation(created.getActivation());
+            labels("payload.labels", created.getLabels());
+            where("payload.where", created.getWhere());
+        } else if (payload instanceof RunStarted started) {
+            where("payload.where", started.getWhere());
+        } else if (payload instanceof RunWaiting waiting) {
+            waitingOn(waiting.getWaitingOn());
+        } else if (payload instanceof RunResumed resumed) {
+            optionalText("payload.detail", resumed.getDetail(), MAX_SHORT_TEXT);
+        } else if (payload instanceof RunSucceeded succeeded) {
+            result(succeeded.getResult());
+        } else if (payload instanceof RunFailed failed) {
+            failure(failed.getFailure());
+        } else if (payload instanceof RunCancelled cancelled) {
+            optionalText("payload.reason", cancelled.getReason(), MAX_SHORT_TEXT);
+        } else if (payload instanceof RunTimedOut timedOut) {
+            optionalText("payload.detail", timedOut.getDetail(), MAX_SHORT_TEXT);
+        } else if (payload instanceof RunLabelled labelled) {
+            labels("payload.labels", labelled.getLabels());
+            keys("payload.removed", labelled.getRemoved());
+            if (labelled.getLabels().isEmpty() && labelled.getRemoved().isEmpty()) {
+                throw new InvalidEvent("payload.labels", "sets and removes nothing");
+            }
+        } else {
+            throw unknownPayload(payload);
+        }
+    }
+
+    /** Checks a room event. */
+    public void validate(RoomEvent event) {
+        envelope(event.getEventId(), "roomId", event.getRoomId(), event.getOccurredAt(), event.getActor());
+        correlation(event.getCorrelation());
+        expectedVersion(event.getExpectedVersion());
+        Object payload = event.getPayload();
+        if (payload instanceof RoomCreated created) {
+            scope("payload.project", created.getProject());
+            optionalId("payload.parentRoomId", created.getParentRoomId());
+            optionalId("payload.runId", created.getRunId());
+            optionalText("payload.title", created.getTitle(), MAX_SHORT_TEXT);
+            members(created.getMembers());
+        } else if (payload instanceof MemberGranted granted) {
+            principal("payload.member.principal", granted.getMember().getPrincipal());
+        } else if (payload instanceof MemberRevoked revoked) {
+            principal("payload.principal", revoked.getPrincipal());
+        } else if (payload instanceof RoomClosed closed) {
+            optionalText("payload.reason", closed.getReason(), MAX_SHORT_TEXT);
+        } else if (payload instanceof RoomDeleted deleted) {
+            optionalText("payload.reason", deleted.getReason(), MAX_SHORT_TEXT);
+        } else if (payload instanceof TurnStarted turn) {
+            id("payload.turnId", turn.getTurnId());
+            optionalText("payload.participant", turn.getParticipant(), MAX_SHORT_TEXT);
+        } else if (payload instanceof TurnEnded turn) {
+            id("payload.turnId", turn.getTurnId());
+            optionalText("payload.reason", turn.getReason(), MAX_SHORT_TEXT);
+        } else if (payload instanceof BlockStarted block) {
+            id("payload.blockId", block.getBlockId());
+            optionalId("payload.turnId", block.getTurnId());
+            id("payload.kind", block.getKind());
+            optionalText("payload.role", block.getRole(), 128);
+            metadata("payload.metadata", block.getMetadata());
+        } else if (payload instanceof TextDelta delta) {
+            id("payload.blockId", delta.getBlockId());
+        } else if (payload instanceof BlockUpdated block) {
+            id("payload.blockId", block.getBlockId());
+            metadata("payload.metadata", block.getMetadata());
+        } else if (payload instanceof BlockCompleted block) {
+            id("payload.blockId", block.getBlockId());
+        } else if (payload instanceof MetadataUpdated updated) {
+            metadata("payload.metadata", updated.getMetadata());
+        } else if (payload instanceof StatusChanged status) {
+            optionalText("payload.message", status.getMessage(), MAX_SHORT_TEXT * 16);
+        } else if (payload instanceof LogEmitted logged) {
+            requireText("payload.message", logged.getMessage());
+        } else if (payload instanceof ErrorRaised error) {
+            id("payload.code", error.getCode());
+            requireText("payload.message", error.getMessage());
+        } else {
+            throw unknownPayload(payload);
+        }
+    }
+
+    /** Checks an artifact event. */
+    public void validate(ArtifactEvent event) {
+        envelope(event.getEventId(), "artifactId", event.getArtifactId(), event.getOccurredAt(), event.getActor());
+        correlation(event.getCorrelation());
+        expectedVersion(event.getExpectedVersion());
+        Object payload = event.getPayload();
+        if (payload instanceof ArtifactRegistered registered) {
+            id("payload.kind", registered.getKind());
+            requireText("payload.name", registered.getName());
+            shortText("payload.name", registered.getName(), MAX_SHORT_TEXT);
+            scope("payload.parentId", registered.getParentId());
+            locator("payload.locator", registered.getLocator());
+            digest("payload.digest", registered.getDigest());
+            size("payload.size", registered.getSize());
+            mediaType("payload.mediaType", registered.getMediaType());
+            optionalText("payload.remoteId", registered.getRemoteId(), MAX_SHORT_TEXT);
+            labels("payload.labels", registered.getLabels());
+            provenance(registered.getProvenance());
+        } else if (payload instanceof ArtifactRevised revised) {
+            locator("payload.locator", revised.getLocator());
+            digest("payload.digest", revised.getDigest());
+            size("payload.size", revised.getSize());
+            mediaType("payload.mediaType", revised.getMediaType());
+            optionalText("payload.remoteId", revised.getRemoteId(), MAX_SHORT_TEXT);
+            labels("payload.labels", revised.getLabels());
+            optionalText("payload.note", revised.getNote(), MAX_SHORT_TEXT * 16);
+        } else if (payload instanceof ArtifactDeleted deleted) {
+            optionalText("payload.reason", deleted.getReason(), MAX_SHORT_TEXT);
+        } else {
+            throw unknownPayload(payload);
+        }
+    }
+
+    private void envelope(String eventId, String idField, String entityId, Instant occurredAt, String actor) {
+        id("eventId", eventId);
+        id(idField, entityId);
+        timestamp("occurredAt", occurredAt);
+        if (actor != null) {
+            principal("actor", actor);
+        }
+    }
+
+    private static void correlation(Correlation correlation) {
+        if (correlation == null) {
+            throw new InvalidEvent("correlation", "is required (its fields may be null)");
+        }
+        optionalId("correlation.correlationId", correlation.getCorrelationId());
+        optionalId("correlation.causationId", correlation.getCausationId());
+        String traceparent = correlation.getTraceparent();
+        if (traceparent != null && !TRACEPARENT.matcher(traceparent).matches()) {
+            throw new InvalidEvent(
+                    "correlation.traceparent", "must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)");
+        }
+    }
+
+    private static void expectedVersion(Long expectedVersion) {
+        if (expectedVersion != null && expectedVersion < 0) {
+            throw new InvalidEvent("expectedVersion", "must be 0 or more, was " + expectedVersion);
+        }
+    }
+
+    private static void activation(Activation activation) {
+        principal("payload.activation.actor", activation.getActor());
+    }
+
+    private static void where(String field, Where where) {
+        if (where != null) {
+            optionalText(field + ".executor", where.getExecutor(), MAX_SHORT_TEXT);
+            optionalText(field + ".host", where.getHost(), MAX_SHORT_TEXT);
+            optionalText(field + ".environment", where.getEnvironment(), MAX_SHORT_TEXT);
+        }
+    }
+
+    private void waitingOn(WaitingOn waitingOn) {
+        requireText("payload.waitingOn.detail", waitingOn.getDetail());
+        shortText("payload.waitingOn.detail", waitingOn.getDetail(), MAX_SHORT_TEXT * 4);
+        timestamp("payload.waitingOn.since", waitingOn.getSince());
+    }
+
+    private static void result(Result result) {
+        requireText("payload.result.summary", result.getSummary());
+        List<String> artifactIds = result.getArtifactIds();
+        for (int i = 0; i < artifactIds.size(); i++) {
+            id("payload.result.artifactIds[" + i + "]", artifactIds.get(i));
+        }
+    }
+
+    private static void failure(Failure failure) {
+        id("payload.failure.code", failure.getCode());
+        requireText("payload.failure.message", failure.getMessage());
+    }
+
+    private static void members(List<Member> members) {
+        Set<String> principals = new HashSet<>();
+        for (int i = 0; i < members.size(); i++) {
+            String principal = members.get(i).getPrincipal();
+            principal("payload.members[" + i + "].principal", principal);
+            if (!principals.add(principal)) {
+                throw new InvalidEvent("payload.members[" + i + "].principal", "'" + principal + "' is listed twice");
+            }
+        }
+    }
+
+    private static void provenance(Provenance provenance) {
+        optionalId("payload.provenance.runId", provenance.getRunId());
+        optionalId("payload.provenance.roomId", provenance.getRoomId());
+        optionalText("payload.provenance.resource", provenance.getResource(), MAX_SHORT_TEXT);
+    }
+
+    private static void locator(String field, String locator) {
+        if (locator == null) {
+            return;
+        }
+        try {
+            URI uri = new URI(locator);
+            if (uri.getScheme() == null) {
+                throw new InvalidEvent(field, "must be an absolute URI with a scheme (git, https, blob, ...)");
+            }
+        } catch (URISyntaxException e) {
+            throw new InvalidEvent(field, "is not a URI: " + e.getReason());
+        }
+        shortText(field, locator, 4096);
+    }
+
+    private static void digest(String field, String digest) {
+        if (digest != null && !DIGEST.matcher(digest).matches()) {
+            throw new InvalidEvent(field, "must be <algorithm>:<hex>, such as sha256:9f86d0...");
+        }
+    }
+
+    private static void size(String field, Long size) {
+        if (size != null && size < 0) {
+            throw new InvalidEvent(field, "must be 0 or more, was " + size);
+        }
+    }
+
+    private static void mediaType(String field, String mediaType) {
+        if (mediaType != null && !MEDIA_TYPE.matcher(mediaType).matches()) {
+            throw new InvalidEvent(field, "must be a media type such as text/markdown");
+        }
+    }
+
+    private static void labels(String field, Map<String, String> labels) {
+        if (labels.size() > MAX_LABELS) {
+            throw new InvalidEvent(field, "has " + labels.size() + " entries, more than " + MAX_LABELS);
+        }
+        labels.forEach((key, value) -> {
+            key(field, key);
+            shortText(field + "." + key, value, MAX_LABEL_VALUE);
+        });
+    }
+
+    private static void metadata(String field, Map<String, String> metadata) {
+        metadata.keySet().forEach(key -> key(field, key));
+    }
+
+    private static void keys(String field, List<String> keys) {
+        keys.forEach(key -> key(field, key));
+    }
+
+    private static void key(String field, String key) {
+        if (!KEY_CHARS.matches(key, 128)) {
+            throw new InvalidEvent(field, "key '" + printable(key) + "' must be 1-128 of A-Z a-z 0-9 . _ / : -");
+        }
+    }
+
+    private void timestamp(String field, Instant timestamp) {
+        if (timestamp == null) {
+            throw new InvalidEvent(field, "is required");
+        }
+        if (timestamp.isBefore(EARLIEST)) {
+            throw new InvalidEvent(field, timestamp + " is before " + EARLIEST);
+        }
+        Instant latest = clock.instant().plus(CLOCK_SKEW);
+        if (timestamp.isAfter(latest)) {
+            throw new InvalidEvent(field, timestamp + " is in the future (more than 5 minutes ahead of this clock)");
+        }
+    }
+
+    /** Refuses a value that is not an {@link #ID}. */
+    public static void id(String field, String value) {
+        if (value == null) {
+            throw new InvalidEvent(field, "is required");
+        }
+        if (!ID_CHARS.matches(value, 128)) {
+            throw new InvalidEvent(field, "'" + printable(value) + "' must be 1-128 of A-Z a-z 0-9 . _ : -");
+        }
+    }
+
+    private static void optionalId(String field, String value) {
+        if (value != null) {
+            id(field, value);
+        }
+    }
+
+    private static void scope(String field, String value) {
+        if (value == null || !SCOPE_CHARS.matches(value, 256)) {
+            throw new InvalidEvent(
+                    field, "'" + printable(value) + "' must be a scope such as house:acme or project:acme/web");
+        }
+    }
+
+    /** Refuses a principal name that is empty, longer than 256 characters or holds control characters. */
+    public static void principal(String field, String value) {
+        requireText(field, value);
+        shortText(field, value, 256);
+        if (value.chars().anyMatch(Character::isISOControl)) {
+            throw new InvalidEvent(field, "must not contain control characters");
+        }
+    }
+
+    private static void requireText(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw new InvalidEvent(field, "is required and must not be blank");
+        }
+    }
+
+    private static void optionalText(String field, String value, int maxLength) {
+        if (value != null) {
+            shortText(field, value, maxLength);
+        }
+    }
+
+    private static void shortText(String field, String value, int maxLength) {
+        if (value.length() > maxLength) {
+            throw new InvalidEvent(field, "is " + value.length() + " characters, more than " + maxLength);
+        }
+    }
+
+    private static InvalidEvent unknownPayload(Object payload) {
+        return new InvalidEvent(
+                "payload", payload == null ? "is required" : "has an unknown type " + payload.getClass());
+    }
+
+    private static String printable(String value) {
+        if (value == null) {
+            return "null";
+        }
+        String shown = value.length() > 40 ? value.substring(0, 40) + "..." : value;
+        StringBuilder out = new StringBuilder();
+        shown.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                out.append(String.format("\\u%04x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
+    }
+
+    /**
+     * A set of ASCII characters, matched by table lookup: ids are checked on every event at every boundary, and a
+     * loop over a table is several times faster than the equivalent regular expression.
+     */
+    private static final class CharClass {
+        private final boolean[] allowed = new boolean[128];
+
+        /** {@code spec} lists characters and ranges, e.g. {@code A-Za-z0-9._-} (a trailing - is literal). */
+        CharClass(String spec) {
+            for (int i = 0; i < spec.length(); i++) {
+                char c = spec.charAt(i);
+                if (i + 2 < spec.length() && spec.charAt(i + 1) == '-') {
+                    for (char r = c; r <= spec.charAt(i + 2); r++) {
+                        allowed[r] = true;
+                    }
+                    i += 2;
+                } else {
+                    allowed[c] = true;
+                }
+            }
+        }
+
+        /** Whether {@code value} is 1 to {@code maxLength} characters, all in this class. */
+        boolean matches(String value, int maxLength) {
+            int length = value.length();
+            if (length == 0 || length > maxLength) {
+                return false;
+            }
+            for (int i = 0; i < length; i++) {
+                char c = value.charAt(i);
+                if (c >= 128 || !allowed[c]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package dev.substrate.topic;
+
+import dev.substrate.SubstrateException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes the cluster ready for Substrate at start: creates missing topics with the right configuration, and
+ * refuses, with a clear message, an existing topic whose cleanup policy is wrong. Safe to run from several
+ * instances at once.
+ */
+public final class TopicSetup {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
+
+    private TopicSetup() {}
+
+    /**
+     * Creates each missing topic and checks each existing one.
+     *
+     * @param partitions partitions of each topic created
+     * @param replicationFactor replication factor of each topic created; -1 for the broker's default
+     * @return the names of the topics this call created
+     * @throws TopicMisconfigured if an existing topic has the wrong cleanup policy
+     */
+    public static List<String> ensure(Admin admin, Topics topics, int partitions, short replicationFactor) {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            List<NewTopic> missing = new ArrayList<>();
+            for (Topic topic : topics.all()) {
+                if (!existing.contains(topic.name())) {
+                    missing.add(new NewTopic(
+                                    topic.name(),
+                                    Optional.of(partitions),
+                                    replicationFactor < 0 ? Optional.empty() : Optional.of(replicationFactor))
+                            .configs(topic.configs()));
+                }
+            }
+            List<String> created = create(admin, missing);
+            check(admin, topics.all());
+            return created;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SetupFailed("Interrupted while setting up topics", e);
+        } catch (ExecutionException e) {
+            throw new SetupFailed(
+                    "Cannot set up Substrate's topics: " + e.getCause().getMessage(), e);
+        }
+    }
+
+    private static List<String> create(Admin admin, List<NewTopic> missing)
+            throws InterruptedException, ExecutionException {
+        List<String> created = new ArrayList<>();
+        for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> result :
+                admin.createTopics(missing).values().entrySet()) {
+            try {
+                result.getValue().get();
+                created.add(result.getKey());
+                log.info("Created topic {}", result.getKey());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+                // Another instance created it first; it is checked below like any existing topic.
+            }
+        }
+        return created;
+    }
+
+    private static void check(Admin admin, Collection<Topic> topics) throws InterruptedException, ExecutionException {
+        List<ConfigResource> resources = topics.stream()
+                .map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic.name()))
+                .toList();
+        Map<ConfigResource, Config> configs = describeConfigs(admin, resources);
+        for (Topic topic : topics) {
+            Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()));
+            Set<String> policies = Arrays.stream(
+                            config.get("cleanup.policy").value().split(","))
+                    .map(String::strip)
+                    .collect(Collectors.toSet());
+            if (!policies.equals(Set.of(topic.cleanupPolicy().config()))) {
+                throw new TopicMisconfigured(
+                        topic.name(),
+                        "Topic " + topic.name() + " has cleanup.policy=" + String.join(",", policies)
+                                + " but Substrate needs "
+                                + topic.cleanupPolicy().config()
+                                + (topic.cleanupPolicy() == Topic.CleanupPolicy.DELETE
+                                        ? " (a compacted event log would erase history)"
+                                        : " (a state topic keeps the latest record per id)")
+                                + ". Fix it with: kafka-configs.sh --alter --entity-type topics --entity-name "
+                                + topic.name() + " --add-config cleanup.policy="
+                                + topic.cleanupPolicy().config());
+            }
+            String retention = config.get("retention.ms").value();
+            if ("-1".equals(topic.configs().get("retention.ms")) && !"-1".equals(retention)) {
+                log.warn(
+                        "Topic {} has retention.ms={}: events older than that will be deleted, and the history "
+                                + "and state rebuilt from this log will lose them. Substrate creates its logs "
+                                + "with retention.ms=-1.",
+                        topic.name(),
+                        retention);
+            }
+        }
+    }
+
+    /**
+     * The configs of the topics, retried briefly while a topic just created is not yet known to the broker that
+     * answers (its metadata reaches the brokers a moment after creation).
+     */
+    private static Map<ConfigResource, Config> describeConfigs(Admin admin, List<ConfigResource> resources)
+            throws InterruptedException, ExecutionException {
+        long deadline = System.nanoTime() + METADATA_WAIT.toNanos();
+        while (true) {
+            try {
+                return admin.describeConfigs(resources).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                // A bounded back-off between two admin requests, not a wait for a test condition.
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    private static final Duration METADATA_WAIT = Duration.ofSeconds(30);
+
+    /** The topics could not be listed, created or described. Retriable: the cluster may be starting. */
+    public static final class SetupFailed extends SubstrateException {
+        private static final long serialVersionUID = 1L;
+
+        SetupFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+
+        @Override
+        public boolean isRetriable() {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.substrate.topic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.SharedKafka;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(SharedKafka.class)
+@Timeout(120)
+class TopicSetupIT {
+
+    @Test
+    void createsEveryTopicWithItsCleanupPolicyAndRetention(KafkaCluster kafka) throws Exception {
+        Topics topics = new Topics(uniquePrefix(), 1024 * 1024);
+        try (Admin admin = kafka.admin()) {
+            List<String> created = TopicSetup.ensure(admin, topics, 3, (short) -1);
+
+            assertThat(created)
+                    .containsExactlyInAnyOrderElementsOf(
+                            topics.all().stream().map(Topic::name).toList());
+            Config runEvents = config(admin, topics.runEvents().name());
+            assertThat(runEvents.get("cleanup.policy").value()).isEqualTo("delete");
+            assertThat(runEvents.get("retention.ms").value()).isEqualTo("-1");
+            assertThat(config(admin, topics.runs().name()).get("cleanup.policy").value())
+                    .isEqualTo("compact");
+            assertThat(config(admin, topics.deadLetters().name())
+                            .get("retention.ms")
+                            .value())
+                    .isEqualTo(Long.toString(Topics.DIAGNOSTICS_RETENTION.toMillis()));
+            assertThat(admin.describeTopics(List.of(topics.roomEvents().name()))
+                            .allTopicNames()
+                            .get()
+                            .get(topics.roomEvents().name())
+                            .partitions())
+                    .hasSize(3);
+        }
+    }
+
+    @Test
+    void secondSetupCreatesNothingAndPasses(KafkaCluster kafka) {
+        Topics topics = new Topics(uniquePrefix(), 1024 * 1024);
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, topics, 1, (short) -1);
+
+            assertThat(TopicSetup.ensure(admin, topics, 1, (short) -1)).isEmpty();
+        }
+    }
+
+    @Test
+    void refusesACompactedEventLogWithAClearMessage(KafkaCluster kafka) throws Exception {
+        Topics topics = new Topics(uniquePrefix(), 1024 * 1024);
+        try (Admin admin = kafka.admin()) {
+            admin.createTopics(List.of(new NewTopic(topics.runEvents().name(), 1, (short) 1)
+                            .configs(Map.of("cleanup.policy", "compact"))))
+                    .all()
+                    .get();
+
+            assertThatThrownBy(() -> TopicSetup.ensure(admin, topics, 1, (short) -1))
+                    .isInstanceOfSatisfying(
+                            TopicMisconfigured.class,
+                            e -> assertThat(e.topic())
+                                    .isEqualTo(topics.runEvents().name()))
+                    .hasMessageContaining("cleanup.policy=compact")
+                    .hasMessageContaining("needs delete")
+                    .hasMessageContaining("erase history");
+        }
+    }
+
+    @Test
+    void refusesAStateTopicThatIsNotCompacted(KafkaCluster kafka) throws Exception {
+        Topics topics = new Topics(uniquePrefix(), 1024 * 1024);
+        try (Admin admin = kafka.admin()) {
+            admin.createTopics(List.of(new NewTopic(topics.rooms().name(), 1, (short) 1)))
+                    .all()
+                    .get();
+
+            assertThatThrownBy(() -> TopicSetup.ensure(admin, topics, 1, (short) -1))
+                    .isInstanceOf(TopicMisconfigured.class)
+                    .hasMessageContaining(topics.rooms().name())
+                    .hasMessageContaining("needs compact");
+        }
+    }
+
+    private static String uniquePrefix() {
+        return "t" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    }
+
+    private static Config config(Admin admin, String topic) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        return admin.describeConfigs(List.of(resource)).all().get().get(resource);
+    }
+}

@@ -1,0 +1,187 @@
+package dev.substrate.testing;
+
+import dev.substrate.events.artifact.ArtifactDeleted;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.artifact.ArtifactRegistered;
+import dev.substrate.events.artifact.ArtifactRevised;
+import dev.substrate.events.artifact.Provenance;
+import dev.substrate.events.common.Correlation;
+import dev.substrate.events.room.BlockCompleted;
+import dev.substrate.events.room.BlockStarted;
+import dev.substrate.events.room.BlockUpdated;
+import dev.substrate.events.room.EnvironmentStatus;
+import dev.substrate.events.room.ErrorRaised;
+import dev.substrate.events.room.LogEmitted;
+import dev.substrate.events.room.LogLevel;
+import dev.substrate.events.room.Member;
+import dev.substrate.events.room.MemberGranted;
+import dev.substrate.events.room.MemberRevoked;
+import dev.substrate.events.room.MetadataUpdated;
+import dev.substrate.events.room.RoomClosed;
+import dev.substrate.events.room.RoomCreated;
+import dev.substrate.events.room.RoomDeleted;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.RoomKind;
+import dev.substrate.events.room.RoomRole;
+import dev.substrate.events.room.StatusChanged;
+import dev.substrate.events.room.StreamMode;
+import dev.substrate.events.room.TextDelta;
+import dev.substrate.events.room.TurnEnded;
+import dev.substrate.events.room.TurnStarted;
+import dev.substrate.events.run.Activation;
+import dev.substrate.events.run.ActivationSurface;
+import dev.substrate.events.run.Failure;
+import dev.substrate.events.run.Result;
+import dev.substrate.events.run.RunCancelled;
+import dev.substrate.events.run.RunCreated;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.events.run.RunFailed;
+import dev.substrate.events.run.RunLabelled;
+import dev.substrate.events.run.RunResumed;
+import dev.substrate.events.run.RunScope;
+import dev.substrate.events.run.RunStarted;
+import dev.substrate.events.run.RunSucceeded;
+import dev.substrate.events.run.RunTimedOut;
+import dev.substrate.events.run.RunWaiting;
+import dev.substrate.events.run.WaitingKind;
+import dev.substrate.events.run.WaitingOn;
+import dev.substrate.events.run.Where;
+import dev.substrate.schemas.TrustedEventClasses;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** One valid, fully populated example of every event payload, and envelopes around them, for tests. */
+public final class SampleEvents {
+
+    static {
+        TrustedEventClasses.register();
+    }
+
+    /** A fixed time every sample uses. */
+    public static final Instant AT = Instant.parse("2026-11-01T10:15:30.123Z");
+
+    private SampleEvents() {}
+
+    /** One example of each of the nine run payloads, in a valid lifecycle order where one exists. */
+    public static List<Object> runPayloads() {
+        return List.of(
+                RunCreated.newBuilder()
+                        .setScope(RunScope.shared)
+                        .setProject("project:acme/web")
+                        .setTaskId("task-42")
+                        .setParentRunId("run-parent")
+                        .setActivation(new Activation(ActivationSurface.operator, "alice@example.com"))
+                        .setLabels(Map.of("team", "payments"))
+                        .setSessionRoomId("room-session-1")
+                        .setWhere(new Where("agent-runtime", "host-7", "staging"))
+                        .build(),
+                RunStarted.newBuilder()
+                        .setWhere(new Where("agent-runtime", null, null))
+                        .build(),
+                new RunWaiting(new WaitingOn(WaitingKind.approval, "deploy approval from #ops", AT)),
+                new RunResumed("approved by bob"),
+                new RunLabelled(Map.of("priority", "high"), List.of("team")),
+                new RunSucceeded(new Result("PR opened", List.of("artifact-pr-1"))),
+                new RunFailed(new Failure("exit_code_1", "tests failed", true, "FAILED: 3 tests")),
+                new RunCancelled("superseded"),
+                new RunTimedOut("exceeded 30m"));
+    }
+
+    /** One example of each of the fifteen room payloads. */
+    public static List<Object> roomPayloads() {
+        return List.of(
+                RoomCreated.newBuilder()
+                        .setKind(RoomKind.session)
+                        .setProject("project:acme/web")
+                        .setRunId("run-1")
+                        .setStream(StreamMode.durable)
+                        .setTitle("Fix the login bug")
+                        .setMembers(List.of(new Member("alice@example.com", RoomRole.owner)))
+                        .build(),
+                new MemberGranted(new Member("bob@example.com", RoomRole.writer)),
+                new MemberRevoked("bob@example.com"),
+                new TurnStarted("turn-1", "assistant"),
+                BlockStarted.newBuilder()
+                        .setBlockId("block-1")
+                        .setTurnId("turn-1")
+                        .setKind("text")
+                        .setRole("assistant")
+                        .setMetadata(Map.of("model", "m-1"))
+                        .build(),
+                new TextDelta("block-1", "Hello, "),
+                new BlockUpdated("block-1", Map.of("tokens", "12")),
+                new BlockCompleted("block-1", null),
+                new TurnEnded("turn-1", "end_turn"),
+                new MetadataUpdated(Map.of("branch", "fix/login")),
+                new StatusChanged(EnvironmentStatus.ready, "container up"),
+                new LogEmitted(LogLevel.info, "npm test: 120 passed"),
+                new ErrorRaised("oom", "the sandbox ran out of memory"),
+                new RoomClosed("done"),
+                new RoomDeleted("cleanup"));
+    }
+
+    /** One example of each of the three artifact payloads. */
+    public static List<Object> artifactPayloads() {
+        return List.of(
+                ArtifactRegistered.newBuilder()
+                        .setKind("pull_request")
+                        .setName("Fix login")
+                        .setParentId("project:acme/web")
+                        .setLocator("https://git.example.com/acme/web/pull/7")
+                        .setDigest("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+                        .setSize(2048L)
+                        .setMediaType("text/markdown")
+                        .setRemoteId("7")
+                        .setLabels(Map.of("kind", "fix"))
+                        .setProvenance(new Provenance("run-1", "room-session-1", "acme/web"))
+                        .build(),
+                ArtifactRevised.newBuilder()
+                        .setRemoteId("8")
+                        .setNote("reopened")
+                        .build(),
+                new ArtifactDeleted("obsolete"));
+    }
+
+    /** A run event around {@code payload}, with a fresh event id. */
+    public static RunEvent runEvent(String runId, Object payload) {
+        return RunEvent.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setRunId(runId)
+                .setOccurredAt(AT)
+                .setActor("svc:runner")
+                .setCorrelation(correlation())
+                .setPayload(payload)
+                .build();
+    }
+
+    /** A room event around {@code payload}, with a fresh event id. */
+    public static RoomEvent roomEvent(String roomId, Object payload) {
+        return RoomEvent.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setRoomId(roomId)
+                .setOccurredAt(AT)
+                .setActor("alice@example.com")
+                .setCorrelation(correlation())
+                .setPayload(payload)
+                .build();
+    }
+
+    /** An artifact event around {@code payload}, with a fresh event id. */
+    public static ArtifactEvent artifactEvent(String artifactId, Object payload) {
+        return ArtifactEvent.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setArtifactId(artifactId)
+                .setOccurredAt(AT)
+                .setActor("svc:runner")
+                .setCorrelation(correlation())
+                .setExpectedVersion(0L)
+                .setPayload(payload)
+                .build();
+    }
+
+    private static Correlation correlation() {
+        return new Correlation("work-1", null, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    }
+}
