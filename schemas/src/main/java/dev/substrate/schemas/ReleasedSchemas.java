@@ -29,7 +29,7 @@ public final class ReleasedSchemas {
     private ReleasedSchemas() {}
 
     /** A released schema: its envelope, version number, parsed schema and fingerprint. */
-    public record Version(Envelope envelope, int version, Schema schema, long fingerprint) {
+    public record Version(WireSchema envelope, int version, Schema schema, long fingerprint) {
 
         /** The resource name, e.g. {@code run-event/v1.avsc}. */
         public String fileName() {
@@ -38,12 +38,12 @@ public final class ReleasedSchemas {
     }
 
     /** The resource name of {@code version} of {@code envelope}, e.g. {@code run-event/v1.avsc}. */
-    public static String fileName(Envelope envelope, int version) {
+    public static String fileName(WireSchema envelope, int version) {
         return envelope.fileName() + "/v" + version + ".avsc";
     }
 
     /** The index key of {@code version} of {@code envelope}, e.g. {@code run-event.v1}. */
-    public static String indexKey(Envelope envelope, int version) {
+    public static String indexKey(WireSchema envelope, int version) {
         return envelope.fileName() + ".v" + version;
     }
 
@@ -62,12 +62,12 @@ public final class ReleasedSchemas {
      *
      * @throws IllegalStateException if a listed file is missing or its fingerprint differs from the index
      */
-    public static List<Version> of(Envelope envelope) {
+    public static List<Version> of(WireSchema envelope) {
         return of(envelope, ReleasedSchemas::read);
     }
 
-    /** As {@link #of(Envelope)}, reading each schema file's text through {@code files}. */
-    static List<Version> of(Envelope envelope, Function<String, String> files) {
+    /** As {@link #of(WireSchema)}, reading each schema file's text through {@code files}. */
+    static List<Version> of(WireSchema envelope, Function<String, String> files) {
         Properties index = index();
         List<Version> versions = new ArrayList<>();
         for (int version = 1; index.containsKey(indexKey(envelope, version)); version++) {

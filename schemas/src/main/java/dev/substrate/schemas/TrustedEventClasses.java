@@ -1,5 +1,6 @@
 package dev.substrate.schemas;
 
+import java.util.List;
 import org.apache.avro.util.ClassSecurityValidator;
 
 /**
@@ -10,8 +11,8 @@ import org.apache.avro.util.ClassSecurityValidator;
  */
 public final class TrustedEventClasses {
 
-    /** The package of the generated event classes, and of nothing else. */
-    public static final String PACKAGE_PREFIX = "dev.substrate.events.";
+    /** The packages of the generated event and state classes, and of nothing else. */
+    public static final List<String> PACKAGE_PREFIXES = List.of("dev.substrate.events.", "dev.substrate.state.");
 
     private static boolean registered;
 
@@ -23,8 +24,8 @@ public final class TrustedEventClasses {
             return;
         }
         ClassSecurityValidator.ClassSecurityPredicate before = ClassSecurityValidator.getGlobal();
-        ClassSecurityValidator.setGlobal(
-                ClassSecurityValidator.composite(before, type -> type.getName().startsWith(PACKAGE_PREFIX)));
+        ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(
+                before, type -> PACKAGE_PREFIXES.stream().anyMatch(type.getName()::startsWith)));
         registered = true;
     }
 }

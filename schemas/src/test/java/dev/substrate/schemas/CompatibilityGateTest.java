@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class CompatibilityGateTest {
 
     private static final ReleasedSchemas.Version RUN_V1 =
-            ReleasedSchemas.of(Envelope.RUN).get(0);
+            ReleasedSchemas.of(WireSchema.RUN).get(0);
 
     @Test
     void shouldFailWhenAFieldIsAddedWithoutADefault() {
@@ -61,7 +61,7 @@ class CompatibilityGateTest {
 
         assertThat(ReleasedSchemas.fingerprint(edited)).isNotEqualTo(RUN_V1.fingerprint());
         assertThatThrownBy(() -> ReleasedSchemas.of(
-                        Envelope.RUN,
+                        WireSchema.RUN,
                         name -> name.equals("run-event/v1.avsc") ? edited.toString() : ReleasedSchemas.read(name)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("run-event/v1.avsc")

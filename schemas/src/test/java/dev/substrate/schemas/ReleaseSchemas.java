@@ -43,7 +43,7 @@ public final class ReleaseSchemas {
         try (Reader in = Files.newBufferedReader(index, StandardCharsets.UTF_8)) {
             released.load(in);
         }
-        for (Envelope envelope : Envelope.values()) {
+        for (WireSchema envelope : WireSchema.values()) {
             String current = ReleasedSchemas.hex(ReleasedSchemas.fingerprint(envelope.currentSchema()));
             int next = 1;
             boolean alreadyReleased = false;

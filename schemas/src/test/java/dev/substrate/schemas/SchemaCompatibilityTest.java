@@ -21,8 +21,8 @@ class SchemaCompatibilityTest {
     private static final Path RELEASED = Path.of("src", "main", "resources", ReleasedSchemas.RESOURCE_DIR);
 
     @ParameterizedTest
-    @EnumSource(Envelope.class)
-    void currentSchemaIsFullTransitivelyCompatibleWithEveryReleasedVersion(Envelope envelope) {
+    @EnumSource(WireSchema.class)
+    void currentSchemaIsFullTransitivelyCompatibleWithEveryReleasedVersion(WireSchema envelope) {
         List<ReleasedSchemas.Version> released = ReleasedSchemas.of(envelope);
 
         assertThat(released).as("released versions of " + envelope.fileName()).isNotEmpty();
@@ -32,8 +32,8 @@ class SchemaCompatibilityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Envelope.class)
-    void everyReleasedFileIsIndexedWithItsFingerprint(Envelope envelope) throws IOException {
+    @EnumSource(WireSchema.class)
+    void everyReleasedFileIsIndexedWithItsFingerprint(WireSchema envelope) throws IOException {
         Set<String> indexed = ReleasedSchemas.of(envelope).stream()
                 .map(ReleasedSchemas.Version::fileName)
                 .collect(Collectors.toSet());

@@ -1,7 +1,7 @@
 package dev.substrate.benchmarks;
 
-import dev.substrate.event.EventCodec;
 import dev.substrate.event.EventValidator;
+import dev.substrate.event.WireCodec;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.TextDelta;
 import dev.substrate.events.run.RunEvent;
@@ -42,28 +42,28 @@ public class EventCodecBenchmark {
         runCreated = SampleEvents.runEvent(
                 "run-benchmark", SampleEvents.runPayloads().get(0));
         textDelta = SampleEvents.roomEvent("room-benchmark", new TextDelta("block-1", "x".repeat(64)));
-        runCreatedBytes = EventCodec.RUN.encode(runCreated);
-        textDeltaBytes = EventCodec.ROOM.encode(textDelta);
+        runCreatedBytes = WireCodec.RUN.encode(runCreated);
+        textDeltaBytes = WireCodec.ROOM.encode(textDelta);
     }
 
     @Benchmark
     public byte[] encodeRunCreated() {
-        return EventCodec.RUN.encode(runCreated);
+        return WireCodec.RUN.encode(runCreated);
     }
 
     @Benchmark
     public RunEvent decodeRunCreated() {
-        return EventCodec.RUN.decode(runCreatedBytes);
+        return WireCodec.RUN.decode(runCreatedBytes);
     }
 
     @Benchmark
     public byte[] encodeTextDelta() {
-        return EventCodec.ROOM.encode(textDelta);
+        return WireCodec.ROOM.encode(textDelta);
     }
 
     @Benchmark
     public RoomEvent decodeTextDelta() {
-        return EventCodec.ROOM.decode(textDeltaBytes);
+        return WireCodec.ROOM.decode(textDeltaBytes);
     }
 
     @Benchmark

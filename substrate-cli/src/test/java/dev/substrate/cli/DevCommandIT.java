@@ -34,6 +34,9 @@ class DevCommandIT {
             assertThat(dev.stdout()).anyMatch(line -> line.contains("new log dir"));
             assertThat(dev.stdout()).anyMatch(line -> line.matches("\\s*Topics\\s+substrate\\.\\*\\s+\\(8 created\\)"));
             assertThat(dev.stdout()).anyMatch(line -> line.contains(dataDir.toString()));
+            assertThat(dev.stdout())
+                    .anyMatch(line -> line.contains("Fold")
+                            && line.contains(dataDir.resolve("streams").toString()));
 
             assertThat(get(http + "/health")).isEqualTo("{\"status\":\"up\"}");
             TestRecords.produce(cluster(bootstrap), topic, Map.of("before", "restart"));

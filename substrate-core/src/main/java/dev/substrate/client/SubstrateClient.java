@@ -2,10 +2,10 @@ package dev.substrate.client;
 
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
-import dev.substrate.event.EventCodec;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
+import dev.substrate.event.WireCodec;
 import dev.substrate.events.artifact.ArtifactDeleted;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.artifact.ArtifactRegistered;
@@ -64,7 +64,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * The Java API services append run, room and artifact events with.
  *
  * <p>Every append is validated on the caller's thread (a bad call throws {@link InvalidEvent} naming the field,
- * and writes nothing), encoded ({@link EventCodec}), and handed to Kafka by the client's own sender thread, so the
+ * and writes nothing), encoded ({@link WireCodec}), and handed to Kafka by the client's own sender thread, so the
  * caller's thread never waits on the broker. The returned future completes with the event's {@link Position}
  * once Kafka acknowledged it with {@code acks=all} through an idempotent producer, or fails with {@link
  * AppendFailed} or {@link ClientOverloaded}. Appends made from one thread reach the log in the order they were
@@ -448,7 +448,7 @@ public final class SubstrateClient implements AutoCloseable {
                 event.getRunId(),
                 event.getEventId(),
                 event.getPayload(),
-                EventCodec.RUN.encode(event));
+                WireCodec.RUN.encode(event));
     }
 
     /** Appends a complete room event as given, keeping its event id and timestamp. */
@@ -459,7 +459,7 @@ public final class SubstrateClient implements AutoCloseable {
                 event.getRoomId(),
                 event.getEventId(),
                 event.getPayload(),
-                EventCodec.ROOM.encode(event));
+                WireCodec.ROOM.encode(event));
     }
 
     /** Appends a complete artifact event as given, keeping its event id and timestamp. */
@@ -470,7 +470,7 @@ public final class SubstrateClient implements AutoCloseable {
                 event.getArtifactId(),
                 event.getEventId(),
                 event.getPayload(),
-                EventCodec.ARTIFACT.encode(event));
+                WireCodec.ARTIFACT.encode(event));
     }
 
     private CompletableFuture<Appended> run(String runId, Object payload, AppendOptions options) {

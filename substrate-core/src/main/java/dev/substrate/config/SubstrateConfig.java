@@ -1,6 +1,7 @@
 package dev.substrate.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -52,6 +53,11 @@ public final class SubstrateConfig {
     public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
     /** The largest encoded event accepted. */
     public static final String MAX_EVENT_BYTES = "max.event.bytes";
+
+    /** How long a closed session room is kept before it is cleaned up. */
+    public static final String SESSION_RETENTION_MS = "session.retention.ms";
+    /** How long the fold remembers an event's outcome (the window in which a repeated eventId is a duplicate). */
+    public static final String EVENT_OUTCOME_RETENTION_MS = "event.outcome.retention.ms";
 
     /** The prefix of every environment variable Substrate reads. */
     public static final String ENV_PREFIX = "SUBSTRATE_";
@@ -123,7 +129,22 @@ public final class SubstrateConfig {
                     1024 * 1024,
                     Range.between(1024, 64 * 1024 * 1024),
                     Importance.LOW,
-                    "Largest encoded event accepted; larger appends are refused with a clear error.");
+                    "Largest encoded event accepted; larger appends are refused with a clear error.")
+            .define(
+                    SESSION_RETENTION_MS,
+                    Type.LONG,
+                    Duration.ofDays(7).toMillis(),
+                    Range.atLeast(0),
+                    Importance.MEDIUM,
+                    "How long a closed session room is kept; then its state and transcript are removed. "
+                            + "Conversation rooms are kept.")
+            .define(
+                    EVENT_OUTCOME_RETENTION_MS,
+                    Type.LONG,
+                    Duration.ofDays(7).toMillis(),
+                    Range.atLeast(60_000),
+                    Importance.LOW,
+                    "How long the fold remembers each event's outcome: a repeated eventId within it is a no-op.");
 
     private final Map<String, Object> values;
     private final Map<String, String> kafkaPassThrough;
@@ -246,6 +267,16 @@ public final class SubstrateConfig {
     /** The largest encoded event accepted. */
     public int maxEventBytes() {
         return (Integer) values.get(MAX_EVENT_BYTES);
+    }
+
+    /** How long a closed session room is kept. */
+    public Duration sessionRetention() {
+        return Duration.ofMillis((Long) values.get(SESSION_RETENTION_MS));
+    }
+
+    /** How long the fold remembers each event's outcome. */
+    public Duration eventOutcomeRetention() {
+        return Duration.ofMillis((Long) values.get(EVENT_OUTCOME_RETENTION_MS));
     }
 
     /**

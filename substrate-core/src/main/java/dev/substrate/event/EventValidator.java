@@ -116,9 +116,14 @@ public final class EventValidator {
         }
     }
 
-    /** Checks a run event. */
+    /** Checks a run event, with timestamps judged against this validator's clock. */
     public void validate(RunEvent event) {
-        envelope(event.getEventId(), "runId", event.getRunId(), event.getOccurredAt(), event.getActor());
+        validate(event, clock.instant());
+    }
+
+    /** Checks a run event, with timestamps judged against {@code now} (the fold passes the record's time). */
+    public void validate(RunEvent event, Instant now) {
+        envelope(event.getEventId(), "runId", event.getRunId(), event.getOccurredAt(), event.getActor(), now);
         correlation(event.getCorrelation());
         expectedVersion(event.getExpectedVersion());
         Object payload = event.getPayload();
@@ -133,7 +138,7 @@ public final class EventValidator {
         } else if (payload instanceof RunStarted started) {
             where("payload.where", started.getWhere());
         } else if (payload instanceof RunWaiting waiting) {
-            waitingOn(waiting.getWaitingOn());
+            waitingOn(waiting.getWaitingOn(), now);
         } else if (payload instanceof RunResumed resumed) {
             optionalText("payload.detail", resumed.getDetail(), MAX_SHORT_TEXT);
         } else if (payload instanceof RunSucceeded succeeded) {
@@ -155,9 +160,14 @@ public final class EventValidator {
         }
     }
 
-    /** Checks a room event. */
+    /** Checks a room event, with timestamps judged against this validator's clock. */
     public void validate(RoomEvent event) {
-        envelope(event.getEventId(), "roomId", event.getRoomId(), event.getOccurredAt(), event.getActor());
+        validate(event, clock.instant());
+    }
+
+    /** Checks a room event, with timestamps judged against {@code now} (the fold passes the record's time). */
+    public void validate(RoomEvent event, Instant now) {
+        envelope(event.getEventId(), "roomId", event.getRoomId(), event.getOccurredAt(), event.getActor(), now);
         correlation(event.getCorrelation());
         expectedVersion(event.getExpectedVersion());
         Object payload = event.getPayload();
@@ -208,9 +218,14 @@ public final class EventValidator {
         }
     }
 
-    /** Checks an artifact event. */
+    /** Checks an artifact event, with timestamps judged against this validator's clock. */
     public void validate(ArtifactEvent event) {
-        envelope(event.getEventId(), "artifactId", event.getArtifactId(), event.getOccurredAt(), event.getActor());
+        validate(event, clock.instant());
+    }
+
+    /** Checks an artifact event, with timestamps judged against {@code now} (the fold passes the record's time). */
+    public void validate(ArtifactEvent event, Instant now) {
+        envelope(event.getEventId(), "artifactId", event.getArtifactId(), event.getOccurredAt(), event.getActor(), now);
         correlation(event.getCorrelation());
         expectedVersion(event.getExpectedVersion());
         Object payload = event.getPayload();
@@ -241,10 +256,11 @@ public final class EventValidator {
         }
     }
 
-    private void envelope(String eventId, String idField, String entityId, Instant occurredAt, String actor) {
+    private static void envelope(
+            String eventId, String idField, String entityId, Instant occurredAt, String actor, Instant now) {
         id("eventId", eventId);
         id(idField, entityId);
-        timestamp("occurredAt", occurredAt);
+        timestamp("occurredAt", occurredAt, now);
         if (actor != null) {
             principal("actor", actor);
         }
@@ -281,10 +297,10 @@ public final class EventValidator {
         }
     }
 
-    private void waitingOn(WaitingOn waitingOn) {
+    private static void waitingOn(WaitingOn waitingOn, Instant now) {
         requireText("payload.waitingOn.detail", waitingOn.getDetail());
         shortText("payload.waitingOn.detail", waitingOn.getDetail(), MAX_SHORT_TEXT * 4);
-        timestamp("payload.waitingOn.since", waitingOn.getSince());
+        timestamp("payload.waitingOn.since", waitingOn.getSince(), now);
     }
 
     private static void result(Result result) {
@@ -357,6 +373,9 @@ public final class EventValidator {
         labels.forEach((key, value) -> {
             key(field, key);
             shortText(field + "." + key, value, MAX_LABEL_VALUE);
+            if (value.chars().anyMatch(Character::isISOControl)) {
+                throw new InvalidEvent(field + "." + key, "must not contain control characters");
+            }
         });
     }
 
@@ -374,16 +393,16 @@ public final class EventValidator {
         }
     }
 
-    private void timestamp(String field, Instant timestamp) {
+    private static void timestamp(String field, Instant timestamp, Instant now) {
         if (timestamp == null) {
             throw new InvalidEvent(field, "is required");
         }
         if (timestamp.isBefore(EARLIEST)) {
             throw new InvalidEvent(field, timestamp + " is before " + EARLIEST);
         }
-        Instant latest = clock.instant().plus(CLOCK_SKEW);
+        Instant latest = now.plus(CLOCK_SKEW);
         if (timestamp.isAfter(latest)) {
-            throw new InvalidEvent(field, timestamp + " is in the future (more than 5 minutes ahead of this clock)");
+            throw new InvalidEvent(field, timestamp + " is in the future (more than 5 minutes after " + now + ")");
         }
     }
 

@@ -1,5 +1,5 @@
 /**
- * Events on the wire: the {@linkplain dev.substrate.event.EventCodec codec} (Avro single-object encoding),
+ * Events on the wire: the {@linkplain dev.substrate.event.WireCodec codec} (Avro single-object encoding),
  * the {@linkplain dev.substrate.event.EventValidator rules} every event meets at every boundary, and
  * {@linkplain dev.substrate.event.EventIds time-ordered ids}.
  */

@@ -27,6 +27,15 @@ public final class Topics {
 
     /** The topics under {@code prefix}, whose log topics accept events of up to {@code maxEventBytes}. */
     public Topics(String prefix, int maxEventBytes) {
+        this(prefix, prefix, maxEventBytes);
+    }
+
+    /**
+     * The event logs under {@code logPrefix} and what the fold writes (state, rejections, dead letters) under
+     * {@code outputPrefix}: how a second fold rebuilds state from the same logs into topics of its own.
+     */
+    public Topics(String logPrefix, String outputPrefix, int maxEventBytes) {
+        String prefix = outputPrefix;
         Map<String, String> forever = Map.of(
                 "cleanup.policy",
                 CleanupPolicy.DELETE.config(),
@@ -45,9 +54,9 @@ public final class Topics {
                 "cleanup.policy", CleanupPolicy.DELETE.config(),
                 "retention.ms", Long.toString(DIAGNOSTICS_RETENTION.toMillis()),
                 "max.message.bytes", Integer.toString(recordLimit(maxEventBytes)));
-        runEvents = new Topic(prefix + "run-events", "runId", CleanupPolicy.DELETE, forever);
-        roomEvents = new Topic(prefix + "room-events", "roomId", CleanupPolicy.DELETE, forever);
-        artifactEvents = new Topic(prefix + "artifact-events", "artifactId", CleanupPolicy.DELETE, forever);
+        runEvents = new Topic(logPrefix + "run-events", "runId", CleanupPolicy.DELETE, forever);
+        roomEvents = new Topic(logPrefix + "room-events", "roomId", CleanupPolicy.DELETE, forever);
+        artifactEvents = new Topic(logPrefix + "artifact-events", "artifactId", CleanupPolicy.DELETE, forever);
         runs = new Topic(prefix + "runs", "runId", CleanupPolicy.COMPACT, latest);
         rooms = new Topic(prefix + "rooms", "roomId", CleanupPolicy.COMPACT, latest);
         artifacts = new Topic(prefix + "artifacts", "artifactId", CleanupPolicy.COMPACT, latest);

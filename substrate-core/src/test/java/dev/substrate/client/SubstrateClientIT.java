@@ -3,8 +3,8 @@ package dev.substrate.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.substrate.event.EventCodec;
 import dev.substrate.event.InvalidEvent;
+import dev.substrate.event.WireCodec;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.TextDelta;
 import dev.substrate.events.run.Activation;
@@ -86,9 +86,9 @@ class SubstrateClientIT {
         assertHeader(runs, releasedFingerprint("run-event"));
         assertHeader(rooms, releasedFingerprint("room-event"));
         assertHeader(artifacts, releasedFingerprint("artifact-event"));
-        assertThat(runs.stream().map(r -> EventCodec.RUN.decode(r.value()).getPayload()))
+        assertThat(runs.stream().map(r -> WireCodec.RUN.decode(r.value()).getPayload()))
                 .containsExactlyElementsOf(SampleEvents.runPayloads());
-        assertThat(rooms.stream().map(r -> EventCodec.ROOM.decode(r.value()).getPayload()))
+        assertThat(rooms.stream().map(r -> WireCodec.ROOM.decode(r.value()).getPayload()))
                 .containsExactlyElementsOf(SampleEvents.roomPayloads());
         assertThat(runs.get(1)
                         .headers()
@@ -123,7 +123,7 @@ class SubstrateClientIT {
 
         List<ConsumerRecord<String, byte[]>> records =
                 readAll(topics.runEvents().name(), 2);
-        RunEvent started = EventCodec.RUN.decode(records.get(1).value());
+        RunEvent started = WireCodec.RUN.decode(records.get(1).value());
         assertThat(started.getEventId()).isEqualTo(appended.get(1).eventId());
         assertThat(started.getExpectedVersion()).isEqualTo(1L);
         assertThat(started.getActor()).isEqualTo("svc:runner");

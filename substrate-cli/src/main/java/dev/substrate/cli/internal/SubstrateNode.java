@@ -2,6 +2,7 @@ package dev.substrate.cli.internal;
 
 import dev.substrate.api.HttpApi;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.streams.SubstrateFold;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.io.PrintWriter;
@@ -12,16 +13,18 @@ import org.apache.kafka.clients.admin.Admin;
 
 /**
  * The parts of one Substrate process that run against a Kafka cluster, started together and stopped in
- * reverse order. At start it creates Substrate's missing topics and checks the existing ones; then it serves
- * the HTTP API. The fold joins it with the streams module.
+ * reverse order. At start it creates Substrate's missing topics and checks the existing ones, starts the fold,
+ * and serves the HTTP API.
  */
 public final class SubstrateNode implements AutoCloseable {
 
+    private final SubstrateFold fold;
     private final HttpApi http;
     private final String topicPrefix;
     private final List<String> createdTopics;
 
-    private SubstrateNode(HttpApi http, String topicPrefix, List<String> createdTopics) {
+    private SubstrateNode(SubstrateFold fold, HttpApi http, String topicPrefix, List<String> createdTopics) {
+        this.fold = fold;
         this.http = http;
         this.topicPrefix = topicPrefix;
         this.createdTopics = createdTopics;
@@ -39,8 +42,14 @@ public final class SubstrateNode implements AutoCloseable {
             created = TopicSetup.ensure(
                     admin, Topics.from(config), config.topicPartitions(), config.topicReplicationFactor());
         }
-        HttpApi http = HttpApi.start(config.httpHost(), config.httpPort());
-        return new SubstrateNode(http, config.topicPrefix(), created);
+        SubstrateFold fold = SubstrateFold.start(config);
+        try {
+            HttpApi http = HttpApi.start(config.httpHost(), config.httpPort());
+            return new SubstrateNode(fold, http, config.topicPrefix(), created);
+        } catch (RuntimeException e) {
+            fold.close();
+            throw e;
+        }
     }
 
     /** Where the HTTP API answers. */
@@ -53,6 +62,11 @@ public final class SubstrateNode implements AutoCloseable {
         return createdTopics;
     }
 
+    /** The fold, for interactive queries and health. */
+    public SubstrateFold fold() {
+        return fold;
+    }
+
     /** Prints where each part listens, one line each, for the start-up banner. */
     public void describe(PrintWriter out) {
         out.printf("  HTTP    %s   (health: %s/health)%n", httpUrl(), httpUrl());
@@ -63,6 +77,10 @@ public final class SubstrateNode implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        try {
+            http.close();
+        } finally {
+            fold.close();
+        }
     }
 }

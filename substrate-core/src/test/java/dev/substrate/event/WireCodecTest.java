@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
-import dev.substrate.schemas.Envelope;
 import dev.substrate.schemas.ReleasedSchemas;
+import dev.substrate.schemas.WireSchema;
 import dev.substrate.testing.SampleEvents;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class EventCodecTest {
+class WireCodecTest {
 
     static Stream<Object> runPayloads() {
         return SampleEvents.runPayloads().stream();
@@ -40,7 +40,7 @@ class EventCodecTest {
     void everyRunEventRoundTrips(Object payload) {
         RunEvent event = SampleEvents.runEvent("run-1", payload);
 
-        assertThat(EventCodec.RUN.decode(EventCodec.RUN.encode(event))).isEqualTo(event);
+        assertThat(WireCodec.RUN.decode(WireCodec.RUN.encode(event))).isEqualTo(event);
     }
 
     @ParameterizedTest
@@ -48,7 +48,7 @@ class EventCodecTest {
     void everyRoomEventRoundTrips(Object payload) {
         RoomEvent event = SampleEvents.roomEvent("room-1", payload);
 
-        assertThat(EventCodec.ROOM.decode(EventCodec.ROOM.encode(event))).isEqualTo(event);
+        assertThat(WireCodec.ROOM.decode(WireCodec.ROOM.encode(event))).isEqualTo(event);
     }
 
     @ParameterizedTest
@@ -56,25 +56,24 @@ class EventCodecTest {
     void everyArtifactEventRoundTrips(Object payload) {
         ArtifactEvent event = SampleEvents.artifactEvent("artifact-1", payload);
 
-        assertThat(EventCodec.ARTIFACT.decode(EventCodec.ARTIFACT.encode(event)))
-                .isEqualTo(event);
+        assertThat(WireCodec.ARTIFACT.decode(WireCodec.ARTIFACT.encode(event))).isEqualTo(event);
     }
 
     @Test
     void samplesCoverEveryPayloadInTheSchemas() {
-        assertThat(SampleEvents.runPayloads()).hasSize(payloadTypes(Envelope.RUN));
-        assertThat(SampleEvents.roomPayloads()).hasSize(payloadTypes(Envelope.ROOM));
-        assertThat(SampleEvents.artifactPayloads()).hasSize(payloadTypes(Envelope.ARTIFACT));
+        assertThat(SampleEvents.runPayloads()).hasSize(payloadTypes(WireSchema.RUN));
+        assertThat(SampleEvents.roomPayloads()).hasSize(payloadTypes(WireSchema.ROOM));
+        assertThat(SampleEvents.artifactPayloads()).hasSize(payloadTypes(WireSchema.ARTIFACT));
     }
 
     @Test
     void writesTheSingleObjectHeaderWithTheSchemaFingerprintLittleEndian() {
-        byte[] bytes = EventCodec.RUN.encode(
+        byte[] bytes = WireCodec.RUN.encode(
                 SampleEvents.runEvent("run-1", SampleEvents.runPayloads().get(1)));
-        long released = ReleasedSchemas.of(Envelope.RUN).get(0).fingerprint();
+        long released = ReleasedSchemas.of(WireSchema.RUN).get(0).fingerprint();
 
         assertThat(Arrays.copyOf(bytes, 2)).containsExactly(0xC3, 0x01);
-        assertThat(EventCodec.fingerprintOf(bytes)).isEqualTo(released);
+        assertThat(WireCodec.fingerprintOf(bytes)).isEqualTo(released);
         assertThat(ByteBuffer.wrap(bytes, 2, 8)
                         .order(java.nio.ByteOrder.LITTLE_ENDIAN)
                         .getLong())
@@ -83,14 +82,14 @@ class EventCodecTest {
 
     @Test
     void readsARecordWrittenByAnotherWriterWithTheReleasedSchema() {
-        Schema v1 = ReleasedSchemas.of(Envelope.RUN).get(0).schema();
+        Schema v1 = ReleasedSchemas.of(WireSchema.RUN).get(0).schema();
         RunEvent original =
                 SampleEvents.runEvent("run-7", SampleEvents.runPayloads().get(7));
         GenericRecord generic = toGeneric(original, v1);
 
         byte[] bytes = encodeGeneric(generic, v1);
 
-        assertThat(EventCodec.RUN.decode(bytes)).isEqualTo(original);
+        assertThat(WireCodec.RUN.decode(bytes)).isEqualTo(original);
     }
 
     @Test
@@ -99,66 +98,66 @@ class EventCodecTest {
         new Random(7).nextBytes(garbage);
         garbage[0] = 0x00;
 
-        assertThatThrownBy(() -> EventCodec.RUN.decode(garbage))
+        assertThatThrownBy(() -> WireCodec.RUN.decode(garbage))
                 .isInstanceOfSatisfying(
-                        UndecodableEvent.class,
-                        e -> assertThat(e.reason()).isEqualTo(UndecodableEvent.Reason.BAD_HEADER));
+                        UndecodableRecord.class,
+                        e -> assertThat(e.reason()).isEqualTo(UndecodableRecord.Reason.BAD_HEADER));
     }
 
     @Test
     void refusesBytesTooShortForAHeader() {
-        assertThatThrownBy(() -> EventCodec.RUN.decode(new byte[] {(byte) 0xC3, 0x01, 0x00}))
+        assertThatThrownBy(() -> WireCodec.RUN.decode(new byte[] {(byte) 0xC3, 0x01, 0x00}))
                 .isInstanceOfSatisfying(
-                        UndecodableEvent.class,
-                        e -> assertThat(e.reason()).isEqualTo(UndecodableEvent.Reason.BAD_HEADER));
-        assertThatThrownBy(() -> EventCodec.RUN.decode(null)).isInstanceOf(UndecodableEvent.class);
+                        UndecodableRecord.class,
+                        e -> assertThat(e.reason()).isEqualTo(UndecodableRecord.Reason.BAD_HEADER));
+        assertThatThrownBy(() -> WireCodec.RUN.decode(null)).isInstanceOf(UndecodableRecord.class);
     }
 
     @Test
     void refusesAnUnknownFingerprintNamingIt() {
-        byte[] bytes = EventCodec.RUN.encode(
+        byte[] bytes = WireCodec.RUN.encode(
                 SampleEvents.runEvent("run-1", SampleEvents.runPayloads().get(1)));
         bytes[5] ^= 0x5A;
 
-        assertThatThrownBy(() -> EventCodec.RUN.decode(bytes))
+        assertThatThrownBy(() -> WireCodec.RUN.decode(bytes))
                 .isInstanceOfSatisfying(
-                        UndecodableEvent.class,
-                        e -> assertThat(e.reason()).isEqualTo(UndecodableEvent.Reason.UNKNOWN_SCHEMA))
-                .hasMessageContaining(ReleasedSchemas.hex(EventCodec.fingerprintOf(bytes)));
+                        UndecodableRecord.class,
+                        e -> assertThat(e.reason()).isEqualTo(UndecodableRecord.Reason.UNKNOWN_SCHEMA))
+                .hasMessageContaining(ReleasedSchemas.hex(WireCodec.fingerprintOf(bytes)));
     }
 
     @Test
     void refusesATruncatedBody() {
-        byte[] bytes = EventCodec.RUN.encode(
+        byte[] bytes = WireCodec.RUN.encode(
                 SampleEvents.runEvent("run-1", SampleEvents.runPayloads().get(0)));
 
-        for (int length = EventCodec.HEADER_LENGTH; length < bytes.length; length += 7) {
+        for (int length = WireCodec.HEADER_LENGTH; length < bytes.length; length += 7) {
             byte[] truncated = Arrays.copyOf(bytes, length);
-            assertThatThrownBy(() -> EventCodec.RUN.decode(truncated))
+            assertThatThrownBy(() -> WireCodec.RUN.decode(truncated))
                     .as("truncated to %d of %d bytes", length, bytes.length)
                     .isInstanceOfSatisfying(
-                            UndecodableEvent.class,
-                            e -> assertThat(e.reason()).isEqualTo(UndecodableEvent.Reason.MALFORMED_BODY));
+                            UndecodableRecord.class,
+                            e -> assertThat(e.reason()).isEqualTo(UndecodableRecord.Reason.MALFORMED_BODY));
         }
     }
 
     @Test
     void refusesARunEventOnTheRoomCodec() {
-        byte[] run = EventCodec.RUN.encode(
+        byte[] run = WireCodec.RUN.encode(
                 SampleEvents.runEvent("run-1", SampleEvents.runPayloads().get(1)));
 
-        assertThatThrownBy(() -> EventCodec.ROOM.decode(run))
+        assertThatThrownBy(() -> WireCodec.ROOM.decode(run))
                 .isInstanceOfSatisfying(
-                        UndecodableEvent.class,
-                        e -> assertThat(e.reason()).isEqualTo(UndecodableEvent.Reason.UNKNOWN_SCHEMA));
+                        UndecodableRecord.class,
+                        e -> assertThat(e.reason()).isEqualTo(UndecodableRecord.Reason.UNKNOWN_SCHEMA));
     }
 
-    private static int payloadTypes(Envelope envelope) {
+    private static int payloadTypes(WireSchema envelope) {
         return envelope.currentSchema().getField("payload").schema().getTypes().size();
     }
 
     private static GenericRecord toGeneric(RunEvent event, Schema schema) {
-        byte[] bytes = EventCodec.RUN.encode(event);
+        byte[] bytes = WireCodec.RUN.encode(event);
         GenericData model = new GenericData();
         org.apache.avro.message.BinaryMessageDecoder<GenericRecord> decoder =
                 new org.apache.avro.message.BinaryMessageDecoder<>(model, schema);

@@ -6,7 +6,7 @@ import dev.substrate.SubstrateException;
  * A record's bytes could not be read as an event. Fatal for that record: reading it again fails the same way.
  * The fold sends such records to {@code substrate.dead-letters} and goes on.
  */
-public final class UndecodableEvent extends SubstrateException {
+public final class UndecodableRecord extends SubstrateException {
     private static final long serialVersionUID = 1L;
 
     /** What was wrong with the bytes. */
@@ -21,7 +21,7 @@ public final class UndecodableEvent extends SubstrateException {
 
     private final Reason reason;
 
-    UndecodableEvent(Reason reason, String message, Throwable cause) {
+    UndecodableRecord(Reason reason, String message, Throwable cause) {
         super(message, cause);
         this.reason = reason;
     }

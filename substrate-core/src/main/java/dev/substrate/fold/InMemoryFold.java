@@ -1,0 +1,162 @@
+package dev.substrate.fold;
+
+import dev.substrate.event.EventValidator;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.room.RoomChange;
+import dev.substrate.state.ArtifactState;
+import dev.substrate.state.EventOutcome;
+import dev.substrate.state.RoomState;
+import dev.substrate.state.RunState;
+import dev.substrate.state.TranscriptEntry;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * The whole fold in memory: runs, rooms with their transcripts, artifacts and event outcomes, decided by the
+ * same {@link FoldStep} as the Kafka Streams topology. It is the reference the topology is tested against, and
+ * a way to fold a log without Kafka. Not thread-safe.
+ */
+public final class InMemoryFold {
+
+    private final FoldStep step;
+    private final Map<String, RunState> runs = new HashMap<>();
+    private final Map<String, RoomState> rooms = new HashMap<>();
+    private final Map<String, NavigableMap<Long, TranscriptEntry>> transcripts = new HashMap<>();
+    private final Map<String, ArtifactState> artifacts = new HashMap<>();
+    private final Map<String, EventOutcome> outcomes = new HashMap<>();
+
+    /** A fold that checks events with {@code validator}. */
+    public InMemoryFold(EventValidator validator) {
+        this.step = new FoldStep(validator);
+    }
+
+    /** Folds one run-log record. */
+    public Decision<RunState> apply(RunEvent event, int partition, long offset, Instant recordTime) {
+        String key = outcomeKey(FoldStep.RUN, partition, event.getEventId());
+        Decision<RunState> decision =
+                step.run(event.getRunId(), runs.get(event.getRunId()), event, outcomes.get(key), recordTime);
+        Long version = null;
+        if (decision instanceof Decision.Applied<RunState> applied) {
+            runs.put(event.getRunId(), applied.state());
+            version = applied.state().getVersion();
+        }
+        record(
+                key,
+                decision,
+                FoldStep.RUN,
+                event.getRunId(),
+                event.getEventId(),
+                version,
+                partition,
+                offset,
+                recordTime);
+        return decision;
+    }
+
+    /** Folds one room-log record. */
+    public Decision<RoomChange> apply(RoomEvent event, int partition, long offset, Instant recordTime) {
+        String key = outcomeKey(FoldStep.ROOM, partition, event.getEventId());
+        String roomId = event.getRoomId();
+        Decision<RoomChange> decision =
+                step.room(roomId, rooms.get(roomId), event, offset, outcomes.get(key), recordTime);
+        Long version = null;
+        if (decision instanceof Decision.Applied<RoomChange> applied) {
+            RoomChange change = applied.state();
+            NavigableMap<Long, TranscriptEntry> transcript = transcripts.computeIfAbsent(roomId, id -> new TreeMap<>());
+            change.entriesPut().forEach(entry -> transcript.put(entry.getOffset(), entry));
+            change.entriesRemoved().forEach(transcript::remove);
+            if (change.state() == null) {
+                rooms.remove(roomId);
+                transcripts.remove(roomId);
+            } else {
+                rooms.put(roomId, change.state());
+                version = change.state().getVersion();
+            }
+        }
+        record(key, decision, FoldStep.ROOM, roomId, event.getEventId(), version, partition, offset, recordTime);
+        return decision;
+    }
+
+    /** Folds one artifact-log record. */
+    public Decision<ArtifactState> apply(ArtifactEvent event, int partition, long offset, Instant recordTime) {
+        String key = outcomeKey(FoldStep.ARTIFACT, partition, event.getEventId());
+        String artifactId = event.getArtifactId();
+        Decision<ArtifactState> decision =
+                step.artifact(artifactId, artifacts.get(artifactId), event, outcomes.get(key), recordTime);
+        Long version = null;
+        if (decision instanceof Decision.Applied<ArtifactState> applied) {
+            if (applied.state() == null) {
+                artifacts.remove(artifactId);
+            } else {
+                artifacts.put(artifactId, applied.state());
+                version = applied.state().getVersion();
+            }
+        }
+        record(
+                key,
+                decision,
+                FoldStep.ARTIFACT,
+                artifactId,
+                event.getEventId(),
+                version,
+                partition,
+                offset,
+                recordTime);
+        return decision;
+    }
+
+    private void record(
+            String key,
+            Decision<?> decision,
+            String type,
+            String entityId,
+            String eventId,
+            Long version,
+            int partition,
+            long offset,
+            Instant recordTime) {
+        if (!outcomes.containsKey(key)) {
+            outcomes.put(
+                    key, FoldStep.outcome(decision, type, entityId, eventId, version, partition, offset, recordTime));
+        }
+    }
+
+    /**
+     * Outcomes are remembered per log partition, as the topology's stores are (each task keeps the outcomes of
+     * its own partition), so that both decide a reused event id alike.
+     */
+    private static String outcomeKey(String type, int partition, String eventId) {
+        return type + "/" + partition + "/" + eventId;
+    }
+
+    /** Runs by id. */
+    public Map<String, RunState> runs() {
+        return Collections.unmodifiableMap(runs);
+    }
+
+    /** Rooms by id. */
+    public Map<String, RoomState> rooms() {
+        return Collections.unmodifiableMap(rooms);
+    }
+
+    /** A room's transcript by offset; empty for an unknown room. */
+    public NavigableMap<Long, TranscriptEntry> transcript(String roomId) {
+        return Collections.unmodifiableNavigableMap(transcripts.getOrDefault(roomId, new TreeMap<>()));
+    }
+
+    /** Artifacts by id. */
+    public Map<String, ArtifactState> artifacts() {
+        return Collections.unmodifiableMap(artifacts);
+    }
+
+    /** The outcome of each decided event, keyed {@code <entity type>/<partition>/<event id>}. */
+    public Map<String, EventOutcome> outcomes() {
+        return Collections.unmodifiableMap(outcomes);
+    }
+}

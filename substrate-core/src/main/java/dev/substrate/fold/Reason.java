@@ -1,0 +1,38 @@
+package dev.substrate.fold;
+
+import java.util.Locale;
+
+/** Why the fold refused an event: a stable code (its {@link #code()} is what rejections and the API carry). */
+public enum Reason {
+    /** The event broke a rule checked at every boundary (ids, formats, sizes, timestamps). */
+    INVALID_EVENT,
+    /** The event is for an entity that was never created (or was deleted). */
+    NOT_FOUND,
+    /** A create event for an entity that exists. */
+    ALREADY_EXISTS,
+    /** The event's {@code expectedVersion} is not the entity's version. */
+    VERSION_CONFLICT,
+    /** The status machine does not allow the transition (terminal states are final). */
+    ILLEGAL_TRANSITION,
+    /** An append to a closed room. */
+    ROOM_CLOSED,
+    /** The actor may not do this in the room (appends need writer or owner; membership changes need owner). */
+    NOT_PERMITTED,
+    /** A revoke of a principal that is not a member. */
+    NOT_A_MEMBER,
+    /** A turn started while another is in progress. */
+    TURN_IN_PROGRESS,
+    /** A turn ended that is not the one in progress. */
+    NO_SUCH_TURN,
+    /** A block started with the id of one already started in the room. */
+    BLOCK_EXISTS,
+    /** A delta, update or completion for a block that is not open. */
+    NO_OPEN_BLOCK,
+    /** The event id was already used by an event of another entity. */
+    EVENT_ID_REUSED;
+
+    /** The code, e.g. {@code illegal_transition}. */
+    public String code() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

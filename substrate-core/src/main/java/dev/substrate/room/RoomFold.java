@@ -1,0 +1,384 @@
+package dev.substrate.room;
+
+import dev.substrate.events.room.BlockCompleted;
+import dev.substrate.events.room.BlockStarted;
+import dev.substrate.events.room.BlockUpdated;
+import dev.substrate.events.room.EnvironmentStatus;
+import dev.substrate.events.room.ErrorRaised;
+import dev.substrate.events.room.LogEmitted;
+import dev.substrate.events.room.Member;
+import dev.substrate.events.room.MemberGranted;
+import dev.substrate.events.room.MemberRevoked;
+import dev.substrate.events.room.MetadataUpdated;
+import dev.substrate.events.room.RoomClosed;
+import dev.substrate.events.room.RoomCreated;
+import dev.substrate.events.room.RoomDeleted;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.RoomRole;
+import dev.substrate.events.room.StatusChanged;
+import dev.substrate.events.room.StreamMode;
+import dev.substrate.events.room.TextDelta;
+import dev.substrate.events.room.TurnEnded;
+import dev.substrate.events.room.TurnStarted;
+import dev.substrate.fold.Decision;
+import dev.substrate.fold.Reason;
+import dev.substrate.state.ActiveTurn;
+import dev.substrate.state.EntryKind;
+import dev.substrate.state.ExecutionEnvironment;
+import dev.substrate.state.OpenBlock;
+import dev.substrate.state.RoomCounters;
+import dev.substrate.state.RoomState;
+import dev.substrate.state.TranscriptEntry;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The room rules, as a pure function of the current state, one event and its offset: membership and roles,
+ * open and closed, who may append, the runtime state (execution environment, active turn), and the transcript
+ * (deltas assembled into their block when it completes; turns and execution events kept as entries; a
+ * lightweight room keeps its last {@value #LIGHTWEIGHT_ENTRIES} entries).
+ */
+public final class RoomFold {
+
+    /** How many transcript entries a lightweight room keeps. */
+    public static final int LIGHTWEIGHT_ENTRIES = 100;
+
+    private static final Set<EnvironmentStatus> STARTED_BEFORE =
+            EnumSet.of(EnvironmentStatus.ready, EnvironmentStatus.error, EnvironmentStatus.terminated);
+
+    private RoomFold() {}
+
+    /**
+     * Decides one event.
+     *
+     * @param current the room before the event; null if it does not exist
+     * @param event a valid event (see {@link dev.substrate.event.EventValidator})
+     * @param offset the event's offset in its partition of the room log
+     */
+    public static Decision<RoomChange> apply(RoomState current, RoomEvent event, long offset) {
+        Object payload = event.getPayload();
+        if (current == null) {
+            if (payload instanceof RoomCreated created) {
+                if (event.getExpectedVersion() != null && event.getExpectedVersion() != 0) {
+                    return versionConflict(0, event.getExpectedVersion());
+                }
+                return Decision.applied(new RoomChange(create(event, created, offset), List.of(), List.of(), false));
+            }
+            return Decision.rejected(
+                    Reason.NOT_FOUND,
+                    "room " + event.getRoomId() + " does not exist; " + type(payload) + " needs a RoomCreated first");
+        }
+        if (payload instanceof RoomCreated) {
+            return Decision.rejected(Reason.ALREADY_EXISTS, "room " + event.getRoomId() + " already exists");
+        }
+        if (event.getExpectedVersion() != null && event.getExpectedVersion() != current.getVersion()) {
+            return versionConflict(current.getVersion(), event.getExpectedVersion());
+        }
+        if (current.getClosed() && !(payload instanceof RoomDeleted)) {
+            return Decision.rejected(
+                    Reason.ROOM_CLOSED, "room " + event.getRoomId() + " is closed; " + type(payload) + " refused");
+        }
+        Decision<RoomChange> refused = checkPermission(current, event.getActor(), payload);
+        if (refused != null) {
+            return refused;
+        }
+        if (payload instanceof RoomDeleted) {
+            return Decision.applied(new RoomChange(null, List.of(), List.of(), true));
+        }
+        return new Step(current, event, offset).apply(payload);
+    }
+
+    private static Decision<RoomChange> checkPermission(RoomState room, String actor, Object payload) {
+        if (actor == null || room.getMembers().isEmpty()) {
+            return null;
+        }
+        RoomRole role = room.getMembers().get(actor);
+        boolean membership = payload instanceof MemberGranted
+                || payload instanceof MemberRevoked
+                || payload instanceof RoomClosed
+                || payload instanceof RoomDeleted;
+        if (membership) {
+            return role == RoomRole.owner
+                    ? null
+                    : Decision.rejected(
+                            Reason.NOT_PERMITTED,
+                            actor + " is not an owner of the room; " + type(payload) + " refused");
+        }
+        return role == RoomRole.owner || role == RoomRole.writer
+                ? null
+                : Decision.rejected(
+                        Reason.NOT_PERMITTED,
+                        actor + " is " + (role == null ? "not a member" : "a " + role) + " of the room; appends need "
+                                + "writer or owner");
+    }
+
+    private static RoomState create(RoomEvent event, RoomCreated created, long offset) {
+        Map<String, RoomRole> members = new HashMap<>();
+        for (Member member : created.getMembers()) {
+            members.put(member.getPrincipal(), member.getRole());
+        }
+        return RoomState.newBuilder()
+                .setRoomId(event.getRoomId())
+                .setVersion(1)
+                .setKind(created.getKind())
+                .setProject(created.getProject())
+                .setParentRoomId(created.getParentRoomId())
+                .setRunId(created.getRunId())
+                .setStream(created.getStream())
+                .setTitle(created.getTitle())
+                .setMembers(members)
+                .setEnvironment(ExecutionEnvironment.newBuilder().build())
+                .setCounters(RoomCounters.newBuilder().setEvents(1).build())
+                .setFirstOffset(offset)
+                .setLastOffset(offset)
+                .setCreatedAt(event.getOccurredAt())
+                .setUpdatedAt(event.getOccurredAt())
+                .setLastEventId(event.getEventId())
+                .build();
+    }
+
+    /** One applied (or refused) step, with the builders of everything it may change. */
+    private static final class Step {
+        private final RoomState current;
+        private final RoomEvent event;
+        private final long offset;
+        private final RoomState.Builder next;
+        private final RoomCounters.Builder counters;
+        private final List<TranscriptEntry> put = new ArrayList<>();
+
+        Step(RoomState current, RoomEvent event, long offset) {
+            this.current = current;
+            this.event = event;
+            this.offset = offset;
+            this.next = RoomState.newBuilder(current);
+            this.counters = RoomCounters.newBuilder(current.getCounters());
+        }
+
+        Decision<RoomChange> apply(Object payload) {
+            Decision<RoomChange> refused = change(payload);
+            if (refused != null) {
+                return refused;
+            }
+            counters.setEvents(counters.getEvents() + 1);
+            List<Long> removed = keepLastEntries();
+            RoomState state = next.setVersion(current.getVersion() + 1)
+                    .setCounters(counters.build())
+                    .setLastOffset(offset)
+                    .setUpdatedAt(event.getOccurredAt())
+                    .setLastEventId(event.getEventId())
+                    .build();
+            return Decision.applied(new RoomChange(state, put, removed, false));
+        }
+
+        /** Applies the payload to the builders; returns a refusal, or null when applied. */
+        private Decision<RoomChange> change(Object payload) {
+            if (payload instanceof MemberGranted granted) {
+                Map<String, RoomRole> members = new HashMap<>(current.getMembers());
+                members.put(
+                        granted.getMember().getPrincipal(), granted.getMember().getRole());
+                next.setMembers(members);
+            } else if (payload instanceof MemberRevoked revoked) {
+                if (!current.getMembers().containsKey(revoked.getPrincipal())) {
+                    return Decision.rejected(
+                            Reason.NOT_A_MEMBER, revoked.getPrincipal() + " is not a member of the room");
+                }
+                Map<String, RoomRole> members = new HashMap<>(current.getMembers());
+                members.remove(revoked.getPrincipal());
+                next.setMembers(members);
+            } else if (payload instanceof RoomClosed) {
+                next.setClosed(true).setClosedAt(event.getOccurredAt());
+            } else if (payload instanceof TurnStarted turn) {
+                if (current.getActiveTurn() != null) {
+                    return Decision.rejected(
+                            Reason.TURN_IN_PROGRESS,
+                            "turn " + current.getActiveTurn().getTurnId() + " is still in progress");
+                }
+                next.setActiveTurn(new ActiveTurn(turn.getTurnId(), event.getOccurredAt()));
+                put.add(entry(EntryKind.turn_started, offset)
+                        .setRefId(turn.getTurnId())
+                        .setText(turn.getParticipant())
+                        .build());
+            } else if (payload instanceof TurnEnded turn) {
+                ActiveTurn active = current.getActiveTurn();
+                if (active == null || !active.getTurnId().equals(turn.getTurnId())) {
+                    return Decision.rejected(
+                            Reason.NO_SUCH_TURN,
+                            "turn " + turn.getTurnId() + " is not in progress"
+                                    + (active == null ? "" : " (turn " + active.getTurnId() + " is)"));
+                }
+                next.setActiveTurn(null);
+                counters.setTurns(counters.getTurns() + 1);
+                put.add(entry(EntryKind.turn_ended, offset)
+                        .setRefId(turn.getTurnId())
+                        .setSubtype(turn.getReason())
+                        .build());
+            } else if (payload instanceof BlockStarted block) {
+                if (openBlock(block.getBlockId()) >= 0) {
+                    return Decision.rejected(
+                            Reason.BLOCK_EXISTS, "block " + block.getBlockId() + " is already open in the room");
+                }
+                List<OpenBlock> blocks = new ArrayList<>(current.getOpenBlocks());
+                blocks.add(OpenBlock.newBuilder()
+                        .setBlockId(block.getBlockId())
+                        .setTurnId(block.getTurnId())
+                        .setKind(block.getKind())
+                        .setRole(block.getRole())
+                        .setMetadata(new HashMap<>(block.getMetadata()))
+                        .setStartOffset(offset)
+                        .setStartedAt(event.getOccurredAt())
+                        .build());
+                next.setOpenBlocks(blocks);
+            } else if (payload instanceof TextDelta delta) {
+                return updateBlock(delta.getBlockId(), block -> block.setText(block.getText() + delta.getText()));
+            } else if (payload instanceof BlockUpdated updated) {
+                return updateBlock(updated.getBlockId(), block -> {
+                    Map<String, String> metadata = new HashMap<>(block.getMetadata());
+                    metadata.putAll(updated.getMetadata());
+                    block.setMetadata(metadata);
+                });
+            } else if (payload instanceof BlockCompleted completed) {
+                return completeBlock(completed);
+            } else if (payload instanceof MetadataUpdated updated) {
+                Map<String, String> metadata = new HashMap<>(current.getMetadata());
+                metadata.putAll(updated.getMetadata());
+                next.setMetadata(metadata);
+                put.add(entry(EntryKind.metadata, offset)
+                        .setMetadata(updated.getMetadata())
+                        .build());
+            } else if (payload instanceof StatusChanged changed) {
+                ExecutionEnvironment before = current.getEnvironment();
+                ExecutionEnvironment.Builder environment = ExecutionEnvironment.newBuilder(before)
+                        .setStatus(changed.getStatus())
+                        .setStatusMessage(changed.getMessage())
+                        .setLastHealthCheck(event.getOccurredAt());
+                if (changed.getStatus() == EnvironmentStatus.starting && STARTED_BEFORE.contains(before.getStatus())) {
+                    environment.setRestartCount(before.getRestartCount() + 1);
+                }
+                if (changed.getStatus() == EnvironmentStatus.error && changed.getMessage() != null) {
+                    environment.setLastError(changed.getMessage());
+                }
+                next.setEnvironment(environment.build());
+                put.add(entry(EntryKind.status, offset)
+                        .setSubtype(changed.getStatus().name())
+                        .setText(changed.getMessage())
+                        .build());
+            } else if (payload instanceof LogEmitted logged) {
+                counters.setLogs(counters.getLogs() + 1);
+                put.add(entry(EntryKind.log, offset)
+                        .setSubtype(logged.getLevel().name())
+                        .setText(logged.getMessage())
+                        .build());
+            } else if (payload instanceof ErrorRaised error) {
+                counters.setErrors(counters.getErrors() + 1);
+                next.setEnvironment(ExecutionEnvironment.newBuilder(current.getEnvironment())
+                        .setLastError(error.getCode() + ": " + error.getMessage())
+                        .build());
+                put.add(entry(EntryKind.error, offset)
+                        .setRefId(error.getCode())
+                        .setText(error.getMessage())
+                        .build());
+            } else {
+                throw new IllegalArgumentException("unknown room event " + type(payload));
+            }
+            return null;
+        }
+
+        private Decision<RoomChange> updateBlock(
+                String blockId, java.util.function.Consumer<OpenBlock.Builder> update) {
+            int index = openBlock(blockId);
+            if (index < 0) {
+                return noOpenBlock(blockId);
+            }
+            List<OpenBlock> blocks = new ArrayList<>(current.getOpenBlocks());
+            OpenBlock.Builder block = OpenBlock.newBuilder(blocks.get(index));
+            update.accept(block);
+            blocks.set(index, block.build());
+            next.setOpenBlocks(blocks);
+            return null;
+        }
+
+        private Decision<RoomChange> completeBlock(BlockCompleted completed) {
+            int index = openBlock(completed.getBlockId());
+            if (index < 0) {
+                return noOpenBlock(completed.getBlockId());
+            }
+            List<OpenBlock> blocks = new ArrayList<>(current.getOpenBlocks());
+            OpenBlock block = blocks.remove(index);
+            next.setOpenBlocks(blocks);
+            counters.setBlocks(counters.getBlocks() + 1);
+            put.add(entry(EntryKind.block, block.getStartOffset())
+                    .setRefId(block.getBlockId())
+                    .setTurnId(block.getTurnId())
+                    .setSubtype(block.getKind())
+                    .setRole(block.getRole())
+                    .setText(completed.getText() != null ? completed.getText() : block.getText())
+                    .setMetadata(block.getMetadata())
+                    .build());
+            return null;
+        }
+
+        private int openBlock(String blockId) {
+            List<OpenBlock> blocks = current.getOpenBlocks();
+            for (int i = 0; i < blocks.size(); i++) {
+                if (blocks.get(i).getBlockId().equals(blockId)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        private TranscriptEntry.Builder entry(EntryKind kind, long at) {
+            return TranscriptEntry.newBuilder()
+                    .setRoomId(current.getRoomId())
+                    .setOffset(at)
+                    .setKind(kind)
+                    .setAt(event.getOccurredAt())
+                    .setActor(event.getActor());
+        }
+
+        /** For a lightweight room, the entries that fall out of the last {@value #LIGHTWEIGHT_ENTRIES}. */
+        private List<Long> keepLastEntries() {
+            if (current.getStream() != StreamMode.lightweight || put.isEmpty()) {
+                return List.of();
+            }
+            List<Long> kept = new ArrayList<>(current.getKeptEntries());
+            put.forEach(entry -> kept.add(entry.getOffset()));
+            Collections.sort(kept);
+            List<Long> removed = new ArrayList<>();
+            while (kept.size() > LIGHTWEIGHT_ENTRIES) {
+                removed.add(kept.remove(0));
+            }
+            next.setKeptEntries(kept);
+            return removed;
+        }
+    }
+
+    private static Decision<RoomChange> noOpenBlock(String blockId) {
+        return Decision.rejected(Reason.NO_OPEN_BLOCK, "block " + blockId + " is not open in the room");
+    }
+
+    private static Decision<RoomChange> versionConflict(long actual, long expected) {
+        return Decision.rejected(
+                Reason.VERSION_CONFLICT, "expected version " + expected + " but the room is at version " + actual);
+    }
+
+    private static String type(Object payload) {
+        return payload == null ? "null" : payload.getClass().getSimpleName();
+    }
+
+    /** When a closed session room becomes due for cleanup, or null if the room is not one. */
+    public static Instant cleanupDue(RoomState room, java.time.Duration retention) {
+        if (room.getKind() != dev.substrate.events.room.RoomKind.session
+                || !room.getClosed()
+                || room.getClosedAt() == null) {
+            return null;
+        }
+        return room.getClosedAt().plus(retention);
+    }
+}

@@ -1,0 +1,41 @@
+package dev.substrate.streams;
+
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.topic.Topics;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What the fold's topology depends on.
+ *
+ * @param topics the topics it reads and writes
+ * @param maxEventBytes the event size limit it enforces, as the client does
+ * @param outcomeRetention how long an event's outcome is remembered (and so how long a repeated eventId is
+ *     recognised as a duplicate), in stream time
+ * @param sessionRetention how long a closed session room is kept before it is cleaned up
+ * @param sessionCleanupInterval how often, on the wall clock, closed sessions are looked for
+ */
+public record FoldSettings(
+        Topics topics,
+        int maxEventBytes,
+        Duration outcomeRetention,
+        Duration sessionRetention,
+        Duration sessionCleanupInterval) {
+
+    public FoldSettings {
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(outcomeRetention, "outcomeRetention");
+        Objects.requireNonNull(sessionRetention, "sessionRetention");
+        Objects.requireNonNull(sessionCleanupInterval, "sessionCleanupInterval");
+    }
+
+    /** The settings a configuration names. */
+    public static FoldSettings from(SubstrateConfig config) {
+        return new FoldSettings(
+                Topics.from(config),
+                config.maxEventBytes(),
+                config.eventOutcomeRetention(),
+                config.sessionRetention(),
+                Duration.ofMinutes(1));
+    }
+}

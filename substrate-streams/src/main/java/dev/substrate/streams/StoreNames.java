@@ -1,0 +1,107 @@
+package dev.substrate.streams;
+
+import java.util.List;
+
+/**
+ * The name of every state store of the fold. The names are part of the application's identity: each store's
+ * changelog topic is {@code <application.id>-<store>-changelog}, so a name never changes across upgrades.
+ *
+ * <p>Index stores map {@code <value>\0<id>} (or {@code <value>\0<updated-at millis, 13 digits>\0<id>} where the
+ * order is by last update) to the id; a prefix scan answers a query such as "runs whose status is waiting".
+ */
+public final class StoreNames {
+
+    /** runId -> RunState. */
+    public static final String RUNS = "runs";
+    /** {@code runId/version (19 digits)} -> the applied RunEvent. */
+    public static final String RUN_HISTORY = "run-history";
+    /** {@code status\0updatedAt\0runId} -> runId. */
+    public static final String RUNS_BY_STATUS = "runs-by-status";
+    /** {@code project\0updatedAt\0runId} -> runId. */
+    public static final String RUNS_BY_PROJECT = "runs-by-project";
+    /** {@code key=value\0updatedAt\0runId} -> runId. */
+    public static final String RUNS_BY_LABEL = "runs-by-label";
+    /** eventId -> EventOutcome, for run events. */
+    public static final String RUN_EVENT_OUTCOMES = "run-event-outcomes";
+    /** {@code decidedAt\0eventId} -> eventId: expires run outcomes. */
+    public static final String RUN_EVENT_OUTCOMES_BY_TIME = "run-event-outcomes-by-time";
+
+    /** roomId -> RoomState. */
+    public static final String ROOMS = "rooms";
+    /** {@code roomId/offset (19 digits)} -> TranscriptEntry. */
+    public static final String ROOM_TRANSCRIPT = "room-transcript";
+    /** {@code kind\0roomId} -> roomId. */
+    public static final String ROOMS_BY_KIND = "rooms-by-kind";
+    /** {@code runId\0roomId} -> roomId. */
+    public static final String ROOMS_BY_RUN = "rooms-by-run";
+    /** {@code parentRoomId\0roomId} -> roomId. */
+    public static final String ROOMS_BY_PARENT = "rooms-by-parent";
+    /** {@code closedAt\0roomId} -> roomId, for closed session rooms awaiting cleanup. */
+    public static final String CLOSED_SESSIONS = "closed-sessions";
+    /** eventId -> EventOutcome, for room events. */
+    public static final String ROOM_EVENT_OUTCOMES = "room-event-outcomes";
+    /** {@code decidedAt\0eventId} -> eventId: expires room outcomes. */
+    public static final String ROOM_EVENT_OUTCOMES_BY_TIME = "room-event-outcomes-by-time";
+
+    /** artifactId -> ArtifactState. */
+    public static final String ARTIFACTS = "artifacts";
+    /** {@code parentId\0artifactId} -> artifactId. */
+    public static final String ARTIFACTS_BY_PARENT = "artifacts-by-parent";
+    /** {@code runId\0artifactId} -> artifactId. */
+    public static final String ARTIFACTS_BY_RUN = "artifacts-by-run";
+    /** {@code roomId\0artifactId} -> artifactId. */
+    public static final String ARTIFACTS_BY_ROOM = "artifacts-by-room";
+    /** eventId -> EventOutcome, for artifact events. */
+    public static final String ARTIFACT_EVENT_OUTCOMES = "artifact-event-outcomes";
+    /** {@code decidedAt\0eventId} -> eventId: expires artifact outcomes. */
+    public static final String ARTIFACT_EVENT_OUTCOMES_BY_TIME = "artifact-event-outcomes-by-time";
+
+    /** Every store. */
+    public static final List<String> ALL = List.of(
+            RUNS,
+            RUN_HISTORY,
+            RUNS_BY_STATUS,
+            RUNS_BY_PROJECT,
+            RUNS_BY_LABEL,
+            RUN_EVENT_OUTCOMES,
+            RUN_EVENT_OUTCOMES_BY_TIME,
+            ROOMS,
+            ROOM_TRANSCRIPT,
+            ROOMS_BY_KIND,
+            ROOMS_BY_RUN,
+            ROOMS_BY_PARENT,
+            CLOSED_SESSIONS,
+            ROOM_EVENT_OUTCOMES,
+            ROOM_EVENT_OUTCOMES_BY_TIME,
+            ARTIFACTS,
+            ARTIFACTS_BY_PARENT,
+            ARTIFACTS_BY_RUN,
+            ARTIFACTS_BY_ROOM,
+            ARTIFACT_EVENT_OUTCOMES,
+            ARTIFACT_EVENT_OUTCOMES_BY_TIME);
+
+    /** The separator inside index keys: below every character an id or value may hold. */
+    public static final char SEPARATOR = '\0';
+
+    private StoreNames() {}
+
+    /** {@code value\0id}. */
+    public static String indexKey(String value, String id) {
+        return value + SEPARATOR + id;
+    }
+
+    /** {@code value\0millis(13 digits)\0id}: ordered by time within a value. */
+    public static String timeIndexKey(String value, long millis, String id) {
+        return value + SEPARATOR + String.format("%013d", millis) + SEPARATOR + id;
+    }
+
+    /** The prefix shared by every index key of {@code value}. */
+    public static String indexPrefix(String value) {
+        return value + SEPARATOR;
+    }
+
+    /** {@code id/number(19 digits)}: ordered by number within an id. */
+    public static String sequenceKey(String id, long number) {
+        return id + "/" + String.format("%019d", number);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.substrate.streams;
+
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.streams.internal.FoldTopology;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fold: one Kafka Streams application that turns the run, room and artifact logs into validated,
+ * queryable state, exactly once. It is the only place state is decided.
+ *
+ * <p>Unreadable records (garbage bytes, an unknown schema) go to {@code substrate.dead-letters} through Kafka
+ * Streams' own deserialization handler and dead-letter-queue support, with the error in the record headers;
+ * events the rules refuse go to {@code substrate.rejections} with a reason code; processing goes on after both.
+ */
+public final class SubstrateFold implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SubstrateFold.class);
+
+    /** The application id used when the configuration sets none. */
+    public static final String DEFAULT_APPLICATION_ID = "substrate";
+
+    private final KafkaStreams streams;
+    private final Properties properties;
+
+    private SubstrateFold(KafkaStreams streams, Properties properties) {
+        this.streams = streams;
+        this.properties = properties;
+    }
+
+    /** The fold's topology: a pure function of its settings. */
+    public static Topology buildTopology(FoldSettings settings) {
+        return FoldTopology.build(settings);
+    }
+
+    /**
+     * The Kafka Streams configuration: every Kafka setting of {@code config} passed through unchanged, with
+     * Substrate's defaults where it sets none: application id {@value #DEFAULT_APPLICATION_ID}, {@code
+     * exactly_once_v2}, state under {@code <data.dir>/streams}, and the dead-letter handlers.
+     */
+    public static Properties streamsProperties(SubstrateConfig config) {
+        Map<String, Object> props = new HashMap<>(config.kafkaProperties());
+        props.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, DEFAULT_APPLICATION_ID);
+        props.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.putIfAbsent(
+                StreamsConfig.STATE_DIR_CONFIG,
+                config.dataDir().resolve("streams").toAbsolutePath().toString());
+        props.putIfAbsent(
+                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+        props.putIfAbsent(
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                LogAndContinueProcessingExceptionHandler.class);
+        props.putIfAbsent(
+                StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+                FoldSettings.from(config).topics().deadLetters().name());
+        Properties properties = new Properties();
+        properties.putAll(props);
+        return properties;
+    }
+
+    /** Builds and starts the fold; it runs until {@link #close()}. */
+    public static SubstrateFold start(SubstrateConfig config) {
+        return start(config, FoldSettings.from(config));
+    }
+
+    /** Builds and starts the fold with explicit settings (such as other output topics, for a rebuild). */
+    public static SubstrateFold start(SubstrateConfig config, FoldSettings settings) {
+        Properties properties = streamsProperties(config);
+        properties.put(
+                StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+                settings.topics().deadLetters().name());
+        KafkaStreams streams = new KafkaStreams(buildTopology(settings), properties);
+        streams.setUncaughtExceptionHandler(e -> {
+            log.error("The fold hit an error it cannot go past; replacing the stream thread", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.start();
+        return new SubstrateFold(streams, properties);
+    }
+
+    /** The running Kafka Streams instance, for interactive queries. */
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    /** The Kafka Streams application id. */
+    public String applicationId() {
+        return properties.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
+    }
+
+    /** Where the fold keeps its RocksDB stores. */
+    public String stateDir() {
+        return properties.getProperty(StreamsConfig.STATE_DIR_CONFIG);
+    }
+
+    /** Whether the fold is running (all its tasks assigned and restored). */
+    public boolean isRunning() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** Stops the fold, committing what it has processed. */
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,87 @@
+package dev.substrate.streams.internal;
+
+import dev.substrate.event.WireCodec;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldStep;
+import dev.substrate.state.ArtifactState;
+import dev.substrate.state.EventOutcome;
+import dev.substrate.streams.StoreNames;
+import java.time.Duration;
+import java.time.Instant;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/** Folds {@code substrate.artifact-events} into the artifacts store, its indexes, and {@code substrate.artifacts}. */
+final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactState> {
+
+    private KeyValueStore<String, ArtifactState> artifacts;
+    private KeyValueStore<String, String> byParent;
+    private KeyValueStore<String, String> byRun;
+    private KeyValueStore<String, String> byRoom;
+
+    ArtifactFoldProcessor(FoldStep step, Duration outcomeRetention) {
+        super(
+                FoldStep.ARTIFACT,
+                WireCodec.ARTIFACT,
+                StoreNames.ARTIFACT_EVENT_OUTCOMES,
+                StoreNames.ARTIFACT_EVENT_OUTCOMES_BY_TIME,
+                step,
+                outcomeRetention);
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        super.init(context);
+        artifacts = context.getStateStore(StoreNames.ARTIFACTS);
+        byParent = context.getStateStore(StoreNames.ARTIFACTS_BY_PARENT);
+        byRun = context.getStateStore(StoreNames.ARTIFACTS_BY_RUN);
+        byRoom = context.getStateStore(StoreNames.ARTIFACTS_BY_ROOM);
+    }
+
+    @Override
+    Decision<ArtifactState> decide(String key, ArtifactEvent event, long offset, EventOutcome previous, Instant time) {
+        return step.artifact(key, artifacts.get(event.getArtifactId()), event, previous, time);
+    }
+
+    @Override
+    Long applyChange(ArtifactEvent event, ArtifactState state, Record<String, ArtifactEvent> record) {
+        String artifactId = event.getArtifactId();
+        ArtifactState before = artifacts.get(artifactId);
+        if (state == null) {
+            if (before != null) {
+                index(before, false);
+            }
+            artifacts.delete(artifactId);
+            context.forward(record.withKey(artifactId).withValue(null), FoldTopology.ARTIFACTS_SINK);
+            return null;
+        }
+        if (before == null) {
+            index(state, true);
+        }
+        artifacts.put(artifactId, state);
+        context.forward(
+                record.withKey(artifactId).withValue(WireCodec.ARTIFACT_STATE.encode(state)),
+                FoldTopology.ARTIFACTS_SINK);
+        return state.getVersion();
+    }
+
+    /** Adds or removes the artifact's index entries; parent and provenance never change after registration. */
+    private void index(ArtifactState artifact, boolean add) {
+        String id = artifact.getArtifactId();
+        updateIndex(byParent, artifact.getParentId(), id, add);
+        updateIndex(byRun, artifact.getProvenance().getRunId(), id, add);
+        updateIndex(byRoom, artifact.getProvenance().getRoomId(), id, add);
+    }
+
+    @Override
+    String eventId(ArtifactEvent event) {
+        return event.getEventId();
+    }
+
+    @Override
+    String entityId(ArtifactEvent event) {
+        return event.getArtifactId();
+    }
+}

@@ -1,0 +1,158 @@
+package dev.substrate.streams.internal;
+
+import dev.substrate.event.WireCodec;
+import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldStep;
+import dev.substrate.state.EventOutcome;
+import dev.substrate.state.Rejection;
+import dev.substrate.streams.StoreNames;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * What the three fold processors share: the event-outcome store (and its expiry), the rejection output, and the
+ * order of one step. A subclass decides one event and writes what an applied decision changes.
+ *
+ * @param <E> the event envelope class
+ * @param <D> what the entity's decision carries
+ */
+abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<String, E, String, byte[]> {
+
+    /** How often expired outcomes are removed, in stream time. */
+    private static final Duration EXPIRY_INTERVAL = Duration.ofMinutes(1);
+
+    private final String entityType;
+    private final WireCodec<E> eventCodec;
+    private final String outcomesStore;
+    private final String outcomesByTimeStore;
+    private final Duration outcomeRetention;
+    protected final FoldStep step;
+    protected ProcessorContext<String, byte[]> context;
+    private KeyValueStore<String, EventOutcome> outcomes;
+    private KeyValueStore<String, String> outcomesByTime;
+
+    FoldProcessor(
+            String entityType,
+            WireCodec<E> eventCodec,
+            String outcomesStore,
+            String outcomesByTimeStore,
+            FoldStep step,
+            Duration outcomeRetention) {
+        this.entityType = entityType;
+        this.eventCodec = eventCodec;
+        this.outcomesStore = outcomesStore;
+        this.outcomesByTimeStore = outcomesByTimeStore;
+        this.step = step;
+        this.outcomeRetention = outcomeRetention;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.context = context;
+        this.outcomes = context.getStateStore(outcomesStore);
+        this.outcomesByTime = context.getStateStore(outcomesByTimeStore);
+        context.schedule(EXPIRY_INTERVAL, PunctuationType.STREAM_TIME, this::expireOutcomes);
+    }
+
+    @Override
+    public final void process(Record<String, E> record) {
+        E event = record.value();
+        RecordMetadata metadata = context.recordMetadata().orElseThrow();
+        Instant time = Instant.ofEpochMilli(record.timestamp());
+        String eventId = eventId(event);
+        EventOutcome previous = outcomes.get(eventId);
+        Decision<D> decision = decide(record.key(), event, metadata.offset(), previous, time);
+        Long version = null;
+        if (decision instanceof Decision.Applied<D> applied) {
+            version = applyChange(event, applied.state(), record);
+        } else if (decision instanceof Decision.Rejected<D> rejected) {
+            Rejection rejection = Rejection.newBuilder()
+                    .setEventId(eventId)
+                    .setEntityType(entityType)
+                    .setEntityId(entityId(event))
+                    .setReason(rejected.reason().code())
+                    .setMessage(rejected.message())
+                    .setTopic(metadata.topic())
+                    .setPartition(metadata.partition())
+                    .setOffset(metadata.offset())
+                    .setEvent(java.nio.ByteBuffer.wrap(eventCodec.encode(event)))
+                    .build();
+            context.forward(
+                    record.withKey(entityId(event)).withValue(WireCodec.REJECTION.encode(rejection)),
+                    FoldTopology.REJECTIONS_SINK_PREFIX + entityType);
+        }
+        if (previous == null) {
+            // The first decision for an event id stands; a duplicate or a reuse does not replace it.
+            EventOutcome outcome = FoldStep.outcome(
+                    decision,
+                    entityType,
+                    entityId(event),
+                    eventId,
+                    version,
+                    metadata.partition(),
+                    metadata.offset(),
+                    time);
+            outcomes.put(eventId, outcome);
+            outcomesByTime.put(StoreNames.timeIndexKey("", time.toEpochMilli(), eventId), eventId);
+        }
+    }
+
+    /** Decides one event against the current state (read from this processor's stores). */
+    abstract Decision<D> decide(String key, E event, long offset, EventOutcome previous, Instant time);
+
+    /** Writes what an applied decision changes, forwards the new state, and returns the entity's version. */
+    abstract Long applyChange(E event, D change, Record<String, E> record);
+
+    abstract String eventId(E event);
+
+    abstract String entityId(E event);
+
+    private void expireOutcomes(long streamTime) {
+        long cutoff = streamTime - outcomeRetention.toMillis();
+        if (cutoff <= 0) {
+            return;
+        }
+        List<KeyValue<String, String>> expired = new ArrayList<>();
+        try (KeyValueIterator<String, String> range =
+                outcomesByTime.range(StoreNames.indexPrefix(""), StoreNames.timeIndexKey("", cutoff, ""))) {
+            range.forEachRemaining(expired::add);
+        }
+        for (KeyValue<String, String> entry : expired) {
+            outcomesByTime.delete(entry.key);
+            outcomes.delete(entry.value);
+        }
+    }
+
+    /** Adds or removes the index entry {@code value\0id}; nothing when {@code value} is null. */
+    static void updateIndex(KeyValueStore<String, String> index, String value, String id, boolean add) {
+        if (value == null) {
+            return;
+        }
+        if (add) {
+            index.put(StoreNames.indexKey(value, id), id);
+        } else {
+            index.delete(StoreNames.indexKey(value, id));
+        }
+    }
+
+    /** Removes every key of {@code store} that starts with {@code prefix}. */
+    static <V> void deletePrefix(KeyValueStore<String, V> store, String prefix) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, V> range =
+                store.prefixScan(prefix, new org.apache.kafka.common.serialization.StringSerializer())) {
+            range.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        keys.forEach(store::delete);
+    }
+}

@@ -1,0 +1,148 @@
+package dev.substrate.streams.internal;
+
+import dev.substrate.event.WireCodec;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.RoomKind;
+import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldStep;
+import dev.substrate.room.RoomChange;
+import dev.substrate.room.RoomFold;
+import dev.substrate.state.EventOutcome;
+import dev.substrate.state.RoomState;
+import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.StoreNames;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Folds {@code substrate.room-events} into the rooms store, the transcript and the indexes, and {@code
+ * substrate.rooms}; and, on the wall clock, cleans up closed session rooms older than the session retention
+ * (state tombstoned, transcript purged). Conversation rooms persist.
+ */
+final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
+
+    private final Duration sessionRetention;
+    private final Duration cleanupInterval;
+    private KeyValueStore<String, RoomState> rooms;
+    private KeyValueStore<String, TranscriptEntry> transcript;
+    private KeyValueStore<String, String> byKind;
+    private KeyValueStore<String, String> byRun;
+    private KeyValueStore<String, String> byParent;
+    private KeyValueStore<String, String> closedSessions;
+
+    RoomFoldProcessor(FoldStep step, Duration outcomeRetention, Duration sessionRetention, Duration cleanupInterval) {
+        super(
+                FoldStep.ROOM,
+                WireCodec.ROOM,
+                StoreNames.ROOM_EVENT_OUTCOMES,
+                StoreNames.ROOM_EVENT_OUTCOMES_BY_TIME,
+                step,
+                outcomeRetention);
+        this.sessionRetention = sessionRetention;
+        this.cleanupInterval = cleanupInterval;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        super.init(context);
+        rooms = context.getStateStore(StoreNames.ROOMS);
+        transcript = context.getStateStore(StoreNames.ROOM_TRANSCRIPT);
+        byKind = context.getStateStore(StoreNames.ROOMS_BY_KIND);
+        byRun = context.getStateStore(StoreNames.ROOMS_BY_RUN);
+        byParent = context.getStateStore(StoreNames.ROOMS_BY_PARENT);
+        closedSessions = context.getStateStore(StoreNames.CLOSED_SESSIONS);
+        context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::cleanUpSessions);
+    }
+
+    @Override
+    Decision<RoomChange> decide(String key, RoomEvent event, long offset, EventOutcome previous, Instant time) {
+        return step.room(key, rooms.get(event.getRoomId()), event, offset, previous, time);
+    }
+
+    @Override
+    Long applyChange(RoomEvent event, RoomChange change, Record<String, RoomEvent> record) {
+        String roomId = event.getRoomId();
+        RoomState before = rooms.get(roomId);
+        if (change.state() == null) {
+            remove(before, record.timestamp());
+            return null;
+        }
+        RoomState state = change.state();
+        if (before == null) {
+            index(state, true);
+        }
+        for (TranscriptEntry entry : change.entriesPut()) {
+            transcript.put(StoreNames.sequenceKey(roomId, entry.getOffset()), entry);
+        }
+        for (Long offset : change.entriesRemoved()) {
+            transcript.delete(StoreNames.sequenceKey(roomId, offset));
+        }
+        if (state.getKind() == RoomKind.session && state.getClosed() && (before == null || !before.getClosed())) {
+            closedSessions.put(closedSessionKey(state), roomId);
+        }
+        rooms.put(roomId, state);
+        context.forward(record.withKey(roomId).withValue(WireCodec.ROOM_STATE.encode(state)), FoldTopology.ROOMS_SINK);
+        return state.getVersion();
+    }
+
+    /** Removes a room: its state, transcript and index entries; forwards a tombstone. */
+    private void remove(RoomState room, long timestamp) {
+        if (room == null) {
+            return;
+        }
+        String roomId = room.getRoomId();
+        index(room, false);
+        if (room.getClosedAt() != null) {
+            closedSessions.delete(closedSessionKey(room));
+        }
+        deletePrefix(transcript, roomId + "/");
+        rooms.delete(roomId);
+        context.forward(new Record<String, byte[]>(roomId, null, timestamp), FoldTopology.ROOMS_SINK);
+    }
+
+    private void cleanUpSessions(long wallClock) {
+        Instant due = Instant.ofEpochMilli(wallClock).minus(sessionRetention);
+        List<KeyValue<String, String>> expired = new ArrayList<>();
+        try (KeyValueIterator<String, String> range =
+                closedSessions.range(StoreNames.indexPrefix(""), StoreNames.timeIndexKey("", due.toEpochMilli(), ""))) {
+            range.forEachRemaining(expired::add);
+        }
+        for (KeyValue<String, String> entry : expired) {
+            closedSessions.delete(entry.key);
+            RoomState room = rooms.get(entry.value);
+            if (room != null && RoomFold.cleanupDue(room, sessionRetention) != null) {
+                remove(room, wallClock);
+            }
+        }
+    }
+
+    private static String closedSessionKey(RoomState room) {
+        return StoreNames.timeIndexKey("", room.getClosedAt().toEpochMilli(), room.getRoomId());
+    }
+
+    /** Adds or removes the room's index entries; kind, run and parent never change after creation. */
+    private void index(RoomState room, boolean add) {
+        String id = room.getRoomId();
+        updateIndex(byKind, room.getKind().name(), id, add);
+        updateIndex(byRun, room.getRunId(), id, add);
+        updateIndex(byParent, room.getParentRoomId(), id, add);
+    }
+
+    @Override
+    String eventId(RoomEvent event) {
+        return event.getEventId();
+    }
+
+    @Override
+    String entityId(RoomEvent event) {
+        return event.getRoomId();
+    }
+}

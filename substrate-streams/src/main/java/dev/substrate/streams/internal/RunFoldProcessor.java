@@ -1,0 +1,87 @@
+package dev.substrate.streams.internal;
+
+import dev.substrate.event.WireCodec;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldStep;
+import dev.substrate.state.EventOutcome;
+import dev.substrate.state.RunState;
+import dev.substrate.streams.StoreNames;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/** Folds {@code substrate.run-events} into the runs store, its history and indexes, and {@code substrate.runs}. */
+final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
+
+    private KeyValueStore<String, RunState> runs;
+    private KeyValueStore<String, RunEvent> history;
+    private KeyValueStore<String, String> byStatus;
+    private KeyValueStore<String, String> byProject;
+    private KeyValueStore<String, String> byLabel;
+
+    RunFoldProcessor(FoldStep step, Duration outcomeRetention) {
+        super(
+                FoldStep.RUN,
+                WireCodec.RUN,
+                StoreNames.RUN_EVENT_OUTCOMES,
+                StoreNames.RUN_EVENT_OUTCOMES_BY_TIME,
+                step,
+                outcomeRetention);
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        super.init(context);
+        runs = context.getStateStore(StoreNames.RUNS);
+        history = context.getStateStore(StoreNames.RUN_HISTORY);
+        byStatus = context.getStateStore(StoreNames.RUNS_BY_STATUS);
+        byProject = context.getStateStore(StoreNames.RUNS_BY_PROJECT);
+        byLabel = context.getStateStore(StoreNames.RUNS_BY_LABEL);
+    }
+
+    @Override
+    Decision<RunState> decide(String key, RunEvent event, long offset, EventOutcome previous, Instant time) {
+        return step.run(key, runs.get(event.getRunId()), event, previous, time);
+    }
+
+    @Override
+    Long applyChange(RunEvent event, RunState state, Record<String, RunEvent> record) {
+        String runId = state.getRunId();
+        RunState before = runs.get(runId);
+        if (before != null) {
+            indexKeys(before).forEach((store, keys) -> keys.forEach(store::delete));
+        }
+        indexKeys(state).forEach((store, keys) -> keys.forEach(key -> store.put(key, runId)));
+        runs.put(runId, state);
+        history.put(StoreNames.sequenceKey(runId, state.getVersion()), event);
+        context.forward(record.withKey(runId).withValue(WireCodec.RUN_STATE.encode(state)), FoldTopology.RUNS_SINK);
+        return state.getVersion();
+    }
+
+    private Map<KeyValueStore<String, String>, List<String>> indexKeys(RunState run) {
+        long updated = run.getTimestamps().getUpdatedAt().toEpochMilli();
+        String runId = run.getRunId();
+        List<String> labels = new ArrayList<>();
+        run.getLabels().forEach((k, v) -> labels.add(StoreNames.timeIndexKey(k + "=" + v, updated, runId)));
+        return Map.of(
+                byStatus, List.of(StoreNames.timeIndexKey(run.getStatus().name(), updated, runId)),
+                byProject, List.of(StoreNames.timeIndexKey(run.getProject(), updated, runId)),
+                byLabel, labels);
+    }
+
+    @Override
+    String eventId(RunEvent event) {
+        return event.getEventId();
+    }
+
+    @Override
+    String entityId(RunEvent event) {
+        return event.getRunId();
+    }
+}

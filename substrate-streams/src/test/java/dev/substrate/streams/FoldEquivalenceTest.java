@@ -1,0 +1,192 @@
+package dev.substrate.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.substrate.event.EventValidator;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.room.EnvironmentStatus;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.RoomKind;
+import dev.substrate.events.room.RoomRole;
+import dev.substrate.events.room.StreamMode;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.fold.InMemoryFold;
+import dev.substrate.state.EventOutcome;
+import dev.substrate.state.TranscriptEntry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The topology and the pure in-memory fold decide alike: thousands of random sequences of valid and invalid
+ * events (wrong transitions, stale versions, repeated and reused event ids, strangers appending, closed rooms,
+ * unknown blocks, bad fields) are folded by both, and every state, transcript entry and outcome is compared.
+ */
+class FoldEquivalenceTest {
+
+    private static final int SEQUENCES = 2_000;
+    private static final int EVENTS_PER_SEQUENCE = 12;
+
+    private final Random random = new Random(20261121);
+    private final List<String> usedEventIds = new ArrayList<>();
+
+    @Test
+    void topologyAndPureFoldAgreeOnRandomSequences() {
+        InMemoryFold reference = new InMemoryFold(new EventValidator(1024 * 1024, Clock.systemUTC()));
+        Map<String, Long> offsets = new HashMap<>();
+        int events = 0;
+        try (FoldFixture fold = new FoldFixture()) {
+            for (int sequence = 0; sequence < SEQUENCES; sequence++) {
+                String prefix = "s" + sequence + "-";
+                for (int i = 0; i < EVENTS_PER_SEQUENCE; i++) {
+                    Object event = randomEvent(prefix);
+                    fold.given(event);
+                    String topic = event.getClass().getSimpleName();
+                    long offset = offsets.merge(topic, 1L, Long::sum) - 1;
+                    if (event instanceof RunEvent run) {
+                        reference.apply(run, 0, offset, fold.now());
+                    } else if (event instanceof RoomEvent room) {
+                        reference.apply(room, 0, offset, fold.now());
+                    } else {
+                        reference.apply((ArtifactEvent) event, 0, offset, fold.now());
+                    }
+                    events++;
+                }
+            }
+
+            assertThat(fold.all(StoreNames.RUNS)).isEqualTo(new TreeMap<>(reference.runs()));
+            assertThat(fold.all(StoreNames.ROOMS)).isEqualTo(new TreeMap<>(reference.rooms()));
+            assertThat(fold.all(StoreNames.ARTIFACTS)).isEqualTo(new TreeMap<>(reference.artifacts()));
+            Map<String, TranscriptEntry> transcripts = new TreeMap<>();
+            reference
+                    .rooms()
+                    .keySet()
+                    .forEach(roomId -> reference
+                            .transcript(roomId)
+                            .forEach(
+                                    (offset, entry) -> transcripts.put(StoreNames.sequenceKey(roomId, offset), entry)));
+            assertThat(fold.all(StoreNames.ROOM_TRANSCRIPT)).isEqualTo(transcripts);
+            assertThat(outcomes(fold)).isEqualTo(new TreeMap<>(reference.outcomes()));
+
+            long rejected = reference.outcomes().values().stream()
+                    .filter(o -> o.getOutcome() == dev.substrate.state.Outcome.rejected)
+                    .count();
+            assertThat(rejected).as("the sequences exercise refusals").isBetween(events / 10L, events * 9L / 10);
+            assertThat(reference.runs()).as("and applications").hasSizeGreaterThan(SEQUENCES / 4);
+        }
+    }
+
+    private static Map<String, EventOutcome> outcomes(FoldFixture fold) {
+        Map<String, EventOutcome> all = new TreeMap<>();
+        Map<String, String> stores = Map.of(
+                "run", StoreNames.RUN_EVENT_OUTCOMES,
+                "room", StoreNames.ROOM_EVENT_OUTCOMES,
+                "artifact", StoreNames.ARTIFACT_EVENT_OUTCOMES);
+        stores.forEach((type, store) ->
+                fold.<EventOutcome>all(store).forEach((eventId, outcome) -> all.put(type + "/0/" + eventId, outcome)));
+        return all;
+    }
+
+    private Object randomEvent(String prefix) {
+        int kind = random.nextInt(10);
+        Object event;
+        if (kind < 4) {
+            event = randomRunEvent(prefix + "r" + random.nextInt(2));
+        } else if (kind < 8) {
+            event = randomRoomEvent(prefix + "m" + random.nextInt(2));
+        } else {
+            event = randomArtifactEvent(prefix + "a" + random.nextInt(2));
+        }
+        return event;
+    }
+
+    private RunEvent randomRunEvent(String runId) {
+        List<Supplier<Object>> payloads = List.of(
+                Events::created,
+                Events::created,
+                Events::started,
+                Events::started,
+                Events::waiting,
+                Events::resumed,
+                Events::succeeded,
+                Events::failed,
+                Events::cancelled,
+                Events::timedOut,
+                () -> Events.labelled(Map.of("k" + random.nextInt(3), "v" + random.nextInt(3)), "k1"));
+        RunEvent event = Events.run(runId, pick(payloads).get());
+        RunEvent.Builder builder = RunEvent.newBuilder(event).setEventId(eventId());
+        if (random.nextInt(8) == 0) {
+            builder.setExpectedVersion((long) random.nextInt(5));
+        }
+        if (random.nextInt(40) == 0) {
+            builder.setActor("bad\u0001actor");
+        }
+        return builder.build();
+    }
+
+    private RoomEvent randomRoomEvent(String roomId) {
+        String block = "b" + random.nextInt(2);
+        String turn = "t" + random.nextInt(2);
+        List<Supplier<Object>> payloads = List.of(
+                () -> Events.roomCreated(
+                        random.nextBoolean() ? RoomKind.session : RoomKind.conversation,
+                        random.nextInt(3) == 0 ? StreamMode.lightweight : StreamMode.durable,
+                        random.nextBoolean()
+                                ? new dev.substrate.events.room.Member[] {Events.member("alice", RoomRole.owner)}
+                                : new dev.substrate.events.room.Member[0]),
+                () -> Events.turnStarted(turn),
+                () -> Events.turnEnded(turn),
+                () -> Events.blockStarted(block, null),
+                () -> Events.delta(block, "x" + random.nextInt(100)),
+                () -> Events.delta(block, "y"),
+                () -> Events.blockCompleted(block),
+                () -> Events.log("line"),
+                () -> Events.error("e1", "failure"),
+                () -> Events.status(pick(List.of(EnvironmentStatus.values())), "m"),
+                () -> Events.grant(pick(List.of("bob", "rita")), pick(List.of(RoomRole.values()))),
+                () -> Events.revoke(pick(List.of("bob", "rita", "nobody"))),
+                Events::closed,
+                Events::deleted);
+        String actor = pick(java.util.Arrays.asList(null, null, "alice", "bob", "rita", "mallory"));
+        RoomEvent event = Events.room(roomId, pick(payloads).get(), actor);
+        RoomEvent.Builder builder = RoomEvent.newBuilder(event).setEventId(eventId());
+        if (random.nextInt(10) == 0) {
+            builder.setExpectedVersion((long) random.nextInt(6));
+        }
+        return builder.build();
+    }
+
+    private ArtifactEvent randomArtifactEvent(String artifactId) {
+        List<Supplier<Object>> payloads = List.of(
+                Events::registered,
+                Events::registered,
+                () -> Events.revised("https://example.com/" + random.nextInt(9), "n"),
+                Events::artifactDeleted);
+        ArtifactEvent event = Events.artifact(artifactId, pick(payloads).get());
+        ArtifactEvent.Builder builder = ArtifactEvent.newBuilder(event).setEventId(eventId());
+        if (random.nextInt(8) == 0) {
+            builder.setExpectedVersion((long) random.nextInt(4));
+        }
+        return builder.build();
+    }
+
+    /** A new event id, or one used before (a duplicate for the same entity, a reuse for another). */
+    private String eventId() {
+        if (!usedEventIds.isEmpty() && random.nextInt(15) == 0) {
+            return usedEventIds.get(usedEventIds.size() - 1 - random.nextInt(Math.min(5, usedEventIds.size())));
+        }
+        String id = "e" + usedEventIds.size();
+        usedEventIds.add(id);
+        return id;
+    }
+
+    private <T> T pick(List<T> options) {
+        return options.get(random.nextInt(options.size()));
+    }
+}

@@ -1,0 +1,120 @@
+package dev.substrate.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.event.WireCodec;
+import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.SharedKafka;
+import dev.substrate.topic.TopicSetup;
+import dev.substrate.topic.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fold is deterministic: a second application replaying the same logs into topics of its own produces the
+ * same compacted state, record by record, and the same rejections.
+ */
+@ExtendWith(SharedKafka.class)
+@Timeout(600)
+class FoldRebuildIT {
+
+    @TempDir
+    Path first;
+
+    @TempDir
+    Path second;
+
+    @Test
+    void rebuildFromLogYieldsSameState(KafkaCluster kafka) throws Exception {
+        String prefix = "rebuild" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        Topics original = new Topics(prefix, 1024 * 1024);
+        Topics rebuilt = new Topics(prefix, prefix + "rebuilt.", 1024 * 1024);
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, original, 3, (short) -1);
+            TopicSetup.ensure(admin, rebuilt, 3, (short) -1);
+        }
+        SubstrateConfig firstConfig = config(kafka, prefix, first, prefix + "first");
+        SubstrateConfig secondConfig = config(kafka, prefix, second, prefix + "second");
+        Workload workload = Workload.of(100);
+        try (SubstrateClient client = SubstrateClient.create(firstConfig)) {
+            List<CompletableFuture<?>> acks = new ArrayList<>();
+            workload.events.forEach(event -> acks.add(FoldLoadIT.append(client, event)));
+            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).join();
+        }
+        List<String> logs = List.of(
+                original.runEvents().name(),
+                original.roomEvents().name(),
+                original.artifactEvents().name());
+
+        try (Admin admin = kafka.admin()) {
+            try (SubstrateFold fold = SubstrateFold.start(firstConfig)) {
+                FoldProgress.awaitCaughtUp(admin, fold.applicationId(), logs, Duration.ofMinutes(4));
+            }
+            try (SubstrateFold fold = SubstrateFold.start(secondConfig, settings(rebuilt))) {
+                FoldProgress.awaitCaughtUp(admin, fold.applicationId(), logs, Duration.ofMinutes(4));
+            }
+        }
+
+        for (String topic : List.of("runs", "rooms", "artifacts")) {
+            Map<String, String> before = latest(kafka, prefix + topic);
+            Map<String, String> after = latest(kafka, prefix + "rebuilt." + topic);
+            assertThat(after).as(topic).isNotEmpty().isEqualTo(before);
+        }
+        assertThat(latest(kafka, prefix + "artifacts")).hasSize(workload.artifacts - workload.deletedArtifacts);
+        List<String> rejectionsBefore = rejections(kafka, original.rejections().name());
+        assertThat(rejectionsBefore).hasSize(workload.refusals);
+        assertThat(rejections(kafka, rebuilt.rejections().name()))
+                .containsExactlyInAnyOrderElementsOf(rejectionsBefore);
+    }
+
+    private static SubstrateConfig config(KafkaCluster kafka, String prefix, Path dataDir, String applicationId) {
+        return SubstrateConfig.of(Map.of(
+                "bootstrap.servers",
+                kafka.bootstrapServers(),
+                "topic.prefix",
+                prefix,
+                "data.dir",
+                dataDir.toString(),
+                "application.id",
+                applicationId));
+    }
+
+    private static FoldSettings settings(Topics topics) {
+        return new FoldSettings(topics, 1024 * 1024, Duration.ofDays(7), Duration.ofDays(7), Duration.ofMinutes(1));
+    }
+
+    /** The latest value per key of a compacted topic, as hex (a tombstone removes the key). */
+    private static Map<String, String> latest(KafkaCluster kafka, String topic) {
+        Map<String, String> latest = new TreeMap<>();
+        for (ConsumerRecord<String, byte[]> record : FoldLoadIT.readAll(kafka, topic)) {
+            if (record.value() == null) {
+                latest.remove(record.key());
+            } else {
+                latest.put(record.key(), HexFormat.of().formatHex(record.value()));
+            }
+        }
+        return latest;
+    }
+
+    private static List<String> rejections(KafkaCluster kafka, String topic) {
+        return FoldLoadIT.readAll(kafka, topic).stream()
+                .map(record -> WireCodec.REJECTION.decode(record.value()))
+                .map(r -> r.getEventId() + " " + r.getReason() + " " + r.getOffset())
+                .toList();
+    }
+}
