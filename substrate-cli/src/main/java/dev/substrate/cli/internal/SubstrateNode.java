@@ -73,6 +73,7 @@ public final class SubstrateNode implements AutoCloseable {
         out.printf(
                 "  Topics  %s*   (%s)%n",
                 topicPrefix, createdTopics.isEmpty() ? "all present" : createdTopics.size() + " created");
+        out.printf("  Fold    Kafka Streams application %s, state in %s%n", fold.applicationId(), fold.stateDir());
     }
 
     @Override
