@@ -1,9 +1,6 @@
 package dev.substrate.testing;
 
 import dev.substrate.kafka.embedded.EmbeddedKafkaCluster;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SortedSet;
@@ -16,9 +13,11 @@ import java.util.SortedSet;
 public final class MultiBrokerCluster implements KafkaCluster, AutoCloseable {
 
     private final EmbeddedKafkaCluster cluster;
+    private final Path dataDir;
 
-    private MultiBrokerCluster(EmbeddedKafkaCluster cluster) {
+    private MultiBrokerCluster(EmbeddedKafkaCluster cluster, Path dataDir) {
         this.cluster = cluster;
+        this.dataDir = dataDir;
     }
 
     /** Starts {@code nodes} nodes in a fresh temporary directory and returns once the cluster answers. */
@@ -28,12 +27,8 @@ public final class MultiBrokerCluster implements KafkaCluster, AutoCloseable {
 
     /** As {@link #start(int)}, with extra broker configuration applied to every node. */
     public static MultiBrokerCluster start(int nodes, Map<String, String> brokerProperties) {
-        try {
-            Path dataDir = Files.createTempDirectory("substrate-cluster-");
-            return new MultiBrokerCluster(EmbeddedKafkaCluster.start(dataDir, nodes, brokerProperties));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path dataDir = TempDirs.create("substrate-cluster-");
+        return new MultiBrokerCluster(EmbeddedKafkaCluster.start(dataDir, nodes, brokerProperties), dataDir);
     }
 
     @Override
@@ -58,6 +53,10 @@ public final class MultiBrokerCluster implements KafkaCluster, AutoCloseable {
 
     @Override
     public void close() {
-        cluster.close();
+        try {
+            cluster.close();
+        } finally {
+            TempDirs.delete(dataDir);
+        }
     }
 }

@@ -1,9 +1,6 @@
 package dev.substrate.testing;
 
 import dev.substrate.kafka.embedded.EmbeddedKafka;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
@@ -48,18 +45,16 @@ public final class SharedKafka implements ParameterResolver {
     /** The running broker, closed by JUnit with the root context at the end of the run. */
     static final class Broker implements KafkaCluster, AutoCloseable {
         private final EmbeddedKafka kafka;
+        private final Path dataDir;
 
-        private Broker(EmbeddedKafka kafka) {
+        private Broker(EmbeddedKafka kafka, Path dataDir) {
             this.kafka = kafka;
+            this.dataDir = dataDir;
         }
 
         static Broker start() {
-            try {
-                Path dataDir = Files.createTempDirectory("substrate-shared-kafka-");
-                return new Broker(EmbeddedKafka.builder().dataDir(dataDir).start());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            Path dataDir = TempDirs.create("substrate-shared-kafka-");
+            return new Broker(EmbeddedKafka.builder().dataDir(dataDir).start(), dataDir);
         }
 
         @Override
@@ -69,7 +64,11 @@ public final class SharedKafka implements ParameterResolver {
 
         @Override
         public void close() {
-            kafka.close();
+            try {
+                kafka.close();
+            } finally {
+                TempDirs.delete(dataDir);
+            }
         }
     }
 }
