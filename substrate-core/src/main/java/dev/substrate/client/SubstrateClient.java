@@ -128,10 +128,13 @@ public final class SubstrateClient implements AutoCloseable {
         return new Builder();
     }
 
-    /** A client configured like the Substrate process: its Kafka settings, topic prefix and event size limit. */
+    /**
+     * A client configured like the Substrate process: its producer settings (Streams-only keys such as {@code
+     * application.id} are left out), topic prefix and event size limit.
+     */
     public static SubstrateClient create(SubstrateConfig config) {
         return builder()
-                .kafkaProperties(config.kafkaProperties())
+                .kafkaProperties(config.kafkaProperties(ProducerConfig.configNames()))
                 .topicPrefix(config.topicPrefix())
                 .maxEventBytes(config.maxEventBytes())
                 .build();

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -288,6 +289,16 @@ public final class SubstrateConfig {
         if (!bootstrapServers().isEmpty()) {
             props.put(BOOTSTRAP_SERVERS, bootstrapServers());
         }
+        return Map.copyOf(props);
+    }
+
+    /**
+     * The Kafka settings among {@code known} (such as {@code ProducerConfig.configNames()}), so that a client is
+     * not handed, and does not warn about, settings meant for another kind of client.
+     */
+    public Map<String, String> kafkaProperties(Set<String> known) {
+        Map<String, String> props = new TreeMap<>(kafkaProperties());
+        props.keySet().retainAll(known);
         return Map.copyOf(props);
     }
 

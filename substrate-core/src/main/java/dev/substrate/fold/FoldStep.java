@@ -15,6 +15,7 @@ import dev.substrate.state.Outcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import java.time.Instant;
+import java.util.function.Supplier;
 
 /**
  * One step of the fold for one log record, the same wherever events are folded (the Kafka Streams topology,
@@ -48,46 +49,60 @@ public final class FoldStep {
      */
     public Decision<RunState> run(
             String key, RunState current, RunEvent event, EventOutcome previous, Instant recordTime) {
-        Decision<RunState> early = precheck(key, event.getRunId(), event.getEventId(), previous, RUN);
-        if (early != null) {
-            return early;
-        }
-        try {
-            validator.validate(event, recordTime);
-        } catch (InvalidEvent e) {
-            return Decision.rejected(Reason.INVALID_EVENT, e.getMessage());
-        }
-        return RunFold.apply(current, event);
+        return decide(
+                key,
+                event.getRunId(),
+                event.getEventId(),
+                previous,
+                RUN,
+                () -> validator.validate(event, recordTime),
+                () -> RunFold.apply(current, event));
     }
 
     /** Decides a room event at {@code offset}; the other parameters as for {@link #run}. */
     public Decision<RoomChange> room(
             String key, RoomState current, RoomEvent event, long offset, EventOutcome previous, Instant recordTime) {
-        Decision<RoomChange> early = precheck(key, event.getRoomId(), event.getEventId(), previous, ROOM);
-        if (early != null) {
-            return early;
-        }
-        try {
-            validator.validate(event, recordTime);
-        } catch (InvalidEvent e) {
-            return Decision.rejected(Reason.INVALID_EVENT, e.getMessage());
-        }
-        return RoomFold.apply(current, event, offset);
+        return decide(
+                key,
+                event.getRoomId(),
+                event.getEventId(),
+                previous,
+                ROOM,
+                () -> validator.validate(event, recordTime),
+                () -> RoomFold.apply(current, event, offset));
     }
 
     /** Decides an artifact event; the parameters as for {@link #run}. */
     public Decision<ArtifactState> artifact(
             String key, ArtifactState current, ArtifactEvent event, EventOutcome previous, Instant recordTime) {
-        Decision<ArtifactState> early = precheck(key, event.getArtifactId(), event.getEventId(), previous, ARTIFACT);
+        return decide(
+                key,
+                event.getArtifactId(),
+                event.getEventId(),
+                previous,
+                ARTIFACT,
+                () -> validator.validate(event, recordTime),
+                () -> ArtifactFold.apply(current, event));
+    }
+
+    private static <S> Decision<S> decide(
+            String key,
+            String entityId,
+            String eventId,
+            EventOutcome previous,
+            String entityType,
+            Runnable validate,
+            Supplier<Decision<S>> rules) {
+        Decision<S> early = precheck(key, entityId, eventId, previous, entityType);
         if (early != null) {
             return early;
         }
         try {
-            validator.validate(event, recordTime);
+            validate.run();
         } catch (InvalidEvent e) {
             return Decision.rejected(Reason.INVALID_EVENT, e.getMessage());
         }
-        return ArtifactFold.apply(current, event);
+        return rules.get();
     }
 
     private static <S> Decision<S> precheck(

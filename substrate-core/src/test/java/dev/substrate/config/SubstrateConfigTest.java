@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class SubstrateConfigTest {
@@ -53,6 +54,15 @@ class SubstrateConfigTest {
                 .containsEntry("client.rack", "eu-west-1a")
                 .containsEntry("bootstrap.servers", "broker:9093")
                 .doesNotContainKey("http.port");
+    }
+
+    @Test
+    void shouldHandEachClientOnlyTheSettingsItKnows() {
+        SubstrateConfig config = SubstrateConfig.of(
+                Map.of("bootstrap.servers", "broker:9092", "application.id", "fold", "linger.ms", "5"));
+
+        assertThat(config.kafkaProperties(Set.of("bootstrap.servers", "linger.ms")))
+                .containsOnlyKeys("bootstrap.servers", "linger.ms");
     }
 
     @Test

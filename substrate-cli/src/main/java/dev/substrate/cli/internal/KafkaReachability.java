@@ -22,7 +22,7 @@ public final class KafkaReachability {
      * @throws KafkaUnreachable if it does not answer within {@code timeout}
      */
     public static String clusterId(SubstrateConfig config, Duration timeout) {
-        Map<String, Object> props = new HashMap<>(config.kafkaProperties());
+        Map<String, Object> props = new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames()));
         int timeoutMs = (int) timeout.toMillis();
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);

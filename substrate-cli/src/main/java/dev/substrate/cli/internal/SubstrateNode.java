@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * The parts of one Substrate process that run against a Kafka cluster, started together and stopped in
@@ -37,7 +38,7 @@ public final class SubstrateNode implements AutoCloseable {
      */
     public static SubstrateNode start(SubstrateConfig config) {
         List<String> created;
-        Map<String, Object> adminConfig = new HashMap<>(config.kafkaProperties());
+        Map<String, Object> adminConfig = new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames()));
         try (Admin admin = Admin.create(adminConfig)) {
             created = TopicSetup.ensure(
                     admin, Topics.from(config), config.topicPartitions(), config.topicReplicationFactor());
