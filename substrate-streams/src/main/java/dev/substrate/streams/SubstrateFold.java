@@ -60,6 +60,8 @@ public final class SubstrateFold implements AutoCloseable {
         props.putIfAbsent(
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueProcessingExceptionHandler.class);
+        // The fold has no global stores; enabling the handler for them is the forward-compatible choice.
+        props.putIfAbsent("processing.exception.handler.global.enabled", true);
         props.putIfAbsent(
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 FoldSettings.from(config).topics().deadLetters().name());

@@ -1,7 +1,9 @@
 package dev.substrate.cli.internal;
 
 import dev.substrate.api.HttpApi;
+import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
@@ -20,12 +22,15 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 public final class SubstrateNode implements AutoCloseable {
 
     private final SubstrateFold fold;
+    private final SubstrateClient client;
     private final HttpApi http;
     private final String topicPrefix;
     private final List<String> createdTopics;
 
-    private SubstrateNode(SubstrateFold fold, HttpApi http, String topicPrefix, List<String> createdTopics) {
+    private SubstrateNode(
+            SubstrateFold fold, SubstrateClient client, HttpApi http, String topicPrefix, List<String> createdTopics) {
         this.fold = fold;
+        this.client = client;
         this.http = http;
         this.topicPrefix = topicPrefix;
         this.createdTopics = createdTopics;
@@ -44,10 +49,16 @@ public final class SubstrateNode implements AutoCloseable {
                     admin, Topics.from(config), config.topicPartitions(), config.topicReplicationFactor());
         }
         SubstrateFold fold = SubstrateFold.start(config);
+        SubstrateClient client = null;
         try {
-            HttpApi http = HttpApi.start(config.httpHost(), config.httpPort());
-            return new SubstrateNode(fold, http, config.topicPrefix(), created);
+            client = SubstrateClient.create(config);
+            HttpApi http =
+                    HttpApi.start(config.httpHost(), config.httpPort(), client, new StateQueries(fold.streams()));
+            return new SubstrateNode(fold, client, http, config.topicPrefix(), created);
         } catch (RuntimeException e) {
+            if (client != null) {
+                client.close();
+            }
             fold.close();
             throw e;
         }
@@ -82,7 +93,11 @@ public final class SubstrateNode implements AutoCloseable {
         try {
             http.close();
         } finally {
-            fold.close();
+            try {
+                client.close();
+            } finally {
+                fold.close();
+            }
         }
     }
 }

@@ -1,0 +1,71 @@
+package dev.substrate.api.internal;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+
+/**
+ * An RFC 9457 {@code application/problem+json} answer: {@code type}, {@code title}, {@code status},
+ * {@code detail}, and, for bad input, the offending {@code field}.
+ */
+public final class Problem extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** The media type of every error answer. */
+    public static final String MEDIA_TYPE = "application/problem+json";
+
+    private final int status;
+    private final String type;
+    private final String title;
+    private final String field;
+
+    Problem(int status, String type, String title, String detail, String field) {
+        super(detail);
+        this.status = status;
+        this.type = type;
+        this.title = title;
+        this.field = field;
+    }
+
+    /** 400: the request is malformed or a field is wrong. */
+    public static Problem badRequest(String detail, String field) {
+        return new Problem(400, "invalid-request", "The request is not valid", detail, field);
+    }
+
+    /** 404: no such entity (on this instance). */
+    public static Problem notFound(String what) {
+        return new Problem(404, "not-found", "Not found", what + " does not exist", null);
+    }
+
+    /** 503: try again shortly. */
+    public static Problem unavailable(String detail) {
+        return new Problem(503, "unavailable", "Not available right now", detail, null);
+    }
+
+    /** 500: a fault of the server, logged with its cause; the answer says nothing more. */
+    public static Problem internal() {
+        return new Problem(500, "internal", "Internal error", "the server failed to answer; see its log", null);
+    }
+
+    /** The HTTP status. */
+    public int status() {
+        return status;
+    }
+
+    /** Writes the problem as the response. */
+    public void writeTo(Context ctx) {
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
+        body.put("type", "urn:substrate:problem:" + type);
+        body.put("title", title);
+        body.put("status", status);
+        body.put("detail", getMessage());
+        if (field != null) {
+            body.put("field", field);
+        }
+        body.put("instance", ctx.path());
+        if (status == 503) {
+            ctx.header("Retry-After", "1");
+        }
+        ctx.status(status).contentType(MEDIA_TYPE).result(body.toString());
+    }
+}

@@ -1,0 +1,293 @@
+package dev.substrate.api.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.client.Appended;
+import dev.substrate.client.SubstrateClient;
+import dev.substrate.event.EventIds;
+import dev.substrate.event.InvalidEvent;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.artifact.ArtifactRegistered;
+import dev.substrate.events.room.RoomCreated;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.run.RunCreated;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.streams.StateQueries;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import org.apache.avro.Schema;
+
+/**
+ * The append and read routes of runs, rooms and artifacts. Appends take the event's fields as JSON, plus the
+ * envelope's optional {@code eventId}, {@code expectedVersion}, {@code actor}, {@code occurredAt},
+ * {@code correlationId}, {@code causationId} and {@code traceparent}; they answer 202 once Kafka acknowledged the
+ * event, with its {@code eventId} and {@code position}. Reads answer from this instance's part of the fold.
+ */
+public final class Routes {
+
+    /** Envelope fields a request body may carry beside the event's own. */
+    private static final Set<String> ENVELOPE =
+            Set.of("eventId", "expectedVersion", "actor", "occurredAt", "correlationId", "causationId", "traceparent");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_TRANSCRIPT_PAGE = 1000;
+
+    private final SubstrateClient client;
+    private final StateQueries queries;
+
+    public Routes(SubstrateClient client, StateQueries queries) {
+        this.client = client;
+        this.queries = queries;
+    }
+
+    /** Registers every route. */
+    public void register(RoutesConfig routes) {
+        routes.get("/ready", this::ready);
+        routes.post("/v1/runs", ctx -> created(ctx, "runId", "run", RunCreated.getClassSchema()));
+        routes.post("/v1/runs/{runId}/events", ctx -> event(ctx, "runId", "run"));
+        routes.get(
+                "/v1/runs/{runId}",
+                ctx -> json(
+                        ctx,
+                        AvroJson.toJson(queries.run(ctx.pathParam("runId"))
+                                .orElseThrow(() -> Problem.notFound("run " + ctx.pathParam("runId"))))));
+        routes.get("/v1/runs/{runId}/events", this::runEvents);
+        routes.post("/v1/rooms", ctx -> created(ctx, "roomId", "room", RoomCreated.getClassSchema()));
+        routes.post("/v1/rooms/{roomId}/events", ctx -> event(ctx, "roomId", "room"));
+        routes.get(
+                "/v1/rooms/{roomId}",
+                ctx -> json(
+                        ctx,
+                        AvroJson.toJson(queries.room(ctx.pathParam("roomId"))
+                                .orElseThrow(() -> Problem.notFound("room " + ctx.pathParam("roomId"))))));
+        routes.get("/v1/rooms/{roomId}/transcript", this::transcript);
+        routes.post(
+                "/v1/artifacts", ctx -> created(ctx, "artifactId", "artifact", ArtifactRegistered.getClassSchema()));
+        routes.post("/v1/artifacts/{artifactId}/events", ctx -> event(ctx, "artifactId", "artifact"));
+        routes.get(
+                "/v1/artifacts/{artifactId}",
+                ctx -> json(
+                        ctx,
+                        AvroJson.toJson(queries.artifact(ctx.pathParam("artifactId"))
+                                .orElseThrow(() -> Problem.notFound("artifact " + ctx.pathParam("artifactId"))))));
+    }
+
+    private void ready(Context ctx) {
+        if (!queries.ready()) {
+            throw Problem.unavailable("the fold is starting or rebalancing");
+        }
+        ctx.json(java.util.Map.of("status", "ready"));
+    }
+
+    /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
+    private void created(Context ctx, String idField, String kind, Schema payloadSchema) {
+        ObjectNode body = body(ctx);
+        JsonNode id = body.remove(idField);
+        if (id != null && !id.isTextual()) {
+            throw Problem.badRequest(idField + " must be a string", idField);
+        }
+        String entityId = id == null ? kind + "-" + EventIds.next() : id.asText();
+        ObjectNode fields = payloadFields(body);
+        fields.put("type", payloadSchema.getName());
+        append(ctx, kind, entityId, body, fields);
+    }
+
+    /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
+    private void event(Context ctx, String idParam, String kind) {
+        ObjectNode body = body(ctx);
+        if (!body.hasNonNull("type")) {
+            throw Problem.badRequest("type is required: the event's name, such as RunStarted", "type");
+        }
+        ObjectNode fields = payloadFields(body);
+        fields.set("type", body.get("type"));
+        append(ctx, kind, ctx.pathParam(idParam), body, fields);
+    }
+
+    private void append(Context ctx, String kind, String entityId, ObjectNode body, ObjectNode payload) {
+        Appended appended;
+        try {
+            appended = switch (kind) {
+                case "run" ->
+                    client.append(RunEvent.newBuilder(
+                                            Routes.<RunEvent>envelope(body, RunEvent.getClassSchema(), entityId))
+                                    .setRunId(entityId)
+                                    .setPayload(AvroJson.fromJson(
+                                            payload,
+                                            RunEvent.getClassSchema()
+                                                    .getField("payload")
+                                                    .schema(),
+                                            ""))
+                                    .build())
+                            .join();
+                case "room" ->
+                    client.append(RoomEvent.newBuilder(
+                                            Routes.<RoomEvent>envelope(body, RoomEvent.getClassSchema(), entityId))
+                                    .setRoomId(entityId)
+                                    .setPayload(AvroJson.fromJson(
+                                            payload,
+                                            RoomEvent.getClassSchema()
+                                                    .getField("payload")
+                                                    .schema(),
+                                            ""))
+                                    .build())
+                            .join();
+                default ->
+                    client.append(ArtifactEvent.newBuilder(Routes.<ArtifactEvent>envelope(
+                                            body, ArtifactEvent.getClassSchema(), entityId))
+                                    .setArtifactId(entityId)
+                                    .setPayload(AvroJson.fromJson(
+                                            payload,
+                                            ArtifactEvent.getClassSchema()
+                                                    .getField("payload")
+                                                    .schema(),
+                                            ""))
+                                    .build())
+                            .join();
+            };
+        } catch (InvalidEvent e) {
+            throw Problem.badRequest(e.getMessage(), e.field());
+        } catch (CompletionException e) {
+            throw Problem.unavailable(
+                    "Kafka did not acknowledge the event: " + e.getCause().getMessage());
+        }
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.put(kind + "Id", appended.entityId());
+        answer.put("eventId", appended.eventId());
+        ObjectNode position = answer.putObject("position");
+        position.put("topic", appended.position().topic());
+        position.put("partition", appended.position().partition());
+        position.put("offset", appended.position().offset());
+        ctx.status(202);
+        json(ctx, answer);
+    }
+
+    /** The envelope fields of a request body, as a record of the envelope schema with a placeholder payload. */
+    @SuppressWarnings("unchecked")
+    private static <T> T envelope(ObjectNode body, Schema envelope, String entityId) {
+        ObjectNode fields = JsonNodeFactory.instance.objectNode();
+        String idField = envelope.getFields().get(1).name();
+        fields.put("eventId", text(body, "eventId", EventIds.next()));
+        fields.put(idField, entityId);
+        fields.put(
+                "occurredAt",
+                text(
+                        body,
+                        "occurredAt",
+                        Instant.now().truncatedTo(ChronoUnit.MILLIS).toString()));
+        if (body.has("actor")) {
+            fields.set("actor", body.get("actor"));
+        }
+        if (body.has("expectedVersion")) {
+            fields.set("expectedVersion", body.get("expectedVersion"));
+        }
+        ObjectNode correlation = fields.putObject("correlation");
+        for (String part : new String[] {"correlationId", "causationId", "traceparent"}) {
+            if (body.has(part)) {
+                correlation.set(part, body.get(part));
+            }
+        }
+        ObjectNode placeholder = payloadPlaceholder(envelope);
+        fields.set("payload", placeholder);
+        return (T) AvroJson.fromJson(fields, envelope, "");
+    }
+
+    /** The smallest payload the envelope schema accepts, replaced by the real one right after. */
+    private static ObjectNode payloadPlaceholder(Schema envelope) {
+        for (Schema branch : envelope.getField("payload").schema().getTypes()) {
+            if (branch.getFields().stream().allMatch(Schema.Field::hasDefaultValue)) {
+                ObjectNode node = JsonNodeFactory.instance.objectNode();
+                node.put("type", branch.getName());
+                return node;
+            }
+        }
+        throw new IllegalStateException("no payload of " + envelope.getName() + " has all-default fields");
+    }
+
+    private static String text(ObjectNode body, String field, String fallback) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return fallback;
+        }
+        if (!value.isTextual()) {
+            throw Problem.badRequest(field + " must be a string", field);
+        }
+        return value.asText();
+    }
+
+    private static ObjectNode payloadFields(ObjectNode body) {
+        ObjectNode fields = body.deepCopy();
+        fields.remove(ENVELOPE);
+        fields.remove("type");
+        return fields;
+    }
+
+    private void runEvents(Context ctx) {
+        String runId = ctx.pathParam("runId");
+        if (queries.run(runId).isEmpty()) {
+            throw Problem.notFound("run " + runId);
+        }
+        ArrayNode items = JsonNodeFactory.instance.arrayNode();
+        queries.runHistory(runId).forEach(event -> items.add(AvroJson.toJson(event)));
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.set("items", items);
+        json(ctx, answer);
+    }
+
+    private void transcript(Context ctx) {
+        String roomId = ctx.pathParam("roomId");
+        long after = longParam(ctx, "after", -1);
+        long limit = longParam(ctx, "limit", 100);
+        if (limit < 1 || limit > MAX_TRANSCRIPT_PAGE) {
+            throw Problem.badRequest("limit must be between 1 and " + MAX_TRANSCRIPT_PAGE, "limit");
+        }
+        if (queries.room(roomId).isEmpty()) {
+            throw Problem.notFound("room " + roomId);
+        }
+        ArrayNode items = JsonNodeFactory.instance.arrayNode();
+        var entries = queries.transcript(roomId, after, (int) limit);
+        entries.forEach(entry -> items.add(AvroJson.toJson(entry)));
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.set("items", items);
+        if (entries.size() == limit) {
+            answer.put("next", entries.get(entries.size() - 1).getOffset());
+        }
+        json(ctx, answer);
+    }
+
+    private static long longParam(Context ctx, String name, long fallback) {
+        String value = ctx.queryParam(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw Problem.badRequest(name + " must be a whole number, was '" + value + "'", name);
+        }
+    }
+
+    private static ObjectNode body(Context ctx) {
+        JsonNode body;
+        try {
+            body = JSON.readTree(ctx.body());
+        } catch (JsonProcessingException e) {
+            throw Problem.badRequest("the body is not valid JSON: " + e.getOriginalMessage(), "body");
+        }
+        if (body == null || !body.isObject()) {
+            throw Problem.badRequest("the body must be a JSON object", "body");
+        }
+        return (ObjectNode) body;
+    }
+
+    private static void json(Context ctx, JsonNode body) {
+        ctx.contentType("application/json").result(body.toString());
+    }
+}

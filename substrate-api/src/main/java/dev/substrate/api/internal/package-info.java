@@ -1,0 +1,2 @@
+/** The HTTP API's routes, JSON mapping and problem answers. */
+package dev.substrate.api.internal;

@@ -1,0 +1,227 @@
+package dev.substrate.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.streams.StateQueries;
+import dev.substrate.streams.SubstrateFold;
+import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.SharedKafka;
+import dev.substrate.topic.TopicSetup;
+import dev.substrate.topic.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP API over a real broker and a running fold: appends, reads, and refusals of bad input. */
+@ExtendWith(SharedKafka.class)
+@Timeout(180)
+class HttpApiIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private static SubstrateFold fold;
+    private static SubstrateClient client;
+    private static HttpApi api;
+
+    @TempDir
+    static Path dataDir;
+
+    @BeforeAll
+    static void start(KafkaCluster kafka) throws Exception {
+        String prefix = "api" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        SubstrateConfig config = SubstrateConfig.of(Map.of(
+                "bootstrap.servers",
+                kafka.bootstrapServers(),
+                "topic.prefix",
+                prefix,
+                "data.dir",
+                dataDir.toString(),
+                "application.id",
+                prefix + "fold",
+                "commit.interval.ms",
+                "50"));
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
+        }
+        fold = SubstrateFold.start(config);
+        client = SubstrateClient.create(config);
+        api = HttpApi.start("localhost", 0, client, new StateQueries(fold.streams()));
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/ready").statusCode() == 200);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (api != null) {
+            api.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (fold != null) {
+            fold.close();
+        }
+    }
+
+    @Test
+    void createsARunAndFollowsItThroughItsEvents() throws Exception {
+        HttpResponse<String> created = post("/v1/runs", """
+                {"scope": "shared", "project": "project:acme/web",
+                 "activation": {"surface": "operator", "actor": "alice"}, "labels": {"team": "payments"}}""");
+        assertThat(created.statusCode()).isEqualTo(202);
+        JsonNode answer = JSON.readTree(created.body());
+        String runId = answer.get("runId").asText();
+        assertThat(runId).startsWith("run-");
+        assertThat(answer.get("position").get("offset").asLong()).isNotNegative();
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> get("/v1/runs/" + runId).statusCode() == 200);
+        HttpResponse<String> started = post("/v1/runs/" + runId + "/events", """
+                {"type": "RunStarted", "expectedVersion": 1, "where": {"host": "h1"}}""");
+        assertThat(started.statusCode()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> JSON.readTree(get("/v1/runs/" + runId).body())
+                                .get("status")
+                                .asText(),
+                        "running"::equals);
+        JsonNode run = JSON.readTree(get("/v1/runs/" + runId).body());
+        assertThat(run.get("version").asLong()).isEqualTo(2);
+        assertThat(run.get("labels").get("team").asText()).isEqualTo("payments");
+        assertThat(run.get("where").get("host").asText()).isEqualTo("h1");
+        assertThat(run.get("timestamps").get("startedAt").asText()).endsWith("Z");
+        JsonNode events =
+                JSON.readTree(get("/v1/runs/" + runId + "/events").body()).get("items");
+        assertThat(events).hasSize(2);
+        assertThat(events.get(1).get("payload").get("type").asText()).isEqualTo("RunStarted");
+    }
+
+    @Test
+    void foldsARoomStreamIntoItsTranscript() throws Exception {
+        String roomId = "room-" + UUID.randomUUID();
+        assertThat(post("/v1/rooms", "{\"roomId\": \"" + roomId + "\", \"kind\": \"session\", \"project\": \"p:1\"}")
+                        .statusCode())
+                .isEqualTo(202);
+        for (String event : new String[] {
+            "{\"type\": \"BlockStarted\", \"blockId\": \"b1\", \"kind\": \"text\"}",
+            "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"Hello, \"}",
+            "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"world\"}",
+            "{\"type\": \"BlockCompleted\", \"blockId\": \"b1\"}",
+            "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"done\"}"
+        }) {
+            assertThat(post("/v1/rooms/" + roomId + "/events", event).statusCode())
+                    .isEqualTo(202);
+        }
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            HttpResponse<String> response = get("/v1/rooms/" + roomId + "/transcript");
+            return response.statusCode() == 200
+                    && JSON.readTree(response.body()).get("items").size() == 2;
+        });
+        JsonNode items =
+                JSON.readTree(get("/v1/rooms/" + roomId + "/transcript").body()).get("items");
+        assertThat(items.get(0).get("text").asText()).isEqualTo("Hello, world");
+        assertThat(items.get(1).get("kind").asText()).isEqualTo("log");
+        JsonNode page =
+                JSON.readTree(get("/v1/rooms/" + roomId + "/transcript?limit=1").body());
+        assertThat(page.get("items")).hasSize(1);
+        JsonNode next = JSON.readTree(get("/v1/rooms/" + roomId + "/transcript?after="
+                        + page.get("next").asLong())
+                .body());
+        assertThat(next.get("items")).hasSize(1);
+        assertThat(next.get("items").get(0).get("kind").asText()).isEqualTo("log");
+    }
+
+    @Test
+    void registersAndReadsAnArtifact() throws Exception {
+        HttpResponse<String> registered = post("/v1/artifacts", """
+                {"kind": "pull_request", "name": "Fix login", "parentId": "project:acme/web",
+                 "locator": "https://git.example.com/acme/web/pull/7", "provenance": {"runId": "run-1"}}""");
+        assertThat(registered.statusCode()).isEqualTo(202);
+        String artifactId = JSON.readTree(registered.body()).get("artifactId").asText();
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> get("/v1/artifacts/" + artifactId).statusCode() == 200);
+        JsonNode artifact = JSON.readTree(get("/v1/artifacts/" + artifactId).body());
+        assertThat(artifact.get("provenance").get("runId").asText()).isEqualTo("run-1");
+        assertThat(artifact.get("revisions")).hasSize(1);
+    }
+
+    @Test
+    void answersBadInputWithAProblemNamingTheField() throws Exception {
+        assertProblem(post("/v1/runs", "{not json"), 400, "body");
+        assertProblem(post("/v1/runs", "[1, 2]"), 400, "body");
+        assertProblem(post("/v1/runs", """
+                {"scope": "galactic", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}}"""), 400, "scope");
+        assertProblem(post("/v1/runs", """
+                {"scope": "shared", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}, "colour": "red"}"""), 400, "colour");
+        assertProblem(post("/v1/runs", "{\"scope\": \"shared\", \"project\": \"p:1\"}"), 400, "activation");
+        assertProblem(post("/v1/runs/run-1/events", "{\"type\": \"RunExploded\"}"), 400, "type");
+        assertProblem(post("/v1/runs/run-1/events", "{\"where\": {}}"), 400, "type");
+        assertProblem(post("/v1/runs/bad%20id/events", "{\"type\": \"RunStarted\"}"), 400, "runId");
+        assertProblem(
+                post("/v1/runs/run-1/events", "{\"type\": \"RunStarted\", \"expectedVersion\": \"two\"}"),
+                400,
+                "expectedVersion");
+        assertProblem(
+                post("/v1/rooms/r-1/events", "{\"type\": \"TextDelta\", \"blockId\": 7, \"text\": \"x\"}"),
+                400,
+                "blockId");
+        assertProblem(get("/v1/rooms/r-1/transcript?limit=abc"), 400, "limit");
+        assertThat(get("/v1/runs/never-created").statusCode()).isEqualTo(404);
+        assertThat(get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void refusesAnOversizedBodyWithoutA500() throws Exception {
+        String huge =
+                "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"" + "x".repeat(5 * 1024 * 1024) + "\"}";
+
+        assertThat(post("/v1/rooms/r-1/events", huge).statusCode()).isBetween(400, 499);
+    }
+
+    private static void assertProblem(HttpResponse<String> response, int status, String field) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+        JsonNode problem = JSON.readTree(response.body());
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("field").asText()).as(response.body()).isEqualTo(field);
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create(api.baseUrl() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create(api.baseUrl() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
