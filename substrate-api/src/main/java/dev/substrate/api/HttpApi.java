@@ -1,5 +1,6 @@
 package dev.substrate.api;
 
+import dev.substrate.api.auth.TokenStore;
 import dev.substrate.api.internal.Problem;
 import dev.substrate.api.internal.Routes;
 import dev.substrate.client.SubstrateClient;
@@ -14,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Substrate's HTTP front door: appends of run, room and artifact events, reads of their state from the fold,
- * {@code GET /health} (the process answers) and {@code GET /ready} (the fold is running). Errors are {@code
- * application/problem+json}; a client's mistake is a 4xx, never a 500.
+ * {@code GET /health} (the process answers) and {@code GET /ready} (the fold is running). Every {@code /v1}
+ * request carries a bearer token ({@link TokenStore}); the token's roles decide what it may do. Errors are
+ * {@code application/problem+json}; a client's mistake is a 4xx, never a 500.
  */
 public final class HttpApi implements AutoCloseable {
 
@@ -38,10 +40,12 @@ public final class HttpApi implements AutoCloseable {
      * @param port the port, or 0 for any free one (see {@link #port()})
      * @param client appends events
      * @param queries reads the fold's state
+     * @param tokens authenticates the bearer token of every {@code /v1} request
      */
-    public static HttpApi start(String host, int port, SubstrateClient client, StateQueries queries) {
+    public static HttpApi start(
+            String host, int port, SubstrateClient client, StateQueries queries, TokenStore tokens) {
         Objects.requireNonNull(host, "host");
-        Routes routes = new Routes(client, queries);
+        Routes routes = new Routes(client, queries, tokens);
         Javalin app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jetty.host = host;

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.api.auth.Role;
+import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.streams.StateQueries;
@@ -17,9 +19,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
@@ -44,6 +48,11 @@ class HttpApiIT {
     @TempDir
     static Path dataDir;
 
+    private static String adminToken;
+    private static String operatorToken;
+    private static String serviceToken;
+    private static String observerToken;
+
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
         String prefix = "api" + UUID.randomUUID().toString().substring(0, 6) + ".";
@@ -63,7 +72,12 @@ class HttpApiIT {
         }
         fold = SubstrateFold.start(config);
         client = SubstrateClient.create(config);
-        api = HttpApi.start("localhost", 0, client, new StateQueries(fold.streams()));
+        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        adminToken = tokens.create("admin", Set.of(Role.ADMIN));
+        operatorToken = tokens.create("ops", Set.of(Role.OPERATOR));
+        serviceToken = tokens.create("svc:runner", Set.of(Role.SERVICE));
+        observerToken = tokens.create("watcher", Set.of(Role.OBSERVER));
+        api = HttpApi.start("localhost", 0, client, new StateQueries(fold.streams()), tokens);
         await().atMost(Duration.ofSeconds(60)).until(() -> get("/ready").statusCode() == 200);
     }
 
@@ -198,6 +212,83 @@ class HttpApiIT {
         assertThat(post("/v1/rooms/r-1/events", huge).statusCode()).isBetween(400, 499);
     }
 
+    @Test
+    void refusesRequestsWithoutAValidTokenAndEnforcesRoles() throws Exception {
+        HttpResponse<String> anonymous = get("/v1/runs/run-1", null);
+        assertProblem(anonymous, 401);
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+        assertProblem(get("/v1/runs/run-1", "sbt_not-a-real-token"), 401);
+        assertProblem(get("/v1/runs/run-1", adminToken + "x"), 401);
+        assertThat(get("/health", null).statusCode()).isEqualTo(200);
+        assertThat(get("/ready", null).statusCode()).isEqualTo(200);
+
+        String create = """
+                {"scope": "shared", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}}""";
+        assertProblem(post("/v1/runs", create, observerToken), 403);
+        assertThat(post("/v1/runs", create, serviceToken).statusCode()).isEqualTo(202);
+        assertProblem(
+                post("/v1/runs", create.replace("{\"scope", "{\"actor\": \"someone-else\", \"scope"), serviceToken),
+                403);
+        assertThat(post("/v1/runs", create.replace("{\"scope", "{\"actor\": \"on-behalf\", \"scope"), operatorToken)
+                        .statusCode())
+                .isEqualTo(202);
+    }
+
+    @Test
+    void recordsTheAuthenticatedPrincipalAsTheActor() throws Exception {
+        String runId = JSON.readTree(post("/v1/runs", """
+                        {"scope": "shared", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}}""", serviceToken).body())
+                .get("runId")
+                .asText();
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> get("/v1/runs/" + runId + "/events").statusCode() == 200);
+        JsonNode events = JSON.readTree(
+                get("/v1/runs/" + runId + "/events", observerToken).body());
+        assertThat(events.get("items").get(0).get("actor").asText()).isEqualTo("svc:runner");
+    }
+
+    @Test
+    void letsOnlyMembersOperatorsAndAdminsReadARoom() throws Exception {
+        String roomId = "room-" + UUID.randomUUID();
+        assertThat(post(
+                                "/v1/rooms",
+                                "{\"roomId\": \"" + roomId + "\", \"kind\": \"conversation\", "
+                                        + "\"project\": \"p:1\", \"members\": [{\"principal\": \"watcher\", \"role\": \"reader\"}, "
+                                        + "{\"principal\": \"admin\", \"role\": \"owner\"}]}")
+                        .statusCode())
+                .isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> get("/v1/rooms/" + roomId).statusCode() == 200);
+
+        assertThat(get("/v1/rooms/" + roomId, observerToken).statusCode()).isEqualTo(200);
+        assertThat(get("/v1/rooms/" + roomId, operatorToken).statusCode()).isEqualTo(200);
+        assertProblem(get("/v1/rooms/" + roomId, serviceToken), 403);
+        assertProblem(get("/v1/rooms/" + roomId + "/transcript", serviceToken), 403);
+    }
+
+    @Test
+    void letsOnlyAdminsCreateTokensAndTheNewTokenWorks() throws Exception {
+        String body = "{\"principal\": \"new-service\", \"roles\": [\"service\"]}";
+        assertProblem(post("/v1/tokens", body, operatorToken), 403);
+        assertProblem(post("/v1/tokens", "{\"principal\": \"x\", \"roles\": [\"wizard\"]}", adminToken), 400, "roles");
+
+        HttpResponse<String> created = post("/v1/tokens", body, adminToken);
+
+        assertThat(created.statusCode()).isEqualTo(201);
+        String token = JSON.readTree(created.body()).get("token").asText();
+        assertThat(token).startsWith(TokenStore.PREFIX);
+        assertThat(get("/v1/runs/none", token).statusCode()).isEqualTo(404);
+        assertThat(Files.readString(dataDir.resolve("tokens.json"))).doesNotContain(token);
+    }
+
+    private static void assertProblem(HttpResponse<String> response, int status) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+    }
+
     private static void assertProblem(HttpResponse<String> response, int status, String field) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type"))
@@ -208,20 +299,32 @@ class HttpApiIT {
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(
-                HttpRequest.newBuilder(URI.create(api.baseUrl() + path))
-                        .timeout(Duration.ofSeconds(10))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return get(path, adminToken);
     }
 
     private static HttpResponse<String> post(String path, String body) throws Exception {
+        return post(path, body, adminToken);
+    }
+
+    private static HttpResponse<String> get(String path, String token) throws Exception {
+        return HTTP.send(request(path, token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String path, String body, String token) throws Exception {
         return HTTP.send(
-                HttpRequest.newBuilder(URI.create(api.baseUrl() + path))
-                        .timeout(Duration.ofSeconds(10))
+                request(path, token)
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest.Builder request(String path, String token) {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(URI.create(api.baseUrl() + path)).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request;
     }
 }

@@ -47,6 +47,7 @@ final class DevCommand implements Callable<Integer> {
         SubstrateConfig config = server.load(extra);
         Path dataDir = config.dataDir().toAbsolutePath().normalize();
         Files.createDirectories(dataDir);
+        Path adminToken = SubstrateNode.ensureAdminToken(config);
         PrintWriter out = spec.commandLine().getOut();
 
         UntilStopped untilStopped = UntilStopped.onSignal();
@@ -65,6 +66,7 @@ final class DevCommand implements Callable<Integer> {
                         kafka.startupTime().toMillis() / 1000.0);
                 node.describe(out);
                 out.printf("  Data    %s%n", dataDir);
+                out.printf("  Token   %s   (admin; send it as Authorization: Bearer <token>)%n", adminToken);
                 untilStopped.await(out);
             }
             untilStopped.sayStopped(out);

@@ -10,7 +10,13 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "An event-sourced substrate for agent and automation work on Apache Kafka.",
-        subcommands = {DevCommand.class, ServeCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            DevCommand.class,
+            ServeCommand.class,
+            TokensCommand.class,
+            ConfigCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class SubstrateCli {
 
     private SubstrateCli() {}

@@ -1,6 +1,7 @@
 package dev.substrate.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.TestRecords;
@@ -8,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -39,6 +41,11 @@ class DevCommandIT {
                             && line.contains(dataDir.resolve("streams").toString()));
 
             assertThat(get(http + "/health")).isEqualTo("{\"status\":\"up\"}");
+            String adminToken = Files.readString(dataDir.resolve("admin.token")).strip();
+            // Reads answer 503 until the fold has started; then a run that does not exist is a 404.
+            await().atMost(STARTUP).until(() -> status(http + "/ready", null) == 200);
+            assertThat(status(http + "/v1/runs/none", adminToken)).isEqualTo(404);
+            assertThat(status(http + "/v1/runs/none", null)).isEqualTo(401);
             TestRecords.produce(cluster(bootstrap), topic, Map.of("before", "restart"));
 
             assertThat(dev.stop()).isEqualTo(SubstrateProcess.EXIT_ON_SIGTERM);
@@ -72,6 +79,16 @@ class DevCommandIT {
 
     static KafkaCluster cluster(String bootstrap) {
         return () -> bootstrap;
+    }
+
+    static int status(String url, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient()
+                .send(request.build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     static String get(String url) throws Exception {

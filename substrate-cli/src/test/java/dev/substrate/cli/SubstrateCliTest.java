@@ -2,10 +2,16 @@ package dev.substrate.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.api.auth.Role;
+import dev.substrate.api.auth.TokenStore;
 import dev.substrate.config.SubstrateConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -13,9 +19,11 @@ import picocli.CommandLine;
 class SubstrateCliTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "serve", "config"})
+    @ValueSource(strings = {"dev", "serve", "config", "tokens", "tokens create"})
     void everyCommandExplainsItselfWithHelp(String command) {
-        Run run = run(command, "--help");
+        List<String> args = new ArrayList<>(List.of(command.split(" ")));
+        args.add("--help");
+        Run run = run(args.toArray(String[]::new));
 
         assertThat(run.exitCode).isZero();
         assertThat(run.out).contains("Usage: substrate " + command);
@@ -37,6 +45,26 @@ class SubstrateCliTest {
 
         assertThat(run.exitCode).isZero();
         assertThat(run.out).isEqualTo(SubstrateConfig.markdownTable());
+    }
+
+    @Test
+    void createsATokenTheServerWillAccept(@TempDir Path dataDir) {
+        Run run = run(
+                "tokens", "create", "svc:ci", "--role", "service", "-r", "observer", "--data-dir", dataDir.toString());
+
+        assertThat(run.exitCode).isZero();
+        String token = run.out.strip();
+        assertThat(new TokenStore(dataDir.resolve("tokens.json")).authenticate(token))
+                .hasValueSatisfying(principal ->
+                        assertThat(principal.roles()).containsExactlyInAnyOrder(Role.SERVICE, Role.OBSERVER));
+    }
+
+    @Test
+    void refusesAnUnknownRole(@TempDir Path dataDir) {
+        Run run = run("tokens", "create", "x", "--role", "wizard", "--data-dir", dataDir.toString());
+
+        assertThat(run.exitCode).isEqualTo(1);
+        assertThat(run.err).contains("unknown role 'wizard'");
     }
 
     @Test

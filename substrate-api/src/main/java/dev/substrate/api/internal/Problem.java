@@ -32,6 +32,16 @@ public final class Problem extends RuntimeException {
         return new Problem(400, "invalid-request", "The request is not valid", detail, field);
     }
 
+    /** 401: no token, or a token that is not ours. */
+    public static Problem unauthenticated(String detail) {
+        return new Problem(401, "unauthenticated", "Authentication required", detail, null);
+    }
+
+    /** 403: the principal may not do this. */
+    public static Problem forbidden(String detail) {
+        return new Problem(403, "forbidden", "Not permitted", detail, null);
+    }
+
     /** 404: no such entity (on this instance). */
     public static Problem notFound(String what) {
         return new Problem(404, "not-found", "Not found", what + " does not exist", null);
@@ -63,6 +73,9 @@ public final class Problem extends RuntimeException {
             body.put("field", field);
         }
         body.put("instance", ctx.path());
+        if (status == 401) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"substrate\"");
+        }
         if (status == 503) {
             ctx.header("Retry-After", "1");
         }

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.api.auth.Principal;
+import dev.substrate.api.auth.Role;
+import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.Appended;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.event.EventIds;
@@ -16,6 +19,7 @@ import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunCreated;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.state.RoomState;
 import dev.substrate.streams.StateQueries;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -40,17 +44,23 @@ public final class Routes {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_TRANSCRIPT_PAGE = 1000;
 
+    private static final String PRINCIPAL = "substrate.principal";
+
     private final SubstrateClient client;
     private final StateQueries queries;
+    private final TokenStore tokens;
 
-    public Routes(SubstrateClient client, StateQueries queries) {
+    public Routes(SubstrateClient client, StateQueries queries, TokenStore tokens) {
         this.client = client;
         this.queries = queries;
+        this.tokens = tokens;
     }
 
     /** Registers every route. */
     public void register(RoutesConfig routes) {
+        routes.before("/v1/*", this::authenticate);
         routes.get("/ready", this::ready);
+        routes.post("/v1/tokens", this::createToken);
         routes.post("/v1/runs", ctx -> created(ctx, "runId", "run", RunCreated.getClassSchema()));
         routes.post("/v1/runs/{runId}/events", ctx -> event(ctx, "runId", "run"));
         routes.get(
@@ -62,12 +72,7 @@ public final class Routes {
         routes.get("/v1/runs/{runId}/events", this::runEvents);
         routes.post("/v1/rooms", ctx -> created(ctx, "roomId", "room", RoomCreated.getClassSchema()));
         routes.post("/v1/rooms/{roomId}/events", ctx -> event(ctx, "roomId", "room"));
-        routes.get(
-                "/v1/rooms/{roomId}",
-                ctx -> json(
-                        ctx,
-                        AvroJson.toJson(queries.room(ctx.pathParam("roomId"))
-                                .orElseThrow(() -> Problem.notFound("room " + ctx.pathParam("roomId"))))));
+        routes.get("/v1/rooms/{roomId}", ctx -> json(ctx, AvroJson.toJson(readableRoom(ctx, ctx.pathParam("roomId")))));
         routes.get("/v1/rooms/{roomId}/transcript", this::transcript);
         routes.post(
                 "/v1/artifacts", ctx -> created(ctx, "artifactId", "artifact", ArtifactRegistered.getClassSchema()));
@@ -89,6 +94,7 @@ public final class Routes {
 
     /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
     private void created(Context ctx, String idField, String kind, Schema payloadSchema) {
+        require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
         ObjectNode body = body(ctx);
         JsonNode id = body.remove(idField);
         if (id != null && !id.isTextual()) {
@@ -102,6 +108,7 @@ public final class Routes {
 
     /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
     private void event(Context ctx, String idParam, String kind) {
+        require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
         ObjectNode body = body(ctx);
         if (!body.hasNonNull("type")) {
             throw Problem.badRequest("type is required: the event's name, such as RunStarted", "type");
@@ -112,43 +119,26 @@ public final class Routes {
     }
 
     private void append(Context ctx, String kind, String entityId, ObjectNode body, ObjectNode payload) {
+        String actor = actor(ctx, body);
         Appended appended;
         try {
             appended = switch (kind) {
                 case "run" ->
                     client.append(RunEvent.newBuilder(
-                                            Routes.<RunEvent>envelope(body, RunEvent.getClassSchema(), entityId))
-                                    .setRunId(entityId)
-                                    .setPayload(AvroJson.fromJson(
-                                            payload,
-                                            RunEvent.getClassSchema()
-                                                    .getField("payload")
-                                                    .schema(),
-                                            ""))
+                                            Routes.<RunEvent>envelope(body, actor, RunEvent.getClassSchema(), entityId))
+                                    .setPayload(payload(payload, RunEvent.getClassSchema()))
                                     .build())
                             .join();
                 case "room" ->
-                    client.append(RoomEvent.newBuilder(
-                                            Routes.<RoomEvent>envelope(body, RoomEvent.getClassSchema(), entityId))
-                                    .setRoomId(entityId)
-                                    .setPayload(AvroJson.fromJson(
-                                            payload,
-                                            RoomEvent.getClassSchema()
-                                                    .getField("payload")
-                                                    .schema(),
-                                            ""))
+                    client.append(RoomEvent.newBuilder(Routes.<RoomEvent>envelope(
+                                            body, actor, RoomEvent.getClassSchema(), entityId))
+                                    .setPayload(payload(payload, RoomEvent.getClassSchema()))
                                     .build())
                             .join();
                 default ->
                     client.append(ArtifactEvent.newBuilder(Routes.<ArtifactEvent>envelope(
-                                            body, ArtifactEvent.getClassSchema(), entityId))
-                                    .setArtifactId(entityId)
-                                    .setPayload(AvroJson.fromJson(
-                                            payload,
-                                            ArtifactEvent.getClassSchema()
-                                                    .getField("payload")
-                                                    .schema(),
-                                            ""))
+                                            body, actor, ArtifactEvent.getClassSchema(), entityId))
+                                    .setPayload(payload(payload, ArtifactEvent.getClassSchema()))
                                     .build())
                             .join();
             };
@@ -169,9 +159,13 @@ public final class Routes {
         json(ctx, answer);
     }
 
+    private static Object payload(ObjectNode payload, Schema envelope) {
+        return AvroJson.fromJson(payload, envelope.getField("payload").schema(), "");
+    }
+
     /** The envelope fields of a request body, as a record of the envelope schema with a placeholder payload. */
     @SuppressWarnings("unchecked")
-    private static <T> T envelope(ObjectNode body, Schema envelope, String entityId) {
+    private static <T> T envelope(ObjectNode body, String actor, Schema envelope, String entityId) {
         ObjectNode fields = JsonNodeFactory.instance.objectNode();
         String idField = envelope.getFields().get(1).name();
         fields.put("eventId", text(body, "eventId", EventIds.next()));
@@ -182,9 +176,7 @@ public final class Routes {
                         body,
                         "occurredAt",
                         Instant.now().truncatedTo(ChronoUnit.MILLIS).toString()));
-        if (body.has("actor")) {
-            fields.set("actor", body.get("actor"));
-        }
+        fields.put("actor", actor);
         if (body.has("expectedVersion")) {
             fields.set("expectedVersion", body.get("expectedVersion"));
         }
@@ -248,9 +240,7 @@ public final class Routes {
         if (limit < 1 || limit > MAX_TRANSCRIPT_PAGE) {
             throw Problem.badRequest("limit must be between 1 and " + MAX_TRANSCRIPT_PAGE, "limit");
         }
-        if (queries.room(roomId).isEmpty()) {
-            throw Problem.notFound("room " + roomId);
-        }
+        readableRoom(ctx, roomId);
         ArrayNode items = JsonNodeFactory.instance.arrayNode();
         var entries = queries.transcript(roomId, after, (int) limit);
         entries.forEach(entry -> items.add(AvroJson.toJson(entry)));
@@ -259,6 +249,95 @@ public final class Routes {
         if (entries.size() == limit) {
             answer.put("next", entries.get(entries.size() - 1).getOffset());
         }
+        json(ctx, answer);
+    }
+
+    /** Checks the request's bearer token; answers 401 unless it is one of ours. */
+    private void authenticate(Context ctx) {
+        String header = ctx.header("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw Problem.unauthenticated("send Authorization: Bearer <token>");
+        }
+        Principal principal = tokens.authenticate(header.substring(7).strip())
+                .orElseThrow(() -> Problem.unauthenticated("the token is not valid"));
+        ctx.attribute(PRINCIPAL, principal);
+    }
+
+    private static Principal principal(Context ctx) {
+        Principal principal = ctx.attribute(PRINCIPAL);
+        if (principal == null) {
+            throw Problem.unauthenticated("send Authorization: Bearer <token>");
+        }
+        return principal;
+    }
+
+    private static void require(Context ctx, Role... roles) {
+        Principal principal = principal(ctx);
+        if (!principal.hasAny(roles)) {
+            throw Problem.forbidden(principal.name() + " needs one of the roles "
+                    + java.util.Arrays.toString(roles).toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /**
+     * The actor an append is recorded under: the authenticated principal, or, for operators and admins acting
+     * on someone's behalf, the {@code actor} the body names.
+     */
+    private static String actor(Context ctx, ObjectNode body) {
+        Principal principal = principal(ctx);
+        JsonNode named = body.get("actor");
+        if (named == null || named.isNull() || named.asText().equals(principal.name())) {
+            return principal.name();
+        }
+        if (!principal.hasAny(Role.ADMIN, Role.OPERATOR)) {
+            throw Problem.forbidden(principal.name() + " may append only as itself, not as " + named.asText());
+        }
+        if (!named.isTextual()) {
+            throw Problem.badRequest("actor must be a string", "actor");
+        }
+        return named.asText();
+    }
+
+    /** The room, if the principal may read it: operators and admins read every room, others their own. */
+    private RoomState readableRoom(Context ctx, String roomId) {
+        Principal principal = principal(ctx);
+        RoomState room = queries.room(roomId).orElseThrow(() -> Problem.notFound("room " + roomId));
+        if (!principal.hasAny(Role.ADMIN, Role.OPERATOR) && !room.getMembers().containsKey(principal.name())) {
+            throw Problem.forbidden(principal.name() + " is not a member of room " + roomId);
+        }
+        return room;
+    }
+
+    /** POST /v1/tokens (admin): {@code {principal, roles}} -> {@code {token}}, shown once. */
+    private void createToken(Context ctx) {
+        require(ctx, Role.ADMIN);
+        ObjectNode body = body(ctx);
+        JsonNode principal = body.get("principal");
+        if (principal == null || !principal.isTextual()) {
+            throw Problem.badRequest("principal is required: the name the token acts as", "principal");
+        }
+        JsonNode roles = body.get("roles");
+        if (roles == null || !roles.isArray() || roles.isEmpty()) {
+            throw Problem.badRequest("roles is required: a list of admin, operator, service, observer", "roles");
+        }
+        java.util.Set<Role> granted = java.util.EnumSet.noneOf(Role.class);
+        for (JsonNode role : roles) {
+            try {
+                granted.add(Role.of(role.asText()));
+            } catch (IllegalArgumentException e) {
+                throw Problem.badRequest(e.getMessage(), "roles");
+            }
+        }
+        String token;
+        try {
+            token = tokens.create(principal.asText(), granted);
+        } catch (InvalidEvent e) {
+            throw Problem.badRequest(e.getMessage(), e.field());
+        }
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.put("principal", principal.asText());
+        answer.put("token", token);
+        ctx.status(201);
         json(ctx, answer);
     }
 

@@ -1,16 +1,24 @@
 package dev.substrate.cli.internal;
 
 import dev.substrate.api.HttpApi;
+import dev.substrate.api.auth.Role;
+import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
@@ -52,8 +60,8 @@ public final class SubstrateNode implements AutoCloseable {
         SubstrateClient client = null;
         try {
             client = SubstrateClient.create(config);
-            HttpApi http =
-                    HttpApi.start(config.httpHost(), config.httpPort(), client, new StateQueries(fold.streams()));
+            HttpApi http = HttpApi.start(
+                    config.httpHost(), config.httpPort(), client, new StateQueries(fold.streams()), tokenStore(config));
             return new SubstrateNode(fold, client, http, config.topicPrefix(), created);
         } catch (RuntimeException e) {
             if (client != null) {
@@ -72,6 +80,34 @@ public final class SubstrateNode implements AutoCloseable {
     /** The topics this start created (empty when they all existed). */
     public List<String> createdTopics() {
         return createdTopics;
+    }
+
+    /** The bearer tokens of the HTTP API: {@code <data-dir>/tokens.json}, hashed. */
+    public static TokenStore tokenStore(SubstrateConfig config) {
+        return new TokenStore(config.dataDir().resolve("tokens.json"));
+    }
+
+    /**
+     * Makes sure an admin token exists for {@code substrate dev}: on first start, creates one for the principal
+     * {@code admin} and writes it, readable by its owner only, to {@code <data-dir>/admin.token}.
+     *
+     * @return the file holding the admin token
+     */
+    public static Path ensureAdminToken(SubstrateConfig config) {
+        Path file = config.dataDir().resolve("admin.token");
+        if (Files.exists(file)) {
+            return file;
+        }
+        String token = tokenStore(config).create("admin", Set.of(Role.ADMIN));
+        try {
+            Files.writeString(file, token + System.lineSeparator());
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the admin token to " + file, e);
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: its own access rules apply.
+        }
+        return file;
     }
 
     /** The fold, for interactive queries and health. */

@@ -1,0 +1,72 @@
+package dev.substrate.api.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenStoreTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aCreatedTokenAuthenticatesAsItsPrincipalWithItsRoles() {
+        TokenStore store = new TokenStore(dir.resolve("tokens.json"));
+
+        String token = store.create("svc:runner", Set.of(Role.SERVICE, Role.OBSERVER));
+
+        assertThat(token).startsWith(TokenStore.PREFIX).hasSizeGreaterThan(40);
+        assertThat(store.authenticate(token)).hasValueSatisfying(principal -> {
+            assertThat(principal.name()).isEqualTo("svc:runner");
+            assertThat(principal.roles()).containsExactlyInAnyOrder(Role.SERVICE, Role.OBSERVER);
+        });
+    }
+
+    @Test
+    void refusesUnknownAlteredAndMissingTokens() {
+        TokenStore store = new TokenStore(dir.resolve("tokens.json"));
+        String token = store.create("alice", Set.of(Role.ADMIN));
+
+        assertThat(store.authenticate(token.substring(0, token.length() - 1) + "A"))
+                .isEmpty();
+        assertThat(store.authenticate("sbt_unknown")).isEmpty();
+        assertThat(store.authenticate("")).isEmpty();
+        assertThat(store.authenticate(null)).isEmpty();
+    }
+
+    @Test
+    void keepsOnlyHashesInAFileOnlyItsOwnerCanRead() throws Exception {
+        Path file = dir.resolve("tokens.json");
+        String token = new TokenStore(file).create("alice", Set.of(Role.ADMIN));
+
+        assertThat(Files.readString(file)).contains("alice").contains("sha256").doesNotContain(token);
+        assertThat(Files.getPosixFilePermissions(file))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    }
+
+    @Test
+    void seesTokensAnotherProcessAddedToTheFile() {
+        Path file = dir.resolve("tokens.json");
+        TokenStore server = new TokenStore(file);
+        assertThat(server.isEmpty()).isTrue();
+
+        String token = new TokenStore(file).create("bob", Set.of(Role.OBSERVER));
+
+        assertThat(server.authenticate(token)).isPresent();
+    }
+
+    @Test
+    void refusesATokenWithoutRolesOrWithABadPrincipal() {
+        TokenStore store = new TokenStore(dir.resolve("tokens.json"));
+
+        assertThatThrownBy(() -> store.create("alice", Set.of())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.create(" ", Set.of(Role.ADMIN))).hasMessageContaining("principal");
+        assertThatThrownBy(() -> Role.of("wizard")).hasMessageContaining("admin, operator, service, observer");
+    }
+}
