@@ -283,6 +283,59 @@ class HttpApiIT {
         assertThat(Files.readString(dataDir.resolve("tokens.json"))).doesNotContain(token);
     }
 
+    @Test
+    void pagesThroughFilteredListsReturningEachItemOnce() throws Exception {
+        String batch = "b" + UUID.randomUUID().toString().substring(0, 8);
+        String project = "project:list-" + batch;
+        for (int i = 0; i < 5; i++) {
+            assertThat(post(
+                                    "/v1/runs",
+                                    "{\"runId\": \"" + batch + "-" + i + "\", \"scope\": \"shared\", \"project\": \""
+                                            + project + "\", \"labels\": {\"batch\": \"" + batch + "\"}, "
+                                            + "\"activation\": {\"surface\": \"ui\", \"actor\": \"a\"}}")
+                            .statusCode())
+                    .isEqualTo(202);
+        }
+        post("/v1/runs/" + batch + "-0/events", "{\"type\": \"RunStarted\"}");
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> JSON.readTree(get("/v1/runs?status=running&project=" + project)
+                                        .body())
+                                .get("items")
+                                .size()
+                        == 1);
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> JSON.readTree(get("/v1/runs?project=" + project + "&limit=1000")
+                                        .body())
+                                .get("items")
+                                .size()
+                        == 5);
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            JsonNode page = JSON.readTree(
+                    get("/v1/runs?label=batch:" + batch + "&limit=2" + (cursor == null ? "" : "&cursor=" + cursor))
+                            .body());
+            page.get("items").forEach(run -> seen.add(run.get("runId").asText()));
+            cursor = page.get("nextCursor").isNull()
+                    ? null
+                    : page.get("nextCursor").asText();
+            pages++;
+        } while (cursor != null && pages < 10);
+
+        assertThat(seen).hasSize(5).doesNotHaveDuplicates().allMatch(id -> id.startsWith(batch));
+        assertThat(seen.get(0)).as("newest update first").isEqualTo(batch + "-0");
+        assertThat(JSON.readTree(get("/v1/runs?project=" + project + "&limit=1000")
+                                .body())
+                        .get("items"))
+                .hasSize(5);
+        assertProblem(get("/v1/runs?status=sleeping"), 400, "status");
+        assertProblem(get("/v1/runs?limit=5000"), 400, "limit");
+        assertProblem(get("/v1/runs?label=nocolon"), 400, "label");
+        assertProblem(get("/v1/runs?status=running&cursor=%25%25"), 400, "cursor");
+    }
+
     private static void assertProblem(HttpResponse<String> response, int status) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type"))

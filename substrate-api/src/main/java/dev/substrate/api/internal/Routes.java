@@ -20,13 +20,22 @@ import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunCreated;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.state.RoomState;
+import dev.substrate.state.RunState;
+import dev.substrate.state.RunStatus;
+import dev.substrate.streams.Page;
 import dev.substrate.streams.StateQueries;
+import dev.substrate.streams.StoreNames;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.avro.Schema;
 
 /**
@@ -42,7 +51,7 @@ public final class Routes {
             Set.of("eventId", "expectedVersion", "actor", "occurredAt", "correlationId", "causationId", "traceparent");
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_TRANSCRIPT_PAGE = 1000;
+    private static final int MAX_PAGE = 1000;
 
     private static final String PRINCIPAL = "substrate.principal";
 
@@ -63,6 +72,9 @@ public final class Routes {
         routes.post("/v1/tokens", this::createToken);
         routes.post("/v1/runs", ctx -> created(ctx, "runId", "run", RunCreated.getClassSchema()));
         routes.post("/v1/runs/{runId}/events", ctx -> event(ctx, "runId", "run"));
+        routes.get("/v1/runs", this::listRuns);
+        routes.get("/v1/rooms", this::listRooms);
+        routes.get("/v1/artifacts", this::listArtifacts);
         routes.get(
                 "/v1/runs/{runId}",
                 ctx -> json(
@@ -237,8 +249,8 @@ public final class Routes {
         String roomId = ctx.pathParam("roomId");
         long after = longParam(ctx, "after", -1);
         long limit = longParam(ctx, "limit", 100);
-        if (limit < 1 || limit > MAX_TRANSCRIPT_PAGE) {
-            throw Problem.badRequest("limit must be between 1 and " + MAX_TRANSCRIPT_PAGE, "limit");
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw Problem.badRequest("limit must be between 1 and " + MAX_PAGE, "limit");
         }
         readableRoom(ctx, roomId);
         ArrayNode items = JsonNodeFactory.instance.arrayNode();
@@ -339,6 +351,120 @@ public final class Routes {
         answer.put("token", token);
         ctx.status(201);
         json(ctx, answer);
+    }
+
+    /** GET /v1/runs?status=&project=&label=k:v&limit=&cursor=: newest update first when filtered. */
+    private void listRuns(Context ctx) {
+        String status = ctx.queryParam("status");
+        if (status != null
+                && Arrays.stream(RunStatus.values()).noneMatch(s -> s.name().equals(status))) {
+            throw Problem.badRequest("status must be one of " + Arrays.toString(RunStatus.values()), "status");
+        }
+        String project = ctx.queryParam("project");
+        String label = ctx.queryParam("label");
+        String labelKey = null;
+        String labelValue = null;
+        if (label != null) {
+            int colon = label.indexOf(':');
+            if (colon < 1) {
+                throw Problem.badRequest("label must be key:value", "label");
+            }
+            labelKey = label.substring(0, colon);
+            labelValue = label.substring(colon + 1);
+        }
+        String filter;
+        String value;
+        if (label != null) {
+            filter = StoreNames.RUNS_BY_LABEL;
+            value = labelKey + "=" + labelValue;
+        } else if (project != null) {
+            filter = StoreNames.RUNS_BY_PROJECT;
+            value = project;
+        } else if (status != null) {
+            filter = StoreNames.RUNS_BY_STATUS;
+            value = status;
+        } else {
+            filter = null;
+            value = null;
+        }
+        String wantedKey = labelKey;
+        String wantedValue = labelValue;
+        Predicate<RunState> also = run -> (status == null
+                        || run.getStatus().name().equals(status))
+                && (project == null || run.getProject().equals(project))
+                && (wantedKey == null || wantedValue.equals(run.getLabels().get(wantedKey)));
+        page(ctx, cursor -> queries.runs(filter, value, also, cursor, limit(ctx)));
+    }
+
+    /** GET /v1/rooms?kind=&runId=&parentRoomId=: by room id; only rooms the caller may read. */
+    private void listRooms(Context ctx) {
+        Principal principal = principal(ctx);
+        String kind = ctx.queryParam("kind");
+        String runId = ctx.queryParam("runId");
+        String parent = ctx.queryParam("parentRoomId");
+        String filter = runId != null
+                ? StoreNames.ROOMS_BY_RUN
+                : parent != null ? StoreNames.ROOMS_BY_PARENT : kind != null ? StoreNames.ROOMS_BY_KIND : null;
+        String value = runId != null ? runId : parent != null ? parent : kind;
+        Predicate<RoomState> also =
+                room -> (kind == null || room.getKind().name().equals(kind))
+                        && (runId == null || runId.equals(room.getRunId()))
+                        && (parent == null || parent.equals(room.getParentRoomId()))
+                        && (principal.hasAny(Role.ADMIN, Role.OPERATOR)
+                                || room.getMembers().containsKey(principal.name()));
+        page(ctx, cursor -> queries.rooms(filter, value, also, cursor, limit(ctx)));
+    }
+
+    /** GET /v1/artifacts?parent=&runId=&roomId=: by artifact id. */
+    private void listArtifacts(Context ctx) {
+        String parent = ctx.queryParam("parent");
+        String runId = ctx.queryParam("runId");
+        String roomId = ctx.queryParam("roomId");
+        String filter = parent != null
+                ? StoreNames.ARTIFACTS_BY_PARENT
+                : runId != null ? StoreNames.ARTIFACTS_BY_RUN : roomId != null ? StoreNames.ARTIFACTS_BY_ROOM : null;
+        String value = parent != null ? parent : runId != null ? runId : roomId;
+        page(ctx, cursor -> queries.artifacts(filter, value, cursor, limit(ctx)));
+    }
+
+    private static <T extends org.apache.avro.specific.SpecificRecord> void page(
+            Context ctx, Function<String, Page<T>> query) {
+        String cursor = ctx.queryParam("cursor");
+        String raw = null;
+        if (cursor != null) {
+            try {
+                raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw Problem.badRequest("cursor is not one this API gave out", "cursor");
+            }
+        }
+        Page<T> page;
+        try {
+            page = query.apply(raw);
+        } catch (IllegalArgumentException e) {
+            throw Problem.badRequest(e.getMessage(), "cursor");
+        }
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        ArrayNode items = answer.putArray("items");
+        page.items().forEach(item -> items.add(AvroJson.toJson(item)));
+        if (page.nextCursor() == null) {
+            answer.putNull("nextCursor");
+        } else {
+            answer.put(
+                    "nextCursor",
+                    Base64.getUrlEncoder()
+                            .withoutPadding()
+                            .encodeToString(page.nextCursor().getBytes(StandardCharsets.UTF_8)));
+        }
+        json(ctx, answer);
+    }
+
+    private static int limit(Context ctx) {
+        long limit = longParam(ctx, "limit", 100);
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw Problem.badRequest("limit must be between 1 and " + MAX_PAGE, "limit");
+        }
+        return (int) limit;
     }
 
     private static long longParam(Context ctx, String name, long fallback) {
