@@ -336,6 +336,39 @@ class HttpApiIT {
         assertProblem(get("/v1/runs?status=running&cursor=%25%25"), 400, "cursor");
     }
 
+    @Test
+    void waitsForTheFoldsDecisionWhenAsked() throws Exception {
+        HttpResponse<String> created = post("/v1/runs?wait=applied", """
+                {"scope": "shared", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}}""");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+        JsonNode answer = JSON.readTree(created.body());
+        assertThat(answer.get("outcome").asText()).isEqualTo("applied");
+        assertThat(answer.get("state").get("status").asText()).isEqualTo("queued");
+        String runId = answer.get("runId").asText();
+
+        HttpResponse<String> started = post(
+                "/v1/runs/" + runId + "/events?wait=applied",
+                "{\"type\": \"RunStarted\", \"eventId\": \"start-" + runId + "\", \"expectedVersion\": 1}");
+        assertThat(started.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(started.body()).get("version").asLong()).isEqualTo(2);
+
+        HttpResponse<String> again = post(
+                "/v1/runs/" + runId + "/events?wait=applied",
+                "{\"type\": \"RunStarted\", \"eventId\": \"start-" + runId + "\", \"expectedVersion\": 1}");
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(again.body()).get("outcome").asText()).isEqualTo("duplicate");
+
+        HttpResponse<String> stale = post(
+                "/v1/runs/" + runId + "/events?wait=applied",
+                "{\"type\": \"RunSucceeded\", \"expectedVersion\": 1, \"result\": {\"summary\": \"done\"}}");
+        assertProblem(stale, 409);
+        assertThat(JSON.readTree(stale.body()).get("reason").asText()).isEqualTo("version_conflict");
+        assertProblem(
+                post("/v1/runs/" + runId + "/events?wait=applied&timeoutMs=99999", "{\"type\": \"RunResumed\"}"),
+                400,
+                "timeoutMs");
+    }
+
     private static void assertProblem(HttpResponse<String> response, int status) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type"))

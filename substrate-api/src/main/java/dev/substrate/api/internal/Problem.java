@@ -18,9 +18,15 @@ public final class Problem extends RuntimeException {
     private final String type;
     private final String title;
     private final String field;
+    private final String reason;
 
     Problem(int status, String type, String title, String detail, String field) {
+        this(status, type, title, detail, field, null);
+    }
+
+    Problem(int status, String type, String title, String detail, String field, String reason) {
         super(detail);
+        this.reason = reason;
         this.status = status;
         this.type = type;
         this.title = title;
@@ -40,6 +46,11 @@ public final class Problem extends RuntimeException {
     /** 403: the principal may not do this. */
     public static Problem forbidden(String detail) {
         return new Problem(403, "forbidden", "Not permitted", detail, null);
+    }
+
+    /** 409: the fold refused the event; {@code reason} is its code, such as {@code version_conflict}. */
+    public static Problem rejected(String reason, String detail) {
+        return new Problem(409, "rejected", "The event was refused: " + reason, detail, null, reason);
     }
 
     /** 404: no such entity (on this instance). */
@@ -71,6 +82,9 @@ public final class Problem extends RuntimeException {
         body.put("detail", getMessage());
         if (field != null) {
             body.put("field", field);
+        }
+        if (reason != null) {
+            body.put("reason", reason);
         }
         body.put("instance", ctx.path());
         if (status == 401) {

@@ -19,6 +19,8 @@ import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunCreated;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.state.EventOutcome;
+import dev.substrate.state.Outcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
@@ -32,6 +34,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
@@ -132,6 +135,7 @@ public final class Routes {
 
     private void append(Context ctx, String kind, String entityId, ObjectNode body, ObjectNode payload) {
         String actor = actor(ctx, body);
+        long waitMs = waitTimeout(ctx);
         Appended appended;
         try {
             appended = switch (kind) {
@@ -167,8 +171,76 @@ public final class Routes {
         position.put("topic", appended.position().topic());
         position.put("partition", appended.position().partition());
         position.put("offset", appended.position().offset());
+        if (waitMs >= 0) {
+            awaitOutcome(ctx, kind, appended, answer, waitMs);
+            return;
+        }
+        answer.put("outcome", "pending");
         ctx.status(202);
         json(ctx, answer);
+    }
+
+    /**
+     * {@code ?wait=applied}: waits (up to {@code timeoutMs}, 5 s by default, 30 s at most) for the fold's
+     * decision. Applied: 200 with the new state. A repeat of an event already decided: 200, outcome
+     * {@code duplicate}. Refused: 409 with the reason. Not decided in time: 202, outcome {@code pending}.
+     */
+    private void awaitOutcome(Context ctx, String kind, Appended appended, ObjectNode answer, long timeoutMs) {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            Optional<EventOutcome> outcome = queries.outcome(kind, appended.eventId());
+            if (outcome.isPresent()) {
+                EventOutcome decided = outcome.get();
+                boolean same = decided.getPartition() == appended.position().partition()
+                        && decided.getOffset() == appended.position().offset();
+                if (same && decided.getOutcome() == Outcome.rejected) {
+                    throw Problem.rejected(decided.getReason(), decided.getMessage());
+                }
+                answer.put("outcome", same ? "applied" : "duplicate");
+                if (decided.getVersion() != null) {
+                    answer.put("version", decided.getVersion());
+                }
+                state(kind, appended.entityId()).ifPresent(state -> answer.set("state", state));
+                json(ctx.status(200), answer);
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                answer.put("outcome", "pending");
+                json(ctx.status(202), answer);
+                return;
+            }
+            try {
+                // The outcome store is polled: the fold decides within its commit interval (100 ms by default).
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw Problem.unavailable("interrupted while waiting for the fold");
+            }
+        }
+    }
+
+    /** How long {@code ?wait=applied} may wait, checked before anything is appended; -1 without a wait. */
+    private static long waitTimeout(Context ctx) {
+        String wait = ctx.queryParam("wait");
+        if (wait == null) {
+            return -1;
+        }
+        if (!"applied".equals(wait)) {
+            throw Problem.badRequest("wait must be 'applied'", "wait");
+        }
+        long timeoutMs = longParam(ctx, "timeoutMs", 5_000);
+        if (timeoutMs < 0 || timeoutMs > 30_000) {
+            throw Problem.badRequest("timeoutMs must be between 0 and 30000", "timeoutMs");
+        }
+        return timeoutMs;
+    }
+
+    private Optional<JsonNode> state(String kind, String entityId) {
+        return switch (kind) {
+            case "run" -> queries.run(entityId).map(AvroJson::toJson);
+            case "room" -> queries.room(entityId).map(AvroJson::toJson);
+            default -> queries.artifact(entityId).map(AvroJson::toJson);
+        };
     }
 
     private static Object payload(ObjectNode payload, Schema envelope) {
