@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
         subcommands = {
             DevCommand.class,
             ServeCommand.class,
+            RunsCommand.class,
+            RoomsCommand.class,
+            ArtifactsCommand.class,
             TokensCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class

@@ -19,7 +19,18 @@ import picocli.CommandLine;
 class SubstrateCliTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "serve", "config", "tokens", "tokens create"})
+    @ValueSource(
+            strings = {
+                "dev",
+                "serve",
+                "config",
+                "tokens",
+                "tokens create",
+                "runs list",
+                "runs show",
+                "rooms transcript",
+                "artifacts list"
+            })
     void everyCommandExplainsItselfWithHelp(String command) {
         List<String> args = new ArrayList<>(List.of(command.split(" ")));
         args.add("--help");

@@ -1,0 +1,88 @@
+package dev.substrate.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code substrate artifacts list|show}: artifacts as the API sees them. */
+@Command(
+        name = "artifacts",
+        mixinStandardHelpOptions = true,
+        description = "Lists and shows artifacts through the HTTP API.",
+        subcommands = {ArtifactsCommand.ListArtifacts.class, ArtifactsCommand.Show.class})
+final class ArtifactsCommand {
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists artifacts by owner or provenance.")
+    static final class ListArtifacts implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--parent", description = "Only artifacts owned by this scope.")
+        String parent;
+
+        @Option(names = "--run-id", description = "Only artifacts produced by this run.")
+        String runId;
+
+        @Option(names = "--room-id", description = "Only artifacts produced in this room.")
+        String roomId;
+
+        @Option(names = "--limit", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Option(names = "--cursor", description = "Start where the previous page's nextCursor says.")
+        String cursor;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> query = new LinkedHashMap<>();
+            query.put("parent", parent);
+            query.put("runId", runId);
+            query.put("roomId", roomId);
+            query.put("limit", limit);
+            query.put("cursor", cursor);
+            JsonNode page = client.client().get("/v1/artifacts", query);
+            client.print(
+                    spec.commandLine().getOut(),
+                    page,
+                    Table.of(
+                            page.get("items"),
+                            List.of("ARTIFACT ID", "KIND", "NAME", "VERSION", "LOCATOR"),
+                            artifact -> artifact.get("artifactId").asText(),
+                            artifact -> artifact.get("kind").asText(),
+                            artifact -> artifact.get("name").asText(),
+                            artifact -> artifact.get("version").asText(),
+                            artifact -> Table.text(artifact.get("locator"))));
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one artifact's state.")
+    static final class Show implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "ARTIFACT_ID")
+        String artifactId;
+
+        @Override
+        public Integer call() {
+            JsonNode artifact = client.client().get("/v1/artifacts/" + artifactId, Map.of());
+            client.print(spec.commandLine().getOut(), artifact, Table.fields(artifact));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.substrate.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.cli.internal.ApiClient;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** How the operator commands reach the API and print what it says. */
+final class ClientOptions {
+
+    @Option(
+            names = "--url",
+            paramLabel = "URL",
+            description = "The API (default: SUBSTRATE_URL, else http://localhost:8080).")
+    String url;
+
+    @Option(
+            names = "--token",
+            paramLabel = "TOKEN",
+            description = "A bearer token (default: SUBSTRATE_TOKEN, else ./.substrate/admin.token if present).")
+    String token;
+
+    @Option(names = "--json", description = "Print the API's JSON instead of a table.")
+    boolean json;
+
+    ApiClient client() {
+        String base = url != null ? url : System.getenv().getOrDefault("SUBSTRATE_URL", "http://localhost:8080");
+        return new ApiClient(base, token());
+    }
+
+    private String token() {
+        if (token != null) {
+            return token;
+        }
+        String fromEnv = System.getenv("SUBSTRATE_TOKEN");
+        if (fromEnv != null) {
+            return fromEnv;
+        }
+        Path devToken = Path.of(".substrate", "admin.token");
+        try {
+            return Files.exists(devToken) ? Files.readString(devToken).strip() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + devToken, e);
+        }
+    }
+
+    /** Prints the answer as JSON when asked, or as the table {@code table} makes of it. */
+    void print(PrintWriter out, JsonNode answer, Table table) {
+        if (json) {
+            try {
+                out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        } else {
+            out.print(table.render());
+        }
+        out.flush();
+    }
+}

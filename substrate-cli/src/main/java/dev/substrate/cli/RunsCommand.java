@@ -1,0 +1,116 @@
+package dev.substrate.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code substrate runs list|show|events}: runs as the API sees them. */
+@Command(
+        name = "runs",
+        mixinStandardHelpOptions = true,
+        description = "Lists and shows runs through the HTTP API.",
+        subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class, RunsCommand.Events.class})
+final class RunsCommand {
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists runs, newest update first.")
+    static final class ListRuns implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--status", description = "queued, running, waiting, succeeded, failed, cancelled, timed_out")
+        String status;
+
+        @Option(names = "--project", description = "Only runs of this project.")
+        String project;
+
+        @Option(names = "--label", paramLabel = "KEY:VALUE", description = "Only runs with this label.")
+        String label;
+
+        @Option(names = "--limit", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Option(names = "--cursor", description = "Start where the previous page's nextCursor says.")
+        String cursor;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> query = new LinkedHashMap<>();
+            query.put("status", status);
+            query.put("project", project);
+            query.put("label", label);
+            query.put("limit", limit);
+            query.put("cursor", cursor);
+            JsonNode page = client.client().get("/v1/runs", query);
+            client.print(
+                    spec.commandLine().getOut(),
+                    page,
+                    Table.of(
+                            page.get("items"),
+                            List.of("RUN ID", "STATUS", "PROJECT", "VERSION", "UPDATED"),
+                            run -> run.get("runId").asText(),
+                            run -> run.get("status").asText(),
+                            run -> run.get("project").asText(),
+                            run -> run.get("version").asText(),
+                            run -> run.path("timestamps").path("updatedAt").asText()));
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one run's state.")
+    static final class Show implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "RUN_ID")
+        String runId;
+
+        @Override
+        public Integer call() {
+            JsonNode run = client.client().get("/v1/runs/" + runId, Map.of());
+            client.print(spec.commandLine().getOut(), run, Table.fields(run));
+            return 0;
+        }
+    }
+
+    @Command(name = "events", mixinStandardHelpOptions = true, description = "Lists one run's applied events.")
+    static final class Events implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "RUN_ID")
+        String runId;
+
+        @Override
+        public Integer call() {
+            JsonNode events = client.client().get("/v1/runs/" + runId + "/events", Map.of());
+            client.print(
+                    spec.commandLine().getOut(),
+                    events,
+                    Table.of(
+                            events.get("items"),
+                            List.of("OCCURRED AT", "TYPE", "ACTOR", "EVENT ID"),
+                            event -> event.get("occurredAt").asText(),
+                            event -> event.path("payload").path("type").asText(),
+                            event -> Table.text(event.get("actor")),
+                            event -> event.get("eventId").asText()));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.substrate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The operator commands against a real {@code substrate dev}: tables, JSON, and errors as messages. */
+@Timeout(240)
+class OperatorCliIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dataDir;
+
+    private static SubstrateProcess dev;
+    private static String url;
+    private static String token;
+
+    @BeforeAll
+    static void startDevAndAddData() throws Exception {
+        dev = SubstrateProcess.start(
+                Map.of(), "dev", "--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0");
+        url = dev.awaitOutput("HTTP\\s+(\\S+)", Duration.ofSeconds(90));
+        token = Files.readString(dataDir.resolve("admin.token")).strip();
+        await().atMost(Duration.ofSeconds(90)).until(() -> DevCommandIT.status(url + "/ready", null) == 200);
+
+        post("/v1/runs?wait=applied", """
+                {"runId": "run-cli-1", "scope": "shared", "project": "project:cli",
+                 "activation": {"surface": "operator", "actor": "alice"}}""");
+        post("/v1/runs/run-cli-1/events?wait=applied", "{\"type\": \"RunStarted\"}");
+        post(
+                "/v1/rooms?wait=applied",
+                "{\"roomId\": \"room-cli-1\", \"kind\": \"session\", \"project\": \"p:cli\", "
+                        + "\"runId\": \"run-cli-1\"}");
+        post("/v1/rooms/room-cli-1/events", "{\"type\": \"BlockStarted\", \"blockId\": \"b1\", \"kind\": \"text\"}");
+        post("/v1/rooms/room-cli-1/events", "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"all green\"}");
+        post("/v1/rooms/room-cli-1/events?wait=applied", "{\"type\": \"BlockCompleted\", \"blockId\": \"b1\"}");
+        post("/v1/artifacts?wait=applied", """
+                {"artifactId": "artifact-cli-1", "kind": "build_log", "name": "CI log", "parentId": "project:cli",
+                 "locator": "https://ci.example.com/logs/1", "provenance": {"runId": "run-cli-1"}}""");
+    }
+
+    @AfterAll
+    static void stopDev() throws Exception {
+        if (dev != null) {
+            dev.stop();
+            dev.close();
+        }
+    }
+
+    @Test
+    void listsAndShowsRunsAsATableAndAsJson() throws Exception {
+        Run list = cli("runs", "list", "--project", "project:cli");
+        assertThat(list.exitCode).isZero();
+        assertThat(list.out.lines().toList()).hasSize(2);
+        assertThat(list.out).contains("RUN ID").contains("run-cli-1").contains("running");
+
+        Run show = cli("runs", "show", "run-cli-1", "--json");
+        assertThat(JSON.readTree(show.out).get("version").asInt()).isEqualTo(2);
+
+        Run events = cli("runs", "events", "run-cli-1");
+        assertThat(events.out).contains("RunCreated").contains("RunStarted").contains("admin");
+    }
+
+    @Test
+    void listsRoomsAndPrintsATranscript() {
+        assertThat(cli("rooms", "list", "--run-id", "run-cli-1").out)
+                .contains("room-cli-1")
+                .contains("session");
+        assertThat(cli("rooms", "transcript", "room-cli-1").out)
+                .contains("block/text")
+                .contains("all green");
+        assertThat(cli("rooms", "show", "room-cli-1").out).contains("counters");
+    }
+
+    @Test
+    void listsArtifactsByRun() {
+        Run list = cli("artifacts", "list", "--run-id", "run-cli-1");
+
+        assertThat(list.out).contains("artifact-cli-1").contains("build_log").contains("https://ci.example.com/logs/1");
+    }
+
+    @Test
+    void reportsTheApisRefusalAsAMessageAndExitCode() {
+        Run missing = cli("runs", "show", "no-such-run");
+        assertThat(missing.exitCode).isEqualTo(1);
+        assertThat(missing.err).contains("404").contains("no-such-run");
+
+        Run unauthenticated = run("runs", "list", "--url", url, "--token", "sbt_wrong");
+        assertThat(unauthenticated.exitCode).isEqualTo(1);
+        assertThat(unauthenticated.err).contains("401");
+
+        Run unreachable = run("runs", "list", "--url", "http://localhost:1", "--token", token);
+        assertThat(unreachable.exitCode).isEqualTo(1);
+        assertThat(unreachable.err).contains("Cannot reach Substrate at http://localhost:1");
+    }
+
+    private static Run cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--url", url, "--token", token));
+        return run(all.toArray(String[]::new));
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = SubstrateCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exitCode = cli.execute(args);
+        return new Run(exitCode, out.toString(), err.toString());
+    }
+
+    private record Run(int exitCode, String out, String err) {}
+
+    private static JsonNode post(String path, String body) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(url + path))
+                                .header("Authorization", "Bearer " + token)
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isBetween(200, 202);
+        return JSON.readTree(response.body());
+    }
+}
