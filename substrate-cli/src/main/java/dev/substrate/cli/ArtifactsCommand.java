@@ -37,11 +37,8 @@ final class ArtifactsCommand {
         @Option(names = "--room-id", description = "Only artifacts produced in this room.")
         String roomId;
 
-        @Option(names = "--limit", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
-        int limit;
-
-        @Option(names = "--cursor", description = "Start where the previous page's nextCursor says.")
-        String cursor;
+        @Mixin
+        PageOptions page;
 
         @Override
         public Integer call() {
@@ -49,8 +46,7 @@ final class ArtifactsCommand {
             query.put("parent", parent);
             query.put("runId", runId);
             query.put("roomId", roomId);
-            query.put("limit", limit);
-            query.put("cursor", cursor);
+            page.addTo(query);
             JsonNode page = client.client().get("/v1/artifacts", query);
             client.print(
                     spec.commandLine().getOut(),
@@ -80,8 +76,7 @@ final class ArtifactsCommand {
 
         @Override
         public Integer call() {
-            JsonNode artifact = client.client().get("/v1/artifacts/" + artifactId, Map.of());
-            client.print(spec.commandLine().getOut(), artifact, Table.fields(artifact));
+            client.show(spec.commandLine().getOut(), "/v1/artifacts/" + artifactId);
             return 0;
         }
     }

@@ -49,6 +49,12 @@ final class ClientOptions {
         }
     }
 
+    /** GETs one record and prints it as JSON when asked, or as a table of its fields. */
+    void show(PrintWriter out, String path) {
+        JsonNode record = client().get(path, java.util.Map.of());
+        print(out, record, Table.fields(record));
+    }
+
     /** Prints the answer as JSON when asked, or as the table {@code table} makes of it. */
     void print(PrintWriter out, JsonNode answer, Table table) {
         if (json) {

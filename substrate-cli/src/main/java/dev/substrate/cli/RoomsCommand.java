@@ -37,11 +37,8 @@ final class RoomsCommand {
         @Option(names = "--parent", description = "Only child rooms of this room.")
         String parent;
 
-        @Option(names = "--limit", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
-        int limit;
-
-        @Option(names = "--cursor", description = "Start where the previous page's nextCursor says.")
-        String cursor;
+        @Mixin
+        PageOptions page;
 
         @Override
         public Integer call() {
@@ -49,8 +46,7 @@ final class RoomsCommand {
             query.put("kind", kind);
             query.put("runId", runId);
             query.put("parentRoomId", parent);
-            query.put("limit", limit);
-            query.put("cursor", cursor);
+            page.addTo(query);
             JsonNode page = client.client().get("/v1/rooms", query);
             client.print(
                     spec.commandLine().getOut(),
@@ -81,8 +77,7 @@ final class RoomsCommand {
 
         @Override
         public Integer call() {
-            JsonNode room = client.client().get("/v1/rooms/" + roomId, Map.of());
-            client.print(spec.commandLine().getOut(), room, Table.fields(room));
+            client.show(spec.commandLine().getOut(), "/v1/rooms/" + roomId);
             return 0;
         }
     }

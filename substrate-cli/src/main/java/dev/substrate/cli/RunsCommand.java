@@ -37,11 +37,8 @@ final class RunsCommand {
         @Option(names = "--label", paramLabel = "KEY:VALUE", description = "Only runs with this label.")
         String label;
 
-        @Option(names = "--limit", defaultValue = "100", description = "At most this many (default: ${DEFAULT-VALUE}).")
-        int limit;
-
-        @Option(names = "--cursor", description = "Start where the previous page's nextCursor says.")
-        String cursor;
+        @Mixin
+        PageOptions page;
 
         @Override
         public Integer call() {
@@ -49,8 +46,7 @@ final class RunsCommand {
             query.put("status", status);
             query.put("project", project);
             query.put("label", label);
-            query.put("limit", limit);
-            query.put("cursor", cursor);
+            page.addTo(query);
             JsonNode page = client.client().get("/v1/runs", query);
             client.print(
                     spec.commandLine().getOut(),
@@ -80,8 +76,7 @@ final class RunsCommand {
 
         @Override
         public Integer call() {
-            JsonNode run = client.client().get("/v1/runs/" + runId, Map.of());
-            client.print(spec.commandLine().getOut(), run, Table.fields(run));
+            client.show(spec.commandLine().getOut(), "/v1/runs/" + runId);
             return 0;
         }
     }
