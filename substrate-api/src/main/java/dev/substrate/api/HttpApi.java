@@ -1,74 +1,117 @@
 package dev.substrate.api;
 
 import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.internal.Cluster;
+import dev.substrate.api.internal.Metrics;
 import dev.substrate.api.internal.Problem;
 import dev.substrate.api.internal.Routes;
+import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.InvalidEvent;
+import dev.substrate.streams.Instance;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.StateUnavailable;
 import io.javalin.Javalin;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import java.util.function.Supplier;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Substrate's HTTP front door: appends of run, room and artifact events, reads of their state from the fold,
- * {@code GET /health} (the process answers) and {@code GET /ready} (the fold is running). Every {@code /v1}
- * request carries a bearer token ({@link TokenStore}); the token's roles decide what it may do. Errors are
- * {@code application/problem+json}; a client's mistake is a 4xx, never a 500.
+ * Substrate's HTTP front door: appends of run, room and artifact events, reads of their state from the fold
+ * (forwarded to, or gathered from, the instances that hold it), artifact content, {@code GET /health} (the
+ * process answers), {@code GET /ready} (the fold is running), {@code GET /metrics} (Prometheus) and {@code GET
+ * /openapi.json}. Every {@code /v1} request carries a bearer token ({@link TokenStore}); the token's roles
+ * decide what it may do. Errors are {@code application/problem+json}; a client's mistake is a 4xx, never a
+ * 500.
+ *
+ * <p>It starts before the fold, so that the fold can advertise where it answers ({@link #instance()}), and
+ * answers reads once {@link #serve} hands it the fold's queries; until then they are 503.
  */
 public final class HttpApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
-    /** The largest request body accepted: the largest event and its JSON overhead. */
+    /** The largest JSON request body accepted: the largest event and its JSON overhead. */
     public static final long MAX_REQUEST_BYTES = 4L * 1024 * 1024;
 
     private final Javalin app;
+    private final Routes routes;
+    private final Metrics metrics;
     private final String host;
+    private final Instance instance;
 
-    private HttpApi(Javalin app, String host) {
+    private HttpApi(Javalin app, Routes routes, Metrics metrics, String host, Instance instance) {
         this.app = app;
+        this.routes = routes;
+        this.metrics = metrics;
         this.host = host;
+        this.instance = instance;
     }
 
     /**
-     * Binds the API to {@code host:port} and starts serving.
+     * Binds the API to {@code http.host:http.port} of {@code config} and starts serving; artifact content goes
+     * to the blob store in {@code blob.dir}.
      *
-     * @param port the port, or 0 for any free one (see {@link #port()})
      * @param client appends events
-     * @param queries reads the fold's state
      * @param tokens authenticates the bearer token of every {@code /v1} request
      */
-    public static HttpApi start(
-            String host, int port, SubstrateClient client, StateQueries queries, TokenStore tokens) {
-        Objects.requireNonNull(host, "host");
-        Routes routes = new Routes(client, queries, tokens);
-        Javalin app = Javalin.create(config -> {
-            config.startup.showJavalinBanner = false;
-            config.jetty.host = host;
-            config.jetty.port = port;
-            config.http.maxRequestSize = MAX_REQUEST_BYTES;
-            config.routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
-            routes.register(config.routes);
-            config.routes.exception(Problem.class, (problem, ctx) -> problem.writeTo(ctx));
-            config.routes.exception(
+    public static HttpApi start(SubstrateConfig config, SubstrateClient client, TokenStore tokens) {
+        Metrics metrics = new Metrics();
+        metrics.addKafkaMetrics(client::metrics);
+        Cluster cluster = new Cluster();
+        Routes routes =
+                new Routes(client, tokens, cluster, new BlobStore(config.blobDir()), config.blobMaxBytes(), metrics);
+        String host = config.httpHost();
+        Javalin app = Javalin.create(javalin -> {
+            javalin.startup.showJavalinBanner = false;
+            javalin.jetty.host = host;
+            javalin.jetty.port = config.httpPort();
+            javalin.http.maxRequestSize = MAX_REQUEST_BYTES;
+            javalin.requestLogger.http(metrics::record);
+            routes.register(javalin.routes);
+            javalin.routes.exception(Problem.class, (problem, ctx) -> problem.writeTo(ctx));
+            javalin.routes.exception(
                     InvalidEvent.class,
                     (e, ctx) -> Problem.badRequest(e.getMessage(), e.field()).writeTo(ctx));
-            config.routes.exception(
+            javalin.routes.exception(
                     StateUnavailable.class,
                     (e, ctx) -> Problem.unavailable(e.getMessage()).writeTo(ctx));
-            config.routes.exception(Exception.class, (e, ctx) -> {
+            javalin.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("Unexpected error answering {} {}", ctx.method(), ctx.path(), e);
                 Problem.internal().writeTo(ctx);
             });
         });
         app.start();
-        HttpApi api = new HttpApi(app, host);
-        log.info("HTTP API listening on {}", api.baseUrl());
+        Instance instance = new Instance(config.httpAdvertisedHost(), app.port());
+        cluster.bind(instance);
+        HttpApi api = new HttpApi(app, routes, metrics, host, instance);
+        log.info("HTTP API listening on {} (other instances reach it at {})", api.baseUrl(), instance);
         return api;
+    }
+
+    /**
+     * Starts answering reads from the fold's {@code queries}, and exporting its Kafka metrics.
+     *
+     * @param fold the fold's own metrics ({@code KafkaStreams::metrics})
+     */
+    public void serve(StateQueries queries, Supplier<Map<MetricName, ? extends Metric>> fold) {
+        metrics.addKafkaMetrics(fold);
+        routes.serve(queries);
+    }
+
+    /** Where the other instances reach this one: the advertised host and the bound port. */
+    public Instance instance() {
+        return instance;
+    }
+
+    /** Every route, as method and path: what {@code /openapi.json} documents. */
+    public List<Routes.Endpoint> endpoints() {
+        return routes.endpoints();
     }
 
     /** The port the API listens on. */

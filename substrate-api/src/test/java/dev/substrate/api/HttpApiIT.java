@@ -7,10 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
-import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
-import dev.substrate.streams.StateQueries;
-import dev.substrate.streams.SubstrateFold;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.topic.TopicSetup;
@@ -41,8 +38,7 @@ class HttpApiIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private static SubstrateFold fold;
-    private static SubstrateClient client;
+    private static ApiInstance instance;
     private static HttpApi api;
 
     @TempDir
@@ -66,31 +62,146 @@ class HttpApiIT {
                 "application.id",
                 prefix + "fold",
                 "commit.interval.ms",
-                "50"));
+                "50",
+                "http.port",
+                "0",
+                "blob.max.bytes",
+                "1024"));
         try (Admin admin = kafka.admin()) {
             TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
         }
-        fold = SubstrateFold.start(config);
-        client = SubstrateClient.create(config);
         TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
         adminToken = tokens.create("admin", Set.of(Role.ADMIN));
         operatorToken = tokens.create("ops", Set.of(Role.OPERATOR));
         serviceToken = tokens.create("svc:runner", Set.of(Role.SERVICE));
         observerToken = tokens.create("watcher", Set.of(Role.OBSERVER));
-        api = HttpApi.start("localhost", 0, client, new StateQueries(fold.streams()), tokens);
+        instance = ApiInstance.start(config, tokens);
+        api = instance.api;
         await().atMost(Duration.ofSeconds(60)).until(() -> get("/ready").statusCode() == 200);
     }
 
     @AfterAll
     static void stop() {
-        if (api != null) {
-            api.close();
+        if (instance != null) {
+            instance.close();
         }
-        if (client != null) {
-            client.close();
-        }
-        if (fold != null) {
-            fold.close();
+    }
+
+    @Test
+    void openApiDocumentsEveryRouteAndNothingElse() throws Exception {
+        HttpResponse<String> answer = HTTP.send(
+                HttpRequest.newBuilder(URI.create(api.baseUrl() + "/openapi.json"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).isEqualTo(200);
+        JsonNode paths = JSON.readTree(answer.body()).get("paths");
+        java.util.Set<String> documented = new java.util.TreeSet<>();
+        paths.properties()
+                .forEach(path -> path.getValue()
+                        .fieldNames()
+                        .forEachRemaining(method ->
+                                documented.add(method.toUpperCase(java.util.Locale.ROOT) + " " + path.getKey())));
+        java.util.Set<String> registered = new java.util.TreeSet<>();
+        api.endpoints().forEach(endpoint -> registered.add(endpoint.method() + " " + endpoint.path()));
+        assertThat(registered).hasSizeGreaterThan(20);
+        assertThat(documented).isEqualTo(registered);
+    }
+
+    @Test
+    void storesArtifactContentVerifiedAndRefusesWhatItCannotKeep() throws Exception {
+        HttpResponse<String> registered = post("/v1/artifacts?wait=applied", """
+                {"kind": "build_log", "name": "build.log", "parentId": "project:acme/web", "provenance": {}}""");
+        String artifactId = JSON.readTree(registered.body()).get("artifactId").asText();
+        String content = "BUILD SUCCESSFUL\n";
+        String digest = "sha256:"
+                + java.util.HexFormat.of()
+                        .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+
+        assertProblem(put("/v1/artifacts/" + artifactId + "/content", "x".repeat(2000), Map.of()), 413);
+        assertProblem(
+                put(
+                        "/v1/artifacts/" + artifactId + "/content",
+                        content,
+                        Map.of("X-Substrate-Digest", "sha256:" + "0".repeat(64))),
+                400,
+                "X-Substrate-Digest");
+        assertProblem(put("/v1/artifacts/artifact-missing/content", content, Map.of()), 404);
+        assertThat(put("/v1/artifacts/" + artifactId + "/content", content, Map.of(), observerToken)
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(Files.exists(dataDir.resolve("blobs/sha256")))
+                .as("nothing kept")
+                .isFalse();
+
+        HttpResponse<String> stored =
+                put("/v1/artifacts/" + artifactId + "/content", content, Map.of("X-Substrate-Digest", digest));
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(202);
+        JsonNode answer = JSON.readTree(stored.body());
+        assertThat(answer.get("digest").asText()).isEqualTo(digest);
+        assertThat(answer.get("locator").asText()).isEqualTo("blob:" + digest);
+
+        String position = answer.get("position").asText();
+        HttpResponse<String> read = get("/v1/artifacts/" + artifactId + "/content?position=" + position);
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(read.body()).isEqualTo(content);
+        assertThat(read.headers().firstValue("ETag")).contains("\"" + digest + "\"");
+        JsonNode artifact = JSON.readTree(
+                get("/v1/artifacts/" + artifactId + "?position=" + position).body());
+        assertThat(artifact.get("digest").asText()).isEqualTo(digest);
+        assertThat(artifact.get("size").asLong()).isEqualTo(content.length());
+        assertThat(artifact.get("mediaType").asText()).startsWith("text/plain");
+        assertProblem(get("/v1/artifacts/artifact-missing/content"), 404);
+    }
+
+    @Test
+    void answersWithTheFoldsDecisionAboutAnEvent() throws Exception {
+        JsonNode created = JSON.readTree(post("/v1/runs", """
+                {"scope": "shared", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}}""").body());
+        String runId = created.get("runId").asText();
+        HttpResponse<String> outcome =
+                get("/v1/runs/" + runId + "/outcomes/" + created.get("eventId").asText() + "?position="
+                        + created.get("position").asText());
+        assertThat(outcome.statusCode()).as(outcome.body()).isEqualTo(200);
+        assertThat(JSON.readTree(outcome.body()).get("outcome").asText()).isEqualTo("applied");
+        assertProblem(get("/v1/runs/" + runId + "/outcomes/no-such-event"), 404);
+    }
+
+    @Test
+    void answers503WhenTheStateDoesNotReachAPositionInTime() throws Exception {
+        String ahead = java.util.Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString("p1:run:0:999999999".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        HttpResponse<String> late = HTTP.send(
+                request("/v1/runs/run-any?timeoutMs=200", adminToken)
+                        .header("X-Substrate-Position", ahead)
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertProblem(late, 503);
+        assertThat(JSON.readTree(late.body()).get("type").asText()).endsWith("position-not-reached");
+        assertThat(late.headers().firstValue("Retry-After")).isPresent();
+        HttpResponse<String> listed = get("/v1/runs?timeoutMs=200&position=" + ahead);
+        assertProblem(listed, 503);
+        assertProblem(get("/v1/runs/run-any?position=not-a-position"), 400, "position");
+    }
+
+    @Test
+    void exportsPrometheusMetricsOfTheApiKafkaClientsAndStreams() throws Exception {
+        get("/v1/runs?limit=1");
+        HttpResponse<String> metrics = HTTP.send(
+                HttpRequest.newBuilder(URI.create(api.baseUrl() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
+        assertThat(metrics.body())
+                .contains("substrate_http_requests_total{route=\"/v1/runs\",method=\"GET\",status=\"200\"}")
+                .contains("substrate_http_request_duration_seconds_bucket{route=\"/v1/runs\",le=\"+Inf\"}")
+                .contains("kafka_producer_metrics_record_send_total{")
+                .contains("kafka_stream_thread_metrics_process_total{");
+        for (String line : metrics.body().split("\n")) {
+            assertThat(line).as("a Prometheus comment or sample").matches("(# .*|[a-z_][a-z0-9_]*(\\{.*\\})? \\S+)");
         }
     }
 
@@ -103,7 +214,7 @@ class HttpApiIT {
         JsonNode answer = JSON.readTree(created.body());
         String runId = answer.get("runId").asText();
         assertThat(runId).startsWith("run-");
-        assertThat(answer.get("position").get("offset").asLong()).isNotNegative();
+        assertThat(answer.get("position").asText()).isNotBlank();
 
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> get("/v1/runs/" + runId).statusCode() == 200);
@@ -403,6 +514,19 @@ class HttpApiIT {
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> put(String path, String body, Map<String, String> headers) throws Exception {
+        return put(path, body, headers, adminToken);
+    }
+
+    private static HttpResponse<String> put(String path, String body, Map<String, String> headers, String token)
+            throws Exception {
+        HttpRequest.Builder request = request(path, token)
+                .header("Content-Type", "text/plain")
+                .PUT(HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(request::header);
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpRequest.Builder request(String path, String token) {

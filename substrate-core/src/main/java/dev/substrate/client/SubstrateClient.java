@@ -56,6 +56,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -440,6 +442,11 @@ public final class SubstrateClient implements AutoCloseable {
     }
 
     // ---- whole envelopes --------------------------------------------------------------------------------------
+
+    /** The producer's metrics (Kafka's own), for monitoring such as {@code GET /metrics}. */
+    public Map<MetricName, ? extends Metric> metrics() {
+        return producer.metrics();
+    }
 
     /**
      * Appends a complete run event as given, keeping its event id and timestamp (as when importing a history).

@@ -43,6 +43,14 @@ public final class SubstrateConfig {
     public static final String HTTP_HOST = "http.host";
     /** The port the HTTP API listens on. */
     public static final String HTTP_PORT = "http.port";
+    /** The host other instances reach this one's HTTP API at (Kafka Streams' {@code application.server}). */
+    public static final String HTTP_ADVERTISED_HOST = "http.advertised.host";
+    /** The file of hashed bearer tokens. */
+    public static final String TOKENS_FILE = "tokens.file";
+    /** The directory of the content-addressed blob store. */
+    public static final String BLOB_DIR = "blob.dir";
+    /** The largest artifact content accepted. */
+    public static final String BLOB_MAX_BYTES = "blob.max.bytes";
     /** The client port of the embedded broker that {@code substrate dev} starts. */
     public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
 
@@ -94,6 +102,37 @@ public final class SubstrateConfig {
                     Range.between(0, 65535),
                     Importance.HIGH,
                     "Port of the HTTP API; 0 picks a free one.")
+            .define(
+                    HTTP_ADVERTISED_HOST,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "Host name other instances use to reach this one's HTTP API, to forward key lookups and fan out "
+                            + "lists (Kafka Streams' `application.server`, with the HTTP port). Empty takes `http.host`, "
+                            + "or `localhost` when that is `0.0.0.0`.")
+            .define(
+                    TOKENS_FILE,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "File of the HTTP API's bearer tokens, hashed. Empty means `<data.dir>/tokens.json`. Instances "
+                            + "that serve one application must share it, as a token is checked by whichever "
+                            + "instance a request reaches.")
+            .define(
+                    BLOB_DIR,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "Directory of the content-addressed blob store holding artifact content. Empty means "
+                            + "`<data.dir>/blobs`. Instances that serve one application must share it.")
+            .define(
+                    BLOB_MAX_BYTES,
+                    Type.LONG,
+                    1024L * 1024 * 1024,
+                    Range.atLeast(0),
+                    Importance.LOW,
+                    "Largest artifact content `PUT /v1/artifacts/{id}/content` accepts; larger uploads are refused "
+                            + "with 413 and nothing is kept.")
             .define(
                     EMBEDDED_KAFKA_PORT,
                     Type.INT,
@@ -243,6 +282,33 @@ public final class SubstrateConfig {
     /** The port of the HTTP API; 0 for any free port. */
     public int httpPort() {
         return (Integer) values.get(HTTP_PORT);
+    }
+
+    /** The host other instances reach this one's HTTP API at: {@code http.advertised.host}, else a default. */
+    public String httpAdvertisedHost() {
+        String advertised = ((String) values.get(HTTP_ADVERTISED_HOST)).strip();
+        if (!advertised.isEmpty()) {
+            return advertised;
+        }
+        String host = httpHost();
+        return host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+    }
+
+    /** The file of hashed bearer tokens. */
+    public Path tokensFile() {
+        String file = ((String) values.get(TOKENS_FILE)).strip();
+        return file.isEmpty() ? dataDir().resolve("tokens.json") : Path.of(file);
+    }
+
+    /** The directory of the blob store. */
+    public Path blobDir() {
+        String dir = ((String) values.get(BLOB_DIR)).strip();
+        return dir.isEmpty() ? dataDir().resolve("blobs") : Path.of(dir);
+    }
+
+    /** The largest artifact content accepted, in bytes. */
+    public long blobMaxBytes() {
+        return (Long) values.get(BLOB_MAX_BYTES);
     }
 
     /** The client port of the embedded broker; 0 for any free port. */

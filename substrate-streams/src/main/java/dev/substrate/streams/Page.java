@@ -1,15 +1,29 @@
 package dev.substrate.streams;
 
 import java.util.List;
+import java.util.Set;
 
 /**
- * One page of a list query.
+ * One page of a list query answered by one instance, from the partitions it holds.
  *
  * @param items the entries, in the list's order
- * @param nextCursor where the next page starts (the store key of the last entry); null on the last page
+ * @param keys each entry's store key, in the same order: what pages of several instances are merged by, and
+ *     what a cursor names
+ * @param more whether the partitions hold entries past the last one
+ * @param partitions the partitions the page was read from
  */
-public record Page<T>(List<T> items, String nextCursor) {
+public record Page<T>(List<T> items, List<String> keys, boolean more, Set<Integer> partitions) {
     public Page {
         items = List.copyOf(items);
+        keys = List.copyOf(keys);
+        partitions = Set.copyOf(partitions);
+        if (items.size() != keys.size()) {
+            throw new IllegalArgumentException("one key per item");
+        }
+    }
+
+    /** Where the next page starts (the store key of the last entry); null on the last page. */
+    public String nextCursor() {
+        return more && !keys.isEmpty() ? keys.get(keys.size() - 1) : null;
     }
 }

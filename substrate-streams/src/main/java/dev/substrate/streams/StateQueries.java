@@ -6,35 +6,151 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.topic.Topics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.InvalidStateStorePartitionException;
+import org.apache.kafka.streams.errors.StreamsException;
+import org.apache.kafka.streams.query.KeyQuery;
+import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.PositionBound;
+import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.query.StateQueryRequest;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * Reads the fold's state on this instance: the one place outside the topology that touches its stores, so
- * that the HTTP layer needs no Kafka Streams types. Answers for the partitions this instance holds.
+ * that the HTTP layer needs no Kafka Streams types. Answers for the partitions this instance holds, and says
+ * which instance holds the others ({@link #ownerOf}, {@link #placement}).
+ *
+ * <p>Key lookups and position bounds use interactive queries v2 ({@code KafkaStreams#query}), active tasks
+ * only. Range scans (lists, history, transcript) use the v1 store API: in Kafka 4.3 a v2 {@code RangeQuery}
+ * bypasses the record cache, so it would miss what the fold wrote since its last commit.
  */
 public final class StateQueries {
 
-    private final KafkaStreams streams;
+    private static final StringSerializer KEYS = new StringSerializer();
+    private static final Duration POSITION_POLL = Duration.ofMillis(10);
 
-    /** Queries over a running fold. */
-    public StateQueries(KafkaStreams streams) {
+    private final KafkaStreams streams;
+    private final Topics topics;
+
+    /**
+     * Queries over a running fold.
+     *
+     * @param topics the topics the fold reads, to name the log a position belongs to
+     */
+    public StateQueries(KafkaStreams streams, Topics topics) {
         this.streams = streams;
+        this.topics = topics;
+    }
+
+    /** What {@link #awaitPosition} found. */
+    public enum PositionWait {
+        /** This instance's state includes the record at the position. */
+        REACHED,
+        /** This instance does not hold the position's partition; another instance answers for it. */
+        NOT_HELD,
+        /** The state did not reach the position in time. */
+        TIMED_OUT
+    }
+
+    /**
+     * The instance holding {@code entity}'s state for {@code key} now.
+     *
+     * @throws StateUnavailable while no instance does (starting or rebalancing)
+     */
+    public Instance ownerOf(Entity entity, String key) {
+        HostInfo host = keyMetadata(entity, key).activeHost();
+        return new Instance(host.host(), host.port());
+    }
+
+    /**
+     * Which instance holds which partitions of {@code entity}'s log: every partition appears exactly once.
+     *
+     * @throws StateUnavailable while a partition has no instance (starting or rebalancing)
+     */
+    public Map<Instance, Set<Integer>> placement(Entity entity) {
+        if (!ready()) {
+            throw new StateUnavailable("The fold is starting or rebalancing", null);
+        }
+        String log = entity.log(topics).name();
+        Map<Instance, Set<Integer>> placement = new LinkedHashMap<>();
+        for (StreamsMetadata client : streams.metadataForAllStreamsClients()) {
+            Set<Integer> partitions = new HashSet<>();
+            client.topicPartitions().stream()
+                    .filter(partition -> partition.topic().equals(log))
+                    .forEach(partition -> partitions.add(partition.partition()));
+            if (!partitions.isEmpty()) {
+                placement.put(
+                        new Instance(client.hostInfo().host(), client.hostInfo().port()), partitions);
+            }
+        }
+        if (placement.isEmpty()) {
+            throw new StateUnavailable("No instance holds the " + log + " partitions yet", null);
+        }
+        return placement;
+    }
+
+    /**
+     * Waits, up to {@code timeout}, until this instance's state of {@code entity} includes the record at
+     * {@code offset} of its log's {@code partition} (an interactive-query position bound on the outcome store,
+     * which the fold writes for every record it reads, after every other store).
+     */
+    public PositionWait awaitPosition(Entity entity, int partition, long offset, Duration timeout) {
+        Position position =
+                Position.emptyPosition().withComponent(entity.log(topics).name(), partition, offset);
+        StateQueryRequest<EventOutcome> request = StateQueryRequest.inStore(entity.outcomeStore())
+                .withQuery(KeyQuery.<String, EventOutcome>withKey(""))
+                .withPartitions(Set.of(partition))
+                .withPositionBound(PositionBound.at(position));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            // While starting or rebalancing, which instance holds the partition is not known yet: wait.
+            if (ready()) {
+                if (!localActivePartitions(entity).contains(partition)) {
+                    return PositionWait.NOT_HELD;
+                }
+                try {
+                    QueryResult<EventOutcome> result =
+                            streams.query(request).getPartitionResults().get(partition);
+                    if (result != null && result.isSuccess()) {
+                        return PositionWait.REACHED;
+                    }
+                } catch (StreamsException e) {
+                    // The task is moving; try again until the deadline.
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return PositionWait.TIMED_OUT;
+            }
+            try {
+                Thread.sleep(POSITION_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return PositionWait.TIMED_OUT;
+            }
+        }
     }
 
     /** Whether the fold is running: every task assigned and restored. */
@@ -44,7 +160,7 @@ public final class StateQueries {
 
     /** The run, if this instance holds it. */
     public Optional<RunState> run(String runId) {
-        return Optional.ofNullable(get(StoreNames.RUNS, runId));
+        return Optional.ofNullable(get(Entity.RUN, StoreNames.RUNS, runId, runId));
     }
 
     /** The run's applied events, oldest first. */
@@ -54,7 +170,7 @@ public final class StateQueries {
 
     /** The room, if this instance holds it. */
     public Optional<RoomState> room(String roomId) {
-        return Optional.ofNullable(get(StoreNames.ROOMS, roomId));
+        return Optional.ofNullable(get(Entity.ROOM, StoreNames.ROOMS, roomId, roomId));
     }
 
     /** Up to {@code limit} transcript entries of the room after offset {@code after} (-1 for the start). */
@@ -75,8 +191,7 @@ public final class StateQueries {
 
     /** The artifact, if this instance holds it (and it is not deleted). */
     public Optional<ArtifactState> artifact(String artifactId) {
-        return Optional.ofNullable(
-                this.<ArtifactState>store(StoreNames.ARTIFACTS).get(artifactId));
+        return Optional.ofNullable(get(Entity.ARTIFACT, StoreNames.ARTIFACTS, artifactId, artifactId));
     }
 
     /**
@@ -87,40 +202,52 @@ public final class StateQueries {
      */
     public Page<RunState> runs(String filter, String value, Predicate<RunState> also, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(StoreNames.RUNS, cursor, limit, also);
+            return scanAll(Entity.RUN, StoreNames.RUNS, cursor, limit, also);
         }
-        return scanIndex(filter, value, true, cursor, limit, id -> run(id).orElse(null), also);
+        return scanIndex(Entity.RUN, filter, value, true, cursor, limit, id -> run(id).orElse(null), also);
     }
 
     /** Rooms whose {@code filter} index (kind, run, parent) holds {@code value}, by id; or all rooms by id. */
     public Page<RoomState> rooms(String filter, String value, Predicate<RoomState> also, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(StoreNames.ROOMS, cursor, limit, also);
+            return scanAll(Entity.ROOM, StoreNames.ROOMS, cursor, limit, also);
         }
-        return scanIndex(filter, value, false, cursor, limit, id -> room(id).orElse(null), also);
+        return scanIndex(Entity.ROOM, filter, value, false, cursor, limit, id -> room(id).orElse(null), also);
     }
 
     /** Artifacts whose {@code filter} index (parent, run, room) holds {@code value}, by id; or all by id. */
     public Page<ArtifactState> artifacts(String filter, String value, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(StoreNames.ARTIFACTS, cursor, limit, a -> true);
+            return scanAll(Entity.ARTIFACT, StoreNames.ARTIFACTS, cursor, limit, a -> true);
         }
-        return scanIndex(filter, value, false, cursor, limit, id -> artifact(id).orElse(null), a -> true);
+        return scanIndex(
+                Entity.ARTIFACT,
+                filter,
+                value,
+                false,
+                cursor,
+                limit,
+                id -> artifact(id).orElse(null),
+                a -> true);
     }
 
-    private <V> Page<V> scanAll(String storeName, String cursor, int limit, Predicate<V> also) {
+    private <V> Page<V> scanAll(Entity entity, String storeName, String cursor, int limit, Predicate<V> also) {
         List<Map.Entry<String, V>> candidates = new ArrayList<>();
         boolean more = false;
-        for (ReadOnlyKeyValueStore<String, V> partition : this.<V>partitions(storeName)) {
+        Map<Integer, ReadOnlyKeyValueStore<String, V>> partitions = this.partitions(entity, storeName);
+        for (ReadOnlyKeyValueStore<String, V> partition : partitions.values()) {
             try (KeyValueIterator<String, V> range =
                     cursor == null ? partition.all() : partition.range(cursor + "\0", null)) {
                 more |= take(range, null, limit, also, Function.identity(), candidates);
+            } catch (InvalidStateStoreException e) {
+                throw unavailable(storeName, e);
             }
         }
-        return page(candidates, false, limit, more);
+        return page(candidates, false, limit, more, partitions.keySet());
     }
 
     private <V> Page<V> scanIndex(
+            Entity entity,
             String indexStore,
             String value,
             boolean newestFirst,
@@ -135,14 +262,17 @@ public final class StateQueries {
         }
         List<Map.Entry<String, V>> candidates = new ArrayList<>();
         boolean more = false;
-        for (ReadOnlyKeyValueStore<String, String> partition : this.<String>partitions(indexStore)) {
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = this.partitions(entity, indexStore);
+        for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
             try (KeyValueIterator<String, String> range = newestFirst
                     ? partition.reverseRange(prefix, cursor == null ? end : cursor)
                     : partition.range(cursor == null ? prefix : cursor, end)) {
                 more |= take(range, cursor, limit, also, load, candidates);
+            } catch (InvalidStateStoreException e) {
+                throw unavailable(indexStore, e);
             }
         }
-        return page(candidates, newestFirst, limit, more);
+        return page(candidates, newestFirst, limit, more, partitions.keySet());
     }
 
     /**
@@ -176,34 +306,36 @@ public final class StateQueries {
 
     /** Merges the partitions' candidates in key order and cuts one page from them. */
     private static <V> Page<V> page(
-            List<Map.Entry<String, V>> candidates, boolean descending, int limit, boolean more) {
+            List<Map.Entry<String, V>> candidates,
+            boolean descending,
+            int limit,
+            boolean more,
+            Set<Integer> partitions) {
         Comparator<Map.Entry<String, V>> byKey = Map.Entry.comparingByKey();
         candidates.sort(descending ? byKey.reversed() : byKey);
         List<Map.Entry<String, V>> taken = candidates.subList(0, Math.min(limit, candidates.size()));
-        boolean hasNext = more || candidates.size() > limit;
-        String next = hasNext && !taken.isEmpty() ? taken.get(taken.size() - 1).getKey() : null;
-        return new Page<>(taken.stream().map(Map.Entry::getValue).toList(), next);
+        return new Page<>(
+                taken.stream().map(Map.Entry::getValue).toList(),
+                taken.stream().map(Map.Entry::getKey).toList(),
+                more || candidates.size() > limit,
+                partitions);
     }
 
     /**
-     * This instance's store of each log partition it holds: a plain {@code streams.store(...)} iterates its
-     * partitions one after another, not in one key order, so a paged scan must merge them itself.
+     * This instance's store of each log partition it holds, by partition: a plain {@code streams.store(...)}
+     * iterates its partitions one after another, not in one key order, so a paged scan must merge them itself.
      */
-    private <V> List<ReadOnlyKeyValueStore<String, V>> partitions(String name) {
-        int partitions = 0;
-        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
-            for (TaskMetadata task : thread.activeTasks()) {
-                partitions = Math.max(partitions, task.taskId().partition() + 1);
-            }
-        }
-        List<ReadOnlyKeyValueStore<String, V>> stores = new ArrayList<>();
-        for (int partition = 0; partition < partitions; partition++) {
+    private <V> Map<Integer, ReadOnlyKeyValueStore<String, V>> partitions(Entity entity, String name) {
+        Map<Integer, ReadOnlyKeyValueStore<String, V>> stores = new LinkedHashMap<>();
+        for (int partition : localActivePartitions(entity)) {
             try {
-                stores.add(streams.store(
-                        StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore())
+                stores.put(
+                        partition,
+                        streams.store(StoreQueryParameters.fromNameAndType(
+                                        name, QueryableStoreTypes.<String, V>keyValueStore())
                                 .withPartition(partition)));
             } catch (InvalidStateStorePartitionException e) {
-                // Not one of this instance's partitions.
+                // Not one of this instance's partitions (any more).
             } catch (InvalidStateStoreException e) {
                 throw unavailable(name, e);
             }
@@ -211,23 +343,66 @@ public final class StateQueries {
         return stores;
     }
 
-    /** The fold's outcome for an event of the given entity type ({@code run}, {@code room}, {@code artifact}). */
-    public Optional<EventOutcome> outcome(String entityType, String eventId) {
-        String store = switch (entityType) {
-            case "run" -> StoreNames.RUN_EVENT_OUTCOMES;
-            case "room" -> StoreNames.ROOM_EVENT_OUTCOMES;
-            case "artifact" -> StoreNames.ARTIFACT_EVENT_OUTCOMES;
-            default -> throw new IllegalArgumentException("unknown entity type " + entityType);
-        };
-        return Optional.ofNullable(get(store, eventId));
+    /** The fold's decision about event {@code eventId} of the entity {@code entityId}, if it has made one. */
+    public Optional<EventOutcome> outcome(Entity entity, String entityId, String eventId) {
+        return Optional.ofNullable(get(entity, entity.outcomeStore(), entityId, eventId));
     }
 
-    private <V> V get(String storeName, String key) {
+    /**
+     * A key lookup (IQv2, active task only) in the partition that holds {@code entityId}.
+     *
+     * @throws StateUnavailable when this instance does not hold that partition now
+     */
+    private <V> V get(Entity entity, String storeName, String entityId, String key) {
+        int partition = keyMetadata(entity, entityId).partition();
+        QueryResult<V> result;
         try {
-            return this.<V>store(storeName).get(key);
-        } catch (InvalidStateStoreException e) {
-            throw unavailable(storeName, e);
+            result = streams.query(StateQueryRequest.inStore(storeName)
+                            .withQuery(KeyQuery.<String, V>withKey(key))
+                            .withPartitions(Set.of(partition))
+                            .requireActive())
+                    .getPartitionResults()
+                    .get(partition);
+        } catch (StreamsException e) {
+            throw new StateUnavailable("The " + storeName + " store is not available now: " + e.getMessage(), e);
         }
+        if (result == null || result.isFailure()) {
+            throw new StateUnavailable(
+                    "Partition " + partition + " of the " + storeName + " store is not on this instance now"
+                            + (result == null ? "" : " (" + result.getFailureMessage() + ")"),
+                    null);
+        }
+        return result.getResult();
+    }
+
+    private KeyQueryMetadata keyMetadata(Entity entity, String key) {
+        KeyQueryMetadata metadata;
+        try {
+            metadata = streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
+        } catch (StreamsException | IllegalStateException e) {
+            throw new StateUnavailable("The fold is starting or rebalancing", e);
+        }
+        if (metadata == null
+                || metadata.activeHost() == null
+                || metadata.activeHost().equals(HostInfo.unavailable())
+                || metadata.partition() < 0) {
+            throw new StateUnavailable("No instance holds " + entity.id() + " " + key + " now (rebalancing)", null);
+        }
+        return metadata;
+    }
+
+    /** The partitions of {@code entity}'s log whose active task runs on this instance. */
+    private Set<Integer> localActivePartitions(Entity entity) {
+        String log = entity.log(topics).name();
+        Set<Integer> partitions = new HashSet<>();
+        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+            for (TaskMetadata task : thread.activeTasks()) {
+                task.topicPartitions().stream()
+                        .filter(partition -> partition.topic().equals(log))
+                        .forEach(partition -> partitions.add(partition.partition()));
+            }
+        }
+        return partitions;
     }
 
     private <V> List<V> prefix(String storeName, String prefix, int limit) {

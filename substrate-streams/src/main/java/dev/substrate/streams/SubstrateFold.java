@@ -30,6 +30,13 @@ public final class SubstrateFold implements AutoCloseable {
     /** The application id used when the configuration sets none. */
     public static final String DEFAULT_APPLICATION_ID = "substrate";
 
+    /**
+     * Kafka Streams' internal switch ({@code StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED})
+     * that writes each store's position into its changelog headers; without it a restored store has no position
+     * and a position-bound query waits for the next record. {@code PositionBoundIT} proves it still works.
+     */
+    static final String CONSISTENCY_OFFSET_VECTOR = "__iq.consistency.offset.vector.enabled__";
+
     private final KafkaStreams streams;
     private final Properties properties;
 
@@ -65,6 +72,9 @@ public final class SubstrateFold implements AutoCloseable {
         props.putIfAbsent(
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 FoldSettings.from(config).topics().deadLetters().name());
+        // Changelog records carry the position they were written at, so that a store restored on another
+        // instance still answers read-your-writes position bounds (Kafka Streams' own switch for this).
+        props.putIfAbsent(CONSISTENCY_OFFSET_VECTOR, true);
         Properties properties = new Properties();
         properties.putAll(props);
         return properties;
@@ -75,9 +85,24 @@ public final class SubstrateFold implements AutoCloseable {
         return start(config, FoldSettings.from(config));
     }
 
+    /**
+     * Builds and starts the fold as one instance of a scaled-out application: {@code self} is where the other
+     * instances reach this one's HTTP API (Kafka Streams' {@code application.server}).
+     */
+    public static SubstrateFold start(SubstrateConfig config, Instance self) {
+        return start(config, FoldSettings.from(config), self);
+    }
+
     /** Builds and starts the fold with explicit settings (such as other output topics, for a rebuild). */
     public static SubstrateFold start(SubstrateConfig config, FoldSettings settings) {
+        return start(config, settings, null);
+    }
+
+    private static SubstrateFold start(SubstrateConfig config, FoldSettings settings, Instance self) {
         Properties properties = streamsProperties(config);
+        if (self != null) {
+            properties.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.toString());
+        }
         properties.put(
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 settings.topics().deadLetters().name());

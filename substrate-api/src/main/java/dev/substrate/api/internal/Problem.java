@@ -1,5 +1,6 @@
 package dev.substrate.api.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
@@ -63,9 +64,34 @@ public final class Problem extends RuntimeException {
         return new Problem(503, "unavailable", "Not available right now", detail, null);
     }
 
+    /**
+     * 503: the state has not reached the position the request carries within its wait; the write is not lost,
+     * the fold is behind.
+     */
+    public static Problem positionNotReached(String detail) {
+        return new Problem(503, "position-not-reached", "The state is not yet at the requested position", detail, null);
+    }
+
+    /** 413: the body is larger than the limit. */
+    public static Problem tooLarge(String detail) {
+        return new Problem(413, "too-large", "The content is too large", detail, null);
+    }
+
     /** 500: a fault of the server, logged with its cause; the answer says nothing more. */
     public static Problem internal() {
         return new Problem(500, "internal", "Internal error", "the server failed to answer; see its log", null);
+    }
+
+    /** The problem another instance answered with ({@code body}, {@code status}), to pass on as it is. */
+    static Problem relayed(int status, JsonNode body, String fallbackDetail) {
+        String type = body.path("type").asText("urn:substrate:problem:unavailable");
+        return new Problem(
+                status,
+                type.substring(type.lastIndexOf(':') + 1),
+                body.path("title").asText("Not available right now"),
+                body.path("detail").asText(fallbackDetail),
+                body.hasNonNull("field") ? body.get("field").asText() : null,
+                body.hasNonNull("reason") ? body.get("reason").asText() : null);
     }
 
     /** The HTTP status. */
@@ -73,8 +99,24 @@ public final class Problem extends RuntimeException {
         return status;
     }
 
+    /** The problem type, without its {@code urn:substrate:problem:} prefix. */
+    public String type() {
+        return type;
+    }
+
     /** Writes the problem as the response. */
     public void writeTo(Context ctx) {
+        if (status == 401) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"substrate\"");
+        }
+        if (status == 503) {
+            ctx.header("Retry-After", "1");
+        }
+        ctx.status(status).contentType(MEDIA_TYPE).result(toJson(ctx.path()).toString());
+    }
+
+    /** The problem as its JSON body; {@code instance} is the request path. */
+    public ObjectNode toJson(String instance) {
         ObjectNode body = JsonNodeFactory.instance.objectNode();
         body.put("type", "urn:substrate:problem:" + type);
         body.put("title", title);
@@ -86,13 +128,7 @@ public final class Problem extends RuntimeException {
         if (reason != null) {
             body.put("reason", reason);
         }
-        body.put("instance", ctx.path());
-        if (status == 401) {
-            ctx.header("WWW-Authenticate", "Bearer realm=\"substrate\"");
-        }
-        if (status == 503) {
-            ctx.header("Retry-After", "1");
-        }
-        ctx.status(status).contentType(MEDIA_TYPE).result(body.toString());
+        body.put("instance", instance);
+        return body;
     }
 }

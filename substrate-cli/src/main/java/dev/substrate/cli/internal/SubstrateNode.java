@@ -56,18 +56,23 @@ public final class SubstrateNode implements AutoCloseable {
             created = TopicSetup.ensure(
                     admin, Topics.from(config), config.topicPartitions(), config.topicReplicationFactor());
         }
-        SubstrateFold fold = SubstrateFold.start(config);
-        SubstrateClient client = null;
+        SubstrateClient client = SubstrateClient.create(config);
+        HttpApi http = null;
+        SubstrateFold fold = null;
         try {
-            client = SubstrateClient.create(config);
-            HttpApi http = HttpApi.start(
-                    config.httpHost(), config.httpPort(), client, new StateQueries(fold.streams()), tokenStore(config));
+            // The API starts first: the fold advertises where it answers, so other instances can forward to it.
+            http = HttpApi.start(config, client, tokenStore(config));
+            fold = SubstrateFold.start(config, http.instance());
+            http.serve(new StateQueries(fold.streams(), Topics.from(config)), fold.streams()::metrics);
             return new SubstrateNode(fold, client, http, config.topicPrefix(), created);
         } catch (RuntimeException e) {
-            if (client != null) {
-                client.close();
+            if (fold != null) {
+                fold.close();
             }
-            fold.close();
+            if (http != null) {
+                http.close();
+            }
+            client.close();
             throw e;
         }
     }
@@ -82,9 +87,9 @@ public final class SubstrateNode implements AutoCloseable {
         return createdTopics;
     }
 
-    /** The bearer tokens of the HTTP API: {@code <data-dir>/tokens.json}, hashed. */
+    /** The bearer tokens of the HTTP API: {@code tokens.file}, by default {@code <data-dir>/tokens.json}, hashed. */
     public static TokenStore tokenStore(SubstrateConfig config) {
-        return new TokenStore(config.dataDir().resolve("tokens.json"));
+        return new TokenStore(config.tokensFile());
     }
 
     /**

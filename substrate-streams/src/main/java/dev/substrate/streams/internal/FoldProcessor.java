@@ -92,8 +92,12 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
                     record.withKey(entityId(event)).withValue(WireCodec.REJECTION.encode(rejection)),
                     FoldTopology.REJECTIONS_SINK_PREFIX + entityType);
         }
-        if (previous == null) {
-            // The first decision for an event id stands; a duplicate or a reuse does not replace it.
+        if (previous != null) {
+            // The first decision for an event id stands; a duplicate or a reuse does not replace it. Writing it
+            // again moves the outcome store's position past this record, as a read-your-writes bound expects:
+            // the outcome store is written last, for every record.
+            outcomes.put(eventId, previous);
+        } else {
             EventOutcome outcome = FoldStep.outcome(
                     decision,
                     entityType,

@@ -1,0 +1,275 @@
+package dev.substrate.api.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.api.auth.Principal;
+import dev.substrate.api.auth.Role;
+import dev.substrate.client.Appended;
+import dev.substrate.client.SubstrateClient;
+import dev.substrate.event.EventIds;
+import dev.substrate.event.InvalidEvent;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.streams.Entity;
+import dev.substrate.streams.StateQueries;
+import io.javalin.http.Context;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import org.apache.avro.Schema;
+
+/**
+ * The append routes. They take the event's fields as JSON, plus the envelope's optional {@code eventId},
+ * {@code expectedVersion}, {@code actor}, {@code occurredAt}, {@code correlationId}, {@code causationId} and
+ * {@code traceparent}; they answer 202 once Kafka acknowledged the event, with its {@code eventId} and opaque
+ * {@code position}, or, with {@code ?wait=applied}, with the fold's decision.
+ */
+final class Appends {
+
+    /** Envelope fields a request body may carry beside the event's own. */
+    private static final Set<String> ENVELOPE =
+            Set.of("eventId", "expectedVersion", "actor", "occurredAt", "correlationId", "causationId", "traceparent");
+
+    private final SubstrateClient client;
+    private final Reads reads;
+
+    Appends(SubstrateClient client, Reads reads) {
+        this.client = client;
+        this.reads = reads;
+    }
+
+    /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
+    void create(Context ctx, Entity entity, Schema payloadSchema) {
+        Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
+        ObjectNode body = Requests.body(ctx);
+        String idField = entity.id() + "Id";
+        JsonNode id = body.remove(idField);
+        if (id != null && !id.isTextual()) {
+            throw Problem.badRequest(idField + " must be a string", idField);
+        }
+        String entityId = id == null ? entity.id() + "-" + EventIds.next() : id.asText();
+        ObjectNode fields = payloadFields(body);
+        fields.put("type", payloadSchema.getName());
+        answer(ctx, append(ctx, entity, entityId, body, fields));
+    }
+
+    /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
+    void event(Context ctx, Entity entity, String idParam) {
+        Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
+        ObjectNode body = Requests.body(ctx);
+        if (!body.hasNonNull("type")) {
+            throw Problem.badRequest("type is required: the event's name, such as RunStarted", "type");
+        }
+        ObjectNode fields = payloadFields(body);
+        fields.set("type", body.get("type"));
+        answer(ctx, append(ctx, entity, ctx.pathParam(idParam), body, fields));
+    }
+
+    /** An append's answer: the status and body to send. */
+    record Result(int status, ObjectNode body) {}
+
+    /**
+     * Appends one event built from the request's envelope fields and {@code payload}, and, with {@code
+     * ?wait=applied}, waits for the fold's decision.
+     */
+    Result append(Context ctx, Entity entity, String entityId, ObjectNode body, ObjectNode payload) {
+        String actor = actor(ctx, body);
+        long waitMs = waitTimeout(ctx);
+        Appended appended;
+        try {
+            appended = switch (entity) {
+                case RUN ->
+                    client.append(RunEvent.newBuilder(Appends.<RunEvent>envelope(
+                                            body, actor, RunEvent.getClassSchema(), entityId))
+                                    .setPayload(payload(payload, RunEvent.getClassSchema()))
+                                    .build())
+                            .join();
+                case ROOM ->
+                    client.append(RoomEvent.newBuilder(Appends.<RoomEvent>envelope(
+                                            body, actor, RoomEvent.getClassSchema(), entityId))
+                                    .setPayload(payload(payload, RoomEvent.getClassSchema()))
+                                    .build())
+                            .join();
+                case ARTIFACT ->
+                    client.append(ArtifactEvent.newBuilder(Appends.<ArtifactEvent>envelope(
+                                            body, actor, ArtifactEvent.getClassSchema(), entityId))
+                                    .setPayload(payload(payload, ArtifactEvent.getClassSchema()))
+                                    .build())
+                            .join();
+            };
+        } catch (InvalidEvent e) {
+            throw Problem.badRequest(e.getMessage(), e.field());
+        } catch (CompletionException e) {
+            throw Problem.unavailable(
+                    "Kafka did not acknowledge the event: " + e.getCause().getMessage());
+        }
+        ReadPosition position = new ReadPosition(
+                entity, appended.position().partition(), appended.position().offset());
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.put(entity.id() + "Id", appended.entityId());
+        answer.put("eventId", appended.eventId());
+        answer.put("position", position.encode());
+        if (waitMs >= 0) {
+            return awaitOutcome(ctx, entity, appended, position, answer, waitMs);
+        }
+        answer.put("outcome", "pending");
+        return new Result(202, answer);
+    }
+
+    static void answer(Context ctx, Result result) {
+        ctx.status(result.status());
+        Requests.json(ctx, result.body());
+    }
+
+    /**
+     * {@code ?wait=applied}: waits (up to {@code timeoutMs}) for the fold's decision, on whichever instance
+     * holds the entity. Applied: 200 with the new state. A repeat of an event already decided: 200, outcome
+     * {@code duplicate}. Refused: 409 with the reason. Not decided in time: 202, outcome {@code pending}.
+     */
+    private Result awaitOutcome(
+            Context ctx, Entity entity, Appended appended, ReadPosition position, ObjectNode answer, long timeoutMs) {
+        String entityId = appended.entityId();
+        String base = "/v1/" + entity.id() + "s/" + entityId;
+        Cluster.Answer decided = reads.readAt(
+                ctx,
+                entity,
+                entityId,
+                base + "/outcomes/" + appended.eventId(),
+                position,
+                timeoutMs,
+                () -> outcomeJson(entity, entityId, appended.eventId()));
+        if (decided.status() != 200) {
+            if (decided.status() == 503 && decided.body().path("type").asText().endsWith(":position-not-reached")) {
+                answer.put("outcome", "pending");
+                return new Result(202, answer);
+            }
+            throw Problem.relayed(decided.status(), decided.body(), "the fold's decision could not be read");
+        }
+        JsonNode outcome = decided.body();
+        boolean same = outcome.path("partition").asInt() == appended.position().partition()
+                && outcome.path("offset").asLong() == appended.position().offset();
+        if (same && outcome.path("outcome").asText().equals("rejected")) {
+            throw Problem.rejected(
+                    outcome.path("reason").asText(), outcome.path("message").asText());
+        }
+        answer.put("outcome", same ? "applied" : "duplicate");
+        if (outcome.hasNonNull("version")) {
+            answer.set("version", outcome.get("version"));
+        }
+        Cluster.Answer state = reads.readAt(
+                ctx,
+                entity,
+                entityId,
+                base,
+                position,
+                timeoutMs,
+                () -> stateJson(entity, entityId).orElseThrow(() -> Problem.notFound(entity.id() + " " + entityId)));
+        if (state.status() == 200) {
+            answer.set("state", state.body());
+        }
+        return new Result(200, answer);
+    }
+
+    /** The entity's state as JSON, if this instance holds it. */
+    Optional<JsonNode> stateJson(Entity entity, String entityId) {
+        StateQueries queries = reads.queries();
+        return switch (entity) {
+            case RUN -> queries.run(entityId).map(AvroJson::toJson);
+            case ROOM -> queries.room(entityId).map(AvroJson::toJson);
+            case ARTIFACT -> queries.artifact(entityId).map(AvroJson::toJson);
+        };
+    }
+
+    /** The fold's decision about an event as JSON; 404 when it has made none (or has forgotten it). */
+    JsonNode outcomeJson(Entity entity, String entityId, String eventId) {
+        return reads.queries()
+                .outcome(entity, entityId, eventId)
+                .map(AvroJson::toJson)
+                .orElseThrow(() -> Problem.notFound("an outcome of event " + eventId));
+    }
+
+    /** How long {@code ?wait=applied} may wait, checked before anything is appended; -1 without a wait. */
+    private static long waitTimeout(Context ctx) {
+        String wait = ctx.queryParam("wait");
+        if (wait == null) {
+            return -1;
+        }
+        if (!"applied".equals(wait)) {
+            throw Problem.badRequest("wait must be 'applied'", "wait");
+        }
+        return Requests.timeoutMs(ctx);
+    }
+
+    private static Object payload(ObjectNode payload, Schema envelope) {
+        return AvroJson.fromJson(payload, envelope.getField("payload").schema(), "");
+    }
+
+    /** The envelope fields of a request body, as a record of the envelope schema with a placeholder payload. */
+    @SuppressWarnings("unchecked")
+    private static <T> T envelope(ObjectNode body, String actor, Schema envelope, String entityId) {
+        ObjectNode fields = JsonNodeFactory.instance.objectNode();
+        String idField = envelope.getFields().get(1).name();
+        fields.put("eventId", Requests.text(body, "eventId", EventIds.next()));
+        fields.put(idField, entityId);
+        fields.put(
+                "occurredAt",
+                Requests.text(
+                        body,
+                        "occurredAt",
+                        Instant.now().truncatedTo(ChronoUnit.MILLIS).toString()));
+        fields.put("actor", actor);
+        if (body.has("expectedVersion")) {
+            fields.set("expectedVersion", body.get("expectedVersion"));
+        }
+        ObjectNode correlation = fields.putObject("correlation");
+        for (String part : new String[] {"correlationId", "causationId", "traceparent"}) {
+            if (body.has(part)) {
+                correlation.set(part, body.get(part));
+            }
+        }
+        fields.set("payload", payloadPlaceholder(envelope));
+        return (T) AvroJson.fromJson(fields, envelope, "");
+    }
+
+    /** The smallest payload the envelope schema accepts, replaced by the real one right after. */
+    private static ObjectNode payloadPlaceholder(Schema envelope) {
+        for (Schema branch : envelope.getField("payload").schema().getTypes()) {
+            if (branch.getFields().stream().allMatch(Schema.Field::hasDefaultValue)) {
+                ObjectNode node = JsonNodeFactory.instance.objectNode();
+                node.put("type", branch.getName());
+                return node;
+            }
+        }
+        throw new IllegalStateException("no payload of " + envelope.getName() + " has all-default fields");
+    }
+
+    private static ObjectNode payloadFields(ObjectNode body) {
+        ObjectNode fields = body.deepCopy();
+        fields.remove(ENVELOPE);
+        fields.remove("type");
+        return fields;
+    }
+
+    /**
+     * The actor an append is recorded under: the authenticated principal, or, for operators and admins acting
+     * on someone's behalf, the {@code actor} the body names.
+     */
+    private static String actor(Context ctx, ObjectNode body) {
+        Principal principal = Requests.principal(ctx);
+        JsonNode named = body.get("actor");
+        if (named == null || named.isNull() || named.asText().equals(principal.name())) {
+            return principal.name();
+        }
+        if (!principal.hasAny(Role.ADMIN, Role.OPERATOR)) {
+            throw Problem.forbidden(principal.name() + " may append only as itself, not as " + named.asText());
+        }
+        if (!named.isTextual()) {
+            throw Problem.badRequest("actor must be a string", "actor");
+        }
+        return named.asText();
+    }
+}

@@ -1,0 +1,250 @@
+package dev.substrate.api.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.streams.Entity;
+import dev.substrate.streams.Instance;
+import dev.substrate.streams.Page;
+import dev.substrate.streams.StateQueries;
+import dev.substrate.streams.StateUnavailable;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Reads over every instance of the application. A key lookup runs on the instance that holds the key, forwarded
+ * there when it is another; a list asks every instance for its part and merges the parts into one page whose
+ * cursor is the store key of its last entry. Both honour a read-your-writes position ({@link ReadPosition}).
+ * While partitions move between instances the answer is 503 with {@code Retry-After}, never a partial list.
+ */
+final class Reads {
+
+    private final Cluster cluster;
+    private volatile StateQueries queries;
+
+    Reads(Cluster cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Starts answering from {@code queries} (until then every read is a 503). */
+    void serve(StateQueries queries) {
+        this.queries = queries;
+    }
+
+    /** The fold's queries; 503 while the fold has not started. */
+    StateQueries queries() {
+        StateQueries current = queries;
+        if (current == null) {
+            throw Problem.unavailable("the fold is starting");
+        }
+        return current;
+    }
+
+    /**
+     * Answers with {@code local} on the instance holding {@code entity} {@code id}, once its state reached the
+     * request's position; forwards the request there when that is another instance.
+     */
+    void keyed(Context ctx, Entity entity, String id, Handler local) throws Exception {
+        StateQueries queries = queries();
+        Instance owner = owner(queries, entity, id);
+        if (!owner.equals(cluster.self())) {
+            if (Cluster.isForwarded(ctx)) {
+                throw Problem.unavailable(entity.id() + " " + id + " is moving to " + owner + " (rebalancing)");
+            }
+            cluster.forward(ctx, owner);
+            return;
+        }
+        awaitPosition(ctx, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        ctx.header(Cluster.ANSWERED_BY, owner.toString());
+        local.handle(ctx);
+    }
+
+    /**
+     * Reads {@code path} (a key route of {@code entity} {@code id}) at {@code position}, wherever it is held: on
+     * this instance with {@code local}, or from its owner. A problem becomes the answer's status and body.
+     */
+    Cluster.Answer readAt(
+            Context ctx,
+            Entity entity,
+            String id,
+            String path,
+            ReadPosition position,
+            long timeoutMs,
+            Supplier<JsonNode> local) {
+        try {
+            Instance owner = owner(queries(), entity, id);
+            if (!owner.equals(cluster.self())) {
+                return cluster.getNow(
+                        ctx,
+                        owner,
+                        path,
+                        "timeoutMs=" + timeoutMs,
+                        position == null ? Map.of() : Map.of(ReadPosition.HEADER, position.encode()));
+            }
+            awaitPosition(ctx, position, timeoutMs);
+            return new Cluster.Answer(200, local.get());
+        } catch (Problem problem) {
+            return new Cluster.Answer(problem.status(), problem.toJson(path));
+        }
+    }
+
+    /**
+     * Answers a list: this instance's part and every other instance's, merged in key order ({@code descending}
+     * for newest-first lists), cut at {@code limit}. A forwarded request gets this instance's part alone.
+     *
+     * @param query this instance's page after a raw cursor (null for the first page)
+     */
+    <T extends SpecificRecord> void list(
+            Context ctx, Entity entity, boolean descending, Function<String, Page<T>> query) {
+        String cursor = decodeCursor(ctx.queryParam("cursor"));
+        int limit = Requests.limit(ctx);
+        long timeoutMs = Requests.timeoutMs(ctx);
+        StateQueries queries = queries();
+        if (Cluster.isForwarded(ctx)) {
+            awaitPosition(ctx, ReadPosition.from(ctx), timeoutMs);
+            Requests.json(ctx, part(localPage(query, cursor)));
+            return;
+        }
+        Map<Instance, Set<Integer>> placement = queries.placement(entity);
+        Map<Instance, CompletableFuture<Cluster.Answer>> asked = new LinkedHashMap<>();
+        placement.keySet().stream()
+                .filter(instance -> !instance.equals(cluster.self()))
+                .forEach(instance ->
+                        asked.put(instance, cluster.get(ctx, instance, ctx.path(), ctx.queryString(), Map.of())));
+        List<JsonNode> parts = new ArrayList<>();
+        if (placement.containsKey(cluster.self())) {
+            awaitPosition(ctx, ReadPosition.from(ctx), timeoutMs);
+            JsonNode local = part(localPage(query, cursor));
+            requireCovers(local, placement.get(cluster.self()), cluster.self());
+            parts.add(local);
+        }
+        for (Map.Entry<Instance, CompletableFuture<Cluster.Answer>> remote : asked.entrySet()) {
+            Cluster.Answer answer;
+            try {
+                answer = remote.getValue().join();
+            } catch (CompletionException e) {
+                throw Cluster.unreachable(remote.getKey(), e.getCause());
+            }
+            if (answer.status() != 200) {
+                throw Problem.relayed(
+                        answer.status() >= 500 ? 503 : answer.status(),
+                        answer.body(),
+                        "instance " + remote.getKey() + " answered " + answer.status());
+            }
+            requireCovers(answer.body(), placement.get(remote.getKey()), remote.getKey());
+            parts.add(answer.body());
+        }
+        Requests.json(ctx, merge(parts, descending, limit));
+    }
+
+    private static <T extends SpecificRecord> Page<T> localPage(Function<String, Page<T>> query, String cursor) {
+        try {
+            return query.apply(cursor);
+        } catch (IllegalArgumentException e) {
+            throw Problem.badRequest(e.getMessage(), "cursor");
+        }
+    }
+
+    /** Waits until this instance's state reached {@code position}, if it holds its partition; 503 if not in time. */
+    private void awaitPosition(Context ctx, ReadPosition position, long timeoutMs) {
+        if (position == null) {
+            return;
+        }
+        StateQueries.PositionWait wait = queries()
+                .awaitPosition(
+                        position.entity(), position.partition(), position.offset(), Duration.ofMillis(timeoutMs));
+        if (wait == StateQueries.PositionWait.TIMED_OUT) {
+            throw Problem.positionNotReached("the " + position.entity().id() + " state of partition "
+                    + position.partition() + " did not reach offset " + position.offset() + " within " + timeoutMs
+                    + " ms; try again");
+        }
+    }
+
+    private static Instance owner(StateQueries queries, Entity entity, String id) {
+        try {
+            return queries.ownerOf(entity, id);
+        } catch (StateUnavailable e) {
+            throw Problem.unavailable(e.getMessage());
+        }
+    }
+
+    /** One instance's part of a list, as it travels between instances. */
+    private static <T extends SpecificRecord> ObjectNode part(Page<T> page) {
+        ObjectNode part = JsonNodeFactory.instance.objectNode();
+        ArrayNode items = part.putArray("items");
+        page.items().forEach(item -> items.add(AvroJson.toJson(item)));
+        ArrayNode keys = part.putArray("keys");
+        page.keys().forEach(keys::add);
+        part.put("more", page.more());
+        ArrayNode partitions = part.putArray("partitions");
+        page.partitions().stream().sorted().forEach(partitions::add);
+        return part;
+    }
+
+    /** 503 unless a part was read from exactly the partitions its instance holds. */
+    private static void requireCovers(JsonNode part, Set<Integer> expected, Instance instance) {
+        Set<Integer> answered = new HashSet<>();
+        part.path("partitions").forEach(partition -> answered.add(partition.asInt()));
+        if (!answered.equals(expected)) {
+            throw Problem.unavailable("partitions are moving between instances (" + instance + " answered for "
+                    + answered + ", holds " + expected + ")");
+        }
+    }
+
+    private static ObjectNode merge(List<JsonNode> parts, boolean descending, int limit) {
+        List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
+        boolean more = false;
+        for (JsonNode part : parts) {
+            JsonNode items = part.path("items");
+            JsonNode keys = part.path("keys");
+            for (int i = 0; i < items.size(); i++) {
+                entries.add(Map.entry(keys.get(i).asText(), items.get(i)));
+            }
+            more |= part.path("more").asBoolean();
+        }
+        Comparator<Map.Entry<String, JsonNode>> byKey = Map.Entry.comparingByKey();
+        entries.sort(descending ? byKey.reversed() : byKey);
+        List<Map.Entry<String, JsonNode>> page = entries.subList(0, Math.min(limit, entries.size()));
+        more |= entries.size() > limit;
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        ArrayNode items = answer.putArray("items");
+        page.forEach(entry -> items.add(entry.getValue()));
+        if (more && !page.isEmpty()) {
+            answer.put("nextCursor", encodeCursor(page.get(page.size() - 1).getKey()));
+        } else {
+            answer.putNull("nextCursor");
+        }
+        return answer;
+    }
+
+    private static String encodeCursor(String key) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String decodeCursor(String cursor) {
+        if (cursor == null) {
+            return null;
+        }
+        try {
+            return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw Problem.badRequest("cursor is not one this API gave out", "cursor");
+        }
+    }
+}
