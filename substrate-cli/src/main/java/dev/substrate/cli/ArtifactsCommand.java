@@ -1,6 +1,11 @@
 package dev.substrate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,12 +17,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code substrate artifacts list|show}: artifacts as the API sees them. */
+/** {@code substrate artifacts list|show|get}: artifacts as the API sees them, and their content. */
 @Command(
         name = "artifacts",
         mixinStandardHelpOptions = true,
         description = "Lists and shows artifacts through the HTTP API.",
-        subcommands = {ArtifactsCommand.ListArtifacts.class, ArtifactsCommand.Show.class})
+        subcommands = {ArtifactsCommand.ListArtifacts.class, ArtifactsCommand.Show.class, ArtifactsCommand.Get.class})
 final class ArtifactsCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists artifacts by owner or provenance.")
@@ -77,6 +82,51 @@ final class ArtifactsCommand {
         @Override
         public Integer call() {
             client.show(spec.commandLine().getOut(), "/v1/artifacts/" + artifactId);
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "get",
+            mixinStandardHelpOptions = true,
+            description = "Downloads an artifact's content from the blob store, to a file or standard output.")
+    static final class Get implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "ARTIFACT_ID")
+        String artifactId;
+
+        @Option(
+                names = {"-o", "--output"},
+                paramLabel = "FILE",
+                description = "Write the content here (replaced only once it is complete); default: standard output.")
+        Path output;
+
+        @Override
+        public Integer call() throws IOException {
+            String path = "/v1/artifacts/" + artifactId + "/content";
+            if (output == null) {
+                client.client().download(path, System.out);
+                System.out.flush();
+                return 0;
+            }
+            Path absolute = output.toAbsolutePath();
+            Path temp = Files.createTempFile(absolute.getParent(), ".substrate-download", ".part");
+            try {
+                long bytes;
+                try (OutputStream out = Files.newOutputStream(temp)) {
+                    bytes = client.client().download(path, out);
+                }
+                Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
+                spec.commandLine().getErr().printf("Wrote %d bytes to %s%n", bytes, output);
+                spec.commandLine().getErr().flush();
+            } finally {
+                Files.deleteIfExists(temp);
+            }
             return 0;
         }
     }

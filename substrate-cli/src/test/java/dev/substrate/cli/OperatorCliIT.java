@@ -102,6 +102,38 @@ class OperatorCliIT {
     }
 
     @Test
+    void downloadsAnArtifactsContentToAFile() throws Exception {
+        post("/v1/artifacts?wait=applied", """
+                {"artifactId": "artifact-cli-2", "kind": "file", "name": "report.txt", "parentId": "project:cli",
+                 "provenance": {"runId": "run-cli-1"}}""");
+        HttpResponse<String> stored = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(url + "/v1/artifacts/artifact-cli-2/content?wait=applied"))
+                                .header("Authorization", "Bearer " + token)
+                                .header("Content-Type", "text/plain")
+                                .PUT(HttpRequest.BodyPublishers.ofString("all 42 checks passed\n"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
+
+        Path file = dataDir.resolve("report.txt");
+        Run get = cli("artifacts", "get", "artifact-cli-2", "-o", file.toString());
+        assertThat(get.exitCode).as(get.err).isZero();
+        assertThat(Files.readString(file)).isEqualTo("all 42 checks passed\n");
+        assertThat(get.err).contains("Wrote 21 bytes");
+
+        Run noContent = cli(
+                "artifacts",
+                "get",
+                "artifact-cli-1",
+                "-o",
+                dataDir.resolve("none").toString());
+        assertThat(noContent.exitCode).isEqualTo(1);
+        assertThat(noContent.err).contains("404").contains("https://ci.example.com/logs/1");
+        assertThat(dataDir.resolve("none")).doesNotExist();
+    }
+
+    @Test
     void reportsTheApisRefusalAsAMessageAndExitCode() {
         Run missing = cli("runs", "show", "no-such-run");
         assertThat(missing.exitCode).isEqualTo(1);

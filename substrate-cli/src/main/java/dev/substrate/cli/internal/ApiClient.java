@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.SubstrateException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -31,27 +33,7 @@ public final class ApiClient {
 
     /** GETs {@code path} with the query parameters that are not null, and returns the JSON answer. */
     public JsonNode get(String path, Map<String, ?> query) {
-        StringJoiner params = new StringJoiner("&", "?", "").setEmptyValue("");
-        query.forEach((name, value) -> {
-            if (value != null) {
-                params.add(name + "=" + URLEncoder.encode(value.toString(), StandardCharsets.UTF_8));
-            }
-        });
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path + params))
-                .timeout(Duration.ofSeconds(30))
-                .header("Accept", "application/json");
-        if (token != null && !token.isBlank()) {
-            request.header("Authorization", "Bearer " + token.strip());
-        }
-        HttpResponse<String> response;
-        try {
-            response = http.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new ApiUnreachable("Cannot reach Substrate at " + baseUrl + " (" + e + ")", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiUnreachable("Interrupted while calling " + baseUrl, e);
-        }
+        HttpResponse<String> response = send(path, query, "application/json", HttpResponse.BodyHandlers.ofString());
         JsonNode body;
         try {
             body = JSON.readTree(response.body());
@@ -62,10 +44,60 @@ public final class ApiClient {
                     e);
         }
         if (response.statusCode() >= 400) {
-            String detail = body.path("detail").asText(body.toString());
-            throw new ApiRefused(response.statusCode(), detail);
+            throw refused(response.statusCode(), body);
         }
         return body;
+    }
+
+    /**
+     * GETs {@code path} and streams the answer's bytes to {@code out}.
+     *
+     * @return the number of bytes written
+     */
+    public long download(String path, OutputStream out) {
+        HttpResponse<InputStream> response = send(path, Map.of(), "*/*", HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            if (response.statusCode() >= 400) {
+                JsonNode problem;
+                try {
+                    problem = JSON.readTree(body);
+                } catch (IOException e) {
+                    problem = JSON.createObjectNode();
+                }
+                throw refused(response.statusCode(), problem);
+            }
+            return body.transferTo(out);
+        } catch (IOException e) {
+            throw new ApiUnreachable("The download from " + baseUrl + path + " broke off (" + e + ")", e);
+        }
+    }
+
+    private <T> HttpResponse<T> send(
+            String path, Map<String, ?> query, String accept, HttpResponse.BodyHandler<T> handler) {
+        StringJoiner params = new StringJoiner("&", "?", "").setEmptyValue("");
+        query.forEach((name, value) -> {
+            if (value != null) {
+                params.add(name + "=" + URLEncoder.encode(value.toString(), StandardCharsets.UTF_8));
+            }
+        });
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path + params))
+                .timeout(Duration.ofSeconds(30))
+                .header("Accept", accept);
+        if (token != null && !token.isBlank()) {
+            request.header("Authorization", "Bearer " + token.strip());
+        }
+        try {
+            return http.send(request.GET().build(), handler);
+        } catch (IOException e) {
+            throw new ApiUnreachable("Cannot reach Substrate at " + baseUrl + " (" + e + ")", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiUnreachable("Interrupted while calling " + baseUrl, e);
+        }
+    }
+
+    private static ApiRefused refused(int status, JsonNode problem) {
+        return new ApiRefused(status, problem.path("detail").asText(problem.toString()));
     }
 
     /** The API could not be reached or answered nonsense. Retriable. */
