@@ -143,7 +143,7 @@ public final class QueryThroughput {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the fold did not catch up in 3 minutes");
             }
-            Thread.sleep(200);
+            Thread.sleep(200); // the fold reports no progress to wait on here: poll
         }
     }
 

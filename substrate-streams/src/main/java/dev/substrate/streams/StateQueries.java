@@ -145,6 +145,7 @@ public final class StateQueries {
                 return PositionWait.TIMED_OUT;
             }
             try {
+                // Interactive queries have no way to be told when a store moves: poll, briefly.
                 Thread.sleep(POSITION_POLL.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
