@@ -1,0 +1,161 @@
+package dev.substrate.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.events.room.LogEmitted;
+import dev.substrate.events.room.LogLevel;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.stream.RoomStream;
+import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.SampleEvents;
+import dev.substrate.testing.SharedKafka;
+import dev.substrate.topic.TopicSetup;
+import dev.substrate.topic.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code RoomStream} over a real broker: rooms interleaved on one partition are each seen alone and in order,
+ * a cursor resumes with exactly the rest, {@code now} sees only what follows, and {@code start} begins at the
+ * room's first event, found from its state.
+ */
+@ExtendWith(SharedKafka.class)
+@Timeout(180)
+class RoomStreamIT {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void eachSubscriptionSeesItsRoomAloneInOrderAndResumesExactly(KafkaCluster kafka) throws Exception {
+        String prefix = "stream" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        SubstrateConfig config = SubstrateConfig.of(Map.of(
+                "bootstrap.servers",
+                kafka.bootstrapServers(),
+                "topic.prefix",
+                prefix,
+                "data.dir",
+                dataDir.toString(),
+                "application.id",
+                prefix + "fold",
+                "commit.interval.ms",
+                "50"));
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
+        }
+        try (SubstrateClient client = SubstrateClient.create(config);
+                RoomStream stream = RoomStream.create(config);
+                SubstrateFold fold = SubstrateFold.start(config, new Instance("localhost", 1))) {
+            assertThat(fold.applicationId()).isEqualTo(prefix + "fold");
+            List<String> rooms = roomsOnOnePartition(stream, 3);
+            // Noise on the same partition before the rooms begin: a subscription from their start skips it.
+            String noise = roomsOnOnePartition(stream, 4).get(3);
+            for (int i = 0; i < 20; i++) {
+                client.append(log(noise, "noise " + i)).join();
+            }
+            Map<String, List<String>> appended = new HashMap<>();
+            for (String room : rooms) {
+                RoomEvent created =
+                        SampleEvents.roomEvent(room, SampleEvents.roomPayloads().get(0));
+                client.append(created).join();
+                appended.computeIfAbsent(room, r -> new ArrayList<>()).add(created.getEventId());
+            }
+            for (int i = 0; i < 30; i++) {
+                String room = rooms.get(i % 3);
+                RoomEvent event = log(room, "line " + i);
+                client.append(event).join();
+                appended.get(room).add(event.getEventId());
+            }
+
+            for (String room : rooms) {
+                List<RoomStream.Entry> seen = read(
+                        stream,
+                        room,
+                        RoomStream.From.after(-1),
+                        appended.get(room).size());
+                assertThat(seen).extracting(e -> e.event().getRoomId()).containsOnly(room);
+                assertThat(seen).extracting(e -> e.event().getEventId()).containsExactlyElementsOf(appended.get(room));
+                assertThat(seen).extracting(RoomStream.Entry::cursor).isSorted();
+
+                long middle = seen.get(4).cursor();
+                List<RoomStream.Entry> rest = read(
+                        stream,
+                        room,
+                        RoomStream.From.after(middle),
+                        appended.get(room).size() - 5);
+                assertThat(rest)
+                        .extracting(e -> e.event().getEventId())
+                        .containsExactlyElementsOf(
+                                appended.get(room).subList(5, appended.get(room).size()));
+            }
+
+            // From the start: the room's first offset comes from its state once the fold has it.
+            String first = rooms.get(0);
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(60))
+                    .ignoreExceptions()
+                    .until(() -> {
+                        try (RoomStream.Subscription probe = stream.subscribe(first, RoomStream.From.start())) {
+                            return probe.isOpen();
+                        }
+                    });
+            List<RoomStream.Entry> fromStart = read(
+                    stream, first, RoomStream.From.start(), appended.get(first).size());
+            assertThat(fromStart)
+                    .extracting(e -> e.event().getEventId())
+                    .containsExactlyElementsOf(appended.get(first));
+            assertThatThrownBy(() -> stream.subscribe("room-never-created", RoomStream.From.start()))
+                    .isInstanceOf(IllegalArgumentException.class);
+
+            try (RoomStream.Subscription live = stream.subscribe(first, RoomStream.From.now())) {
+                RoomEvent next = log(first, "after now");
+                client.append(next).join();
+                List<RoomStream.Entry> seen = live.poll(Duration.ofSeconds(30));
+                assertThat(seen).extracting(e -> e.event().getEventId()).containsExactly(next.getEventId());
+            }
+        }
+    }
+
+    private static List<RoomStream.Entry> read(RoomStream stream, String room, RoomStream.From from, int expected)
+            throws InterruptedException {
+        List<RoomStream.Entry> seen = new ArrayList<>();
+        try (RoomStream.Subscription subscription = stream.subscribe(room, from)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (seen.size() < expected && System.nanoTime() < deadline) {
+                seen.addAll(subscription.poll(Duration.ofMillis(500)));
+            }
+            // Nothing more than expected arrives.
+            seen.addAll(subscription.poll(Duration.ofMillis(300)));
+        }
+        return seen;
+    }
+
+    private static List<String> roomsOnOnePartition(RoomStream stream, int count) {
+        List<String> rooms = new ArrayList<>();
+        int partition = stream.partitionOf("room-0");
+        for (int i = 0; rooms.size() < count; i++) {
+            String room = "room-" + i;
+            if (stream.partitionOf(room) == partition) {
+                rooms.add(room);
+            }
+        }
+        return rooms;
+    }
+
+    private static RoomEvent log(String room, String message) {
+        return SampleEvents.roomEvent(room, new LogEmitted(LogLevel.info, message));
+    }
+}
