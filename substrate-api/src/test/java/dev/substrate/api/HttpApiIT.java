@@ -10,6 +10,7 @@ import dev.substrate.api.auth.TokenStore;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.net.URI;
@@ -52,14 +53,10 @@ class HttpApiIT {
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
         String prefix = "api" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        SubstrateConfig config = SubstrateConfig.of(Map.of(
-                "bootstrap.servers",
-                kafka.bootstrapServers(),
-                "topic.prefix",
+        SubstrateConfig config = SubstrateConfig.of(TestSettings.of(
+                kafka,
                 prefix,
-                "data.dir",
-                dataDir.toString(),
-                "application.id",
+                dataDir,
                 prefix + "fold",
                 "commit.interval.ms",
                 "50",

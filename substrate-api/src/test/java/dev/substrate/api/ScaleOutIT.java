@@ -10,6 +10,7 @@ import dev.substrate.api.auth.TokenStore;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.net.URI;
@@ -256,17 +257,13 @@ class ScaleOutIT {
     }
 
     private SubstrateConfig config(Path dataDir) {
-        return SubstrateConfig.of(Map.of(
-                "bootstrap.servers",
-                kafka.bootstrapServers(),
-                "topic.prefix",
+        return SubstrateConfig.of(TestSettings.of(
+                kafka,
                 prefix,
-                "data.dir",
-                dataDir.toString(),
+                dataDir,
+                prefix + "app",
                 "blob.dir",
                 shared.resolve("blobs").toString(),
-                "application.id",
-                prefix + "app",
                 "commit.interval.ms",
                 "50",
                 "http.port",

@@ -18,6 +18,7 @@ import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.nio.file.Path;
@@ -65,15 +66,7 @@ class FoldLoadIT {
     @Test
     void foldsOneHundredThousandEventsIntoExactState(KafkaCluster kafka) throws Exception {
         String prefix = "load" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        SubstrateConfig config = SubstrateConfig.of(Map.of(
-                "bootstrap.servers",
-                kafka.bootstrapServers(),
-                "topic.prefix",
-                prefix,
-                "data.dir",
-                dataDir.toString(),
-                "application.id",
-                prefix + "fold"));
+        SubstrateConfig config = SubstrateConfig.of(TestSettings.of(kafka, prefix, dataDir, prefix + "fold"));
         Topics topics = Topics.from(config);
         try (Admin admin = kafka.admin()) {
             TopicSetup.ensure(admin, topics, 3, (short) -1);

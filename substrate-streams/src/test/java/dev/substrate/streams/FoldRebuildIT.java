@@ -7,6 +7,7 @@ import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.WireCodec;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.nio.file.Path;
@@ -83,15 +84,7 @@ class FoldRebuildIT {
     }
 
     private static SubstrateConfig config(KafkaCluster kafka, String prefix, Path dataDir, String applicationId) {
-        return SubstrateConfig.of(Map.of(
-                "bootstrap.servers",
-                kafka.bootstrapServers(),
-                "topic.prefix",
-                prefix,
-                "data.dir",
-                dataDir.toString(),
-                "application.id",
-                applicationId));
+        return SubstrateConfig.of(TestSettings.of(kafka, prefix, dataDir, applicationId));
     }
 
     private static FoldSettings settings(Topics topics) {

@@ -9,11 +9,11 @@ import dev.substrate.events.run.RunEvent;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SampleEvents;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
@@ -84,16 +84,6 @@ class PositionBoundIT {
     }
 
     private static SubstrateConfig config(KafkaCluster kafka, String prefix, Path dataDir, String applicationId) {
-        return SubstrateConfig.of(Map.of(
-                "bootstrap.servers",
-                kafka.bootstrapServers(),
-                "topic.prefix",
-                prefix,
-                "data.dir",
-                dataDir.toString(),
-                "application.id",
-                applicationId,
-                "commit.interval.ms",
-                "50"));
+        return SubstrateConfig.of(TestSettings.of(kafka, prefix, dataDir, applicationId, "commit.interval.ms", "50"));
     }
 }

@@ -12,6 +12,7 @@ import dev.substrate.stream.RoomStream;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SampleEvents;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.nio.file.Path;
@@ -42,17 +43,8 @@ class RoomStreamIT {
     @Test
     void eachSubscriptionSeesItsRoomAloneInOrderAndResumesExactly(KafkaCluster kafka) throws Exception {
         String prefix = "stream" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        SubstrateConfig config = SubstrateConfig.of(Map.of(
-                "bootstrap.servers",
-                kafka.bootstrapServers(),
-                "topic.prefix",
-                prefix,
-                "data.dir",
-                dataDir.toString(),
-                "application.id",
-                prefix + "fold",
-                "commit.interval.ms",
-                "50"));
+        SubstrateConfig config = SubstrateConfig.of(
+                TestSettings.of(kafka, prefix, dataDir, prefix + "fold", "commit.interval.ms", "50"));
         try (Admin admin = kafka.admin()) {
             TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
         }

@@ -1,0 +1,31 @@
+package dev.substrate.testing;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The Substrate settings an integration test starts from: its broker, its own topics, data and application. */
+public final class TestSettings {
+
+    private TestSettings() {}
+
+    /**
+     * Settings for {@code SubstrateConfig.of}: {@code bootstrap.servers} of {@code kafka}, {@code topic.prefix},
+     * {@code data.dir} and {@code application.id}, then {@code more} as key, value, key, value...
+     */
+    public static Map<String, String> of(
+            KafkaCluster kafka, String topicPrefix, Path dataDir, String applicationId, String... more) {
+        if (more.length % 2 != 0) {
+            throw new IllegalArgumentException("more settings come in key, value pairs");
+        }
+        Map<String, String> settings = new HashMap<>();
+        settings.put("bootstrap.servers", kafka.bootstrapServers());
+        settings.put("topic.prefix", topicPrefix);
+        settings.put("data.dir", dataDir.toString());
+        settings.put("application.id", applicationId);
+        for (int i = 0; i < more.length; i += 2) {
+            settings.put(more[i], more[i + 1]);
+        }
+        return settings;
+    }
+}
