@@ -5,7 +5,6 @@ import dev.substrate.api.internal.Cluster;
 import dev.substrate.api.internal.Metrics;
 import dev.substrate.api.internal.Problem;
 import dev.substrate.api.internal.Routes;
-import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.InvalidEvent;
@@ -64,8 +63,7 @@ public final class HttpApi implements AutoCloseable {
         Metrics metrics = new Metrics();
         metrics.addKafkaMetrics(client::metrics);
         Cluster cluster = new Cluster();
-        Routes routes =
-                new Routes(client, tokens, cluster, new BlobStore(config.blobDir()), config.blobMaxBytes(), metrics);
+        Routes routes = new Routes(config, client, tokens, cluster, metrics);
         String host = config.httpHost();
         Javalin app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
@@ -124,9 +122,10 @@ public final class HttpApi implements AutoCloseable {
         return "http://" + host + ":" + port();
     }
 
-    /** Stops accepting requests and closes the server. */
+    /** Ends the open room streams, stops accepting requests and closes the server. */
     @Override
     public void close() {
+        routes.close();
         app.stop();
     }
 }

@@ -1,23 +1,35 @@
 package dev.substrate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.cli.internal.ApiClient;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code substrate rooms list|show|transcript}: rooms as the API sees them. */
+/** {@code substrate rooms list|show|transcript|tail}: rooms as the API sees them. */
 @Command(
         name = "rooms",
         mixinStandardHelpOptions = true,
-        description = "Lists and shows rooms and their transcripts through the HTTP API.",
-        subcommands = {RoomsCommand.ListRooms.class, RoomsCommand.Show.class, RoomsCommand.Transcript.class})
+        description = "Lists and shows rooms, prints their transcripts and follows their live streams through the "
+                + "HTTP API.",
+        subcommands = {
+            RoomsCommand.ListRooms.class,
+            RoomsCommand.Show.class,
+            RoomsCommand.Transcript.class,
+            RoomsCommand.Tail.class
+        })
 final class RoomsCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the rooms the token may read.")
@@ -121,6 +133,118 @@ final class RoomsCommand {
                                     : entry.get("role").asText(),
                             entry -> Table.text(entry.get("text"))));
             return 0;
+        }
+    }
+
+    @Command(
+            name = "tail",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Follows a room's live stream (GET /v1/rooms/{id}/stream) until it is deleted or you stop it.",
+                "Reconnects after a dropped connection, resuming after the last event shown."
+            })
+    static final class Tail implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "ROOM_ID")
+        String roomId;
+
+        @picocli.CommandLine.ArgGroup(exclusive = true)
+        Start start;
+
+        static final class Start {
+            @Option(names = "--from-start", description = "From the room's first event (default: from now).")
+            boolean fromStart;
+
+            @Option(names = "--cursor", paramLabel = "N", description = "After the event at cursor N.")
+            Long cursor;
+        }
+
+        /** How often, at most, it reconnects in a row after the server ended the stream or the connection broke. */
+        private static final int RECONNECTS = 10;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            StreamPrinter printer = new StreamPrinter(out, !client.json && Help.Ansi.AUTO.enabled());
+            ObjectMapper json = new ObjectMapper();
+            Long[] after = {start != null ? start.cursor : null};
+            String[] ended = {null};
+            boolean[] received = {false};
+            int attempts = 0;
+            while (true) {
+                Map<String, Object> query = new LinkedHashMap<>();
+                if (after[0] != null) {
+                    query.put("after", after[0]);
+                } else {
+                    query.put("from", start != null && start.fromStart ? "start" : "now");
+                }
+                ended[0] = null;
+                received[0] = false;
+                try {
+                    client.client().stream("/v1/rooms/" + roomId + "/stream", query, event -> {
+                        JsonNode data;
+                        try {
+                            data = json.readTree(event.data());
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                        if (event.name().equals("end")) {
+                            ended[0] = data.path("reason").asText();
+                            return false;
+                        }
+                        after[0] = data.path("cursor").asLong();
+                        received[0] = true;
+                        if (client.json) {
+                            out.println(data);
+                            out.flush();
+                        } else {
+                            printer.print(event.name(), data);
+                        }
+                        return true;
+                    });
+                } catch (ApiClient.ApiUnreachable e) {
+                    attempts = received[0] ? 1 : attempts + 1;
+                    if (attempts > RECONNECTS) {
+                        throw e;
+                    }
+                    err.println("The stream broke off (" + e.getMessage() + "); reconnecting"
+                            + (after[0] == null ? "" : " after cursor " + after[0]));
+                    err.flush();
+                    Thread.sleep(1_000); // before reconnecting to a server that just dropped us
+                    continue;
+                }
+                String reason = ended[0] == null ? "closed" : ended[0];
+                switch (reason) {
+                    case "deleted" -> {
+                        if (client.json) {
+                            err.println("The room was deleted.");
+                        } else {
+                            printer.ended("The room was deleted.");
+                        }
+                        return 0;
+                    }
+                    case "revoked" -> {
+                        err.println("Your membership of room " + roomId + " was revoked.");
+                        return 1;
+                    }
+                    default -> {
+                        attempts = received[0] ? 1 : attempts + 1;
+                        if (attempts > RECONNECTS) {
+                            err.println("The stream ended (" + reason + ") " + RECONNECTS + " times in a row; "
+                                    + "resume with --cursor " + after[0]);
+                            return 1;
+                        }
+                        // slow-consumer, shutdown, unavailable or a closed connection: resume where it stopped.
+                        Thread.sleep(500); // let the server (or the instance taking over) settle
+                    }
+                }
+            }
         }
     }
 }

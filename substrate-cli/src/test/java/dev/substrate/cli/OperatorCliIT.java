@@ -134,6 +134,100 @@ class OperatorCliIT {
     }
 
     @Test
+    void tailsARoomLiveFromItsStartOrACursorUntilItIsDeleted() throws Exception {
+        post("/v1/rooms?wait=applied", "{\"roomId\": \"room-tail\", \"kind\": \"session\", \"project\": \"p:cli\"}");
+        post("/v1/rooms/room-tail/events", "{\"type\": \"TurnStarted\", \"turnId\": \"t1\"}");
+        post(
+                "/v1/rooms/room-tail/events",
+                "{\"type\": \"BlockStarted\", \"blockId\": \"b1\", \"kind\": \"text\", " + "\"role\": \"assistant\"}");
+        post("/v1/rooms/room-tail/events", "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"Hello, \"}");
+        post("/v1/rooms/room-tail/events", "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"world\"}");
+        JsonNode completed = post("/v1/rooms/room-tail/events", "{\"type\": \"BlockCompleted\", \"blockId\": \"b1\"}");
+        post("/v1/rooms/room-tail/events", "{\"type\": \"StatusChanged\", \"status\": \"ready\"}");
+        post(
+                "/v1/rooms/room-tail/events",
+                "{\"type\": \"LogEmitted\", \"level\": \"warn\", \"message\": \"disk 91%\"}");
+        post(
+                "/v1/rooms/room-tail/events?wait=applied",
+                "{\"type\": \"ErrorRaised\", \"code\": \"E1\", " + "\"message\": \"boom\"}");
+        String position = new String(
+                java.util.Base64.getUrlDecoder()
+                        .decode(completed.get("position").asText()),
+                java.nio.charset.StandardCharsets.UTF_8);
+        String blockCompletedCursor = position.substring(position.lastIndexOf(':') + 1);
+
+        var live = java.util.concurrent.CompletableFuture.supplyAsync(() -> cli("rooms", "tail", "room-tail"));
+        var fromStart = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cli("rooms", "tail", "room-tail", "--from-start"));
+        var json = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cli("rooms", "tail", "room-tail", "--from-start", "--json"));
+        var fromCursor = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cli("rooms", "tail", "room-tail", "--cursor", blockCompletedCursor));
+        await().atMost(Duration.ofSeconds(60)).until(() -> openStreams() == 4);
+        post(
+                "/v1/rooms/room-tail/events",
+                "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"live line\"}");
+        post("/v1/rooms/room-tail/events", "{\"type\": \"RoomDeleted\"}");
+
+        Run liveRun = live.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(liveRun.exitCode).as(liveRun.err).isZero();
+        assertThat(liveRun.out)
+                .contains("live line")
+                .contains("The room was deleted.")
+                .doesNotContain("Hello");
+
+        Run all = fromStart.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(all.exitCode).as(all.err).isZero();
+        assertThat(all.out)
+                .contains("── turn t1 ──")
+                .contains("assistant (text) Hello, world\n")
+                .contains("● ready")
+                .contains("warn  disk 91%")
+                .contains("✖ E1: boom")
+                .contains("info  live line")
+                .doesNotContain("\u001b[");
+
+        Run lines = json.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        List<String> types = new ArrayList<>();
+        long previous = -1;
+        for (String line : lines.out.lines().toList()) {
+            JsonNode event = JSON.readTree(line);
+            assertThat(event.get("cursor").asLong()).isGreaterThan(previous);
+            previous = event.get("cursor").asLong();
+            types.add(event.get("payload").get("type").asText());
+        }
+        assertThat(types)
+                .containsExactly(
+                        "RoomCreated",
+                        "TurnStarted",
+                        "BlockStarted",
+                        "TextDelta",
+                        "TextDelta",
+                        "BlockCompleted",
+                        "StatusChanged",
+                        "LogEmitted",
+                        "ErrorRaised",
+                        "LogEmitted",
+                        "RoomDeleted");
+
+        Run resumed = fromCursor.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(resumed.out).contains("● ready").doesNotContain("Hello");
+    }
+
+    private static long openStreams() throws Exception {
+        String metrics = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        return metrics.lines()
+                .filter(line -> line.startsWith("substrate_room_streams_open "))
+                .mapToLong(line -> Long.parseLong(line.substring(line.indexOf(' ') + 1)))
+                .findFirst()
+                .orElse(-1);
+    }
+
+    @Test
     void reportsTheApisRefusalAsAMessageAndExitCode() {
         Run missing = cli("runs", "show", "no-such-run");
         assertThat(missing.exitCode).isEqualTo(1);

@@ -51,6 +51,10 @@ public final class SubstrateConfig {
     public static final String BLOB_DIR = "blob.dir";
     /** The largest artifact content accepted. */
     public static final String BLOB_MAX_BYTES = "blob.max.bytes";
+    /** How often an idle room stream (SSE) sends a heartbeat. */
+    public static final String STREAM_HEARTBEAT_MS = "stream.heartbeat.ms";
+    /** How many room streams (SSE) one instance serves at once. */
+    public static final String STREAM_MAX_CLIENTS = "stream.max.clients";
     /** The client port of the embedded broker that {@code substrate dev} starts. */
     public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
 
@@ -133,6 +137,22 @@ public final class SubstrateConfig {
                     Importance.LOW,
                     "Largest artifact content `PUT /v1/artifacts/{id}/content` accepts; larger uploads are refused "
                             + "with 413 and nothing is kept.")
+            .define(
+                    STREAM_HEARTBEAT_MS,
+                    Type.LONG,
+                    15_000L,
+                    Range.between(100, 3_600_000),
+                    Importance.LOW,
+                    "How often `GET /v1/rooms/{id}/stream` sends a heartbeat comment while the room is quiet, so that "
+                            + "proxies keep the connection and a client that left is noticed.")
+            .define(
+                    STREAM_MAX_CLIENTS,
+                    Type.INT,
+                    2_000,
+                    Range.between(1, 100_000),
+                    Importance.LOW,
+                    "Room streams (SSE) one instance serves at once; one more is refused with 503 and `Retry-After`. "
+                            + "Each holds a thread and up to 1024 buffered events.")
             .define(
                     EMBEDDED_KAFKA_PORT,
                     Type.INT,
@@ -309,6 +329,16 @@ public final class SubstrateConfig {
     /** The largest artifact content accepted, in bytes. */
     public long blobMaxBytes() {
         return (Long) values.get(BLOB_MAX_BYTES);
+    }
+
+    /** How often an idle room stream sends a heartbeat. */
+    public Duration streamHeartbeat() {
+        return Duration.ofMillis((Long) values.get(STREAM_HEARTBEAT_MS));
+    }
+
+    /** How many room streams one instance serves at once. */
+    public int streamMaxClients() {
+        return (Integer) values.get(STREAM_MAX_CLIENTS);
     }
 
     /** The client port of the embedded broker; 0 for any free port. */

@@ -36,6 +36,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -95,27 +96,35 @@ public final class RoomFold {
     }
 
     private static Decision<RoomChange> checkPermission(RoomState room, String actor, Object payload) {
-        if (actor == null || room.getMembers().isEmpty()) {
-            return null;
+        return refusal(room.getMembers(), actor, payload)
+                .map(message -> Decision.<RoomChange>rejected(Reason.NOT_PERMITTED, message))
+                .orElse(null);
+    }
+
+    /**
+     * Why {@code actor} may not append {@code payload} to a room with {@code members}, or empty when it may:
+     * owners grant, revoke, close and delete; writers and owners append everything else; a room without members,
+     * or an event without an actor, is not checked. The HTTP API asks this before an append reaches the log; the
+     * fold asks it again for every event, however it was written.
+     */
+    public static Optional<String> refusal(Map<String, RoomRole> members, String actor, Object payload) {
+        if (actor == null || members.isEmpty()) {
+            return Optional.empty();
         }
-        RoomRole role = room.getMembers().get(actor);
+        RoomRole role = members.get(actor);
         boolean membership = payload instanceof MemberGranted
                 || payload instanceof MemberRevoked
                 || payload instanceof RoomClosed
                 || payload instanceof RoomDeleted;
         if (membership) {
             return role == RoomRole.owner
-                    ? null
-                    : Decision.rejected(
-                            Reason.NOT_PERMITTED,
-                            actor + " is not an owner of the room; " + type(payload) + " refused");
+                    ? Optional.empty()
+                    : Optional.of(actor + " is not an owner of the room; " + type(payload) + " refused");
         }
         return role == RoomRole.owner || role == RoomRole.writer
-                ? null
-                : Decision.rejected(
-                        Reason.NOT_PERMITTED,
-                        actor + " is " + (role == null ? "not a member" : "a " + role) + " of the room; appends need "
-                                + "writer or owner");
+                ? Optional.empty()
+                : Optional.of(actor + " is " + (role == null ? "not a member" : "a " + role)
+                        + " of the room; appends need writer or owner");
     }
 
     private static RoomState create(RoomEvent event, RoomCreated created, long offset) {

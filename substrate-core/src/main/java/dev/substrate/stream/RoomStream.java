@@ -46,8 +46,10 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Backpressure: each subscription buffers up to {@value #BUFFER} events; when one is full its partition's
- * reader waits for it, so a slow reader slows (only) the rooms on its partition and memory stays bounded.
+ * <p>Backpressure: each subscription buffers up to {@value #BUFFER} events. When one is full, its partition's
+ * reader either waits for it ({@link OnFull#WAIT}, the default: a slow reader slows the rooms on its partition)
+ * or ends it ({@link OnFull#END}: the reader moves on and the subscription {@linkplain Subscription#endReason()
+ * says why it ended}, so that its owner can resume from its last cursor). Either way memory stays bounded.
  */
 public final class RoomStream implements AutoCloseable {
 
@@ -117,18 +119,49 @@ public final class RoomStream implements AutoCloseable {
      */
     public record Entry(long cursor, RoomEvent event) {}
 
+    /** What a partition's reader does when a subscription's buffer is full. */
+    public enum OnFull {
+        /** Wait until the subscription drains it: no event is skipped, other rooms on the partition wait too. */
+        WAIT,
+        /** End the subscription ({@link EndReason#OVERFLOW}) and go on with the others. */
+        END
+    }
+
+    /** Why a subscription stopped following its room. */
+    public enum EndReason {
+        /** Its owner closed it. */
+        CLOSED,
+        /** It fell {@value RoomStream#BUFFER} events behind with {@link OnFull#END}. */
+        OVERFLOW,
+        /** The stream was closed. */
+        STREAM_CLOSED,
+        /** The partition's reader failed (the cause is logged); resume from the last cursor. */
+        FAILED
+    }
+
     /** The partition of {@code substrate.room-events} holding {@code roomId}, as the producer computes it. */
     public int partitionOf(String roomId) {
         return Utils.toPositive(Utils.murmur2(roomId.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /**
-     * Starts following {@code roomId} from {@code from}.
+     * Starts following {@code roomId} from {@code from}; a full buffer makes the partition's reader wait.
      *
      * @throws IllegalArgumentException when {@code from} is {@link From#start()} and the room does not exist
      */
-    public synchronized Subscription subscribe(String roomId, From from) {
+    public Subscription subscribe(String roomId, From from) {
+        return subscribe(roomId, from, OnFull.WAIT);
+    }
+
+    /**
+     * Starts following {@code roomId} from {@code from}; {@code onFull} says what happens when the subscriber
+     * falls {@value #BUFFER} events behind.
+     *
+     * @throws IllegalArgumentException when {@code from} is {@link From#start()} and the room does not exist
+     */
+    public synchronized Subscription subscribe(String roomId, From from, OnFull onFull) {
         Objects.requireNonNull(roomId, "roomId");
+        Objects.requireNonNull(onFull, "onFull");
         if (closed) {
             throw new IllegalStateException("the stream is closed");
         }
@@ -142,8 +175,10 @@ public final class RoomStream implements AutoCloseable {
             next = firstOffset(roomId, partition)
                     .orElseThrow(() -> new IllegalArgumentException("room " + roomId + " does not exist"));
         }
-        Subscription subscription = new Subscription(roomId, partition, next);
-        readers.computeIfAbsent(partition, PartitionReader::new).add(subscription);
+        Subscription subscription = new Subscription(roomId, partition, next, onFull);
+        // A reader that failed is replaced; its subscriptions ended with FAILED.
+        readers.compute(partition, (p, reader) -> reader == null || !reader.running ? new PartitionReader(p) : reader)
+                .add(subscription);
         return subscription;
     }
 
@@ -172,6 +207,11 @@ public final class RoomStream implements AutoCloseable {
         }
     }
 
+    /** The cursor the next event appended to the partition of {@code roomId} will get. */
+    public long endOffset(String roomId) {
+        return endOffset(partitionOf(roomId));
+    }
+
     private long endOffset(int partition) {
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             TopicPartition tp = new TopicPartition(topic, partition);
@@ -187,11 +227,23 @@ public final class RoomStream implements AutoCloseable {
         return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
+    /** How many partitions are being read: one consumer each, however many subscriptions share it. */
+    public synchronized int consumers() {
+        return readers.size();
+    }
+
+    /** How many subscriptions are open. */
+    public synchronized int subscriptions() {
+        return readers.values().stream()
+                .mapToInt(reader -> reader.subscriptions.size())
+                .sum();
+    }
+
     /** Stops every reader and ends every subscription. */
     @Override
     public synchronized void close() {
         closed = true;
-        readers.values().forEach(PartitionReader::stop);
+        readers.values().forEach(reader -> reader.stop(EndReason.STREAM_CLOSED));
         readers.clear();
     }
 
@@ -199,14 +251,16 @@ public final class RoomStream implements AutoCloseable {
     public final class Subscription implements AutoCloseable {
         private final String roomId;
         private final int partition;
+        private final OnFull onFull;
         private final BlockingQueue<Entry> buffer = new ArrayBlockingQueue<>(BUFFER);
         private volatile long next;
-        private volatile boolean open = true;
+        private volatile EndReason ended;
 
-        private Subscription(String roomId, int partition, long next) {
+        private Subscription(String roomId, int partition, long next, OnFull onFull) {
             this.roomId = roomId;
             this.partition = partition;
             this.next = next;
+            this.onFull = onFull;
         }
 
         /** The room followed. */
@@ -216,14 +270,15 @@ public final class RoomStream implements AutoCloseable {
 
         /**
          * The room's next events, in order: waits up to {@code timeout} for the first, then takes what is
-         * buffered. Empty when none arrived in time or the subscription is closed.
+         * buffered. Empty when none arrived in time or the subscription has ended (and its buffer is drained:
+         * the events read before an {@link EndReason#OVERFLOW} are still handed out).
          */
         public List<Entry> poll(Duration timeout) throws InterruptedException {
             List<Entry> entries = new ArrayList<>();
-            if (!open) {
+            if (ended == EndReason.CLOSED || ended == EndReason.STREAM_CLOSED) {
                 return entries;
             }
-            Entry first = buffer.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            Entry first = ended == null ? buffer.poll(timeout.toNanos(), TimeUnit.NANOSECONDS) : buffer.poll();
             if (first != null) {
                 entries.add(first);
                 buffer.drainTo(entries);
@@ -233,13 +288,18 @@ public final class RoomStream implements AutoCloseable {
 
         /** Whether it still follows the room. */
         public boolean isOpen() {
-            return open;
+            return ended == null;
+        }
+
+        /** Why it stopped following the room; null while it follows it. */
+        public EndReason endReason() {
+            return ended;
         }
 
         /** Stops following the room. */
         @Override
         public void close() {
-            open = false;
+            end(EndReason.CLOSED);
             synchronized (RoomStream.this) {
                 PartitionReader reader = readers.get(partition);
                 if (reader != null && reader.remove(this)) {
@@ -249,15 +309,33 @@ public final class RoomStream implements AutoCloseable {
             buffer.clear();
         }
 
-        /** Hands one record of the partition over, if it is this room's and after the cursor. */
-        private void offer(ConsumerRecord<String, byte[]> record, RoomEvent event) throws InterruptedException {
-            if (!open || record.offset() < next || !roomId.equals(record.key())) {
-                return;
+        private void end(EndReason reason) {
+            if (ended == null) {
+                ended = reason;
             }
-            while (open && !buffer.offer(new Entry(record.offset(), event), POLL.toMillis(), TimeUnit.MILLISECONDS)) {
-                // Full: the reader waits for this subscription (backpressure) until it drains or closes.
+        }
+
+        /**
+         * Hands one record of the partition over, if it is this room's and after the cursor; true when the
+         * subscription ended because it was full.
+         */
+        private boolean offer(ConsumerRecord<String, byte[]> record, RoomEvent event) throws InterruptedException {
+            if (ended != null || record.offset() < next || !roomId.equals(record.key())) {
+                return false;
+            }
+            Entry entry = new Entry(record.offset(), event);
+            if (onFull == OnFull.END) {
+                if (!buffer.offer(entry)) {
+                    end(EndReason.OVERFLOW);
+                    return true;
+                }
+            } else {
+                while (ended == null && !buffer.offer(entry, POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+                    // Full: the reader waits for this subscription (backpressure) until it drains or closes.
+                }
             }
             next = record.offset() + 1;
+            return false;
         }
     }
 
@@ -293,15 +371,15 @@ public final class RoomStream implements AutoCloseable {
         boolean remove(Subscription subscription) {
             subscriptions.remove(subscription);
             if (subscriptions.isEmpty()) {
-                stop();
+                stop(EndReason.CLOSED);
                 return true;
             }
             return false;
         }
 
-        void stop() {
+        void stop(EndReason reason) {
             running = false;
-            subscriptions.forEach(subscription -> subscription.open = false);
+            subscriptions.forEach(subscription -> subscription.end(reason));
             consumer.wakeup();
         }
 
@@ -327,7 +405,9 @@ public final class RoomStream implements AutoCloseable {
                                 continue;
                             }
                             for (Subscription subscription : subscriptions) {
-                                subscription.offer(record, event);
+                                if (subscription.offer(record, event)) {
+                                    subscriptions.remove(subscription);
+                                }
                             }
                         }
                     } catch (WakeupException e) {
@@ -338,7 +418,8 @@ public final class RoomStream implements AutoCloseable {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 log.error("Room stream reader of {} stopped", partition, e);
-                subscriptions.forEach(subscription -> subscription.open = false);
+                running = false;
+                subscriptions.forEach(subscription -> subscription.end(EndReason.FAILED));
             } finally {
                 consumer.close();
             }

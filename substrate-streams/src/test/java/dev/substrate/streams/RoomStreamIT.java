@@ -121,6 +121,47 @@ class RoomStreamIT {
         }
     }
 
+    @Test
+    void aSubscriberThatFallsBehindIsEndedWithoutHoldingUpTheOthers(KafkaCluster kafka) throws Exception {
+        String prefix = "overflow" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        SubstrateConfig config = SubstrateConfig.of(
+                TestSettings.of(kafka, prefix, dataDir, prefix + "fold", "commit.interval.ms", "50"));
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
+        }
+        int events = RoomStream.BUFFER + 200;
+        try (SubstrateClient client = SubstrateClient.create(config);
+                RoomStream stream = RoomStream.create(config);
+                RoomStream.Subscription slow =
+                        stream.subscribe("room-slow", RoomStream.From.now(), RoomStream.OnFull.END);
+                RoomStream.Subscription keeping =
+                        stream.subscribe("room-slow", RoomStream.From.now(), RoomStream.OnFull.END)) {
+            List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
+            for (int i = 0; i < events; i++) {
+                acks.add(client.append(log("room-slow", "line " + i)));
+            }
+            acks.forEach(java.util.concurrent.CompletableFuture::join);
+            List<RoomStream.Entry> kept = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (kept.size() < events && System.nanoTime() < deadline) {
+                kept.addAll(keeping.poll(Duration.ofMillis(500)));
+            }
+            assertThat(kept).hasSize(events);
+            assertThat(keeping.isOpen()).isTrue();
+
+            assertThat(slow.isOpen()).isFalse();
+            assertThat(slow.endReason()).isEqualTo(RoomStream.EndReason.OVERFLOW);
+            List<RoomStream.Entry> buffered = slow.poll(Duration.ofSeconds(1));
+            assertThat(buffered).as("what it had read before it ended").hasSize(RoomStream.BUFFER);
+            assertThat(buffered)
+                    .extracting(RoomStream.Entry::cursor)
+                    .containsExactlyElementsOf(kept.subList(0, RoomStream.BUFFER).stream()
+                            .map(RoomStream.Entry::cursor)
+                            .toList());
+            assertThat(slow.poll(Duration.ofMillis(100))).isEmpty();
+        }
+    }
+
     private static List<RoomStream.Entry> read(RoomStream stream, String room, RoomStream.From from, int expected)
             throws InterruptedException {
         List<RoomStream.Entry> seen = new ArrayList<>();

@@ -26,7 +26,8 @@ import org.apache.avro.Schema;
  * The append routes. They take the event's fields as JSON, plus the envelope's optional {@code eventId},
  * {@code expectedVersion}, {@code actor}, {@code occurredAt}, {@code correlationId}, {@code causationId} and
  * {@code traceparent}; they answer 202 once Kafka acknowledged the event, with its {@code eventId} and opaque
- * {@code position}, or, with {@code ?wait=applied}, with the fold's decision.
+ * {@code position}, or, with {@code ?wait=applied}, with the fold's decision. A room event whose actor may not
+ * append it ({@link RoomAccess}) is refused with 403 before it reaches the log.
  */
 final class Appends {
 
@@ -36,10 +37,12 @@ final class Appends {
 
     private final SubstrateClient client;
     private final Reads reads;
+    private final RoomAccess rooms;
 
-    Appends(SubstrateClient client, Reads reads) {
+    Appends(SubstrateClient client, Reads reads, RoomAccess rooms) {
         this.client = client;
         this.reads = reads;
+        this.rooms = rooms;
     }
 
     /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
@@ -88,12 +91,14 @@ final class Appends {
                                     .setPayload(payload(payload, RunEvent.getClassSchema()))
                                     .build())
                             .join();
-                case ROOM ->
-                    client.append(RoomEvent.newBuilder(Appends.<RoomEvent>envelope(
-                                            body, actor, RoomEvent.getClassSchema(), entityId))
-                                    .setPayload(payload(payload, RoomEvent.getClassSchema()))
-                                    .build())
-                            .join();
+                case ROOM -> {
+                    RoomEvent event = RoomEvent.newBuilder(
+                                    Appends.<RoomEvent>envelope(body, actor, RoomEvent.getClassSchema(), entityId))
+                            .setPayload(payload(payload, RoomEvent.getClassSchema()))
+                            .build();
+                    rooms.checkAppend(ctx, event);
+                    yield client.append(event).join();
+                }
                 case ARTIFACT ->
                     client.append(ArtifactEvent.newBuilder(Appends.<ArtifactEvent>envelope(
                                             body, actor, ArtifactEvent.getClassSchema(), entityId))

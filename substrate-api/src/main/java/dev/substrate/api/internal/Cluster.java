@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -73,9 +74,24 @@ public final class Cluster {
         return ctx.header(FORWARDED) != null;
     }
 
+    /**
+     * The headers of the caller's request that a request in its name carries (its token, position and {@code
+     * Accept}), captured so that it can be asked for after the request's own handling returned.
+     */
+    public static Map<String, String> caller(Context ctx) {
+        Map<String, String> headers = new HashMap<>();
+        for (String header : REQUEST_HEADERS) {
+            String value = ctx.header(header);
+            if (value != null) {
+                headers.put(header, value);
+            }
+        }
+        return headers;
+    }
+
     /** Sends the GET request to {@code owner} and streams its answer back as this request's answer. */
     public void forward(Context ctx, Instance owner) {
-        HttpRequest request = request(ctx, owner, ctx.path(), ctx.queryString(), Map.of());
+        HttpRequest request = request(caller(ctx), owner, ctx.path(), ctx.queryString(), Map.of());
         HttpResponse<InputStream> answer;
         try {
             answer = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -99,27 +115,37 @@ public final class Cluster {
      */
     public CompletableFuture<Answer> get(
             Context ctx, Instance instance, String path, String query, Map<String, String> headers) {
-        return http.sendAsync(request(ctx, instance, path, query, headers), HttpResponse.BodyHandlers.ofString())
+        return http.sendAsync(
+                        request(caller(ctx), instance, path, query, headers), HttpResponse.BodyHandlers.ofString())
                 .thenApply(response -> new Answer(response.statusCode(), parse(response.body())));
     }
 
-    /** Like {@link #get}, waiting for the answer; an instance that does not answer is a 503. */
-    public Answer getNow(Context ctx, Instance instance, String path, String query, Map<String, String> headers) {
+    /**
+     * Asks {@code instance} for the JSON answer to the GET of {@code path} in the name of a {@link #caller},
+     * waiting for it; an instance that does not answer is a 503.
+     *
+     * @param headers headers to send in place of the caller's
+     */
+    public Answer getNow(
+            Map<String, String> caller, Instance instance, String path, String query, Map<String, String> headers) {
         try {
-            return get(ctx, instance, path, query, headers).join();
+            return http.sendAsync(request(caller, instance, path, query, headers), HttpResponse.BodyHandlers.ofString())
+                    .thenApply(response -> new Answer(response.statusCode(), parse(response.body())))
+                    .join();
         } catch (CompletionException e) {
             throw unreachable(instance, e.getCause());
         }
     }
 
-    private HttpRequest request(Context ctx, Instance target, String path, String query, Map<String, String> headers) {
+    private HttpRequest request(
+            Map<String, String> caller, Instance target, String path, String query, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(
                         URI.create("http://" + target + path + (query == null || query.isEmpty() ? "" : "?" + query)))
                 .timeout(Duration.ofSeconds(45))
                 .header(FORWARDED, self().toString())
                 .GET();
         for (String header : REQUEST_HEADERS) {
-            String value = headers.containsKey(header) ? headers.get(header) : ctx.header(header);
+            String value = headers.containsKey(header) ? headers.get(header) : caller.get(header);
             if (value != null) {
                 request.header(header, value);
             }

@@ -31,6 +31,14 @@ public final class Metrics {
 
     private final Map<String, Histogram> durations = new ConcurrentSkipListMap<>();
     private final List<Supplier<Map<MetricName, ? extends Metric>>> kafka = new CopyOnWriteArrayList<>();
+    private final List<Gauge> gauges = new CopyOnWriteArrayList<>();
+
+    private record Gauge(String name, String help, Supplier<? extends Number> value) {}
+
+    /** Adds a gauge written as {@code name}, read when {@code /metrics} is asked. */
+    void addGauge(String name, String help, Supplier<? extends Number> value) {
+        gauges.add(new Gauge(name, help, value));
+    }
 
     /** Adds a source of Kafka metrics, such as a producer's or Kafka Streams' {@code metrics()}. */
     public void addKafkaMetrics(Supplier<Map<MetricName, ? extends Metric>> source) {
@@ -70,6 +78,15 @@ public final class Metrics {
         out.append("# HELP substrate_http_request_duration_seconds Time to answer HTTP requests, by route.\n");
         out.append("# TYPE substrate_http_request_duration_seconds histogram\n");
         durations.forEach((route, histogram) -> histogram.writeTo(out, escape(route)));
+        for (Gauge gauge : gauges) {
+            out.append("# HELP ")
+                    .append(gauge.name())
+                    .append(' ')
+                    .append(gauge.help())
+                    .append('\n');
+            out.append("# TYPE ").append(gauge.name()).append(" gauge\n");
+            out.append(gauge.name()).append(' ').append(gauge.value().get()).append('\n');
+        }
         writeKafka(out);
         ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(out.toString());
     }

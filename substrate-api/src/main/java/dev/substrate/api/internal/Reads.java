@@ -70,7 +70,7 @@ final class Reads {
             cluster.forward(ctx, owner);
             return;
         }
-        awaitPosition(ctx, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        awaitPosition(ReadPosition.from(ctx), Requests.timeoutMs(ctx));
         ctx.header(Cluster.ANSWERED_BY, owner.toString());
         local.handle(ctx);
     }
@@ -87,17 +87,29 @@ final class Reads {
             ReadPosition position,
             long timeoutMs,
             Supplier<JsonNode> local) {
+        return readAt(Cluster.caller(ctx), entity, id, path, position, timeoutMs, local);
+    }
+
+    /** {@link #readAt(Context, Entity, String, String, ReadPosition, long, Supplier)} for a {@link Cluster#caller}. */
+    Cluster.Answer readAt(
+            Map<String, String> caller,
+            Entity entity,
+            String id,
+            String path,
+            ReadPosition position,
+            long timeoutMs,
+            Supplier<JsonNode> local) {
         try {
             Instance owner = owner(queries(), entity, id);
             if (!owner.equals(cluster.self())) {
                 return cluster.getNow(
-                        ctx,
+                        caller,
                         owner,
                         path,
                         "timeoutMs=" + timeoutMs,
                         position == null ? Map.of() : Map.of(ReadPosition.HEADER, position.encode()));
             }
-            awaitPosition(ctx, position, timeoutMs);
+            awaitPosition(position, timeoutMs);
             return new Cluster.Answer(200, local.get());
         } catch (Problem problem) {
             return new Cluster.Answer(problem.status(), problem.toJson(path));
@@ -117,7 +129,7 @@ final class Reads {
         long timeoutMs = Requests.timeoutMs(ctx);
         StateQueries queries = queries();
         if (Cluster.isForwarded(ctx)) {
-            awaitPosition(ctx, ReadPosition.from(ctx), timeoutMs);
+            awaitPosition(ReadPosition.from(ctx), timeoutMs);
             Requests.json(ctx, part(localPage(query, cursor)));
             return;
         }
@@ -129,7 +141,7 @@ final class Reads {
                         asked.put(instance, cluster.get(ctx, instance, ctx.path(), ctx.queryString(), Map.of())));
         List<JsonNode> parts = new ArrayList<>();
         if (placement.containsKey(cluster.self())) {
-            awaitPosition(ctx, ReadPosition.from(ctx), timeoutMs);
+            awaitPosition(ReadPosition.from(ctx), timeoutMs);
             JsonNode local = part(localPage(query, cursor));
             requireCovers(local, placement.get(cluster.self()), cluster.self());
             parts.add(local);
@@ -162,7 +174,7 @@ final class Reads {
     }
 
     /** Waits until this instance's state reached {@code position}, if it holds its partition; 503 if not in time. */
-    private void awaitPosition(Context ctx, ReadPosition position, long timeoutMs) {
+    private void awaitPosition(ReadPosition position, long timeoutMs) {
         if (position == null) {
             return;
         }

@@ -9,6 +9,7 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.events.artifact.ArtifactRegistered;
 import dev.substrate.events.room.RoomCreated;
@@ -35,35 +36,44 @@ import java.util.function.Predicate;
  * Every route of the API. Appends ({@link Appends}) answer once Kafka acknowledged the event; reads ({@link
  * Reads}) answer from whichever instance holds the state; artifact content lives in the {@link BlobStore}.
  */
-public final class Routes {
+public final class Routes implements AutoCloseable {
 
     /** One registered route: its method and path, as {@code /openapi.json} must document it. */
     public record Endpoint(String method, String path) {}
 
     private final TokenStore tokens;
     private final Reads reads;
+    private final RoomAccess rooms;
     private final Appends appends;
     private final Contents contents;
+    private final RoomStreams streams;
     private final Metrics metrics;
     private final List<Endpoint> endpoints = new ArrayList<>();
 
-    public Routes(
-            SubstrateClient client,
-            TokenStore tokens,
-            Cluster cluster,
-            BlobStore blobs,
-            long maxContentBytes,
-            Metrics metrics) {
+    public Routes(SubstrateConfig config, SubstrateClient client, TokenStore tokens, Cluster cluster, Metrics metrics) {
         this.tokens = tokens;
         this.reads = new Reads(cluster);
-        this.appends = new Appends(client, reads);
-        this.contents = new Contents(blobs, maxContentBytes, reads, appends);
+        this.rooms = new RoomAccess(reads);
+        this.appends = new Appends(client, reads, rooms);
+        this.contents = new Contents(new BlobStore(config.blobDir()), config.blobMaxBytes(), reads, appends);
+        this.streams = new RoomStreams(config, rooms);
         this.metrics = metrics;
+        metrics.addGauge("substrate_room_streams_open", "Room streams (SSE) open on this instance.", streams::clients);
+        metrics.addGauge(
+                "substrate_room_stream_consumers",
+                "Kafka consumers feeding this instance's room streams: one per partition in use.",
+                streams::consumers);
     }
 
     /** Starts answering reads from the fold's {@code queries}; until then they are 503. */
     public void serve(StateQueries queries) {
         reads.serve(queries);
+    }
+
+    /** Ends every open room stream. */
+    @Override
+    public void close() {
+        streams.close();
     }
 
     /** Every route registered, for the OpenAPI check. */
@@ -96,6 +106,7 @@ public final class Routes {
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}", this::room);
         add(routes, HandlerType.POST, "/v1/rooms/{roomId}/events", ctx -> appends.event(ctx, Entity.ROOM, "roomId"));
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}/transcript", this::transcript);
+        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/stream", streams::open);
         add(
                 routes,
                 HandlerType.GET,
@@ -207,12 +218,7 @@ public final class Routes {
 
     /** The room, if the principal may read it: operators and admins read every room, others their own. */
     private RoomState readableRoom(Context ctx, String roomId) {
-        Principal principal = Requests.principal(ctx);
-        RoomState room = reads.queries().room(roomId).orElseThrow(() -> Problem.notFound("room " + roomId));
-        if (!principal.hasAny(Role.ADMIN, Role.OPERATOR) && !room.getMembers().containsKey(principal.name())) {
-            throw Problem.forbidden(principal.name() + " is not a member of room " + roomId);
-        }
-        return room;
+        return rooms.readableHere(Requests.principal(ctx), roomId);
     }
 
     /** POST /v1/tokens (admin): {@code {principal, roles}} -> {@code {token}}, shown once. */
@@ -306,8 +312,7 @@ public final class Routes {
                 room -> (kind == null || room.getKind().name().equals(kind))
                         && (runId == null || runId.equals(room.getRunId()))
                         && (parent == null || parent.equals(room.getParentRoomId()))
-                        && (principal.hasAny(Role.ADMIN, Role.OPERATOR)
-                                || room.getMembers().containsKey(principal.name()));
+                        && RoomAccess.mayRead(principal, room);
         int limit = Requests.limit(ctx);
         reads.list(ctx, Entity.ROOM, false, cursor -> reads.queries().rooms(filter, value, also, cursor, limit));
     }

@@ -6,6 +6,7 @@ import dev.substrate.SubstrateException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -13,8 +14,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** The operator commands' view of the HTTP API: GETs with a bearer token, problems turned into messages. */
 public final class ApiClient {
@@ -72,8 +77,72 @@ public final class ApiClient {
         }
     }
 
+    /** One server-sent event: its id ({@code null} when it has none), its name and its data. */
+    public record ServerEvent(String id, String name, String data) {}
+
+    /**
+     * GETs the server-sent-event stream at {@code path} and hands each event to {@code onEvent} as it arrives,
+     * until the server ends the stream (or {@code onEvent} returns false, which closes it).
+     *
+     * @throws ApiRefused when the API refuses the request
+     * @throws ApiUnreachable when it cannot be reached or the connection breaks
+     */
+    public void stream(String path, Map<String, ?> query, Predicate<ServerEvent> onEvent) {
+        HttpResponse<Stream<String>> response =
+                send(path, query, "text/event-stream", HttpResponse.BodyHandlers.ofLines(), Duration.ofDays(365));
+        try (Stream<String> lines = response.body()) {
+            if (response.statusCode() >= 400) {
+                String body = lines.collect(Collectors.joining("\n"));
+                JsonNode problem;
+                try {
+                    problem = JSON.readTree(body);
+                } catch (IOException e) {
+                    problem = JSON.getNodeFactory().textNode(body);
+                }
+                throw refused(response.statusCode(), problem);
+            }
+            Iterator<String> each = lines.iterator();
+            String name = null;
+            String id = null;
+            StringBuilder data = new StringBuilder();
+            while (each.hasNext()) {
+                String line = each.next();
+                if (line.isEmpty()) {
+                    if (data.length() > 0 || name != null) {
+                        if (!onEvent.test(new ServerEvent(id, name == null ? "message" : name, data.toString()))) {
+                            return;
+                        }
+                    }
+                    name = null;
+                    id = null;
+                    data.setLength(0);
+                } else if (!line.startsWith(":")) {
+                    int colon = line.indexOf(':');
+                    String field = colon < 0 ? line : line.substring(0, colon);
+                    String value = colon < 0 ? "" : line.substring(colon + 1).replaceFirst("^ ", "");
+                    switch (field) {
+                        case "event" -> name = value;
+                        case "id" -> id = value;
+                        case "data" ->
+                            data.append(data.length() > 0 ? "\n" : "").append(value);
+                        default -> {
+                            // retry: this client decides itself when to reconnect
+                        }
+                    }
+                }
+            }
+        } catch (UncheckedIOException e) {
+            throw new ApiUnreachable("The stream from " + baseUrl + path + " broke off (" + e.getCause() + ")", e);
+        }
+    }
+
     private <T> HttpResponse<T> send(
             String path, Map<String, ?> query, String accept, HttpResponse.BodyHandler<T> handler) {
+        return send(path, query, accept, handler, Duration.ofSeconds(30));
+    }
+
+    private <T> HttpResponse<T> send(
+            String path, Map<String, ?> query, String accept, HttpResponse.BodyHandler<T> handler, Duration timeout) {
         StringJoiner params = new StringJoiner("&", "?", "").setEmptyValue("");
         query.forEach((name, value) -> {
             if (value != null) {
@@ -81,7 +150,7 @@ public final class ApiClient {
             }
         });
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path + params))
-                .timeout(Duration.ofSeconds(30))
+                .timeout(timeout)
                 .header("Accept", accept);
         if (token != null && !token.isBlank()) {
             request.header("Authorization", "Bearer " + token.strip());
