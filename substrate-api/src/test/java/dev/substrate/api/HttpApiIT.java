@@ -501,16 +501,11 @@ class HttpApiIT {
     }
 
     private static HttpResponse<String> get(String path, String token) throws Exception {
-        return HTTP.send(request(path, token).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return ApiCalls.get(api.baseUrl() + path, token);
     }
 
     private static HttpResponse<String> post(String path, String body, String token) throws Exception {
-        return HTTP.send(
-                request(path, token)
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return ApiCalls.post(api.baseUrl() + path, body, token);
     }
 
     private static HttpResponse<String> put(String path, String body, Map<String, String> headers) throws Exception {
@@ -527,11 +522,6 @@ class HttpApiIT {
     }
 
     private static HttpRequest.Builder request(String path, String token) {
-        HttpRequest.Builder request =
-                HttpRequest.newBuilder(URI.create(api.baseUrl() + path)).timeout(Duration.ofSeconds(10));
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        return request;
+        return ApiCalls.request(api.baseUrl() + path, token);
     }
 }

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RoomStreamSseIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = ApiCalls.HTTP;
 
     private static ApiInstance instance;
 
@@ -350,24 +350,10 @@ class RoomStreamSseIT {
     }
 
     private static HttpResponse<String> get(String path, String token) throws Exception {
-        return HTTP.send(request(path, token).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return ApiCalls.get(instance.url() + path, token);
     }
 
     private static HttpResponse<String> post(String path, String body, String token) throws Exception {
-        return HTTP.send(
-                request(path, token)
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static HttpRequest.Builder request(String path, String token) {
-        HttpRequest.Builder request =
-                HttpRequest.newBuilder(URI.create(instance.url() + path)).timeout(Duration.ofSeconds(20));
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        return request;
+        return ApiCalls.post(instance.url() + path, body, token);
     }
 }

@@ -115,9 +115,7 @@ public final class Cluster {
      */
     public CompletableFuture<Answer> get(
             Context ctx, Instance instance, String path, String query, Map<String, String> headers) {
-        return http.sendAsync(
-                        request(caller(ctx), instance, path, query, headers), HttpResponse.BodyHandlers.ofString())
-                .thenApply(response -> new Answer(response.statusCode(), parse(response.body())));
+        return get(caller(ctx), instance, path, query, headers);
     }
 
     /**
@@ -129,12 +127,16 @@ public final class Cluster {
     public Answer getNow(
             Map<String, String> caller, Instance instance, String path, String query, Map<String, String> headers) {
         try {
-            return http.sendAsync(request(caller, instance, path, query, headers), HttpResponse.BodyHandlers.ofString())
-                    .thenApply(response -> new Answer(response.statusCode(), parse(response.body())))
-                    .join();
+            return get(caller, instance, path, query, headers).join();
         } catch (CompletionException e) {
             throw unreachable(instance, e.getCause());
         }
+    }
+
+    private CompletableFuture<Answer> get(
+            Map<String, String> caller, Instance instance, String path, String query, Map<String, String> headers) {
+        return http.sendAsync(request(caller, instance, path, query, headers), HttpResponse.BodyHandlers.ofString())
+                .thenApply(response -> new Answer(response.statusCode(), parse(response.body())));
     }
 
     private HttpRequest request(
