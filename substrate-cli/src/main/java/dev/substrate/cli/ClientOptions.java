@@ -29,14 +29,20 @@ final class ClientOptions {
     boolean json;
 
     ApiClient client() {
-        String base = url != null ? url : System.getenv().getOrDefault("SUBSTRATE_URL", "http://localhost:8080");
-        return new ApiClient(base, token());
+        return new ApiClient(url != null ? url : defaultUrl(), token());
+    }
+
+    /** SUBSTRATE_URL, else http://localhost:8080. */
+    static String defaultUrl() {
+        return System.getenv().getOrDefault("SUBSTRATE_URL", "http://localhost:8080");
     }
 
     private String token() {
-        if (token != null) {
-            return token;
-        }
+        return token != null ? token : defaultToken();
+    }
+
+    /** SUBSTRATE_TOKEN, else the token {@code substrate dev} wrote in ./.substrate/admin.token, else null. */
+    static String defaultToken() {
         String fromEnv = System.getenv("SUBSTRATE_TOKEN");
         if (fromEnv != null) {
             return fromEnv;

@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
             RunsCommand.class,
             RoomsCommand.class,
             ArtifactsCommand.class,
+            LocalCommand.class,
+            ShareCommand.class,
+            DoCommand.class,
             TokensCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class

@@ -3,6 +3,7 @@ package dev.substrate.api.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.api.EventJson;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
 import dev.substrate.client.Appended;
@@ -11,14 +12,10 @@ import dev.substrate.event.EventIds;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.RoomEvent;
-import dev.substrate.events.run.RunEvent;
 import dev.substrate.streams.Entity;
 import dev.substrate.streams.StateQueries;
 import io.javalin.http.Context;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletionException;
 import org.apache.avro.Schema;
 
@@ -30,10 +27,6 @@ import org.apache.avro.Schema;
  * append it ({@link RoomAccess}) is refused with 403 before it reaches the log.
  */
 final class Appends {
-
-    /** Envelope fields a request body may carry beside the event's own. */
-    private static final Set<String> ENVELOPE =
-            Set.of("eventId", "expectedVersion", "actor", "occurredAt", "correlationId", "causationId", "traceparent");
 
     private final SubstrateClient client;
     private final Reads reads;
@@ -55,55 +48,38 @@ final class Appends {
             throw Problem.badRequest(idField + " must be a string", idField);
         }
         String entityId = id == null ? entity.id() + "-" + EventIds.next() : id.asText();
-        ObjectNode fields = payloadFields(body);
-        fields.put("type", payloadSchema.getName());
-        answer(ctx, append(ctx, entity, entityId, body, fields));
+        body.put("type", payloadSchema.getName());
+        answer(ctx, append(ctx, entity, entityId, body));
     }
 
     /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
     void event(Context ctx, Entity entity, String idParam) {
         Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
-        ObjectNode body = Requests.body(ctx);
-        if (!body.hasNonNull("type")) {
-            throw Problem.badRequest("type is required: the event's name, such as RunStarted", "type");
-        }
-        ObjectNode fields = payloadFields(body);
-        fields.set("type", body.get("type"));
-        answer(ctx, append(ctx, entity, ctx.pathParam(idParam), body, fields));
+        answer(ctx, append(ctx, entity, ctx.pathParam(idParam), Requests.body(ctx)));
     }
 
     /** An append's answer: the status and body to send. */
     record Result(int status, ObjectNode body) {}
 
     /**
-     * Appends one event built from the request's envelope fields and {@code payload}, and, with {@code
-     * ?wait=applied}, waits for the fold's decision.
+     * Appends the event {@code body} describes ({@link EventJson}), and, with {@code ?wait=applied}, waits for the
+     * fold's decision.
      */
-    Result append(Context ctx, Entity entity, String entityId, ObjectNode body, ObjectNode payload) {
+    Result append(Context ctx, Entity entity, String entityId, ObjectNode body) {
         String actor = actor(ctx, body);
         long waitMs = waitTimeout(ctx);
         Appended appended;
         try {
             appended = switch (entity) {
                 case RUN ->
-                    client.append(RunEvent.newBuilder(Appends.<RunEvent>envelope(
-                                            body, actor, RunEvent.getClassSchema(), entityId))
-                                    .setPayload(payload(payload, RunEvent.getClassSchema()))
-                                    .build())
-                            .join();
+                    client.append(EventJson.runEvent(body, entityId, actor)).join();
                 case ROOM -> {
-                    RoomEvent event = RoomEvent.newBuilder(
-                                    Appends.<RoomEvent>envelope(body, actor, RoomEvent.getClassSchema(), entityId))
-                            .setPayload(payload(payload, RoomEvent.getClassSchema()))
-                            .build();
+                    RoomEvent event = EventJson.event(RoomEvent.getClassSchema(), body, entityId, actor);
                     rooms.checkAppend(ctx, event);
                     yield client.append(event).join();
                 }
                 case ARTIFACT ->
-                    client.append(ArtifactEvent.newBuilder(Appends.<ArtifactEvent>envelope(
-                                            body, actor, ArtifactEvent.getClassSchema(), entityId))
-                                    .setPayload(payload(payload, ArtifactEvent.getClassSchema()))
-                                    .build())
+                    client.append(EventJson.<ArtifactEvent>event(ArtifactEvent.getClassSchema(), body, entityId, actor))
                             .join();
             };
         } catch (InvalidEvent e) {
@@ -207,56 +183,6 @@ final class Appends {
             throw Problem.badRequest("wait must be 'applied'", "wait");
         }
         return Requests.timeoutMs(ctx);
-    }
-
-    private static Object payload(ObjectNode payload, Schema envelope) {
-        return AvroJson.fromJson(payload, envelope.getField("payload").schema(), "");
-    }
-
-    /** The envelope fields of a request body, as a record of the envelope schema with a placeholder payload. */
-    @SuppressWarnings("unchecked")
-    private static <T> T envelope(ObjectNode body, String actor, Schema envelope, String entityId) {
-        ObjectNode fields = JsonNodeFactory.instance.objectNode();
-        String idField = envelope.getFields().get(1).name();
-        fields.put("eventId", Requests.text(body, "eventId", EventIds.next()));
-        fields.put(idField, entityId);
-        fields.put(
-                "occurredAt",
-                Requests.text(
-                        body,
-                        "occurredAt",
-                        Instant.now().truncatedTo(ChronoUnit.MILLIS).toString()));
-        fields.put("actor", actor);
-        if (body.has("expectedVersion")) {
-            fields.set("expectedVersion", body.get("expectedVersion"));
-        }
-        ObjectNode correlation = fields.putObject("correlation");
-        for (String part : new String[] {"correlationId", "causationId", "traceparent"}) {
-            if (body.has(part)) {
-                correlation.set(part, body.get(part));
-            }
-        }
-        fields.set("payload", payloadPlaceholder(envelope));
-        return (T) AvroJson.fromJson(fields, envelope, "");
-    }
-
-    /** The smallest payload the envelope schema accepts, replaced by the real one right after. */
-    private static ObjectNode payloadPlaceholder(Schema envelope) {
-        for (Schema branch : envelope.getField("payload").schema().getTypes()) {
-            if (branch.getFields().stream().allMatch(Schema.Field::hasDefaultValue)) {
-                ObjectNode node = JsonNodeFactory.instance.objectNode();
-                node.put("type", branch.getName());
-                return node;
-            }
-        }
-        throw new IllegalStateException("no payload of " + envelope.getName() + " has all-default fields");
-    }
-
-    private static ObjectNode payloadFields(ObjectNode body) {
-        ObjectNode fields = body.deepCopy();
-        fields.remove(ENVELOPE);
-        fields.remove("type");
-        return fields;
     }
 
     /**

@@ -64,8 +64,7 @@ final class Contents {
             payload.put("mediaType", mediaType);
         }
         payload.put("note", "content stored");
-        Appends.Result result =
-                appends.append(ctx, Entity.ARTIFACT, artifactId, JsonNodeFactory.instance.objectNode(), payload);
+        Appends.Result result = appends.append(ctx, Entity.ARTIFACT, artifactId, payload);
         result.body().put("locator", blob.locator());
         result.body().put("digest", blob.digest());
         result.body().put("size", blob.size());

@@ -54,6 +54,46 @@ public final class ApiClient {
         return body;
     }
 
+    /** POSTs the JSON {@code body} to {@code path} (with its query) and returns the JSON answer. */
+    public JsonNode post(String path, String query, JsonNode body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(baseUrl + path + (query == null ? "" : "?" + query)))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+        if (token != null && !token.isBlank()) {
+            request.header("Authorization", "Bearer " + token.strip());
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new ApiUnreachable("Cannot reach Substrate at " + baseUrl + " (" + e + ")", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiUnreachable("Interrupted while calling " + baseUrl, e);
+        }
+        JsonNode answer;
+        try {
+            answer = JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new ApiUnreachable(
+                    "Substrate at " + baseUrl + " answered " + response.statusCode()
+                            + " with something that is not JSON",
+                    e);
+        }
+        if (response.statusCode() >= 400) {
+            throw refused(response.statusCode(), answer);
+        }
+        return answer;
+    }
+
+    /** The API's base URL. */
+    public String baseUrl() {
+        return baseUrl;
+    }
+
     /**
      * GETs {@code path} and streams the answer's bytes to {@code out}.
      *

@@ -1,0 +1,39 @@
+package dev.substrate.cli;
+
+import dev.substrate.local.LocalRuns;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Where the local store is: {@code --local-db}, else SUBSTRATE_LOCAL_DB, else ./.substrate/local.db. */
+final class LocalStoreOptions {
+
+    @Option(
+            names = "--local-db",
+            paramLabel = "FILE",
+            description = "The local store (default: SUBSTRATE_LOCAL_DB, else ./.substrate/local.db).")
+    Path file;
+
+    Path file() {
+        if (file != null) {
+            return file;
+        }
+        String fromEnv = System.getenv("SUBSTRATE_LOCAL_DB");
+        return fromEnv != null && !fromEnv.isBlank() ? Path.of(fromEnv) : LocalRuns.DEFAULT_FILE;
+    }
+
+    LocalRuns open() {
+        return LocalRuns.open(file());
+    }
+
+    /**
+     * Who local events are appended as: SUBSTRATE_ACTOR, else {@code local:} and the user name (the substrate
+     * keeps it when the run is shared).
+     */
+    static String actor() {
+        String fromEnv = System.getenv("SUBSTRATE_ACTOR");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv.strip();
+        }
+        return "local:" + System.getProperty("user.name", "someone");
+    }
+}

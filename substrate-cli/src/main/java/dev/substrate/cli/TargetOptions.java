@@ -1,0 +1,48 @@
+package dev.substrate.cli;
+
+import dev.substrate.cli.internal.ApiClient;
+import dev.substrate.cli.internal.SharedRuns;
+import dev.substrate.config.SubstrateConfig;
+import java.util.HashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** How {@code share} and {@code do} reach the substrate: its HTTP API (the default) or Kafka directly. */
+final class TargetOptions {
+
+    @Option(
+            names = "--url",
+            paramLabel = "URL",
+            description = "The substrate's API (default: SUBSTRATE_URL, else http://localhost:8080).")
+    String url;
+
+    @Option(
+            names = "--token",
+            paramLabel = "TOKEN",
+            description = "A bearer token (default: SUBSTRATE_TOKEN, else ./.substrate/admin.token if present). "
+                    + "Events keep their actor, so the token must be an operator's or admin's, or the actor's own.")
+    String token;
+
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT[,...]",
+            description = "Write straight to Kafka instead of through the API.")
+    String bootstrapServers;
+
+    @Option(
+            names = {"-c", "--config"},
+            paramLabel = "KEY=VALUE",
+            description = "A Substrate or Kafka client setting, with --bootstrap-servers (such as topic.prefix or "
+                    + "security.protocol). Repeatable.")
+    Map<String, String> settings = new HashMap<>();
+
+    SharedRuns open() {
+        if (bootstrapServers != null) {
+            Map<String, String> explicit = new HashMap<>(settings);
+            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+            return SharedRuns.kafka(SubstrateConfig.load(System.getenv(), explicit));
+        }
+        return SharedRuns.http(new ApiClient(
+                url != null ? url : ClientOptions.defaultUrl(), token != null ? token : ClientOptions.defaultToken()));
+    }
+}
