@@ -161,18 +161,7 @@ final class LocalCommand {
             try (LocalRuns runs = store.open()) {
                 runs.runs().forEach(run -> items.add(EventJson.json(run)));
             }
-            print(
-                    spec.commandLine().getOut(),
-                    json,
-                    answer,
-                    Table.of(
-                            items,
-                            List.of("RUN ID", "STATUS", "PROJECT", "VERSION", "UPDATED"),
-                            run -> run.get("runId").asText(),
-                            run -> run.get("status").asText(),
-                            run -> run.get("project").asText(),
-                            run -> run.get("version").asText(),
-                            run -> run.path("timestamps").path("updatedAt").asText()));
+            print(spec.commandLine().getOut(), json, answer, Table.runs(items));
             return 0;
         }
     }

@@ -48,17 +48,7 @@ final class RunsCommand {
             query.put("label", label);
             page.addTo(query);
             JsonNode page = client.client().get("/v1/runs", query);
-            client.print(
-                    spec.commandLine().getOut(),
-                    page,
-                    Table.of(
-                            page.get("items"),
-                            List.of("RUN ID", "STATUS", "PROJECT", "VERSION", "UPDATED"),
-                            run -> run.get("runId").asText(),
-                            run -> run.get("status").asText(),
-                            run -> run.get("project").asText(),
-                            run -> run.get("version").asText(),
-                            run -> run.path("timestamps").path("updatedAt").asText()));
+            client.print(spec.commandLine().getOut(), page, Table.runs(page.get("items")));
             return 0;
         }
     }

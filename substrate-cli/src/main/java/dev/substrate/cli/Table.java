@@ -31,6 +31,18 @@ final class Table {
         return table;
     }
 
+    /** A table of runs, as the API writes them: id, status, project, version, last update. */
+    static Table runs(Iterable<JsonNode> runs) {
+        return of(
+                runs,
+                List.of("RUN ID", "STATUS", "PROJECT", "VERSION", "UPDATED"),
+                run -> run.get("runId").asText(),
+                run -> run.get("status").asText(),
+                run -> run.get("project").asText(),
+                run -> run.get("version").asText(),
+                run -> run.path("timestamps").path("updatedAt").asText());
+    }
+
     /** A two-column table of a record's fields: name and value. */
     static Table fields(JsonNode record) {
         Table table = new Table("FIELD", "VALUE");

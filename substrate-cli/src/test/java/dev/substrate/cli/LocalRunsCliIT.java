@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Local runs without a server, then {@code share} and {@code do} against a real {@code substrate dev}. */
 @Timeout(300)
@@ -67,19 +64,21 @@ class LocalRunsCliIT {
     @Test
     void aLocalRunMovesThroughItsLifeWithoutAServer() throws Exception {
         String db = dataDir.resolve("alone.db").toString();
-        Run created = run("local", "create", "--local-db", db, "--project", "project:acme/web", "--label", "task=T-1");
-        assertThat(created.exitCode).as(created.err).isZero();
-        String runId = created.out.strip();
+        CliRun created =
+                run("local", "create", "--local-db", db, "--project", "project:acme/web", "--label", "task=T-1");
+        assertThat(created.exitCode()).as(created.err()).isZero();
+        String runId = created.out().strip();
         assertThat(runId).startsWith("run-");
 
-        assertThat(run("local", "append", runId, "{\"type\": \"RunStarted\"}", "--local-db", db).out)
+        assertThat(run("local", "append", runId, "{\"type\": \"RunStarted\"}", "--local-db", db)
+                        .out())
                 .contains("running, version 2");
-        Run refused = run("local", "append", runId, "{\"type\": \"RunStarted\"}", "--local-db", db);
-        assertThat(refused.exitCode).isEqualTo(1);
-        assertThat(refused.err).contains("illegal_transition");
-        Run invalid = run("local", "append", runId, "{\"type\": \"RunFailed\", \"failure\": {}}", "--local-db", db);
-        assertThat(invalid.exitCode).isEqualTo(1);
-        assertThat(invalid.err).contains("failure");
+        CliRun refused = run("local", "append", runId, "{\"type\": \"RunStarted\"}", "--local-db", db);
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).contains("illegal_transition");
+        CliRun invalid = run("local", "append", runId, "{\"type\": \"RunFailed\", \"failure\": {}}", "--local-db", db);
+        assertThat(invalid.exitCode()).isEqualTo(1);
+        assertThat(invalid.err()).contains("failure");
         assertThat(run(
                                 "local",
                                 "append",
@@ -87,31 +86,33 @@ class LocalRunsCliIT {
                                 "{\"type\": \"RunSucceeded\", \"result\": {\"summary\": \"PR opened\"}}",
                                 "--local-db",
                                 db)
-                        .out)
+                        .out())
                 .contains("succeeded, version 3");
 
-        JsonNode listed = JSON.readTree(run("local", "list", "--json", "--local-db", db).out);
+        JsonNode listed =
+                JSON.readTree(run("local", "list", "--json", "--local-db", db).out());
         assertThat(listed.get("items")).hasSize(1);
         assertThat(listed.get("items").get(0).get("status").asText()).isEqualTo("succeeded");
         assertThat(listed.get("items").get(0).get("scope").asText()).isEqualTo("local");
-        assertThat(run("local", "list", "--local-db", db).out).contains(runId).contains("succeeded");
-        assertThat(JSON.readTree(run("local", "show", runId, "--json", "--local-db", db).out)
+        assertThat(run("local", "list", "--local-db", db).out()).contains(runId).contains("succeeded");
+        assertThat(JSON.readTree(run("local", "show", runId, "--json", "--local-db", db)
+                                .out())
                         .get("labels")
                         .get("task")
                         .asText())
                 .isEqualTo("T-1");
-        assertThat(run("local", "events", runId, "--local-db", db).out)
+        assertThat(run("local", "events", runId, "--local-db", db).out())
                 .contains("RunCreated")
                 .contains("rejected (illegal_transition)")
                 .contains("RunSucceeded");
-        assertThat(run("local", "show", "run-missing", "--local-db", db).exitCode)
+        assertThat(run("local", "show", "run-missing", "--local-db", db).exitCode())
                 .isEqualTo(1);
     }
 
     @Test
     void sharingTwiceYieldsEachEventOnceAndSharingWhileDownFailsCleanly() throws Exception {
         String db = dataDir.resolve("share.db").toString();
-        String runId = run("local", "create", "--local-db", db).out.strip();
+        String runId = run("local", "create", "--local-db", db).out().strip();
         run("local", "append", runId, "{\"type\": \"RunStarted\"}", "--local-db", db);
         run("local", "append", runId, "{\"type\": \"RunStarted\"}", "--local-db", db); // refused, not shared
         for (int i = 0; i < 120; i++) {
@@ -130,7 +131,8 @@ class LocalRunsCliIT {
                 "{\"type\": \"RunSucceeded\", \"result\": {\"summary\": \"done\"}}",
                 "--local-db",
                 db);
-        String localBefore = run("local", "events", runId, "--json", "--local-db", db).out;
+        String localBefore =
+                run("local", "events", runId, "--json", "--local-db", db).out();
         List<String> applied = new ArrayList<>();
         JSON.readTree(localBefore).get("items").forEach(event -> {
             if (event.get("outcome").asText().equals("applied")) {
@@ -138,20 +140,20 @@ class LocalRunsCliIT {
             }
         });
 
-        Run down = run("share", runId, "--local-db", db, "--url", "http://localhost:1", "--token", token);
-        assertThat(down.exitCode).isEqualTo(1);
-        assertThat(down.err).contains("cannot share run " + runId).contains("local run is unchanged");
-        assertThat(run("local", "events", runId, "--json", "--local-db", db).out)
+        CliRun down = run("share", runId, "--local-db", db, "--url", "http://localhost:1", "--token", token);
+        assertThat(down.exitCode()).isEqualTo(1);
+        assertThat(down.err()).contains("cannot share run " + runId).contains("local run is unchanged");
+        assertThat(run("local", "events", runId, "--json", "--local-db", db).out())
                 .isEqualTo(localBefore);
         assertThat(status("/v1/runs/" + runId)).isEqualTo(404);
 
-        Run first = run("share", runId, "--local-db", db, "--url", url, "--token", token);
-        assertThat(first.exitCode).as(first.err).isZero();
-        assertThat(first.out).contains("123 events, all in the substrate's history");
-        Run again = run("share", runId, "--local-db", db, "--url", url, "--token", token);
-        assertThat(again.exitCode).as(again.err).isZero();
-        Run viaKafka = run("share", runId, "--local-db", db, "--bootstrap-servers", bootstrap);
-        assertThat(viaKafka.exitCode).as(viaKafka.err).isZero();
+        CliRun first = run("share", runId, "--local-db", db, "--url", url, "--token", token);
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(first.out()).contains("123 events, all in the substrate's history");
+        CliRun again = run("share", runId, "--local-db", db, "--url", url, "--token", token);
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        CliRun viaKafka = run("share", runId, "--local-db", db, "--bootstrap-servers", bootstrap);
+        assertThat(viaKafka.exitCode()).as(viaKafka.err()).isZero();
 
         // The Kafka share is decided by the fold a moment later; the history never holds an event twice.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -171,7 +173,7 @@ class LocalRunsCliIT {
     @Test
     void doRecordsAFailingCommandAsAFailedSharedRunMirroredLocally() throws Exception {
         String db = dataDir.resolve("do.db").toString();
-        Run failing = run(
+        CliRun failing = run(
                 "do",
                 "--local-db",
                 db,
@@ -185,9 +187,10 @@ class LocalRunsCliIT {
                 "sh",
                 "-c",
                 "echo compiling; echo 'error: cannot find symbol' >&2; exit 3");
-        assertThat(failing.exitCode).isEqualTo(3);
-        assertThat(failing.err).contains("error: cannot find symbol").contains("failed (exit 3)");
-        String runId = JSON.readTree(run("local", "list", "--json", "--local-db", db).out)
+        assertThat(failing.exitCode()).isEqualTo(3);
+        assertThat(failing.err()).contains("error: cannot find symbol").contains("failed (exit 3)");
+        String runId = JSON.readTree(
+                        run("local", "list", "--json", "--local-db", db).out())
                 .get("items")
                 .get(0)
                 .get("runId")
@@ -203,31 +206,24 @@ class LocalRunsCliIT {
                 .as("finer events stay local")
                 .isFalse();
 
-        JsonNode mirror = JSON.readTree(run("local", "show", runId, "--json", "--local-db", db).out);
+        JsonNode mirror = JSON.readTree(
+                run("local", "show", runId, "--json", "--local-db", db).out());
         assertThat(mirror.get("status").asText()).isEqualTo("failed");
         assertThat(mirror.get("labels").has("do.pid")).isTrue();
         assertThat(mirror.get("failure").get("code").asText()).isEqualTo("exit_3");
 
-        Run succeeding = run("do", "--local-db", db, "--url", url, "--token", token, "--", "true");
-        assertThat(succeeding.exitCode).as(succeeding.err).isZero();
-        Run notFound = run("do", "--local-db", db, "--url", url, "--token", token, "--", "no-such-command-here");
-        assertThat(notFound.exitCode).isEqualTo(127);
-        Run unreachable = run("do", "--local-db", db, "--url", "http://localhost:1", "--", "true");
-        assertThat(unreachable.exitCode).isEqualTo(125);
-        assertThat(unreachable.err).contains("The command was not run");
+        CliRun succeeding = run("do", "--local-db", db, "--url", url, "--token", token, "--", "true");
+        assertThat(succeeding.exitCode()).as(succeeding.err()).isZero();
+        CliRun notFound = run("do", "--local-db", db, "--url", url, "--token", token, "--", "no-such-command-here");
+        assertThat(notFound.exitCode()).isEqualTo(127);
+        CliRun unreachable = run("do", "--local-db", db, "--url", "http://localhost:1", "--", "true");
+        assertThat(unreachable.exitCode()).isEqualTo(125);
+        assertThat(unreachable.err()).contains("The command was not run");
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = SubstrateCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exitCode = cli.execute(args);
-        return new Run(exitCode, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
-
-    private record Run(int exitCode, String out, String err) {}
 
     private static int status(String path) throws Exception {
         return HTTP.send(request(path), HttpResponse.BodyHandlers.discarding()).statusCode();

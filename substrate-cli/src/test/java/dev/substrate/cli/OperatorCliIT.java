@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The operator commands against a real {@code substrate dev}: tables, JSON, and errors as messages. */
 @Timeout(240)
@@ -71,34 +68,37 @@ class OperatorCliIT {
 
     @Test
     void listsAndShowsRunsAsATableAndAsJson() throws Exception {
-        Run list = cli("runs", "list", "--project", "project:cli");
-        assertThat(list.exitCode).isZero();
-        assertThat(list.out.lines().toList()).hasSize(2);
-        assertThat(list.out).contains("RUN ID").contains("run-cli-1").contains("running");
+        CliRun list = cli("runs", "list", "--project", "project:cli");
+        assertThat(list.exitCode()).isZero();
+        assertThat(list.out().lines().toList()).hasSize(2);
+        assertThat(list.out()).contains("RUN ID").contains("run-cli-1").contains("running");
 
-        Run show = cli("runs", "show", "run-cli-1", "--json");
-        assertThat(JSON.readTree(show.out).get("version").asInt()).isEqualTo(2);
+        CliRun show = cli("runs", "show", "run-cli-1", "--json");
+        assertThat(JSON.readTree(show.out()).get("version").asInt()).isEqualTo(2);
 
-        Run events = cli("runs", "events", "run-cli-1");
-        assertThat(events.out).contains("RunCreated").contains("RunStarted").contains("admin");
+        CliRun events = cli("runs", "events", "run-cli-1");
+        assertThat(events.out()).contains("RunCreated").contains("RunStarted").contains("admin");
     }
 
     @Test
     void listsRoomsAndPrintsATranscript() {
-        assertThat(cli("rooms", "list", "--run-id", "run-cli-1").out)
+        assertThat(cli("rooms", "list", "--run-id", "run-cli-1").out())
                 .contains("room-cli-1")
                 .contains("session");
-        assertThat(cli("rooms", "transcript", "room-cli-1").out)
+        assertThat(cli("rooms", "transcript", "room-cli-1").out())
                 .contains("block/text")
                 .contains("all green");
-        assertThat(cli("rooms", "show", "room-cli-1").out).contains("counters");
+        assertThat(cli("rooms", "show", "room-cli-1").out()).contains("counters");
     }
 
     @Test
     void listsArtifactsByRun() {
-        Run list = cli("artifacts", "list", "--run-id", "run-cli-1");
+        CliRun list = cli("artifacts", "list", "--run-id", "run-cli-1");
 
-        assertThat(list.out).contains("artifact-cli-1").contains("build_log").contains("https://ci.example.com/logs/1");
+        assertThat(list.out())
+                .contains("artifact-cli-1")
+                .contains("build_log")
+                .contains("https://ci.example.com/logs/1");
     }
 
     @Test
@@ -117,19 +117,19 @@ class OperatorCliIT {
         assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
 
         Path file = dataDir.resolve("report.txt");
-        Run get = cli("artifacts", "get", "artifact-cli-2", "-o", file.toString());
-        assertThat(get.exitCode).as(get.err).isZero();
+        CliRun get = cli("artifacts", "get", "artifact-cli-2", "-o", file.toString());
+        assertThat(get.exitCode()).as(get.err()).isZero();
         assertThat(Files.readString(file)).isEqualTo("all 42 checks passed\n");
-        assertThat(get.err).contains("Wrote 21 bytes");
+        assertThat(get.err()).contains("Wrote 21 bytes");
 
-        Run noContent = cli(
+        CliRun noContent = cli(
                 "artifacts",
                 "get",
                 "artifact-cli-1",
                 "-o",
                 dataDir.resolve("none").toString());
-        assertThat(noContent.exitCode).isEqualTo(1);
-        assertThat(noContent.err).contains("404").contains("https://ci.example.com/logs/1");
+        assertThat(noContent.exitCode()).isEqualTo(1);
+        assertThat(noContent.err()).contains("404").contains("https://ci.example.com/logs/1");
         assertThat(dataDir.resolve("none")).doesNotExist();
     }
 
@@ -169,16 +169,16 @@ class OperatorCliIT {
                 "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"live line\"}");
         post("/v1/rooms/room-tail/events", "{\"type\": \"RoomDeleted\"}");
 
-        Run liveRun = live.get(60, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(liveRun.exitCode).as(liveRun.err).isZero();
-        assertThat(liveRun.out)
+        CliRun liveRun = live.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(liveRun.exitCode()).as(liveRun.err()).isZero();
+        assertThat(liveRun.out())
                 .contains("live line")
                 .contains("The room was deleted.")
                 .doesNotContain("Hello");
 
-        Run all = fromStart.get(60, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(all.exitCode).as(all.err).isZero();
-        assertThat(all.out)
+        CliRun all = fromStart.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(all.exitCode()).as(all.err()).isZero();
+        assertThat(all.out())
                 .contains("── turn t1 ──")
                 .contains("assistant (text) Hello, world\n")
                 .contains("● ready")
@@ -187,10 +187,10 @@ class OperatorCliIT {
                 .contains("info  live line")
                 .doesNotContain("\u001b[");
 
-        Run lines = json.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        CliRun lines = json.get(60, java.util.concurrent.TimeUnit.SECONDS);
         List<String> types = new ArrayList<>();
         long previous = -1;
-        for (String line : lines.out.lines().toList()) {
+        for (String line : lines.out().lines().toList()) {
             JsonNode event = JSON.readTree(line);
             assertThat(event.get("cursor").asLong()).isGreaterThan(previous);
             previous = event.get("cursor").asLong();
@@ -210,8 +210,8 @@ class OperatorCliIT {
                         "LogEmitted",
                         "RoomDeleted");
 
-        Run resumed = fromCursor.get(60, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(resumed.out).contains("● ready").doesNotContain("Hello");
+        CliRun resumed = fromCursor.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(resumed.out()).contains("● ready").doesNotContain("Hello");
     }
 
     private static long openStreams() throws Exception {
@@ -229,36 +229,28 @@ class OperatorCliIT {
 
     @Test
     void reportsTheApisRefusalAsAMessageAndExitCode() {
-        Run missing = cli("runs", "show", "no-such-run");
-        assertThat(missing.exitCode).isEqualTo(1);
-        assertThat(missing.err).contains("404").contains("no-such-run");
+        CliRun missing = cli("runs", "show", "no-such-run");
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.err()).contains("404").contains("no-such-run");
 
-        Run unauthenticated = run("runs", "list", "--url", url, "--token", "sbt_wrong");
-        assertThat(unauthenticated.exitCode).isEqualTo(1);
-        assertThat(unauthenticated.err).contains("401");
+        CliRun unauthenticated = run("runs", "list", "--url", url, "--token", "sbt_wrong");
+        assertThat(unauthenticated.exitCode()).isEqualTo(1);
+        assertThat(unauthenticated.err()).contains("401");
 
-        Run unreachable = run("runs", "list", "--url", "http://localhost:1", "--token", token);
-        assertThat(unreachable.exitCode).isEqualTo(1);
-        assertThat(unreachable.err).contains("Cannot reach Substrate at http://localhost:1");
+        CliRun unreachable = run("runs", "list", "--url", "http://localhost:1", "--token", token);
+        assertThat(unreachable.exitCode()).isEqualTo(1);
+        assertThat(unreachable.err()).contains("Cannot reach Substrate at http://localhost:1");
     }
 
-    private static Run cli(String... args) {
+    private static CliRun cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--url", url, "--token", token));
         return run(all.toArray(String[]::new));
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = SubstrateCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exitCode = cli.execute(args);
-        return new Run(exitCode, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
-
-    private record Run(int exitCode, String out, String err) {}
 
     private static JsonNode post(String path, String body) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient()

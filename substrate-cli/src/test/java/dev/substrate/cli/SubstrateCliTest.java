@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.config.SubstrateConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,37 +32,37 @@ class SubstrateCliTest {
     void everyCommandExplainsItselfWithHelp(String command) {
         List<String> args = new ArrayList<>(List.of(command.split(" ")));
         args.add("--help");
-        Run run = run(args.toArray(String[]::new));
+        CliRun run = run(args.toArray(String[]::new));
 
-        assertThat(run.exitCode).isZero();
-        assertThat(run.out).contains("Usage: substrate " + command);
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("Usage: substrate " + command);
     }
 
     @Test
     void devHelpNamesTheOptionsTheReadmePromises() {
-        assertThat(run("dev", "--help").out).contains("--data-dir", "--kafka-port", "--http-port");
+        assertThat(run("dev", "--help").out()).contains("--data-dir", "--kafka-port", "--http-port");
     }
 
     @Test
     void serveHelpNamesTheOptionsTheReadmePromises() {
-        assertThat(run("serve", "--help").out).contains("--bootstrap-servers", "--http-port", "--data-dir");
+        assertThat(run("serve", "--help").out()).contains("--bootstrap-servers", "--http-port", "--data-dir");
     }
 
     @Test
     void configPrintsTheGeneratedReference() {
-        Run run = run("config");
+        CliRun run = run("config");
 
-        assertThat(run.exitCode).isZero();
-        assertThat(run.out).isEqualTo(SubstrateConfig.markdownTable());
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).isEqualTo(SubstrateConfig.markdownTable());
     }
 
     @Test
     void createsATokenTheServerWillAccept(@TempDir Path dataDir) {
-        Run run = run(
+        CliRun run = run(
                 "tokens", "create", "svc:ci", "--role", "service", "-r", "observer", "--data-dir", dataDir.toString());
 
-        assertThat(run.exitCode).isZero();
-        String token = run.out.strip();
+        assertThat(run.exitCode()).isZero();
+        String token = run.out().strip();
         assertThat(new TokenStore(dataDir.resolve("tokens.json")).authenticate(token))
                 .hasValueSatisfying(principal ->
                         assertThat(principal.roles()).containsExactlyInAnyOrder(Role.SERVICE, Role.OBSERVER));
@@ -72,18 +70,18 @@ class SubstrateCliTest {
 
     @Test
     void refusesAnUnknownRole(@TempDir Path dataDir) {
-        Run run = run("tokens", "create", "x", "--role", "wizard", "--data-dir", dataDir.toString());
+        CliRun run = run("tokens", "create", "x", "--role", "wizard", "--data-dir", dataDir.toString());
 
-        assertThat(run.exitCode).isEqualTo(1);
-        assertThat(run.err).contains("unknown role 'wizard'");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("unknown role 'wizard'");
     }
 
     @Test
     void anUnknownCommandIsAUsageError() {
-        Run run = run("launch");
+        CliRun run = run("launch");
 
-        assertThat(run.exitCode).isEqualTo(CommandLine.ExitCode.USAGE);
-        assertThat(run.err).contains("launch");
+        assertThat(run.exitCode()).isEqualTo(CommandLine.ExitCode.USAGE);
+        assertThat(run.err()).contains("launch");
     }
 
     @Test
@@ -94,15 +92,7 @@ class SubstrateCliTest {
         assertThat(SubstrateCli.describe(failure)).isEqualTo("Cannot start Kafka: Address already in use");
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = SubstrateCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exitCode = cli.execute(args);
-        return new Run(exitCode, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
-
-    private record Run(int exitCode, String out, String err) {}
 }

@@ -38,7 +38,11 @@ public final class ApiClient {
 
     /** GETs {@code path} with the query parameters that are not null, and returns the JSON answer. */
     public JsonNode get(String path, Map<String, ?> query) {
-        HttpResponse<String> response = send(path, query, "application/json", HttpResponse.BodyHandlers.ofString());
+        return json(send(path, query, "application/json", HttpResponse.BodyHandlers.ofString()));
+    }
+
+    /** The JSON of an answer; its problem as an {@link ApiRefused} when it is an error. */
+    private JsonNode json(HttpResponse<String> response) {
         JsonNode body;
         try {
             body = JSON.readTree(response.body());
@@ -54,39 +58,12 @@ public final class ApiClient {
         return body;
     }
 
-    /** POSTs the JSON {@code body} to {@code path} (with its query) and returns the JSON answer. */
-    public JsonNode post(String path, String query, JsonNode body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(
-                        URI.create(baseUrl + path + (query == null ? "" : "?" + query)))
-                .timeout(Duration.ofSeconds(30))
+    /** POSTs the JSON {@code body} to {@code path} and returns the JSON answer. */
+    public JsonNode post(String path, JsonNode body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
                 .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-        if (token != null && !token.isBlank()) {
-            request.header("Authorization", "Bearer " + token.strip());
-        }
-        HttpResponse<String> response;
-        try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new ApiUnreachable("Cannot reach Substrate at " + baseUrl + " (" + e + ")", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiUnreachable("Interrupted while calling " + baseUrl, e);
-        }
-        JsonNode answer;
-        try {
-            answer = JSON.readTree(response.body());
-        } catch (IOException e) {
-            throw new ApiUnreachable(
-                    "Substrate at " + baseUrl + " answered " + response.statusCode()
-                            + " with something that is not JSON",
-                    e);
-        }
-        if (response.statusCode() >= 400) {
-            throw refused(response.statusCode(), answer);
-        }
-        return answer;
+        return json(send(request, "application/json", HttpResponse.BodyHandlers.ofString(), Duration.ofSeconds(30)));
     }
 
     /** The API's base URL. */
@@ -189,14 +166,17 @@ public final class ApiClient {
                 params.add(name + "=" + URLEncoder.encode(value.toString(), StandardCharsets.UTF_8));
             }
         });
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path + params))
-                .timeout(timeout)
-                .header("Accept", accept);
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path + params)).GET(), accept, handler, timeout);
+    }
+
+    private <T> HttpResponse<T> send(
+            HttpRequest.Builder request, String accept, HttpResponse.BodyHandler<T> handler, Duration timeout) {
+        request.timeout(timeout).header("Accept", accept);
         if (token != null && !token.isBlank()) {
             request.header("Authorization", "Bearer " + token.strip());
         }
         try {
-            return http.send(request.GET().build(), handler);
+            return http.send(request.build(), handler);
         } catch (IOException e) {
             throw new ApiUnreachable("Cannot reach Substrate at " + baseUrl + " (" + e + ")", e);
         } catch (InterruptedException e) {

@@ -79,7 +79,7 @@ public interface SharedRuns extends AutoCloseable {
             public void append(List<RunEvent> events) {
                 for (RunEvent event : events) {
                     try {
-                        lastPosition = api.post("/v1/runs/" + event.getRunId() + "/events", null, EventJson.body(event))
+                        lastPosition = api.post("/v1/runs/" + event.getRunId() + "/events", EventJson.body(event))
                                 .path("position")
                                 .asText();
                     } catch (ApiClient.ApiUnreachable e) {
