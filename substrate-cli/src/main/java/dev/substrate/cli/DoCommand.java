@@ -89,7 +89,7 @@ final class DoCommand implements Callable<Integer> {
             try {
                 shared.check();
                 shared.append(List.of(created, started));
-            } catch (SharedRuns.Unreachable e) {
+            } catch (SharedRuns.NotShared e) {
                 err.println("substrate: cannot create the run: " + e.getMessage() + ". The command was not run.");
                 err.flush();
                 return 125;
@@ -145,7 +145,7 @@ final class DoCommand implements Callable<Integer> {
             local.append(finished);
             try {
                 shared.append(List.of(finished));
-            } catch (SharedRuns.Unreachable e) {
+            } catch (SharedRuns.NotShared e) {
                 err.println("substrate: the substrate did not take the run's end (" + e.getMessage()
                         + "); the local mirror has it: `substrate share " + runId + "` sends it later.");
             }

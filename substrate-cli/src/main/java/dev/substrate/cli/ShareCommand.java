@@ -68,7 +68,7 @@ final class ShareCommand implements Callable<Integer> {
         try (SharedRuns shared = target.open()) {
             try {
                 shared.check();
-            } catch (SharedRuns.Unreachable e) {
+            } catch (SharedRuns.NotShared e) {
                 err.println("substrate: cannot share run " + runId + ": " + e.getMessage()
                         + ". The local run is unchanged; share it again once the substrate answers.");
                 err.flush();
@@ -79,7 +79,7 @@ final class ShareCommand implements Callable<Integer> {
                 List<RunEvent> chunk = events.subList(from, Math.min(from + CHUNK, events.size()));
                 try {
                     shared.append(chunk);
-                } catch (SharedRuns.Unreachable e) {
+                } catch (SharedRuns.NotShared e) {
                     progress.stop();
                     err.println("substrate: sharing run " + runId + " broke off after " + from + " of "
                             + events.size() + " events: " + e.getMessage()

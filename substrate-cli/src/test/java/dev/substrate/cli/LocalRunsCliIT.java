@@ -196,8 +196,11 @@ class LocalRunsCliIT {
                 .get("runId")
                 .asText();
 
+        // do returns once Kafka has the events; the fold applies them a moment later.
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> status("/v1/runs/" + runId) == 200
+                        && get("/v1/runs/" + runId).get("status").asText().equals("failed"));
         JsonNode shared = get("/v1/runs/" + runId);
-        assertThat(shared.get("status").asText()).isEqualTo("failed");
         assertThat(shared.get("scope").asText()).isEqualTo("shared");
         assertThat(shared.get("project").asText()).isEqualTo("project:acme/ci");
         assertThat(shared.get("failure").get("code").asText()).isEqualTo("exit_3");

@@ -26,7 +26,7 @@ public interface SharedRuns extends AutoCloseable {
     /**
      * Checks the substrate answers, before anything is written.
      *
-     * @throws Unreachable when it does not
+     * @throws NotShared when it does not
      */
     void check();
 
@@ -42,17 +42,17 @@ public interface SharedRuns extends AutoCloseable {
     @Override
     void close();
 
-    /** The substrate could not be reached, or refused what was sent. */
-    final class Unreachable extends SubstrateException {
+    /** The substrate could not be reached, or did not take what was sent (such as a token without the right). */
+    final class NotShared extends SubstrateException {
         private static final long serialVersionUID = 1L;
 
-        public Unreachable(String message, Throwable cause) {
+        public NotShared(String message, Throwable cause) {
             super(message, cause);
         }
 
         @Override
         public boolean isRetriable() {
-            return true;
+            return !(getCause() instanceof ApiClient.ApiRefused refused) || refused.isRetriable();
         }
     }
 
@@ -71,7 +71,7 @@ public interface SharedRuns extends AutoCloseable {
                 try {
                     api.get("/ready", java.util.Map.of());
                 } catch (ApiClient.ApiUnreachable | ApiClient.ApiRefused e) {
-                    throw new Unreachable("Substrate at " + api.baseUrl() + " is not ready: " + e.getMessage(), e);
+                    throw new NotShared("Substrate at " + api.baseUrl() + " is not ready: " + e.getMessage(), e);
                 }
             }
 
@@ -82,8 +82,8 @@ public interface SharedRuns extends AutoCloseable {
                         lastPosition = api.post("/v1/runs/" + event.getRunId() + "/events", EventJson.body(event))
                                 .path("position")
                                 .asText();
-                    } catch (ApiClient.ApiUnreachable e) {
-                        throw new Unreachable(e.getMessage(), e);
+                    } catch (ApiClient.ApiUnreachable | ApiClient.ApiRefused e) {
+                        throw new NotShared(e.getMessage(), e);
                     }
                 }
             }
@@ -128,7 +128,7 @@ public interface SharedRuns extends AutoCloseable {
                 try {
                     KafkaReachability.clusterId(config, Duration.ofSeconds(15));
                 } catch (KafkaReachability.KafkaUnreachable e) {
-                    throw new Unreachable(e.getMessage(), e);
+                    throw new NotShared(e.getMessage(), e);
                 }
                 client = SubstrateClient.create(config);
             }
@@ -142,7 +142,7 @@ public interface SharedRuns extends AutoCloseable {
                     CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new))
                             .join();
                 } catch (CompletionException e) {
-                    throw new Unreachable("Kafka did not acknowledge every event: " + e.getCause(), e);
+                    throw new NotShared("Kafka did not acknowledge every event: " + e.getCause(), e);
                 }
             }
 
