@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             LocalCommand.class,
             ShareCommand.class,
             DoCommand.class,
+            BenchCommand.class,
             TokensCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class

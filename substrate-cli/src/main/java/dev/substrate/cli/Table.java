@@ -17,6 +17,11 @@ final class Table {
         this.headers = List.of(headers);
     }
 
+    /** Adds a row of cells, one per header. */
+    void row(String... cells) {
+        rows.add(List.of(cells));
+    }
+
     /** A table of {@code items}, each column taken from an item by its function. */
     @SafeVarargs
     static Table of(Iterable<JsonNode> items, List<String> headers, Function<JsonNode, String>... columns) {

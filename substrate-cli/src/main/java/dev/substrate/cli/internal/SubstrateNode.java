@@ -115,6 +115,11 @@ public final class SubstrateNode implements AutoCloseable {
         return file;
     }
 
+    /** The client appending events. */
+    public SubstrateClient client() {
+        return client;
+    }
+
     /** The fold, for interactive queries and health. */
     public SubstrateFold fold() {
         return fold;

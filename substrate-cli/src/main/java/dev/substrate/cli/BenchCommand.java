@@ -1,0 +1,151 @@
+package dev.substrate.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.cli.internal.bench.Bench;
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.kafka.embedded.EmbeddedKafka;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code substrate bench}: the product measured beside raw Kafka on the same broker, in one run. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Measures Substrate beside raw Kafka on the same broker, part by part: append (KafkaProducer vs",
+            "SubstrateClient), fold (a plain Kafka Streams count vs the fold), append to queryable, observer latency",
+            "(produce->consume vs RoomStream and SSE) and HTTP queries. Prints a table; --out writes JSON.",
+            "Uses an embedded broker unless --bootstrap-servers is given (its topics get a bench-<id>. prefix)."
+        })
+final class BenchCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--quick", description = "A smaller run: a few minutes on two cores.")
+    boolean quick;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", description = "A cluster to measure.")
+    String bootstrapServers;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
+    Path out;
+
+    @Option(
+            names = "--events",
+            paramLabel = "N",
+            description = "Events appended and folded (default: 40,000 with --quick, else 200,000).")
+    Integer events;
+
+    @Option(
+            names = {"-c", "--config"},
+            paramLabel = "KEY=VALUE",
+            description = "A Substrate or Kafka client setting for every part (such as linger.ms). Repeatable.")
+    Map<String, String> settings = new HashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Bench.Sizes sizes = quick ? Bench.Sizes.quick() : Bench.Sizes.full();
+        if (events != null) {
+            sizes = new Bench.Sizes(
+                    events,
+                    Math.min(sizes.queryableSamples(), Math.max(20, events / 100)),
+                    Math.min(sizes.observerSamples(), Math.max(100, events / 40)),
+                    events < 10_000 ? Duration.ofSeconds(2) : sizes.queryDuration());
+        }
+        Path dataDir = Files.createTempDirectory("substrate-bench-");
+        Map<String, String> explicit = new HashMap<>(settings);
+        ObjectNode report;
+        if (bootstrapServers != null) {
+            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+            report = new Bench(explicit, dataDir, sizes, err).run();
+        } else {
+            err.println("Starting an embedded broker in " + dataDir);
+            err.flush();
+            try (EmbeddedKafka kafka =
+                    EmbeddedKafka.builder().dataDir(dataDir.resolve("kafka")).start()) {
+                explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+                report = new Bench(explicit, dataDir, sizes, err).run();
+            }
+        }
+        stdout.print(table(report));
+        stdout.flush();
+        if (out != null) {
+            JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), report);
+            err.println("Wrote " + out);
+            err.flush();
+        }
+        return 0;
+    }
+
+    /** The report as a readable table: one row per figure, Substrate beside raw Kafka. */
+    static String table(JsonNode report) {
+        Table table = new Table("PART", "FIGURE", "SUBSTRATE", "RAW KAFKA", "RATIO / OVER RAW");
+        JsonNode append = report.path("append");
+        table.row(
+                "append",
+                "events/s (acks=all)",
+                append.path("substratePerSecond").asText(),
+                append.path("rawPerSecond").asText(),
+                append.path("ratio").asText() + "x");
+        JsonNode fold = report.path("fold");
+        table.row(
+                "fold",
+                "events/s, to caught up",
+                fold.path("substratePerSecond").asText(),
+                fold.path("rawPerSecond").asText() + " (count)",
+                fold.path("ratio").asText() + "x");
+        JsonNode queryable = report.path("appendToQueryable");
+        table.row("appendToQueryable", "p50 / p99 ms", ms(queryable), "-", "-");
+        JsonNode observer = report.path("observerLatency");
+        table.row(
+                "observerLatency",
+                "RoomStream p50 / p99 ms",
+                ms(observer),
+                ms(observer.path("raw")),
+                String.format(
+                        "%+.2f ms p99",
+                        observer.path("p99Ms").asDouble()
+                                - observer.path("rawP99Ms").asDouble()));
+        table.row(
+                "observerLatency",
+                "SSE p50 / p99 ms",
+                ms(observer.path("sse")),
+                ms(observer.path("raw")),
+                String.format(
+                        "%+.2f ms p99",
+                        observer.path("sse").path("p99Ms").asDouble()
+                                - observer.path("rawP99Ms").asDouble()));
+        JsonNode query = report.path("query");
+        table.row(
+                "query", "local: req/s, p50 / p99 ms", query.path("throughput").asText() + ", " + ms(query), "-", "-");
+        JsonNode forwarded = query.path("forwarded");
+        table.row(
+                "query",
+                "forwarded: req/s, p50 / p99 ms",
+                forwarded.path("throughput").asText() + ", " + ms(forwarded),
+                "-",
+                "-");
+        return table.render();
+    }
+
+    private static String ms(JsonNode latencies) {
+        return latencies.path("p50Ms").asText() + " / "
+                + latencies.path("p99Ms").asText();
+    }
+}

@@ -1,0 +1,560 @@
+package dev.substrate.cli.internal.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.api.auth.Role;
+import dev.substrate.cli.internal.ApiClient;
+import dev.substrate.cli.internal.SubstrateNode;
+import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.TextDelta;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.stream.RoomStream;
+import dev.substrate.streams.CountBaseline;
+import dev.substrate.topic.Topics;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * {@code substrate bench}: each part runs its raw-Kafka baseline and the product back to back on the same
+ * broker, in one process, and reports figures and ratios. Parts: append, fold, appendToQueryable,
+ * observerLatency, query. Nothing here asserts a time.
+ */
+public final class Bench {
+
+    /** How big a run is. */
+    public record Sizes(int events, int queryableSamples, int observerSamples, Duration queryDuration) {
+        /** {@code --quick}: within a few minutes on two cores. */
+        public static Sizes quick() {
+            return new Sizes(40_000, 200, 500, Duration.ofSeconds(5));
+        }
+
+        /** The full run. */
+        public static Sizes full() {
+            return new Sizes(200_000, 1_000, 3_000, Duration.ofSeconds(10));
+        }
+    }
+
+    private static final int QUERY_THREADS = 8;
+    private static final int APPEND_WINDOW = 50_000;
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private final Map<String, String> settings;
+    private final SubstrateConfig base;
+    private final Sizes sizes;
+    private final PrintWriter progress;
+    private final Path dataDir;
+    private final String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+
+    /**
+     * @param settings explicit settings (with {@code bootstrap.servers}) every part starts from; the
+     *     environment's {@code SUBSTRATE_*} settings apply too
+     * @param dataDir where the instances keep their state
+     * @param progress where progress lines go
+     */
+    public Bench(Map<String, String> settings, Path dataDir, Sizes sizes, PrintWriter progress) {
+        this.settings = Map.copyOf(settings);
+        this.base = SubstrateConfig.load(System.getenv(), settings);
+        this.dataDir = dataDir;
+        this.sizes = sizes;
+        this.progress = progress;
+    }
+
+    /** Runs every part; the report as JSON. */
+    public ObjectNode run() throws Exception {
+        ObjectNode report = JsonNodeFactory.instance.objectNode();
+        report.set("machine", machine());
+        ObjectNode used = report.putObject("settings");
+        used.put("bootstrapServers", base.bootstrapServers());
+        used.put("topicPrefix", prefix);
+        used.put("partitions", base.topicPartitions());
+        used.put("events", sizes.events());
+        used.put("queryableSamples", sizes.queryableSamples());
+        used.put("observerSamples", sizes.observerSamples());
+        used.put("querySeconds", sizes.queryDuration().toSeconds());
+        used.put("queryThreads", QUERY_THREADS);
+        used.put("processingGuarantee", "exactly_once_v2");
+
+        SubstrateConfig first = config("a");
+        Topics topics = Topics.from(first);
+        try (Admin admin = admin()) {
+            dev.substrate.topic.TopicSetup.ensure(
+                    admin, topics, first.topicPartitions(), first.topicReplicationFactor());
+            admin.createTopics(List.of(
+                            new NewTopic(prefix + "raw-append", first.topicPartitions(), (short) -1),
+                            new NewTopic(prefix + "raw-latency", 1, (short) -1)))
+                    .all()
+                    .get();
+        }
+        Backlog backlog = Backlog.of(sizes.events(), topics, "");
+        used.put("bytesPerEvent", backlog.averageBytes());
+
+        step(
+                "append",
+                "raw KafkaProducer vs SubstrateClient, " + backlog.items().size() + " events");
+        report.set("append", append(first, backlog));
+
+        step("fold", "plain Kafka Streams count vs the fold, over the same backlog");
+        double raw = foldRaw(topics);
+        String token;
+        long foldStart = System.nanoTime();
+        try (SubstrateNode a = SubstrateNode.start(first)) {
+            double fold = awaitCaughtUp(a.fold().applicationId(), topics, foldStart);
+            ObjectNode foldReport = report.putObject("fold");
+            foldReport.put("events", backlog.items().size());
+            foldReport.put("rawPerSecond", Math.round(raw));
+            foldReport.put("substratePerSecond", Math.round(fold));
+            foldReport.put("ratio", Latencies.round(fold / raw));
+
+            token = SubstrateNode.tokenStore(first).create("bench", Set.of(Role.OPERATOR));
+            HttpClient http =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+            step("appendToQueryable", sizes.queryableSamples() + " appends, each read back at its position");
+            report.set("appendToQueryable", appendToQueryable(http, a.httpUrl(), token));
+
+            step("observerLatency", "raw produce->consume vs append->RoomStream vs append->SSE");
+            report.set("observerLatency", observerLatency(first, a, token));
+
+            step(
+                    "query",
+                    "a second instance joins; then " + QUERY_THREADS + " clients for "
+                            + sizes.queryDuration().toSeconds() + " s, local and forwarded");
+            try (SubstrateNode b = SubstrateNode.start(config("b"))) {
+                report.set("query", query(http, a, b, token, backlog.runIds()));
+            }
+        }
+        return report;
+    }
+
+    // ---- append ------------------------------------------------------------------------------------------------
+
+    private ObjectNode append(SubstrateConfig config, Backlog backlog) throws Exception {
+        Map<String, Object> producerConfig = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
+        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        long rawStart = System.nanoTime();
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer())) {
+            for (Backlog.Item item : backlog.items()) {
+                producer.send(new ProducerRecord<>(prefix + "raw-append", item.key(), item.bytes()));
+            }
+            producer.flush();
+        }
+        double rawPerSecond = backlog.items().size() / seconds(rawStart);
+
+        long start = System.nanoTime();
+        try (SubstrateClient client = SubstrateClient.create(config)) {
+            List<CompletableFuture<?>> acks = new ArrayList<>(backlog.items().size());
+            for (Backlog.Item item : backlog.items()) {
+                if (acks.size() >= APPEND_WINDOW) {
+                    acks.get(acks.size() - APPEND_WINDOW).join(); // at most a window of appends in flight
+                }
+                acks.add(
+                        item.event() instanceof RunEvent run
+                                ? client.append(run)
+                                : client.append((RoomEvent) item.event()));
+            }
+            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).join();
+        }
+        double perSecond = backlog.items().size() / seconds(start);
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        node.put("events", backlog.items().size());
+        node.put("rawPerSecond", Math.round(rawPerSecond));
+        node.put("substratePerSecond", Math.round(perSecond));
+        node.put("ratio", Latencies.round(perSecond / rawPerSecond));
+        return node;
+    }
+
+    // ---- fold --------------------------------------------------------------------------------------------------
+
+    private double foldRaw(Topics topics) throws Exception {
+        long start = System.nanoTime();
+        String applicationId = prefix + "count-baseline";
+        try (CountBaseline baseline = CountBaseline.start(
+                config("raw"),
+                applicationId,
+                List.of(topics.runEvents().name(), topics.roomEvents().name()))) {
+            return awaitCaughtUp(baseline.applicationId(), topics, start);
+        }
+    }
+
+    /** Events per second from {@code start} until the group's committed offsets reach the end of the logs. */
+    private double awaitCaughtUp(String group, Topics topics, long start) throws Exception {
+        List<String> logs =
+                List.of(topics.runEvents().name(), topics.roomEvents().name());
+        try (Admin admin = admin()) {
+            long total = 0;
+            while (true) {
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                admin.describeTopics(logs)
+                        .allTopicNames()
+                        .get()
+                        .forEach((topic, d) -> d.partitions()
+                                .forEach(p ->
+                                        latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata()
+                        .get();
+                long lag = 0;
+                total = 0;
+                for (var end : admin.listOffsets(latest).all().get().entrySet()) {
+                    OffsetAndMetadata done = committed.get(end.getKey());
+                    lag += end.getValue().offset() - (done == null ? 0 : done.offset());
+                    total += end.getValue().offset();
+                }
+                if (lag <= 0) {
+                    return total / seconds(start);
+                }
+                Thread.sleep(100); // polling the group's progress; 100 ms is the resolution of the figure
+            }
+        }
+    }
+
+    // ---- appendToQueryable -------------------------------------------------------------------------------------
+
+    private ObjectNode appendToQueryable(HttpClient http, String url, String token) throws Exception {
+        Latencies latencies = new Latencies();
+        for (int i = -20; i < sizes.queryableSamples(); i++) {
+            long start = System.nanoTime();
+            HttpResponse<String> appended = http.send(
+                    HttpRequest.newBuilder(URI.create(url + "/v1/runs"))
+                            .header("Authorization", "Bearer " + token)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"scope\": \"shared\", \"project\": "
+                                    + "\"project:bench\", \"activation\": {\"surface\": \"automation\", \"actor\": "
+                                    + "\"svc:bench\"}}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode answer = new ObjectMapper().readTree(appended.body());
+            HttpResponse<Void> read = http.send(
+                    HttpRequest.newBuilder(URI.create(
+                                    url + "/v1/runs/" + answer.get("runId").asText() + "?timeoutMs=30000&position="
+                                            + answer.get("position").asText()))
+                            .header("Authorization", "Bearer " + token)
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding());
+            if (read.statusCode() != 200) {
+                throw new IllegalStateException("a read at an append's position answered " + read.statusCode());
+            }
+            if (i >= 0) {
+                latencies.record(System.nanoTime() - start);
+            }
+        }
+        return latencies.json();
+    }
+
+    // ---- observerLatency ---------------------------------------------------------------------------------------
+
+    /** One way from a writer to an observer, one event at a time. */
+    private interface Way extends AutoCloseable {
+        long once(int i) throws Exception;
+
+        @Override
+        void close();
+    }
+
+    private ObjectNode observerLatency(SubstrateConfig config, SubstrateNode node, String token) throws Exception {
+        String roomId = "room-observed";
+        node.client()
+                .append(Backlog.roomEvent(
+                        roomId,
+                        dev.substrate.events.room.RoomCreated.newBuilder()
+                                .setKind(dev.substrate.events.room.RoomKind.session)
+                                .setProject("project:bench")
+                                .build()))
+                .join();
+        int size = dev.substrate.event.WireCodec.ROOM.encode(delta(roomId, 0)).length;
+        List<Latencies> latencies = List.of(new Latencies(), new Latencies(), new Latencies());
+        try (Way raw = rawLatency(config, size);
+                Way stream = roomStream(config, node.client(), roomId);
+                Way sse = sse(node, token, roomId)) {
+            List<Way> ways = List.of(raw, stream, sse);
+            int round = 100;
+            for (int from = -100; from < sizes.observerSamples(); from += round) {
+                for (int w = 0; w < ways.size(); w++) {
+                    for (int i = from; i < Math.min(from + round, sizes.observerSamples()); i++) {
+                        long took = ways.get(w).once(i);
+                        if (i >= 0) {
+                            latencies.get(w).record(took);
+                        }
+                    }
+                }
+            }
+        }
+        ObjectNode node1 = latencies.get(1).json();
+        node1.put("rawP50Ms", Latencies.round(latencies.get(0).percentileMs(50)));
+        node1.put("rawP99Ms", Latencies.round(latencies.get(0).percentileMs(99)));
+        node1.put("bytesPerEvent", size);
+        node1.set("sse", latencies.get(2).json());
+        node1.set("raw", latencies.get(0).json());
+        return node1;
+    }
+
+    private static RoomEvent delta(String roomId, int i) {
+        return Backlog.roomEvent(roomId, new TextDelta("b1", String.format("%064d", i)));
+    }
+
+    /** The loop of Kafka's EndToEndLatency: linger 0, acks=all, send().get(), poll with fetch.max.wait.ms 0. */
+    private Way rawLatency(SubstrateConfig config, int size) {
+        TopicPartition partition = new TopicPartition(prefix + "raw-latency", 0);
+        Map<String, Object> producerConfig = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
+        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+        Map<String, Object> consumerConfig = new HashMap<>(config.kafkaProperties(ConsumerConfig.configNames()));
+        consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 0);
+        consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.assign(List.of(partition));
+        consumer.seekToEnd(List.of(partition));
+        consumer.position(partition);
+        byte[] value = new byte[size];
+        return new Way() {
+            @Override
+            public long once(int i) throws Exception {
+                long start = System.nanoTime();
+                producer.send(new ProducerRecord<>(partition.topic(), value)).get();
+                ConsumerRecords<byte[], byte[]> received = consumer.poll(WAIT);
+                while (received.isEmpty()) {
+                    received = consumer.poll(WAIT);
+                }
+                return System.nanoTime() - start;
+            }
+
+            @Override
+            public void close() {
+                producer.close();
+                consumer.close();
+            }
+        };
+    }
+
+    private static Way roomStream(SubstrateConfig config, SubstrateClient client, String roomId) {
+        RoomStream stream = RoomStream.create(config);
+        RoomStream.Subscription room = stream.subscribe(roomId, RoomStream.From.now());
+        return new Way() {
+            @Override
+            public long once(int i) throws Exception {
+                RoomEvent event = delta(roomId, i);
+                long start = System.nanoTime();
+                client.append(event).join();
+                boolean seen = false;
+                while (!seen) {
+                    for (RoomStream.Entry entry : room.poll(WAIT)) {
+                        seen |= entry.event().getEventId().equals(event.getEventId());
+                    }
+                }
+                return System.nanoTime() - start;
+            }
+
+            @Override
+            public void close() {
+                room.close();
+                stream.close();
+            }
+        };
+    }
+
+    private static Way sse(SubstrateNode node, String token, String roomId) throws Exception {
+        ApiClient api = new ApiClient(node.httpUrl(), token);
+        BlockingQueue<String> arrived = new ArrayBlockingQueue<>(4096);
+        AtomicBoolean open = new AtomicBoolean(true);
+        Thread reader = new Thread(
+                () -> {
+                    try {
+                        api.stream("/v1/rooms/" + roomId + "/stream", Map.of("from", "now"), event -> {
+                            arrived.offer(event.data());
+                            return open.get();
+                        });
+                    } catch (RuntimeException e) {
+                        arrived.offer("failed: " + e.getMessage());
+                    }
+                },
+                "bench-sse");
+        reader.setDaemon(true);
+        reader.start();
+        // The stream is open once an event appended after the request arrives.
+        String probe;
+        do {
+            node.client().append(delta(roomId, -1)).join();
+            probe = arrived.poll(1, TimeUnit.SECONDS);
+        } while (probe == null);
+        return new Way() {
+            @Override
+            public long once(int i) throws Exception {
+                RoomEvent event = delta(roomId, i);
+                long start = System.nanoTime();
+                node.client().append(event).join();
+                String data;
+                do {
+                    data = arrived.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    if (data == null || data.startsWith("failed: ")) {
+                        throw new IllegalStateException("no SSE event within " + WAIT + (data == null ? "" : data));
+                    }
+                } while (!data.contains(event.getEventId()));
+                return System.nanoTime() - start;
+            }
+
+            @Override
+            public void close() {
+                open.set(false);
+            }
+        };
+    }
+
+    // ---- query -------------------------------------------------------------------------------------------------
+
+    private ObjectNode query(HttpClient http, SubstrateNode a, SubstrateNode b, String token, List<String> runIds)
+            throws Exception {
+        // Both instances answer, and agree who holds what, once the rebalance settled.
+        List<String> local = new ArrayList<>();
+        List<String> remote = new ArrayList<>();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<String> sample = runIds.subList(0, Math.min(runIds.size(), 2_000));
+        while (local.isEmpty() || remote.isEmpty() || local.size() + remote.size() < sample.size()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the two instances did not settle within " + WAIT);
+            }
+            local.clear();
+            remote.clear();
+            for (String runId : sample) {
+                HttpResponse<Void> answer = http.send(
+                        get(a.httpUrl() + "/v1/runs/" + runId, token), HttpResponse.BodyHandlers.discarding());
+                if (answer.statusCode() != 200) {
+                    Thread.sleep(200); // the second instance is still joining
+                    break;
+                }
+                String owner =
+                        answer.headers().firstValue("X-Substrate-Answered-By").orElse("");
+                (a.httpUrl().endsWith(owner) ? local : remote).add(runId);
+            }
+        }
+        ObjectNode node = load(http, a.httpUrl(), token, local);
+        node.set("forwarded", load(http, a.httpUrl(), token, remote));
+        node.put("threads", QUERY_THREADS);
+        return node;
+    }
+
+    private ObjectNode load(HttpClient http, String url, String token, List<String> runIds) throws Exception {
+        Latencies latencies = new Latencies();
+        AtomicLong ok = new AtomicLong();
+        long end = System.nanoTime() + sizes.queryDuration().toNanos();
+        ExecutorService pool = Executors.newFixedThreadPool(QUERY_THREADS);
+        try {
+            List<Future<?>> clients = new ArrayList<>();
+            for (int t = 0; t < QUERY_THREADS; t++) {
+                int offset = t;
+                clients.add(pool.submit(() -> {
+                    for (int i = offset; System.nanoTime() < end; i += QUERY_THREADS) {
+                        String runId = runIds.get(i % runIds.size());
+                        long start = System.nanoTime();
+                        HttpResponse<Void> answer = http.send(
+                                get(url + "/v1/runs/" + runId, token), HttpResponse.BodyHandlers.discarding());
+                        if (answer.statusCode() == 200) {
+                            latencies.record(System.nanoTime() - start);
+                            ok.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> client : clients) {
+                client.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        ObjectNode node = latencies.json();
+        node.put(
+                "throughput",
+                Math.round(ok.get() / (double) sizes.queryDuration().toSeconds()));
+        return node;
+    }
+
+    private static HttpRequest get(String url, String token) {
+        return HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + token)
+                .build();
+    }
+
+    // ---- set-up ------------------------------------------------------------------------------------------------
+
+    /** The settings of instance {@code name}: the bench's topics and application, its own data and port. */
+    private SubstrateConfig config(String name) {
+        Map<String, String> instance = new HashMap<>(settings);
+        instance.put(SubstrateConfig.TOPIC_PREFIX, prefix);
+        instance.put(SubstrateConfig.DATA_DIR, dataDir.resolve(name).toString());
+        instance.put(SubstrateConfig.HTTP_PORT, "0");
+        instance.put(SubstrateConfig.TOKENS_FILE, dataDir.resolve("tokens.json").toString());
+        instance.put("application.id", prefix + "fold");
+        return SubstrateConfig.load(System.getenv(), instance);
+    }
+
+    private Admin admin() {
+        return Admin.create(new HashMap<>(base.kafkaProperties(AdminClientConfig.configNames())));
+    }
+
+    private void step(String part, String what) {
+        progress.printf("[%tT] %s: %s%n", System.currentTimeMillis(), part, what);
+        progress.flush();
+    }
+
+    private static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    private static ObjectNode machine() {
+        ObjectNode machine = JsonNodeFactory.instance.objectNode();
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            machine.put("memoryBytes", os.getTotalMemorySize());
+        }
+        machine.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
+        machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        return machine;
+    }
+}
