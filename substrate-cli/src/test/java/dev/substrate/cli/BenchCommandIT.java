@@ -1,0 +1,60 @@
+package dev.substrate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code substrate bench} end to end on its embedded broker, made small: every part runs and the JSON holds every
+ * figure the README names. What the figures are is not asserted (tests never assert a time).
+ */
+@Timeout(300)
+class BenchCommandIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void runsEveryPartAndWritesTheFiguresAsJson() throws Exception {
+        Path out = dir.resolve("b.json");
+        CliRun bench = CliRun.of("bench", "--events", "2000", "--out", out.toString());
+
+        assertThat(bench.exitCode()).as(bench.err()).isZero();
+        assertThat(bench.out())
+                .contains("append")
+                .contains("fold")
+                .contains("observerLatency")
+                .contains("query");
+        JsonNode report = new ObjectMapper().readTree(out.toFile());
+        for (String figure : List.of(
+                "append.ratio",
+                "append.rawPerSecond",
+                "fold.ratio",
+                "appendToQueryable.p50Ms",
+                "appendToQueryable.p99Ms",
+                "observerLatency.p50Ms",
+                "observerLatency.p99Ms",
+                "observerLatency.rawP99Ms",
+                "observerLatency.sse.p99Ms",
+                "query.throughput",
+                "query.p50Ms",
+                "query.p99Ms",
+                "query.forwarded.p99Ms",
+                "machine.cores",
+                "machine.jvm",
+                "settings.events")) {
+            JsonNode value = report.at("/" + figure.replace('.', '/'));
+            assertThat(value.isMissingNode()).as(figure).isFalse();
+            if (value.isNumber()) {
+                assertThat(value.asDouble()).as(figure).isPositive();
+            }
+        }
+        assertThat(report.at("/appendToQueryable/samples").asInt()).isEqualTo(20);
+    }
+}
