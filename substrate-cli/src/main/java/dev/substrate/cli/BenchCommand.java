@@ -2,8 +2,10 @@ package dev.substrate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.cli.internal.bench.Bench;
+import dev.substrate.cli.internal.bench.ScaleRun;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.kafka.embedded.EmbeddedKafka;
 import java.io.PrintWriter;
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -51,6 +54,17 @@ final class BenchCommand implements Callable<Integer> {
     Integer events;
 
     @Option(
+            names = "--scale",
+            paramLabel = "RUNS[,RUNS...]",
+            split = ",",
+            description = {
+                "Instead of the parts: fold RUNS runs (half started) and a tenth as many rooms, for each RUNS, and",
+                "report the fold's rate, its stores on disk, the heap after a full GC, the time to answer again after",
+                "a restart (with its state, and from the changelogs alone) and the latency of paging runs?status=."
+            })
+    List<Integer> scale;
+
+    @Option(
             names = {"-c", "--config"},
             paramLabel = "KEY=VALUE",
             description = "A Substrate or Kafka client setting for every part (such as linger.ms). Repeatable.")
@@ -73,17 +87,17 @@ final class BenchCommand implements Callable<Integer> {
         ObjectNode report;
         if (bootstrapServers != null) {
             explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
-            report = new Bench(explicit, dataDir, sizes, err).run();
+            report = measure(explicit, dataDir, sizes, err);
         } else {
             err.println("Starting an embedded broker in " + dataDir);
             err.flush();
             try (EmbeddedKafka kafka =
                     EmbeddedKafka.builder().dataDir(dataDir.resolve("kafka")).start()) {
                 explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-                report = new Bench(explicit, dataDir, sizes, err).run();
+                report = measure(explicit, dataDir, sizes, err);
             }
         }
-        stdout.print(table(report));
+        stdout.print(scale == null ? table(report) : scaleTable(report));
         stdout.flush();
         if (out != null) {
             JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), report);
@@ -91,6 +105,47 @@ final class BenchCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    private ObjectNode measure(Map<String, String> explicit, Path dataDir, Bench.Sizes sizes, PrintWriter err)
+            throws Exception {
+        if (scale == null) {
+            return new Bench(explicit, dataDir, sizes, err).run();
+        }
+        ObjectNode report = JSON.createObjectNode();
+        report.set("machine", Bench.machine());
+        ArrayNode rows = report.putArray("scale");
+        for (int runs : scale) {
+            rows.add(new ScaleRun(explicit, dataDir, err).run(runs));
+        }
+        return report;
+    }
+
+    /** The scale figures, one row per size. */
+    static String scaleTable(JsonNode report) {
+        Table table = new Table(
+                "RUNS",
+                "ROOMS",
+                "EVENTS",
+                "FOLD EV/S",
+                "STORES MB",
+                "HEAP MB",
+                "RESTART S",
+                "RESTORE S",
+                "PAGE P50/P99 MS");
+        for (JsonNode row : report.path("scale")) {
+            table.row(
+                    row.path("runs").asText(),
+                    row.path("rooms").asText(),
+                    row.path("events").asText(),
+                    row.path("foldPerSecond").asText(),
+                    Long.toString(row.path("storeBytes").asLong() / (1024 * 1024)),
+                    Long.toString(row.path("heapAfterGcBytes").asLong() / (1024 * 1024)),
+                    row.path("restartSeconds").asText(),
+                    row.path("restoreSeconds").asText(),
+                    ms(row.path("pagedList")));
+        }
+        return table.render();
     }
 
     /** The report as a readable table: one row per figure, Substrate beside raw Kafka. */

@@ -566,7 +566,8 @@ public final class Bench {
         return (System.nanoTime() - startNanos) / 1e9;
     }
 
-    private static ObjectNode machine() {
+    /** The machine: cores, memory, heap, JVM, OS. */
+    public static ObjectNode machine() {
         ObjectNode machine = JsonNodeFactory.instance.objectNode();
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
