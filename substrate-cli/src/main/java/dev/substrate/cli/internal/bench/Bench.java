@@ -9,11 +9,15 @@ import dev.substrate.cli.internal.ApiClient;
 import dev.substrate.cli.internal.SubstrateNode;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.event.WireCodec;
+import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.TextDelta;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.stream.RoomStream;
 import dev.substrate.streams.CountBaseline;
+import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -117,8 +121,7 @@ public final class Bench {
         SubstrateConfig first = config("a");
         Topics topics = Topics.from(first);
         try (Admin admin = admin()) {
-            dev.substrate.topic.TopicSetup.ensure(
-                    admin, topics, first.topicPartitions(), first.topicReplicationFactor());
+            TopicSetup.ensure(admin, topics, first.topicPartitions(), first.topicReplicationFactor());
             admin.createTopics(List.of(
                             new NewTopic(prefix + "raw-append", first.topicPartitions(), (short) -1),
                             new NewTopic(prefix + "raw-latency", 1, (short) -1)))
@@ -298,12 +301,12 @@ public final class Bench {
         node.client()
                 .append(Backlog.roomEvent(
                         roomId,
-                        dev.substrate.events.room.RoomCreated.newBuilder()
-                                .setKind(dev.substrate.events.room.RoomKind.session)
+                        RoomCreated.newBuilder()
+                                .setKind(RoomKind.session)
                                 .setProject("project:bench")
                                 .build()))
                 .join();
-        int size = dev.substrate.event.WireCodec.ROOM.encode(delta(roomId, 0)).length;
+        int size = WireCodec.ROOM.encode(delta(roomId, 0)).length;
         List<Latencies> latencies = List.of(new Latencies(), new Latencies(), new Latencies());
         try (Way raw = rawLatency(config, size);
                 Way stream = roomStream(config, node.client(), roomId);
@@ -321,13 +324,13 @@ public final class Bench {
                 }
             }
         }
-        ObjectNode node1 = latencies.get(1).json();
-        node1.put("rawP50Ms", Latencies.round(latencies.get(0).percentileMs(50)));
-        node1.put("rawP99Ms", Latencies.round(latencies.get(0).percentileMs(99)));
-        node1.put("bytesPerEvent", size);
-        node1.set("sse", latencies.get(2).json());
-        node1.set("raw", latencies.get(0).json());
-        return node1;
+        ObjectNode report = latencies.get(1).json();
+        report.put("rawP50Ms", Latencies.round(latencies.get(0).percentileMs(50)));
+        report.put("rawP99Ms", Latencies.round(latencies.get(0).percentileMs(99)));
+        report.put("bytesPerEvent", size);
+        report.set("sse", latencies.get(2).json());
+        report.set("raw", latencies.get(0).json());
+        return report;
     }
 
     private static RoomEvent delta(String roomId, int i) {
