@@ -45,11 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -223,34 +221,7 @@ public final class Bench {
 
     /** Events per second from {@code start} until the group's committed offsets reach the end of the logs. */
     private double awaitCaughtUp(String group, Topics topics, long start) throws Exception {
-        List<String> logs =
-                List.of(topics.runEvents().name(), topics.roomEvents().name());
-        try (Admin admin = admin()) {
-            long total = 0;
-            while (true) {
-                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-                admin.describeTopics(logs)
-                        .allTopicNames()
-                        .get()
-                        .forEach((topic, d) -> d.partitions()
-                                .forEach(p ->
-                                        latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                        .partitionsToOffsetAndMetadata()
-                        .get();
-                long lag = 0;
-                total = 0;
-                for (var end : admin.listOffsets(latest).all().get().entrySet()) {
-                    OffsetAndMetadata done = committed.get(end.getKey());
-                    lag += end.getValue().offset() - (done == null ? 0 : done.offset());
-                    total += end.getValue().offset();
-                }
-                if (lag <= 0) {
-                    return total / seconds(start);
-                }
-                Thread.sleep(100); // polling the group's progress; 100 ms is the resolution of the figure
-            }
-        }
+        return CaughtUp.await(base, group, topics) / seconds(start);
     }
 
     // ---- appendToQueryable -------------------------------------------------------------------------------------

@@ -45,9 +45,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * {@code substrate bench --scale N}: folds N runs (half of them started) and N/10 rooms, then reports what that
@@ -97,7 +94,7 @@ public final class ScaleRun {
         step("folding");
         long start = System.nanoTime();
         try (SubstrateNode node = SubstrateNode.start(config)) {
-            awaitCaughtUp(config, node.fold().applicationId(), topics);
+            CaughtUp.await(config, node.fold().applicationId(), topics);
             double seconds = seconds(start);
             report.put("foldSeconds", Latencies.round(seconds));
             report.put("foldPerSecond", Math.round(events / seconds));
@@ -219,34 +216,6 @@ public final class ScaleRun {
                 Thread.sleep(100); // restoring; 100 ms is the resolution of the figure
             }
             return seconds(start);
-        }
-    }
-
-    private static void awaitCaughtUp(SubstrateConfig config, String group, Topics topics) throws Exception {
-        List<String> logs =
-                List.of(topics.runEvents().name(), topics.roomEvents().name());
-        try (Admin admin = Admin.create(new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames())))) {
-            while (true) {
-                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-                admin.describeTopics(logs)
-                        .allTopicNames()
-                        .get()
-                        .forEach((topic, d) -> d.partitions()
-                                .forEach(p ->
-                                        latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                        .partitionsToOffsetAndMetadata()
-                        .get();
-                long lag = 0;
-                for (var end : admin.listOffsets(latest).all().get().entrySet()) {
-                    OffsetAndMetadata done = committed.get(end.getKey());
-                    lag += end.getValue().offset() - (done == null ? 0 : done.offset());
-                }
-                if (lag <= 0) {
-                    return;
-                }
-                Thread.sleep(200); // polling the group's progress
-            }
         }
     }
 
