@@ -2,6 +2,7 @@ package dev.substrate.api;
 
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.api.internal.Cluster;
+import dev.substrate.api.internal.JettyProblems;
 import dev.substrate.api.internal.Metrics;
 import dev.substrate.api.internal.Problem;
 import dev.substrate.api.internal.Routes;
@@ -12,11 +13,15 @@ import dev.substrate.streams.Instance;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.StateUnavailable;
 import io.javalin.Javalin;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.eclipse.jetty.server.AbstractConnector;
+import org.eclipse.jetty.server.Connector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +75,7 @@ public final class HttpApi implements AutoCloseable {
             javalin.jetty.host = host;
             javalin.jetty.port = config.httpPort();
             javalin.http.maxRequestSize = MAX_REQUEST_BYTES;
+            javalin.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblems()));
             javalin.requestLogger.http(metrics::record);
             routes.register(javalin.routes);
             javalin.routes.exception(Problem.class, (problem, ctx) -> problem.writeTo(ctx));
@@ -79,12 +85,26 @@ public final class HttpApi implements AutoCloseable {
             javalin.routes.exception(
                     StateUnavailable.class,
                     (e, ctx) -> Problem.unavailable(e.getMessage()).writeTo(ctx));
+            javalin.routes.exception(
+                    HttpResponseException.class,
+                    (e, ctx) -> Problem.ofStatus(
+                                    e.getStatus(),
+                                    HttpStatus.forStatus(e.getStatus()).getMessage(),
+                                    e.getMessage())
+                            .writeTo(ctx));
             javalin.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("Unexpected error answering {} {}", ctx.method(), ctx.path(), e);
                 Problem.internal().writeTo(ctx);
             });
         });
         app.start();
+        // A connection that sends and receives nothing for this long is closed: stalled and slow clients
+        // (a slow-loris attack) cannot hold the server's connections.
+        for (Connector connector : app.jettyServer().server().getConnectors()) {
+            if (connector instanceof AbstractConnector accepting) {
+                accepting.setIdleTimeout(config.httpIdleTimeout().toMillis());
+            }
+        }
         Instance instance = new Instance(config.httpAdvertisedHost(), app.port());
         cluster.bind(instance);
         HttpApi api = new HttpApi(app, routes, metrics, host, instance);

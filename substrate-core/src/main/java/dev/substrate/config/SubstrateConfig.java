@@ -55,6 +55,10 @@ public final class SubstrateConfig {
     public static final String STREAM_HEARTBEAT_MS = "stream.heartbeat.ms";
     /** How many room streams (SSE) one instance serves at once. */
     public static final String STREAM_MAX_CLIENTS = "stream.max.clients";
+    /** How long an HTTP connection may stay silent before the server closes it. */
+    public static final String HTTP_IDLE_TIMEOUT_MS = "http.idle.timeout.ms";
+    /** How far behind its log a standby replica may be and still answer a key lookup while the active moves. */
+    public static final String QUERY_STANDBY_MAX_LAG = "query.standby.max.lag";
     /** The client port of the embedded broker that {@code substrate dev} starts. */
     public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
 
@@ -153,6 +157,24 @@ public final class SubstrateConfig {
                     Importance.LOW,
                     "Room streams (SSE) one instance serves at once; one more is refused with 503 and `Retry-After`. "
                             + "Each holds a thread and up to 1024 buffered events.")
+            .define(
+                    HTTP_IDLE_TIMEOUT_MS,
+                    Type.LONG,
+                    30_000L,
+                    Range.between(500, 3_600_000),
+                    Importance.LOW,
+                    "How long an HTTP connection may send and receive nothing before the server closes it, so that "
+                            + "stalled and slow clients cannot hold connections; keep it above `stream.heartbeat.ms`.")
+            .define(
+                    QUERY_STANDBY_MAX_LAG,
+                    Type.LONG,
+                    10_000L,
+                    Range.atLeast(-1),
+                    Importance.LOW,
+                    "While the instance that holds a key is gone or moving, a standby replica of its state answers the "
+                            + "key's lookup if it is at most this many records behind its changelog (marked with "
+                            + "`X-Substrate-Standby-Lag`); -1 never. Standbys exist when the Kafka Streams setting "
+                            + "`num.standby.replicas` is 1 or more.")
             .define(
                     EMBEDDED_KAFKA_PORT,
                     Type.INT,
@@ -339,6 +361,16 @@ public final class SubstrateConfig {
     /** How many room streams one instance serves at once. */
     public int streamMaxClients() {
         return (Integer) values.get(STREAM_MAX_CLIENTS);
+    }
+
+    /** How long an HTTP connection may stay silent before the server closes it. */
+    public Duration httpIdleTimeout() {
+        return Duration.ofMillis((Long) values.get(HTTP_IDLE_TIMEOUT_MS));
+    }
+
+    /** The most records a standby replica may lag and still answer a key lookup; -1 when standbys never answer. */
+    public long queryStandbyMaxLag() {
+        return (Long) values.get(QUERY_STANDBY_MAX_LAG);
     }
 
     /** The client port of the embedded broker; 0 for any free port. */

@@ -82,6 +82,17 @@ public final class Problem extends RuntimeException {
         return new Problem(500, "internal", "Internal error", "the server failed to answer; see its log", null);
     }
 
+    /**
+     * A problem for an HTTP status that the server's machinery chose (Jetty's or Javalin's: a URI it cannot parse,
+     * headers or a body over the limit, a method a route does not take).
+     */
+    public static Problem ofStatus(int status, String title, String detail) {
+        String type = status == 413
+                ? "too-large"
+                : status == 404 ? "not-found" : status >= 500 ? "internal" : "invalid-request";
+        return new Problem(status, type, title, detail == null || detail.isBlank() ? title : detail, null);
+    }
+
     /** The problem another instance answered with ({@code body}, {@code status}), to pass on as it is. */
     static Problem relayed(int status, JsonNode body, String fallbackDetail) {
         String type = body.path("type").asText("urn:substrate:problem:unavailable");
