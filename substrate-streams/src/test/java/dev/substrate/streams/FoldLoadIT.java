@@ -18,6 +18,7 @@ import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
@@ -29,16 +30,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -156,15 +152,15 @@ class FoldLoadIT {
     static InMemoryFold foldLog(KafkaCluster kafka, Topics topics) {
         InMemoryFold reference = new InMemoryFold(new EventValidator(1024 * 1024, Clock.systemUTC()));
         for (ConsumerRecord<String, byte[]> record :
-                readAll(kafka, topics.runEvents().name())) {
+                TestRecords.readAll(kafka, topics.runEvents().name())) {
             reference.apply(WireCodec.RUN.decode(record.value()), record.partition(), record.offset(), time(record));
         }
         for (ConsumerRecord<String, byte[]> record :
-                readAll(kafka, topics.roomEvents().name())) {
+                TestRecords.readAll(kafka, topics.roomEvents().name())) {
             reference.apply(WireCodec.ROOM.decode(record.value()), record.partition(), record.offset(), time(record));
         }
         for (ConsumerRecord<String, byte[]> record :
-                readAll(kafka, topics.artifactEvents().name())) {
+                TestRecords.readAll(kafka, topics.artifactEvents().name())) {
             reference.apply(
                     WireCodec.ARTIFACT.decode(record.value()), record.partition(), record.offset(), time(record));
         }
@@ -173,33 +169,5 @@ class FoldLoadIT {
 
     private static Instant time(ConsumerRecord<?, ?> record) {
         return Instant.ofEpochMilli(record.timestamp());
-    }
-
-    /** Every record of a topic, partition by partition in offset order. */
-    static List<ConsumerRecord<String, byte[]>> readAll(KafkaCluster kafka, String topic) {
-        Properties props = kafka.clientProperties();
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
-        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer =
-                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            int emptyPolls = 0;
-            while (emptyPolls < 10) {
-                var batch = consumer.poll(Duration.ofMillis(300));
-                if (batch.isEmpty() && !consumer.assignment().isEmpty()) {
-                    emptyPolls++;
-                } else if (!batch.isEmpty()) {
-                    emptyPolls = 0;
-                    batch.forEach(records::add);
-                }
-            }
-        }
-        records.sort((a, b) -> a.partition() != b.partition()
-                ? Integer.compare(a.partition(), b.partition())
-                : Long.compare(a.offset(), b.offset()));
-        return records;
     }
 }

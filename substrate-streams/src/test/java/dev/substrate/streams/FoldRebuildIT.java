@@ -7,6 +7,7 @@ import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.WireCodec;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
@@ -94,7 +95,7 @@ class FoldRebuildIT {
     /** The latest value per key of a compacted topic, as hex (a tombstone removes the key). */
     private static Map<String, String> latest(KafkaCluster kafka, String topic) {
         Map<String, String> latest = new TreeMap<>();
-        for (ConsumerRecord<String, byte[]> record : FoldLoadIT.readAll(kafka, topic)) {
+        for (ConsumerRecord<String, byte[]> record : TestRecords.readAll(kafka, topic)) {
             if (record.value() == null) {
                 latest.remove(record.key());
             } else {
@@ -105,7 +106,7 @@ class FoldRebuildIT {
     }
 
     private static List<String> rejections(KafkaCluster kafka, String topic) {
-        return FoldLoadIT.readAll(kafka, topic).stream()
+        return TestRecords.readAll(kafka, topic).stream()
                 .map(record -> WireCodec.REJECTION.decode(record.value()))
                 .map(r -> r.getEventId() + " " + r.getReason() + " " + r.getOffset())
                 .toList();

@@ -18,6 +18,7 @@ import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
@@ -167,7 +168,7 @@ class PoisonRecordsIT {
             assertThat(rejectedInState).isEqualTo(refused);
 
             List<ConsumerRecord<String, byte[]>> deadLetters =
-                    FoldLoadIT.readAll(kafka, topics.deadLetters().name());
+                    TestRecords.readAll(kafka, topics.deadLetters().name());
             assertThat(deadLetters.size()).isEqualTo(unreadable);
             assertThat(deadLetters)
                     .allSatisfy(record -> assertThat(record.headers().lastHeader("__streams.errors.exception"))
@@ -228,7 +229,7 @@ class PoisonRecordsIT {
             Function<byte[], E> decode,
             BiConsumer<E, ConsumerRecord<String, byte[]>> apply) {
         int unreadable = 0;
-        for (ConsumerRecord<String, byte[]> record : FoldLoadIT.readAll(kafka, topic)) {
+        for (ConsumerRecord<String, byte[]> record : TestRecords.readAll(kafka, topic)) {
             E event;
             try {
                 event = decode.apply(record.value());
