@@ -92,7 +92,7 @@ class PoisonRecordsIT {
                         runId,
                         WireCodec.RUN.encode(Events.run(runId, Events.created())));
                 String topic = logs.get(round % logs.size());
-                byte[] valid = validEvent(topic, round);
+                byte[] valid = validEvent(topics, topic, round);
 
                 byte[] noise = new byte[random.nextInt(300)];
                 random.nextBytes(noise);
@@ -183,11 +183,12 @@ class PoisonRecordsIT {
         }
     }
 
-    private static byte[] validEvent(String topic, int round) {
-        if (topic.endsWith("runs")) {
+    /** A valid event of the kind {@code topic} carries, whose bytes the poison is made from. */
+    private static byte[] validEvent(Topics topics, String topic, int round) {
+        if (topic.equals(topics.runEvents().name())) {
             return WireCodec.RUN.encode(Events.run("other-" + round, Events.created()));
         }
-        if (topic.endsWith("rooms")) {
+        if (topic.equals(topics.roomEvents().name())) {
             return WireCodec.ROOM.encode(
                     Events.room("room-" + round, Events.roomCreated(RoomKind.session, StreamMode.durable)));
         }
