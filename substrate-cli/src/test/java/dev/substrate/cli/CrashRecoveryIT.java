@@ -14,6 +14,7 @@ import dev.substrate.event.WireCodec;
 import dev.substrate.fold.InMemoryFold;
 import dev.substrate.state.RunState;
 import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.RunLoad;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;
 import dev.substrate.topic.Topics;
@@ -33,10 +34,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,14 +59,11 @@ class CrashRecoveryIT {
     private static final boolean SOAK = Boolean.getBoolean("substrate.soak");
     private static final int KILLS = SOAK ? 10 : 3;
     private static final int WORKERS = 4;
-    /** RunCreated, three RunLabelled, RunStarted. */
-    private static final int EVENTS_PER_RUN = 5;
 
     @TempDir
     Path dataDir;
 
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http = HttpClient.newHttpClient();
     private volatile String url;
     private String token;
 
@@ -88,57 +82,29 @@ class CrashRecoveryIT {
                 "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS", "100");
         Random random = new Random();
         List<SubstrateProcess> processes = new ArrayList<>();
-        Map<String, Integer> acknowledged = new ConcurrentHashMap<>();
-        AtomicLong retries = new AtomicLong();
-        AtomicBoolean loading = new AtomicBoolean(true);
-        List<Thread> workers = new ArrayList<>();
         List<Integer> acknowledgedAtKill = new ArrayList<>();
-        List<Throwable> failures = new CopyOnWriteArrayList<>();
-        try {
-            processes.add(start(environment));
-            for (int w = 0; w < WORKERS; w++) {
-                int worker = w;
-                Thread thread = new Thread(
-                        () -> {
-                            try {
-                                for (int n = 0; loading.get(); n++) {
-                                    String runId = "crash-" + worker + "-" + n;
-                                    for (int e = 0; e < EVENTS_PER_RUN; e++) {
-                                        appendUntilAcknowledged(runId, e, retries);
-                                        acknowledged.merge(runId, 1, Integer::sum);
-                                    }
-                                }
-                            } catch (RuntimeException | AssertionError e) {
-                                failures.add(e);
-                            }
-                        },
-                        "load-" + w);
-                thread.start();
-                workers.add(thread);
-            }
+        processes.add(start(environment));
+        try (RunLoad load = RunLoad.start(() -> url, token, "crash", WORKERS)) {
             for (int kill = 0; kill < KILLS; kill++) {
                 Thread.sleep(SOAK ? 5_000 + random.nextInt(20_000) : 1_500 + random.nextInt(3_000));
-                SubstrateProcess victim = processes.get(processes.size() - 1);
-                int exit = victim.kill();
-                int events = acknowledged.values().stream()
-                        .mapToInt(Integer::intValue)
-                        .sum();
-                acknowledgedAtKill.add(events);
-                log.info("Kill {}: SIGKILL (exit {}) after {} acknowledged appends", kill + 1, exit, events);
+                int exit = processes.get(processes.size() - 1).kill();
+                acknowledgedAtKill.add(load.acknowledgedEvents());
+                log.info(
+                        "Kill {}: SIGKILL (exit {}) after {} acknowledged appends",
+                        kill + 1,
+                        exit,
+                        load.acknowledgedEvents());
                 processes.add(start(environment));
             }
             Thread.sleep(2_000);
-            loading.set(false);
-            for (Thread worker : workers) {
-                worker.join(Duration.ofMinutes(3).toMillis());
-                assertThat(worker.isAlive()).as(worker.getName() + " finished").isFalse();
-            }
-            assertThat(failures).isEmpty();
+            load.stop();
+            Map<String, Integer> acknowledged = load.acknowledged();
 
             // Every acknowledged append is in the state, exactly once: each run holds its five events.
             await().atMost(Duration.ofMinutes(3))
                     .pollInterval(Duration.ofMillis(500))
-                    .until(() -> acknowledged.keySet().stream().allMatch(runId -> version(runId) == EVENTS_PER_RUN));
+                    .until(() ->
+                            acknowledged.keySet().stream().allMatch(runId -> version(runId) == RunLoad.EVENTS_PER_RUN));
 
             // The state equals the pure fold of the log, records the clients sent twice included.
             InMemoryFold reference = new InMemoryFold(new EventValidator(1024 * 1024, Clock.systemUTC()));
@@ -155,7 +121,7 @@ class CrashRecoveryIT {
             }
             assertThat(reference.runs().keySet()).isEqualTo(acknowledged.keySet());
             for (Map.Entry<String, RunState> run : reference.runs().entrySet()) {
-                assertThat(run.getValue().getVersion()).isEqualTo(EVENTS_PER_RUN);
+                assertThat(run.getValue().getVersion()).isEqualTo(RunLoad.EVENTS_PER_RUN);
                 JsonNode state = JSON.readTree(get("/v1/runs/" + run.getKey()).body());
                 assertThat(state)
                         .as(run.getKey())
@@ -172,12 +138,11 @@ class CrashRecoveryIT {
                     acknowledgedAtKill,
                     events,
                     acknowledged.size(),
-                    retries.get(),
+                    load.retries(),
                     records.size(),
                     written);
             assertThat(copies).hasSize(events);
         } finally {
-            loading.set(false);
             for (SubstrateProcess process : processes) {
                 process.close();
             }
@@ -188,54 +153,6 @@ class CrashRecoveryIT {
         SubstrateProcess process = SubstrateProcess.start(environment, "serve", "--data-dir", dataDir.toString());
         url = process.awaitOutput("HTTP\\s+(\\S+)", Duration.ofSeconds(90));
         return process;
-    }
-
-    /** Appends event {@code index} of run {@code runId}, again with the same event id until it is acknowledged. */
-    private void appendUntilAcknowledged(String runId, int index, AtomicLong retries) {
-        String eventId = runId + "-e" + index;
-        String path;
-        String body;
-        if (index == 0) {
-            path = "/v1/runs";
-            body = "{\"runId\": \"" + runId + "\", \"eventId\": \"" + eventId + "\", \"scope\": \"shared\","
-                    + " \"project\": \"project:crash\", \"activation\": {\"surface\": \"operator\", \"actor\": \"ops\"}}";
-        } else {
-            path = "/v1/runs/" + runId + "/events";
-            body = index == EVENTS_PER_RUN - 1
-                    ? "{\"type\": \"RunStarted\", \"eventId\": \"" + eventId + "\"}"
-                    : "{\"type\": \"RunLabelled\", \"eventId\": \"" + eventId + "\", \"labels\": {\"step" + index
-                            + "\": \"" + index + "\"}}";
-        }
-        while (true) {
-            try {
-                HttpResponse<String> answer = http.send(
-                        HttpRequest.newBuilder(URI.create(url + path))
-                                .timeout(Duration.ofSeconds(10))
-                                .header("Authorization", "Bearer " + token)
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(body))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (answer.statusCode() == 202) {
-                    return;
-                }
-                if (answer.statusCode() < 500) {
-                    throw new AssertionError("append " + eventId + " refused: " + answer.body());
-                }
-            } catch (IOException e) {
-                // The process died under the request: not acknowledged, so send it again.
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            retries.incrementAndGet();
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
     }
 
     /** The run's version as the API answers it now; -1 while it cannot say. */
