@@ -21,6 +21,7 @@ import java.util.function.Predicate;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.LagInfo;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.TaskMetadata;
@@ -54,6 +55,7 @@ public final class StateQueries {
 
     private final KafkaStreams streams;
     private final Topics topics;
+    private final boolean activeOnly;
 
     /**
      * Queries over a running fold.
@@ -61,9 +63,22 @@ public final class StateQueries {
      * @param topics the topics the fold reads, to name the log a position belongs to
      */
     public StateQueries(KafkaStreams streams, Topics topics) {
+        this(streams, topics, true);
+    }
+
+    private StateQueries(KafkaStreams streams, Topics topics, boolean activeOnly) {
         this.streams = streams;
         this.topics = topics;
+        this.activeOnly = activeOnly;
     }
+
+    /**
+     * A standby replica of a key's state kept on this instance (Kafka Streams' {@code num.standby.replicas}).
+     *
+     * @param lag how many records of its changelog the replica has not applied yet
+     * @param queries key lookups that read the replica ({@link #run}, {@link #room}, {@link #artifact})
+     */
+    public record Standby(long lag, StateQueries queries) {}
 
     /** What {@link #awaitPosition} found. */
     public enum PositionWait {
@@ -83,6 +98,48 @@ public final class StateQueries {
     public Instance ownerOf(Entity entity, String key) {
         HostInfo host = keyMetadata(entity, key).activeHost();
         return new Instance(host.host(), host.port());
+    }
+
+    /**
+     * The standby replica of {@code entity}'s state for {@code key} on this instance, if it keeps one and not the
+     * active state itself: what answers a lookup while the instance holding the active state is gone or moving.
+     */
+    public Optional<Standby> standbyOf(Entity entity, String key) {
+        int partition;
+        try {
+            partition = partitionOf(entity, key);
+        } catch (StateUnavailable e) {
+            return Optional.empty();
+        }
+        if (localActivePartitions(entity).contains(partition)) {
+            return Optional.empty();
+        }
+        Map<Integer, LagInfo> lags;
+        try {
+            lags = streams.allLocalStorePartitionLags().get(entity.stateStore());
+        } catch (StreamsException | IllegalStateException e) {
+            return Optional.empty();
+        }
+        if (lags == null || !lags.containsKey(partition)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Standby(lags.get(partition).offsetLag(), new StateQueries(streams, topics, false)));
+    }
+
+    /** The other instances keeping a standby replica of {@code entity}'s state for {@code key}. */
+    public List<Instance> standbysOf(Entity entity, String key) {
+        KeyQueryMetadata metadata;
+        try {
+            metadata = streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
+        } catch (StreamsException | IllegalStateException e) {
+            return List.of();
+        }
+        if (metadata == null || metadata.standbyHosts() == null) {
+            return List.of();
+        }
+        return metadata.standbyHosts().stream()
+                .map(host -> new Instance(host.host(), host.port()))
+                .toList();
     }
 
     /**
@@ -350,18 +407,19 @@ public final class StateQueries {
     }
 
     /**
-     * A key lookup (IQv2, active task only) in the partition that holds {@code entityId}.
+     * A key lookup (IQv2) in the partition that holds {@code entityId}: in its active task, or, for the queries of
+     * a {@link Standby}, in whichever copy this instance keeps.
      *
      * @throws StateUnavailable when this instance does not hold that partition now
      */
     private <V> V get(Entity entity, String storeName, String entityId, String key) {
-        int partition = keyMetadata(entity, entityId).partition();
+        int partition = partitionOf(entity, entityId);
+        StateQueryRequest<V> request = StateQueryRequest.inStore(storeName)
+                .withQuery(KeyQuery.<String, V>withKey(key))
+                .withPartitions(Set.of(partition));
         QueryResult<V> result;
         try {
-            result = streams.query(StateQueryRequest.inStore(storeName)
-                            .withQuery(KeyQuery.<String, V>withKey(key))
-                            .withPartitions(Set.of(partition))
-                            .requireActive())
+            result = streams.query(activeOnly ? request.requireActive() : request)
                     .getPartitionResults()
                     .get(partition);
         } catch (StreamsException e) {
@@ -374,6 +432,20 @@ public final class StateQueries {
                     null);
         }
         return result.getResult();
+    }
+
+    /** The partition of {@code entity}'s log that {@code key} belongs to. */
+    private int partitionOf(Entity entity, String key) {
+        KeyQueryMetadata metadata;
+        try {
+            metadata = streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
+        } catch (StreamsException | IllegalStateException e) {
+            throw new StateUnavailable("The fold is starting or rebalancing", e);
+        }
+        if (metadata == null || metadata.partition() < 0) {
+            throw new StateUnavailable("The fold is starting: no partition is known for " + key, null);
+        }
+        return metadata.partition();
     }
 
     private KeyQueryMetadata keyMetadata(Entity entity, String key) {

@@ -157,7 +157,11 @@ final class Appends {
 
     /** The entity's state as JSON, if this instance holds it. */
     Optional<JsonNode> stateJson(Entity entity, String entityId) {
-        StateQueries queries = reads.queries();
+        return stateJson(reads.queries(), entity, entityId);
+    }
+
+    /** The entity's state as JSON, read with {@code queries} (the active state's, or a standby's). */
+    static Optional<JsonNode> stateJson(StateQueries queries, Entity entity, String entityId) {
         return switch (entity) {
             case RUN -> queries.run(entityId).map(AvroJson::toJson);
             case ROOM -> queries.room(entityId).map(AvroJson::toJson);

@@ -30,6 +30,12 @@ public final class Cluster {
     /** Names the instance whose state answered a key lookup, for operators following a request. */
     public static final String ANSWERED_BY = "X-Substrate-Answered-By";
 
+    /**
+     * On an answer: it came from a standby replica of the state, this many records behind its changelog. On a
+     * forwarded request: answer from a standby replica, or not at all.
+     */
+    public static final String STANDBY_LAG = "X-Substrate-Standby-Lag";
+
     /** Headers a forwarded request keeps. */
     private static final List<String> REQUEST_HEADERS = List.of("Authorization", ReadPosition.HEADER, "Accept");
 
@@ -41,6 +47,7 @@ public final class Cluster {
             "ETag",
             "WWW-Authenticate",
             ANSWERED_BY,
+            STANDBY_LAG,
             "X-Substrate-Digest");
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -87,6 +94,37 @@ public final class Cluster {
             }
         }
         return headers;
+    }
+
+    /** Whether the request came from another instance asking for a standby replica's answer. */
+    public static boolean isStandbyRead(Context ctx) {
+        return isForwarded(ctx) && ctx.header(STANDBY_LAG) != null;
+    }
+
+    /**
+     * Asks {@code standby} to answer the GET request from its standby replica; if it does (200), its answer is
+     * this request's answer and this returns true. False when it cannot or does not answer.
+     */
+    public boolean forwardToStandby(Context ctx, Instance standby) {
+        HttpRequest request = request(caller(ctx), standby, ctx.path(), ctx.queryString(), Map.of(STANDBY_LAG, "any"));
+        HttpResponse<byte[]> answer;
+        try {
+            answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        if (answer.statusCode() != 200) {
+            return false;
+        }
+        ctx.status(200);
+        for (String header : RESPONSE_HEADERS) {
+            answer.headers().firstValue(header).ifPresent(value -> ctx.header(header, value));
+        }
+        ctx.result(answer.body());
+        return true;
     }
 
     /** Sends the GET request to {@code owner} and streams its answer back as this request's answer. */
@@ -152,6 +190,11 @@ public final class Cluster {
                 request.header(header, value);
             }
         }
+        headers.forEach((header, value) -> {
+            if (!REQUEST_HEADERS.contains(header)) {
+                request.header(header, value);
+            }
+        });
         return request.build();
     }
 

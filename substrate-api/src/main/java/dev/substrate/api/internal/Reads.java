@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -36,10 +37,13 @@ import org.apache.avro.specific.SpecificRecord;
 final class Reads {
 
     private final Cluster cluster;
+    private final long standbyMaxLag;
     private volatile StateQueries queries;
 
-    Reads(Cluster cluster) {
+    /** @param standbyMaxLag the most records a standby replica may lag and still answer; -1 for never */
+    Reads(Cluster cluster, long standbyMaxLag) {
         this.cluster = cluster;
+        this.standbyMaxLag = standbyMaxLag;
     }
 
     /** Starts answering from {@code queries} (until then every read is a 503). */
@@ -73,6 +77,68 @@ final class Reads {
         awaitPosition(ReadPosition.from(ctx), Requests.timeoutMs(ctx));
         ctx.header(Cluster.ANSWERED_BY, owner.toString());
         local.handle(ctx);
+    }
+
+    /**
+     * Answers {@code entity} {@code id}'s state with {@code read}, as {@link #keyed} does; and when the instance
+     * holding its active state does not answer (gone, or the key is between instances), from a standby replica
+     * that lags at most {@code query.standby.max.lag} records: this instance's, or another's. Such an answer
+     * carries {@value Cluster#STANDBY_LAG}. A read at a position never comes from a standby.
+     */
+    void keyedOrStandby(Context ctx, Entity entity, String id, Function<StateQueries, Optional<JsonNode>> read)
+            throws Exception {
+        if (Cluster.isStandbyRead(ctx)) {
+            if (!answerFromStandby(ctx, entity, id, read)) {
+                throw Problem.unavailable("no standby of " + entity.id() + " " + id + " close enough here");
+            }
+            return;
+        }
+        try {
+            keyed(ctx, entity, id, local -> Requests.json(local, found(read.apply(queries()), entity, id)));
+        } catch (Problem problem) {
+            boolean mayUseStandby = problem.status() == 503
+                    && standbyMaxLag >= 0
+                    && !Cluster.isForwarded(ctx)
+                    && ReadPosition.from(ctx) == null;
+            if (!mayUseStandby || !answerFromStandby(ctx, entity, id, read)) {
+                StateQueries queries = queries();
+                boolean answered = false;
+                if (mayUseStandby) {
+                    for (Instance standby : queries.standbysOf(entity, id)) {
+                        if (!standby.equals(cluster.self()) && cluster.forwardToStandby(ctx, standby)) {
+                            answered = true;
+                            break;
+                        }
+                    }
+                }
+                if (!answered) {
+                    throw problem;
+                }
+            }
+        }
+    }
+
+    /** Answers from this instance's standby replica if it keeps one close enough; false if not. */
+    private boolean answerFromStandby(
+            Context ctx, Entity entity, String id, Function<StateQueries, Optional<JsonNode>> read) {
+        Optional<StateQueries.Standby> standby = queries().standbyOf(entity, id);
+        if (standby.isEmpty() || standby.get().lag() > standbyMaxLag) {
+            return false;
+        }
+        JsonNode state;
+        try {
+            state = found(read.apply(standby.get().queries()), entity, id);
+        } catch (StateUnavailable e) {
+            return false;
+        }
+        ctx.header(Cluster.ANSWERED_BY, cluster.self().toString());
+        ctx.header(Cluster.STANDBY_LAG, Long.toString(standby.get().lag()));
+        Requests.json(ctx, state);
+        return true;
+    }
+
+    private static JsonNode found(Optional<JsonNode> state, Entity entity, String id) {
+        return state.orElseThrow(() -> Problem.notFound(entity.id() + " " + id));
     }
 
     /**

@@ -52,7 +52,7 @@ public final class Routes implements AutoCloseable {
 
     public Routes(SubstrateConfig config, SubstrateClient client, TokenStore tokens, Cluster cluster, Metrics metrics) {
         this.tokens = tokens;
-        this.reads = new Reads(cluster);
+        this.reads = new Reads(cluster, config.queryStandbyMaxLag());
         this.rooms = new RoomAccess(reads);
         this.appends = new Appends(client, reads, rooms);
         this.contents = new Contents(new BlobStore(config.blobDir()), config.blobMaxBytes(), reads, appends);
@@ -157,13 +157,7 @@ public final class Routes implements AutoCloseable {
 
     /** GET /v1/{kind}s/{id}: the entity's current state. */
     private void state(Context ctx, Entity entity, String id) throws Exception {
-        reads.keyed(
-                ctx,
-                entity,
-                id,
-                local -> Requests.json(
-                        local,
-                        appends.stateJson(entity, id).orElseThrow(() -> Problem.notFound(entity.id() + " " + id))));
+        reads.keyedOrStandby(ctx, entity, id, queries -> Appends.stateJson(queries, entity, id));
     }
 
     /** GET /v1/{kind}s/{id}/outcomes/{eventId}: the fold's decision about one event. */
