@@ -130,8 +130,8 @@ public final class StateQueries {
     public List<Instance> standbysOf(Entity entity, String key) {
         KeyQueryMetadata metadata;
         try {
-            metadata = streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
-        } catch (StreamsException | IllegalStateException e) {
+            metadata = metadataOf(entity, key);
+        } catch (StateUnavailable e) {
             return List.of();
         }
         if (metadata == null || metadata.standbyHosts() == null) {
@@ -254,13 +254,14 @@ public final class StateQueries {
 
     /**
      * Runs, newest update first, whose {@code filter} index holds {@code value} (status, project, or
-     * {@code key=value} label), or every run by id when {@code filter} is null; each also passing {@code also}.
+     * {@code key=value} label), or every run by id, highest (newest generated) first, when {@code filter} is
+     * null; each also passing {@code also}.
      *
      * @param cursor the {@code nextCursor} of the previous page, or null for the first
      */
     public Page<RunState> runs(String filter, String value, Predicate<RunState> also, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(Entity.RUN, StoreNames.RUNS, cursor, limit, also);
+            return scanAll(Entity.RUN, StoreNames.RUNS, true, cursor, limit, also);
         }
         return scanIndex(Entity.RUN, filter, value, true, cursor, limit, id -> run(id).orElse(null), also);
     }
@@ -268,7 +269,7 @@ public final class StateQueries {
     /** Rooms whose {@code filter} index (kind, run, parent) holds {@code value}, by id; or all rooms by id. */
     public Page<RoomState> rooms(String filter, String value, Predicate<RoomState> also, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(Entity.ROOM, StoreNames.ROOMS, cursor, limit, also);
+            return scanAll(Entity.ROOM, StoreNames.ROOMS, false, cursor, limit, also);
         }
         return scanIndex(Entity.ROOM, filter, value, false, cursor, limit, id -> room(id).orElse(null), also);
     }
@@ -276,7 +277,7 @@ public final class StateQueries {
     /** Artifacts whose {@code filter} index (parent, run, room) holds {@code value}, by id; or all by id. */
     public Page<ArtifactState> artifacts(String filter, String value, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(Entity.ARTIFACT, StoreNames.ARTIFACTS, cursor, limit, a -> true);
+            return scanAll(Entity.ARTIFACT, StoreNames.ARTIFACTS, false, cursor, limit, a -> true);
         }
         return scanIndex(
                 Entity.ARTIFACT,
@@ -289,19 +290,21 @@ public final class StateQueries {
                 a -> true);
     }
 
-    private <V> Page<V> scanAll(Entity entity, String storeName, String cursor, int limit, Predicate<V> also) {
+    private <V> Page<V> scanAll(
+            Entity entity, String storeName, boolean descending, String cursor, int limit, Predicate<V> also) {
         List<Map.Entry<String, V>> candidates = new ArrayList<>();
         boolean more = false;
         Map<Integer, ReadOnlyKeyValueStore<String, V>> partitions = this.partitions(entity, storeName);
         for (ReadOnlyKeyValueStore<String, V> partition : partitions.values()) {
-            try (KeyValueIterator<String, V> range =
-                    cursor == null ? partition.all() : partition.range(cursor + "\0", null)) {
-                more |= take(range, null, limit, also, Function.identity(), candidates);
+            try (KeyValueIterator<String, V> range = descending
+                    ? (cursor == null ? partition.reverseAll() : partition.reverseRange(null, cursor))
+                    : (cursor == null ? partition.all() : partition.range(cursor + "\0", null))) {
+                more |= take(range, descending ? cursor : null, limit, also, Function.identity(), candidates);
             } catch (InvalidStateStoreException e) {
                 throw unavailable(storeName, e);
             }
         }
-        return page(candidates, false, limit, more, partitions.keySet());
+        return page(candidates, descending, limit, more, partitions.keySet());
     }
 
     private <V> Page<V> scanIndex(
@@ -436,25 +439,24 @@ public final class StateQueries {
 
     /** The partition of {@code entity}'s log that {@code key} belongs to. */
     private int partitionOf(Entity entity, String key) {
-        KeyQueryMetadata metadata;
-        try {
-            metadata = streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
-        } catch (StreamsException | IllegalStateException e) {
-            throw new StateUnavailable("The fold is starting or rebalancing", e);
-        }
+        KeyQueryMetadata metadata = metadataOf(entity, key);
         if (metadata == null || metadata.partition() < 0) {
             throw new StateUnavailable("The fold is starting: no partition is known for " + key, null);
         }
         return metadata.partition();
     }
 
-    private KeyQueryMetadata keyMetadata(Entity entity, String key) {
-        KeyQueryMetadata metadata;
+    /** Where {@code key}'s state is, as Kafka Streams knows it now (null or partial while it starts). */
+    private KeyQueryMetadata metadataOf(Entity entity, String key) {
         try {
-            metadata = streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
+            return streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
         } catch (StreamsException | IllegalStateException e) {
             throw new StateUnavailable("The fold is starting or rebalancing", e);
         }
+    }
+
+    private KeyQueryMetadata keyMetadata(Entity entity, String key) {
+        KeyQueryMetadata metadata = metadataOf(entity, key);
         if (metadata == null
                 || metadata.activeHost() == null
                 || metadata.activeHost().equals(HostInfo.unavailable())
