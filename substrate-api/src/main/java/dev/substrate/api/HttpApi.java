@@ -2,6 +2,7 @@ package dev.substrate.api;
 
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.api.internal.Cluster;
+import dev.substrate.api.internal.Console;
 import dev.substrate.api.internal.JettyProblems;
 import dev.substrate.api.internal.Metrics;
 import dev.substrate.api.internal.Problem;
@@ -13,6 +14,7 @@ import dev.substrate.streams.Instance;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.StateUnavailable;
 import io.javalin.Javalin;
+import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import java.util.List;
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * Substrate's HTTP front door: appends of run, room and artifact events, reads of their state from the fold
  * (forwarded to, or gathered from, the instances that hold it), artifact content, {@code GET /health} (the
  * process answers), {@code GET /ready} (the fold is running), {@code GET /metrics} (Prometheus) and {@code GET
- * /openapi.json}. Every {@code /v1} request carries a bearer token ({@link TokenStore}); the token's roles
+ * /openapi.json}, and the operator console at {@code /}. Every {@code /v1} request carries a bearer token ({@link TokenStore}); the token's roles
  * decide what it may do. Errors are {@code application/problem+json}; a client's mistake is a 4xx, never a
  * 500.
  *
@@ -78,6 +80,8 @@ public final class HttpApi implements AutoCloseable {
             javalin.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblems()));
             javalin.requestLogger.http(metrics::record);
             routes.register(javalin.routes);
+            Console console = Console.register(javalin);
+            javalin.routes.addHttpHandler(HandlerType.GET, "/", console::page);
             javalin.routes.exception(Problem.class, (problem, ctx) -> problem.writeTo(ctx));
             javalin.routes.exception(
                     InvalidEvent.class,

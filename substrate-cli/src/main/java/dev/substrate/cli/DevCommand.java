@@ -67,6 +67,10 @@ final class DevCommand implements Callable<Integer> {
                 node.describe(out);
                 out.printf("  Data    %s%n", dataDir);
                 out.printf("  Token   %s   (admin; send it as Authorization: Bearer <token>)%n", adminToken);
+                // As Jupyter does for a local server: the console URL signs the browser in with the dev admin token.
+                out.printf(
+                        "  Console %s/?token=%s   (open it: signed in as admin)%n",
+                        node.httpUrl(), Files.readString(adminToken).strip());
                 untilStopped.await(out);
             }
             untilStopped.sayStopped(out);

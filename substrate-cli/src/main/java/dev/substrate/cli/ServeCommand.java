@@ -68,6 +68,7 @@ final class ServeCommand implements Callable<Integer> {
                 out.printf("  Kafka   %s   (cluster %s)%n", config.bootstrapServers(), clusterId);
                 node.describe(out);
                 out.printf("  Data    %s%n", config.dataDir().toAbsolutePath().normalize());
+                out.printf("  Console %s/   (sign in with a token from `substrate tokens create`)%n", node.httpUrl());
                 untilStopped.await(out);
             }
             untilStopped.sayStopped(out);

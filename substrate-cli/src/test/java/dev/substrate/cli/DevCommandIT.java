@@ -46,6 +46,10 @@ class DevCommandIT {
             await().atMost(STARTUP).until(() -> status(http + "/ready", null) == 200);
             assertThat(status(http + "/v1/runs/none", adminToken)).isEqualTo(404);
             assertThat(status(http + "/v1/runs/none", null)).isEqualTo(401);
+            // The printed console URL opens the console, signed in with the admin token.
+            String console = dev.awaitOutput("Console\\s+(\\S+)", STARTUP);
+            assertThat(console).isEqualTo(http + "/?token=" + adminToken);
+            assertThat(get(console)).contains("<title>Substrate</title>").contains("/console/console.js");
             TestRecords.produce(cluster(bootstrap), topic, Map.of("before", "restart"));
 
             assertThat(dev.stop()).isEqualTo(SubstrateProcess.EXIT_ON_SIGTERM);

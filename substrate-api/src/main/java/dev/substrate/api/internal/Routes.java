@@ -248,7 +248,10 @@ public final class Routes implements AutoCloseable {
         Requests.json(ctx, answer);
     }
 
-    /** GET /v1/runs?status=&project=&label=k:v&limit=&cursor=: newest update first when filtered. */
+    /**
+     * GET /v1/runs?status=&project=&label=k:v&parentRunId=&limit=&cursor=: newest update first when filtered by
+     * status, project or label; otherwise by run id, newest id first (ids the API generates grow with time).
+     */
     private void listRuns(Context ctx) {
         String status = ctx.queryParam("status");
         if (status != null
@@ -274,15 +277,17 @@ public final class Routes implements AutoCloseable {
                         : status != null ? Map.entry(StoreNames.RUNS_BY_STATUS, status) : null;
         String wantedKey = labelKey;
         String wantedValue = labelValue;
+        String parent = ctx.queryParam("parentRunId");
         Predicate<RunState> also = run -> (status == null
                         || run.getStatus().name().equals(status))
                 && (project == null || run.getProject().equals(project))
-                && (wantedKey == null || wantedValue.equals(run.getLabels().get(wantedKey)));
+                && (wantedKey == null || wantedValue.equals(run.getLabels().get(wantedKey)))
+                && (parent == null || parent.equals(run.getParentRunId()));
         int limit = Requests.limit(ctx);
         reads.list(
                 ctx,
                 Entity.RUN,
-                index != null,
+                true,
                 cursor -> reads.queries()
                         .runs(
                                 index == null ? null : index.getKey(),

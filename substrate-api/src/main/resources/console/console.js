@@ -1,0 +1,573 @@
+// The operator console: plain JavaScript over the HTTP API, no build step. Every request carries the bearer
+// token kept in this browser's localStorage; the room stream is read with fetch (EventSource cannot send a
+// header) and resumed with Last-Event-ID after a drop. Text from the API is only ever set as textContent.
+
+const TOKEN_KEY = "substrate.token";
+const PAGE = 25;
+const STATUSES = ["queued", "running", "waiting", "succeeded", "failed", "cancelled", "timed_out"];
+
+let stopStream = null;
+
+// ---- token -------------------------------------------------------------------------------------------
+
+function takeTokenFromAddress() {
+  const params = new URLSearchParams(location.search);
+  const token = params.get("token");
+  if (token) {
+    localStorage.setItem(TOKEN_KEY, token.trim());
+    params.delete("token");
+    const rest = params.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+  }
+}
+
+function token() {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+class Unauthenticated extends Error {}
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem && problem.detail ? problem.detail : "HTTP " + status);
+    this.status = status;
+  }
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { Authorization: "Bearer " + token(), Accept: "application/json" } });
+  if (response.status === 401) {
+    throw new Unauthenticated();
+  }
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(response.status, body);
+  }
+  return body;
+}
+
+// ---- DOM helpers ---------------------------------------------------------------------------------------
+
+function h(tag, attributes, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+const enc = encodeURIComponent;
+const link = (href, text) => h("a", { href }, text);
+const runLink = (id) => (id ? link("#/runs/" + enc(id), id) : "—");
+const roomLink = (id) => (id ? link("#/rooms/" + enc(id), id) : "—");
+const artifactLink = (id) => (id ? link("#/artifacts/" + enc(id), id) : "—");
+const badge = (status) => h("span", { class: "badge " + status, "data-status": status }, status);
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+const labels = (map) =>
+  Object.keys(map || {}).length === 0
+    ? h("span", { class: "muted" }, "—")
+    : Object.entries(map).map(([k, v]) => h("code", {}, k + "=" + v + " "));
+
+function facts(rows) {
+  return h("dl", { class: "facts" }, rows.filter(Boolean).map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
+}
+
+function table(headers, rows, empty) {
+  if (rows.length === 0) return h("p", { class: "muted" }, empty);
+  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((name) => h("th", {}, name)))), h("tbody", {}, rows));
+}
+
+function show(...children) {
+  const view = document.getElementById("view");
+  view.replaceChildren(...children.flat(Infinity));
+}
+
+// ---- views ---------------------------------------------------------------------------------------------
+
+function tokenView(message) {
+  const input = h("input", { type: "password", id: "token-input", placeholder: "sbt_…", autocomplete: "off" });
+  const save = async (event) => {
+    event.preventDefault();
+    localStorage.setItem(TOKEN_KEY, input.value.trim());
+    route();
+  };
+  show(
+    h(
+      "form",
+      { class: "token-form", id: "token-form", onsubmit: save },
+      h("h1", {}, "Sign in"),
+      h("p", {}, "Paste a bearer token (", h("code", {}, "./substrate tokens create"), " prints one; ",
+        h("code", {}, "substrate dev"), " keeps the admin token in ", h("code", {}, ".substrate/admin.token"), ")."),
+      message ? h("p", { class: "error" }, message) : null,
+      input,
+      h("button", { class: "primary", type: "submit" }, "Use this token"),
+      h("p", { class: "muted" }, "It is kept in this browser's local storage until you forget it."),
+    ),
+  );
+  input.focus();
+}
+
+async function runsView(query) {
+  const filters = {
+    status: query.get("status") || "",
+    project: query.get("project") || "",
+    label: query.get("label") || "",
+  };
+  const params = new URLSearchParams({ limit: PAGE });
+  for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
+  if (query.get("cursor")) params.set("cursor", query.get("cursor"));
+  const page = await api("/v1/runs?" + params);
+  const form = h(
+    "form",
+    { class: "filters", id: "run-filters", onsubmit: (event) => {
+      event.preventDefault();
+      const next = new URLSearchParams();
+      for (const field of ["status", "project", "label"]) {
+        const value = form.elements[field].value.trim();
+        if (value) next.set(field, value);
+      }
+      location.hash = "#/runs" + (next.toString() ? "?" + next : "");
+    } },
+    h("label", {}, "Status", h("select", { name: "status" }, h("option", { value: "" }, "any"),
+      STATUSES.map((status) => h("option", { value: status, selected: status === filters.status }, status)))),
+    h("label", {}, "Project", h("input", { name: "project", value: filters.project, placeholder: "project:acme/web" })),
+    h("label", {}, "Label", h("input", { name: "label", value: filters.label, placeholder: "key:value" })),
+    h("button", { class: "primary", type: "submit" }, "Filter"),
+  );
+  const rows = page.items.map((run) =>
+    h("tr", { "data-run": run.runId },
+      h("td", {}, runLink(run.runId)),
+      h("td", {}, badge(run.status)),
+      h("td", {}, run.project),
+      h("td", {}, labels(run.labels)),
+      h("td", {}, when(run.timestamps.createdAt)),
+      h("td", {}, when(run.timestamps.updatedAt))),
+  );
+  show(
+    h("h1", {}, "Runs"),
+    form,
+    table(["run", "status", "project", "labels", "created", "updated"], rows, "No runs match."),
+    pager("#/runs", filters, query, page.nextCursor),
+  );
+}
+
+function pager(base, filters, query, nextCursor) {
+  const keep = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) if (value) keep.set(name, value);
+  const first = base + (keep.toString() ? "?" + keep : "");
+  const items = [];
+  if (query.get("cursor")) items.push(link(first, "First page"));
+  if (nextCursor) {
+    keep.set("cursor", nextCursor);
+    items.push(h("a", { href: base + "?" + keep, id: "next-page" }, "Next page"));
+  }
+  return h("div", { class: "pager" }, items);
+}
+
+async function runView(runId) {
+  const [run, history, artifacts, rooms, children] = await Promise.all([
+    api("/v1/runs/" + enc(runId)),
+    api("/v1/runs/" + enc(runId) + "/events"),
+    api("/v1/artifacts?limit=100&runId=" + enc(runId)),
+    api("/v1/rooms?limit=100&runId=" + enc(runId)),
+    api("/v1/runs?limit=100&parentRunId=" + enc(runId)),
+  ]);
+  const callouts = [];
+  if (run.waitingOn) {
+    callouts.push(h("div", { class: "callout waiting", id: "waiting-on" }, h("strong", {}, "Waiting on " + run.waitingOn.kind + ": "),
+      run.waitingOn.detail, h("span", { class: "muted" }, " since " + when(run.waitingOn.since))));
+  }
+  if (run.failure) {
+    callouts.push(h("div", { class: "callout failure", id: "failure" }, h("strong", {}, "Failed: " + run.failure.code + " "),
+      run.failure.message, run.failure.retryable ? h("span", { class: "muted" }, " (retryable)") : null,
+      run.failure.detail ? h("pre", {}, run.failure.detail) : null));
+  }
+  if (run.result) {
+    callouts.push(h("div", { class: "callout result", id: "result" }, h("strong", {}, "Result: "), run.result.summary,
+      run.result.artifactIds.length ? h("div", {}, "Artifacts: ", run.result.artifactIds.map((id) => [artifactLink(id), " "])) : null));
+  }
+  if (run.endReason) callouts.push(h("div", { class: "callout" }, "Ended: " + run.endReason));
+  const sessionRooms = new Set([run.sessionRoomId, ...rooms.items.map((room) => room.roomId)].filter(Boolean));
+  show(
+    h("h1", {}, "Run ", h("span", { class: "mono" }, run.runId), " ", badge(run.status)),
+    callouts,
+    facts([
+      ["Project", run.project],
+      ["Scope", run.scope],
+      ["Task", run.taskId || "—"],
+      ["Parent run", runLink(run.parentRunId)],
+      ["Session room", run.sessionRoomId ? roomLink(run.sessionRoomId) : "—"],
+      ["Activation", run.activation.surface + (run.activation.actor ? " by " + run.activation.actor : "")],
+      run.where ? ["Where", [run.where.executor, run.where.host, run.where.environment].filter(Boolean).join(" · ")] : null,
+      ["Labels", labels(run.labels)],
+      ["Created", when(run.timestamps.createdAt)],
+      ["Updated", when(run.timestamps.updatedAt)],
+      ["Version", String(run.version)],
+    ]),
+    h("h2", {}, "Timeline"),
+    table(["time", "event", "actor", "details"], history.items.map((event) => {
+      const { type, ...details } = event.payload;
+      return h("tr", { class: "timeline-entry", "data-type": type },
+        h("td", {}, when(event.occurredAt)),
+        h("td", {}, h("strong", {}, type)),
+        h("td", {}, event.actor),
+        h("td", {}, h("code", {}, compact(details))));
+    }), "No events."),
+    h("h2", {}, "Rooms"),
+    sessionRooms.size ? h("ul", {}, [...sessionRooms].map((id) => h("li", {}, roomLink(id)))) : h("p", { class: "muted" }, "None."),
+    h("h2", {}, "Child runs"),
+    h("div", { id: "children" }, table(["run", "status", "updated"], children.items.map((child) =>
+      h("tr", {}, h("td", {}, runLink(child.runId)), h("td", {}, badge(child.status)), h("td", {}, when(child.timestamps.updatedAt)))),
+      "None.")),
+    h("h2", {}, "Artifacts"),
+    artifactTable(artifacts.items),
+  );
+}
+
+function compact(details) {
+  const text = JSON.stringify(details, (key, value) => (value === null ? undefined : value));
+  return text === "{}" ? "" : text;
+}
+
+async function roomsView(query) {
+  const filters = { kind: query.get("kind") || "", runId: query.get("runId") || "" };
+  const params = new URLSearchParams({ limit: PAGE });
+  for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
+  if (query.get("cursor")) params.set("cursor", query.get("cursor"));
+  const page = await api("/v1/rooms?" + params);
+  const rows = page.items.map((room) =>
+    h("tr", {},
+      h("td", {}, roomLink(room.roomId)),
+      h("td", {}, room.kind),
+      h("td", {}, room.project),
+      h("td", {}, runLink(room.runId)),
+      h("td", {}, room.environment.status),
+      h("td", {}, room.closed ? "closed" : room.activeTurn ? "turn " + room.activeTurn.turnId : "open"),
+      h("td", {}, when(room.updatedAt))),
+  );
+  show(
+    h("h1", {}, "Rooms"),
+    table(["room", "kind", "project", "run", "environment", "state", "updated"], rows, "No rooms you may read."),
+    pager("#/rooms", filters, query, page.nextCursor),
+  );
+}
+
+async function roomView(roomId) {
+  const room = await api("/v1/rooms/" + enc(roomId));
+  const statePanel = h("div", { id: "room-state" });
+  const renderState = (state) => {
+    statePanel.replaceChildren(facts([
+      ["Kind", state.kind + " · " + state.stream],
+      ["Project", state.project],
+      ["Run", runLink(state.runId)],
+      ["Parent room", roomLink(state.parentRoomId)],
+      ["Status", state.closed ? "closed" : "open"],
+      ["Members", Object.keys(state.members).length
+        ? Object.entries(state.members).map(([who, role]) => h("div", {}, h("code", {}, who), " " + role))
+        : h("span", { class: "muted" }, "none (operators and admins read every room)")],
+      ["Environment", h("span", { id: "environment" }, state.environment.status +
+        (state.environment.statusMessage ? " — " + state.environment.statusMessage : "") +
+        (state.environment.restartCount ? " · restarts " + state.environment.restartCount : "") +
+        (state.environment.lastError ? " · last error: " + state.environment.lastError : ""))],
+      ["Active turn", h("span", { id: "active-turn" }, state.activeTurn ? state.activeTurn.turnId + " since " + when(state.activeTurn.startedAt) : "none")],
+      ["Events", String(state.version)],
+    ]));
+  };
+  renderState(room);
+  const streamState = h("div", { class: "stream-state", id: "stream-state" }, "connecting…");
+  const stream = h("div", { id: "stream" });
+  show(h("h1", {}, "Room ", h("span", { class: "mono" }, room.roomId)), statePanel, h("h2", {}, "Live stream"), streamState, stream);
+
+  const transcript = new Transcript(stream);
+  let refresh = null;
+  const refreshState = () => {
+    clearTimeout(refresh);
+    refresh = setTimeout(() => api("/v1/rooms/" + enc(roomId)).then(renderState).catch(() => {}), 300);
+  };
+  stopStream = follow(roomId, (name, data) => {
+    transcript.add(name, data);
+    if (["TurnStarted", "TurnEnded", "StatusChanged", "ErrorRaised", "MemberGranted", "MemberRevoked", "RoomClosed"].includes(name)) {
+      refreshState();
+    }
+  }, (state) => {
+    streamState.textContent = state;
+    streamState.dataset.state = state.split(" ")[0];
+  });
+}
+
+/** Renders a room's events as they arrive: turns grouped, blocks as growing text, logs and errors apart. */
+class Transcript {
+  constructor(container) {
+    this.container = container;
+    this.turns = new Map();
+    this.blocks = new Map();
+  }
+
+  add(name, event) {
+    const payload = event.payload || {};
+    switch (name) {
+      case "TurnStarted": {
+        const turn = h("div", { class: "turn", "data-turn": payload.turnId },
+          h("div", { class: "turn-header" }, "turn " + payload.turnId + (payload.participant ? " · " + payload.participant : "") + " · " + when(event.occurredAt)));
+        this.turns.set(payload.turnId, turn);
+        this.append(turn);
+        break;
+      }
+      case "TurnEnded": {
+        const turn = this.turns.get(payload.turnId);
+        if (turn) {
+          turn.append(h("div", { class: "turn-header" }, "turn ended" + (payload.reason ? ": " + payload.reason : "")));
+          turn.dataset.ended = "true";
+        }
+        break;
+      }
+      case "BlockStarted": {
+        const block = h("div", { class: "block open", "data-block": payload.blockId, "data-kind": payload.kind });
+        this.blocks.set(payload.blockId, block);
+        (this.turns.get(payload.turnId) || this.container).append(block);
+        break;
+      }
+      case "TextDelta": {
+        const block = this.blocks.get(payload.blockId);
+        if (block) block.append(payload.text);
+        break;
+      }
+      case "BlockCompleted": {
+        const block = this.blocks.get(payload.blockId);
+        if (block) block.classList.remove("open");
+        break;
+      }
+      case "LogEmitted":
+        this.append(h("div", { class: "log " + payload.level }, "[" + payload.level + "] " + payload.message));
+        break;
+      case "ErrorRaised":
+        this.append(h("div", { class: "error-event" }, "error " + payload.code + ": " + payload.message));
+        break;
+      case "StatusChanged":
+        this.append(h("div", { class: "status-event" }, "environment " + payload.status + (payload.message ? " — " + payload.message : "")));
+        break;
+      default:
+        this.append(h("div", { class: "log muted" }, name + " by " + event.actor));
+    }
+    this.container.scrollTop = this.container.scrollHeight;
+  }
+
+  append(element) {
+    const open = [...this.turns.values()].at(-1);
+    const inTurn = open && !open.dataset.ended && element.classList && !element.classList.contains("turn");
+    (inTurn ? open : this.container).append(element);
+  }
+}
+
+/**
+ * Follows a room's stream from its start, and after a dropped connection from the last event received
+ * (Last-Event-ID), until it ends for good (deleted, revoked) or the view changes. Returns a stop function.
+ */
+function follow(roomId, onEvent, onState) {
+  const controller = new AbortController();
+  let lastId = null;
+  (async () => {
+    for (let attempt = 0; !controller.signal.aborted; attempt++) {
+      let ended = null;
+      try {
+        const headers = { Authorization: "Bearer " + token(), Accept: "text/event-stream" };
+        if (lastId !== null) headers["Last-Event-ID"] = lastId;
+        const url = "/v1/rooms/" + enc(roomId) + "/stream" + (lastId === null ? "?from=start" : "");
+        const response = await fetch(url, { headers, signal: controller.signal });
+        if ([401, 403, 404].includes(response.status)) {
+          onState("ended: " + response.status);
+          return;
+        }
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        onState(attempt === 0 ? "live" : "live (resumed after cursor " + lastId + ")");
+        ended = await readEvents(response.body, (id, name, data) => {
+          if (id !== null) lastId = id;
+          if (name === "end") return data.reason;
+          onEvent(name, data);
+          return null;
+        });
+      } catch (error) {
+        if (controller.signal.aborted) return;
+      }
+      if (ended === "deleted" || ended === "revoked") {
+        onState("ended: " + ended);
+        return;
+      }
+      onState("reconnecting…");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+  return () => controller.abort();
+}
+
+/** Parses text/event-stream; calls onEvent(id, name, data) per event until it returns an end reason. */
+async function readEvents(body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let id = null;
+  let name = "message";
+  let data = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return null;
+    buffer += value;
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      let line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+      if (line === "") {
+        if (data.length) {
+          const reason = onEvent(id, name, JSON.parse(data.join("\n")));
+          if (reason) {
+            reader.cancel();
+            return reason;
+          }
+        }
+        name = "message";
+        data = [];
+      } else if (!line.startsWith(":")) {
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const content = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "id") id = content;
+        else if (field === "event") name = content;
+        else if (field === "data") data.push(content);
+      }
+    }
+  }
+}
+
+async function artifactsView(query) {
+  const by = query.get("by") || "parent";
+  const value = query.get("value") || "";
+  const params = new URLSearchParams({ limit: PAGE });
+  if (value) params.set(by, value);
+  if (query.get("cursor")) params.set("cursor", query.get("cursor"));
+  const page = await api("/v1/artifacts?" + params);
+  const form = h("form", { class: "filters", id: "artifact-filters", onsubmit: (event) => {
+      event.preventDefault();
+      const next = new URLSearchParams();
+      const chosen = form.elements.value.value.trim();
+      if (chosen) {
+        next.set("by", form.elements.by.value);
+        next.set("value", chosen);
+      }
+      location.hash = "#/artifacts" + (next.toString() ? "?" + next : "");
+    } },
+    h("label", {}, "By", h("select", { name: "by" },
+      [["parent", "project (or any parent)"], ["runId", "run"], ["roomId", "room"]].map(([key, text]) =>
+        h("option", { value: key, selected: key === by }, text)))),
+    h("label", {}, "Id", h("input", { name: "value", value, placeholder: "project:acme/web" })),
+    h("button", { class: "primary", type: "submit" }, "Filter"),
+  );
+  show(h("h1", {}, "Artifacts"), form, artifactTable(page.items),
+    pager("#/artifacts", value ? { by, value } : {}, query, page.nextCursor));
+}
+
+function artifactTable(items) {
+  return table(["artifact", "kind", "name", "parent", "size", "updated"], items.map((artifact) =>
+    h("tr", {},
+      h("td", {}, artifactLink(artifact.artifactId)),
+      h("td", {}, artifact.kind),
+      h("td", {}, artifact.name),
+      h("td", {}, artifact.parentId),
+      h("td", {}, artifact.size === null ? "—" : artifact.size + " B"),
+      h("td", {}, when(artifact.updatedAt)))), "No artifacts.");
+}
+
+async function artifactView(artifactId) {
+  const artifact = await api("/v1/artifacts/" + enc(artifactId));
+  const download = h("button", { class: "primary", type: "button", id: "download", onclick: async () => {
+    const response = await fetch("/v1/artifacts/" + enc(artifactId) + "/content", { headers: { Authorization: "Bearer " + token() } });
+    if (!response.ok) {
+      download.replaceWith(h("p", { class: "error" }, "No stored content (" + response.status + ")."));
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const anchor = h("a", { href: url, download: artifact.name });
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+  } }, "Download");
+  const provenance = artifact.provenance || {};
+  show(
+    h("h1", {}, "Artifact ", h("span", { class: "mono" }, artifact.artifactId)),
+    facts([
+      ["Name", artifact.name],
+      ["Kind", artifact.kind],
+      ["Parent", artifact.parentId],
+      ["Locator", artifact.locator || "—"],
+      ["Digest", artifact.digest ? h("code", {}, artifact.digest) : "—"],
+      ["Size", artifact.size === null ? "—" : artifact.size + " bytes"],
+      ["Media type", artifact.mediaType || "—"],
+      ["Labels", labels(artifact.labels)],
+      ["Created", when(artifact.createdAt)],
+      ["Updated", when(artifact.updatedAt)],
+    ]),
+    h("h2", {}, "Provenance"),
+    facts([
+      ["Run", runLink(provenance.runId)],
+      ["Room", roomLink(provenance.roomId)],
+      ["Resource", provenance.resource || "—"],
+    ]),
+    h("h2", {}, "Content"),
+    artifact.locator && artifact.locator.startsWith("blob:") ? download : h("p", { class: "muted" },
+      artifact.locator ? "Held elsewhere: " + artifact.locator : "No content stored."),
+    h("h2", {}, "Revisions"),
+    table(["version", "at", "locator", "digest", "note"], artifact.revisions.map((revision) =>
+      h("tr", {}, h("td", {}, String(revision.version)), h("td", {}, when(revision.at)), h("td", {}, revision.locator || "—"),
+        h("td", {}, revision.digest ? h("code", {}, revision.digest) : "—"), h("td", {}, revision.note || ""))), "None."),
+  );
+}
+
+// ---- routing -------------------------------------------------------------------------------------------
+
+async function route() {
+  if (stopStream) {
+    stopStream();
+    stopStream = null;
+  }
+  const signOut = document.getElementById("sign-out");
+  if (!token()) {
+    signOut.hidden = true;
+    tokenView();
+    return;
+  }
+  signOut.hidden = false;
+  const [path, search] = (location.hash.slice(1) || "/runs").split("?");
+  const query = new URLSearchParams(search || "");
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  for (const anchor of document.querySelectorAll("[data-nav]")) {
+    anchor.classList.toggle("active", anchor.dataset.nav === parts[0]);
+  }
+  try {
+    if (parts[0] === "runs" && parts[1]) await runView(parts[1]);
+    else if (parts[0] === "rooms" && parts[1]) await roomView(parts[1]);
+    else if (parts[0] === "rooms") await roomsView(query);
+    else if (parts[0] === "artifacts" && parts[1]) await artifactView(parts[1]);
+    else if (parts[0] === "artifacts") await artifactsView(query);
+    else await runsView(query);
+  } catch (error) {
+    if (error instanceof Unauthenticated) {
+      localStorage.removeItem(TOKEN_KEY);
+      tokenView("That token is not valid here.");
+    } else {
+      show(h("p", { class: "error", id: "error" }, error.message));
+    }
+  }
+}
+
+takeTokenFromAddress();
+document.getElementById("sign-out").addEventListener("click", () => {
+  localStorage.removeItem(TOKEN_KEY);
+  route();
+});
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,424 @@
+package dev.substrate.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.api.auth.Role;
+import dev.substrate.api.auth.TokenStore;
+import dev.substrate.config.SubstrateConfig;
+import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TestSettings;
+import dev.substrate.topic.TopicSetup;
+import dev.substrate.topic.Topics;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The operator console in a real browser: headless Chromium (Debian's {@code chromium} and {@code
+ * chromium-driver}) against a running substrate. It signs in with {@code /?token=}, sees a run created through
+ * the API, follows it to its session room, watches streamed text appear and keep coming after the connection
+ * drops (the browser talks to the API through a TCP proxy that can cut every connection), and downloads an
+ * artifact's bytes. Screenshots of each page go to {@code target/console-screenshots}
+ * (the ones in {@code docs/console/} come from here). Skipped, saying why, where Chromium is not installed.
+ */
+@ExtendWith(SharedKafka.class)
+@Timeout(300)
+class ConsoleIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
+
+    @TempDir
+    static Path dataDir;
+
+    @TempDir
+    static Path downloads;
+
+    private static ApiInstance instance;
+    private static DroppingProxy proxy;
+    private static String token;
+    private static WebDriver browser;
+    private static WebDriverWait wait;
+
+    @BeforeAll
+    static void start(KafkaCluster kafka) throws Exception {
+        Assumptions.assumeTrue(
+                Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "Chromium is not installed (apt-get install chromium chromium-driver); the console's browser test"
+                        + " needs it");
+        String prefix = "console" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        SubstrateConfig config = SubstrateConfig.of(
+                TestSettings.of(kafka, prefix, dataDir, prefix + "fold", "commit.interval.ms", "50", "http.port", "0"));
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
+        }
+        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        token = tokens.create("ops", Set.of(Role.ADMIN));
+        instance = ApiInstance.start(config, tokens);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> ApiCalls.get(instance.url() + "/ready", null).statusCode() == 200);
+
+        proxy = DroppingProxy.start(instance.api.port());
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900");
+        options.setExperimentalOption(
+                "prefs",
+                Map.of("download.default_directory", downloads.toString(), "download.prompt_for_download", false));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .build();
+        browser = new ChromeDriver(service, options);
+        wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (instance != null) {
+            instance.close();
+        }
+    }
+
+    @Test
+    void followsARunToItsRoomAndWatchesTextStreamIn() throws Exception {
+        String roomId = created(
+                post(
+                        "/v1/rooms?wait=applied",
+                        "{\"kind\": \"session\", \"project\": \"project:console\", \"title\": \"deploy web\", \"members\": []}"),
+                "roomId");
+        String runId = created(
+                post(
+                        "/v1/runs?wait=applied",
+                        "{\"scope\": \"shared\", \"project\": \"project:console\", \"sessionRoomId\": \"" + roomId
+                                + "\","
+                                + " \"labels\": {\"team\": \"web\"}, \"activation\": {\"surface\": \"operator\", \"actor\": \"ops\"}}"),
+                "runId");
+        appendApplied("/v1/runs/" + runId + "/events", "{\"type\": \"RunStarted\"}");
+        appendApplied(
+                "/v1/runs/" + runId + "/events",
+                "{\"type\": \"RunWaiting\", \"waitingOn\": {\"kind\": \"approval\", \"detail\": \"deploy to prod\","
+                        + " \"since\": \"2026-11-21T09:00:00Z\"}}");
+        String childId = created(
+                post(
+                        "/v1/runs?wait=applied",
+                        "{\"scope\": \"shared\", \"project\": \"project:console\", \"parentRunId\": \"" + runId + "\","
+                                + " \"activation\": {\"surface\": \"operator\", \"actor\": \"ops\"}}"),
+                "runId");
+
+        // Signing in with ?token= stores the token and takes it out of the address bar.
+        browser.get(proxy.url() + "/?token=" + token);
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-run='" + runId + "']")));
+        assertThat(browser.getCurrentUrl()).doesNotContain(token).doesNotContain("token=");
+        assertThat(((ChromeDriver) browser).executeScript("return localStorage.getItem('substrate.token')"))
+                .isEqualTo(token);
+        List<String> listed = browser.findElements(By.cssSelector("tr[data-run]")).stream()
+                .map(listedRow -> listedRow.getAttribute("data-run"))
+                .toList();
+        assertThat(listed).as("newest first").containsSubsequence(childId, runId);
+        WebElement row = browser.findElement(By.cssSelector("tr[data-run='" + runId + "']"));
+        assertThat(row.findElement(By.cssSelector(".badge")).getText()).isEqualTo("waiting");
+        screenshot("runs");
+
+        // Filtering by status keeps the waiting run and drops the created child.
+        new Select(browser.findElement(By.cssSelector("#run-filters select[name=status]"))).selectByValue("waiting");
+        browser.findElement(By.cssSelector("#run-filters button")).click();
+        wait.until(ExpectedConditions.urlContains("status=waiting"));
+        wait.until(driver -> driver.findElements(By.cssSelector("tr[data-run='" + childId + "']"))
+                .isEmpty());
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-run='" + runId + "']")));
+
+        // The run's page: timeline with actor, what it waits on, its child, its room.
+        row = browser.findElement(By.cssSelector("tr[data-run='" + runId + "']"));
+        row.findElement(By.linkText(runId)).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("waiting-on")));
+        assertThat(browser.findElement(By.id("waiting-on")).getText())
+                .contains("approval")
+                .contains("deploy to prod");
+        List<String> timeline = browser.findElements(By.cssSelector("tr.timeline-entry")).stream()
+                .map(entry -> entry.getAttribute("data-type"))
+                .toList();
+        assertThat(timeline).containsExactly("RunCreated", "RunStarted", "RunWaiting");
+        assertThat(browser.findElement(By.cssSelector("tr.timeline-entry")).getText())
+                .contains("ops");
+        assertThat(browser.findElements(By.cssSelector("#children tbody tr"))).hasSize(1);
+        assertThat(browser.findElement(By.id("children")).getText()).contains(childId);
+        screenshot("run");
+
+        // Its session room, streaming live.
+        browser.findElements(By.linkText(roomId)).get(0).click();
+        wait.until(ExpectedConditions.textToBe(By.id("stream-state"), "live"));
+        append(roomId, "{\"type\": \"StatusChanged\", \"status\": \"ready\", \"message\": \"container up\"}");
+        append(roomId, "{\"type\": \"TurnStarted\", \"turnId\": \"t1\", \"participant\": \"agent\"}");
+        append(roomId, "{\"type\": \"BlockStarted\", \"blockId\": \"b1\", \"turnId\": \"t1\", \"kind\": \"text\"}");
+        append(roomId, "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"Deploying\"}");
+        By block = By.cssSelector("[data-block='b1']");
+        wait.until(ExpectedConditions.textToBe(block, "Deploying"));
+        append(roomId, "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \" web to prod\"}");
+        wait.until(ExpectedConditions.textToBe(block, "Deploying web to prod"));
+        assertThat(browser.findElement(block).getAttribute("class")).contains("open");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("active-turn"), "t1"));
+        assertThat(browser.findElement(By.id("environment")).getText()).contains("ready");
+
+        // The connection drops; the page reconnects with Last-Event-ID and misses nothing.
+        proxy.refuseAndDrop();
+        wait.until(ExpectedConditions.textToBe(By.id("stream-state"), "reconnecting…"));
+        append(roomId, "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \", step 2\"}");
+        append(roomId, "{\"type\": \"LogEmitted\", \"level\": \"warn\", \"message\": \"disk at 91%\"}");
+        append(
+                roomId,
+                "{\"type\": \"ErrorRaised\", \"code\": \"probe_failed\", \"message\": \"health check timed out\"}");
+        proxy.accept();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("stream-state"), "resumed"));
+        append(roomId, "{\"type\": \"BlockCompleted\", \"blockId\": \"b1\"}");
+        append(roomId, "{\"type\": \"TurnEnded\", \"turnId\": \"t1\"}");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".error-event")));
+        wait.until(driver -> !driver.findElement(block).getAttribute("class").contains("open"));
+        assertThat(browser.findElement(block).getText()).isEqualTo("Deploying web to prod, step 2");
+        assertThat(browser.findElement(By.cssSelector(".log.warn")).getText()).isEqualTo("[warn] disk at 91%");
+        assertThat(browser.findElement(By.cssSelector(".error-event")).getText())
+                .isEqualTo("error probe_failed: health check timed out");
+        assertThat(browser.findElements(By.cssSelector("[data-turn='t1']"))).hasSize(1);
+        assertThat(browser.findElement(By.cssSelector("[data-turn='t1']")).getText())
+                .contains("Deploying web to prod, step 2")
+                .contains("disk at 91%");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("active-turn"), "none"));
+        screenshot("room");
+    }
+
+    @Test
+    void listsArtifactsOfARunAndDownloadsTheirBytes() throws Exception {
+        String runId = created(
+                post(
+                        "/v1/runs?wait=applied",
+                        "{\"scope\": \"shared\", \"project\": \"project:console\", \"activation\": {\"surface\": \"operator\","
+                                + " \"actor\": \"ops\"}}"),
+                "runId");
+        String artifactId = created(
+                post(
+                        "/v1/artifacts?wait=applied",
+                        "{\"kind\": \"build_log\", \"name\": \"build.log\", \"parentId\": \"project:console\","
+                                + " \"provenance\": {\"runId\": \"" + runId + "\"}}"),
+                "artifactId");
+        HttpResponse<String> put = ApiCalls.HTTP.send(
+                ApiCalls.request(instance.url() + "/v1/artifacts/" + artifactId + "/content?wait=applied", token)
+                        .header("Content-Type", "text/plain")
+                        .PUT(HttpRequest.BodyPublishers.ofString("step 1 ok\nstep 2 ok\n"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+        browser.get(proxy.url() + "/?token=" + token + "#/artifacts?by=runId&value=" + runId);
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.linkText(artifactId)));
+        browser.findElement(By.linkText(artifactId)).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("download")));
+        assertThat(browser.findElement(By.tagName("main")).getText())
+                .contains("build.log")
+                .contains(runId)
+                .contains("sha256:");
+        screenshot("artifact");
+        browser.findElement(By.id("download")).click();
+        Path file = downloads.resolve("build.log");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(file) && Files.size(file) > 0);
+        assertThat(Files.readString(file)).isEqualTo("step 1 ok\nstep 2 ok\n");
+    }
+
+    @Test
+    void pagesThroughRunsAndListsRooms() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            created(
+                    post(
+                            "/v1/runs?wait=applied",
+                            "{\"scope\": \"shared\", \"project\": \"project:paging\", \"activation\": {\"surface\":"
+                                    + " \"operator\", \"actor\": \"ops\"}}"),
+                    "runId");
+        }
+        String roomId = created(
+                post(
+                        "/v1/rooms?wait=applied",
+                        "{\"kind\": \"conversation\", \"project\": \"project:paging\", \"members\": []}"),
+                "roomId");
+
+        browser.get(proxy.url() + "/?token=" + token + "#/runs?project=project:paging");
+        wait.until(driver -> driver.findElements(By.cssSelector("tr[data-run]")).size() == 25);
+        browser.findElement(By.id("next-page")).click();
+        wait.until(driver -> driver.findElements(By.cssSelector("tr[data-run]")).size() == 5);
+        assertThat(browser.findElements(By.id("next-page"))).isEmpty();
+        assertThat(browser.findElements(By.linkText("First page"))).hasSize(1);
+
+        browser.findElement(By.linkText("Rooms")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.linkText(roomId)));
+    }
+
+    @Test
+    void aBadTokenIsRefusedAndTheTokenFormAsksAgain() {
+        browser.get(proxy.url() + "/?token=sbt_not_a_token#/runs");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("token-form")));
+        assertThat(browser.findElement(By.id("token-form")).getText()).contains("not valid");
+        browser.findElement(By.id("token-input")).sendKeys(token);
+        browser.findElement(By.cssSelector("#token-form button")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
+        assertThat(browser.getCurrentUrl()).doesNotContain("sbt_");
+    }
+
+    private static void screenshot(String name) throws Exception {
+        byte[] png = ((ChromeDriver) browser).getScreenshotAs(OutputType.BYTES);
+        Files.write(SCREENSHOTS.resolve(name + ".png"), png);
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws Exception {
+        return ApiCalls.post(instance.url() + path, body, token);
+    }
+
+    private static String created(HttpResponse<String> answer, String field) throws Exception {
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(answer.body());
+        return body.get(field).asText();
+    }
+
+    private static void appendApplied(String path, String body) throws Exception {
+        HttpResponse<String> answer = post(path + "?wait=applied", body);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    }
+
+    private static void append(String roomId, String body) throws Exception {
+        HttpResponse<String> answer = post("/v1/rooms/" + roomId + "/events", body);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+    }
+
+    /**
+     * A TCP proxy in front of the API that can cut every open connection and refuse new ones for a while, as a
+     * network drop would.
+     */
+    static final class DroppingProxy implements AutoCloseable {
+        private final ServerSocket server;
+        private final int target;
+        private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+        private volatile boolean refusing;
+
+        private DroppingProxy(ServerSocket server, int target) {
+            this.server = server;
+            this.target = target;
+        }
+
+        static DroppingProxy start(int target) throws IOException {
+            DroppingProxy proxy = new DroppingProxy(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), target);
+            Thread acceptor = new Thread(proxy::acceptLoop, "proxy-accept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            return proxy;
+        }
+
+        String url() {
+            return "http://localhost:" + server.getLocalPort();
+        }
+
+        /** Closes every open connection, and every new one at once, until {@link #accept()}. */
+        void refuseAndDrop() throws IOException {
+            refusing = true;
+            for (Socket socket : open) {
+                socket.close();
+            }
+            open.clear();
+        }
+
+        /** Lets connections through again. */
+        void accept() {
+            refusing = false;
+        }
+
+        private void acceptLoop() {
+            while (!server.isClosed()) {
+                try {
+                    Socket client = server.accept();
+                    if (refusing) {
+                        client.close();
+                        continue;
+                    }
+                    Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
+                    open.add(client);
+                    open.add(upstream);
+                    pipe(client, upstream);
+                    pipe(upstream, client);
+                } catch (IOException e) {
+                    // Closed, or the API refused: the browser sees a failed connection.
+                }
+            }
+        }
+
+        private void pipe(Socket from, Socket to) {
+            Thread thread = new Thread(
+                    () -> {
+                        try {
+                            from.getInputStream().transferTo(to.getOutputStream());
+                        } catch (IOException e) {
+                            // One side closed.
+                        } finally {
+                            closeQuietly(from);
+                            closeQuietly(to);
+                            open.remove(from);
+                            open.remove(to);
+                        }
+                    },
+                    "proxy-pipe");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private static void closeQuietly(Socket socket) {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // Already closed.
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            refuseAndDrop();
+        }
+    }
+}
