@@ -330,7 +330,9 @@ class Transcript {
       case "BlockStarted": {
         const block = h("div", { class: "block open", "data-block": payload.blockId, "data-kind": payload.kind });
         this.blocks.set(payload.blockId, block);
-        (this.turns.get(payload.turnId) || this.container).append(block);
+        const turn = this.turns.get(payload.turnId);
+        if (turn) turn.append(block);
+        else this.append(block);
         break;
       }
       case "TextDelta": {
