@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * Substrate's HTTP front door: appends of run, room and artifact events, reads of their state from the fold
  * (forwarded to, or gathered from, the instances that hold it), artifact content, {@code GET /health} (the
  * process answers), {@code GET /ready} (the fold is running), {@code GET /metrics} (Prometheus) and {@code GET
- * /openapi.json}, and the operator console at {@code /}. Every {@code /v1} request carries a bearer token ({@link TokenStore}); the token's roles
- * decide what it may do. Errors are {@code application/problem+json}; a client's mistake is a 4xx, never a
- * 500.
+ * /openapi.json}, and the operator console at {@code /}. Every {@code /v1} request carries a bearer token
+ * ({@link TokenStore}); the token's roles decide what it may do. Errors are {@code application/problem+json},
+ * Jetty's own included; a client's mistake is a 4xx, never a 5xx.
  *
  * <p>It starts before the fold, so that the fold can advertise where it answers ({@link #instance()}), and
  * answers reads once {@link #serve} hands it the fold's queries; until then they are 503.

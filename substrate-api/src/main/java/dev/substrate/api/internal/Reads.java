@@ -100,22 +100,20 @@ final class Reads {
                     && standbyMaxLag >= 0
                     && !Cluster.isForwarded(ctx)
                     && ReadPosition.from(ctx) == null;
-            if (!mayUseStandby || !answerFromStandby(ctx, entity, id, read)) {
-                StateQueries queries = queries();
-                boolean answered = false;
-                if (mayUseStandby) {
-                    for (Instance standby : queries.standbysOf(entity, id)) {
-                        if (!standby.equals(cluster.self()) && cluster.forwardToStandby(ctx, standby)) {
-                            answered = true;
-                            break;
-                        }
-                    }
-                }
-                if (!answered) {
-                    throw problem;
-                }
+            if (!mayUseStandby || !(answerFromStandby(ctx, entity, id, read) || askStandbys(ctx, entity, id))) {
+                throw problem;
             }
         }
+    }
+
+    /** Asks the other instances keeping a standby of the key to answer from it; false if none does. */
+    private boolean askStandbys(Context ctx, Entity entity, String id) {
+        for (Instance standby : queries().standbysOf(entity, id)) {
+            if (!standby.equals(cluster.self()) && cluster.forwardToStandby(ctx, standby)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Answers from this instance's standby replica if it keeps one close enough; false if not. */
