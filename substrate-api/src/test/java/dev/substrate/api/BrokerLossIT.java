@@ -79,13 +79,13 @@ class BrokerLossIT {
         try (RunLoad load = RunLoad.start(instance::url, token, "loss", 3)) {
             Thread reader = new Thread(() -> query(load, token, queries, querying), "queries");
             reader.start();
-            Thread.sleep(3_000);
+            Thread.sleep(3_000); // load on all three brokers first: a fixed stretch of load, not a wait
             victim = leaderOfRunEventsPartitionZero(config);
             acknowledgedBefore = load.acknowledgedEvents();
             Map<String, Integer> queriesBefore = new TreeMap<>(queries);
             cluster.stopBroker(victim);
             log.info("Stopped broker {} after {} acknowledged appends", victim, acknowledgedBefore);
-            Thread.sleep(10_000);
+            Thread.sleep(10_000); // the outage itself: ten seconds of load with the broker down
             acknowledgedWhileDown = load.acknowledgedEvents() - acknowledgedBefore;
             Map<String, Integer> queriesWhileDown = difference(queries, queriesBefore);
             cluster.startBroker(victim);
@@ -94,7 +94,7 @@ class BrokerLossIT {
                     victim,
                     acknowledgedWhileDown,
                     queriesWhileDown);
-            Thread.sleep(5_000);
+            Thread.sleep(5_000); // load after the broker is back, while it catches up
             load.stop();
             querying.set(false);
             reader.join();
@@ -150,7 +150,7 @@ class BrokerLossIT {
                 int status = ApiCalls.get(instance.url() + "/v1/runs/" + runId, token)
                         .statusCode();
                 statuses.merge(String.valueOf(status), 1, Integer::sum);
-                Thread.sleep(20);
+                Thread.sleep(20); // paces the queries, about 50 a second
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

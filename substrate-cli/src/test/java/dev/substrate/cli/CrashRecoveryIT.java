@@ -86,6 +86,7 @@ class CrashRecoveryIT {
         processes.add(start(environment));
         try (RunLoad load = RunLoad.start(() -> url, token, "crash", WORKERS)) {
             for (int kill = 0; kill < KILLS; kill++) {
+                // A random stretch of load before the kill, so that it lands anywhere in the process's work.
                 Thread.sleep(SOAK ? 5_000 + random.nextInt(20_000) : 1_500 + random.nextInt(3_000));
                 int exit = processes.get(processes.size() - 1).kill();
                 acknowledgedAtKill.add(load.acknowledgedEvents());
@@ -96,7 +97,7 @@ class CrashRecoveryIT {
                         load.acknowledgedEvents());
                 processes.add(start(environment));
             }
-            Thread.sleep(2_000);
+            Thread.sleep(2_000); // load on the last process too, not only its start
             load.stop();
             Map<String, Integer> acknowledged = load.acknowledged();
 

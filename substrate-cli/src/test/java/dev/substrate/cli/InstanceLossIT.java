@@ -136,7 +136,7 @@ class InstanceLossIT {
                         continue;
                     }
                     assertThat(appended.statusCode()).as(appended.body()).isEqualTo(202);
-                    sleep(15);
+                    sleep(15); // paces the room, about 60 events a second
                 }
             });
             Map<String, Integer> statuses = new ConcurrentHashMap<>();
@@ -154,11 +154,11 @@ class InstanceLossIT {
                             && answer.headers().firstValue("Retry-After").isEmpty()) {
                         withoutRetryAfter.incrementAndGet();
                     }
-                    sleep(5);
+                    sleep(5); // paces the queries
                 }
             });
 
-            Thread.sleep(1_500);
+            Thread.sleep(1_500); // queries and appends under way before the kill
             long killedAt = System.nanoTime();
             processes.get(2).kill();
             await().atMost(Duration.ofSeconds(30)).until(observed::ended);
@@ -181,7 +181,7 @@ class InstanceLossIT {
                     }));
             double movedAfterSeconds = (System.nanoTime() - killedAt) / 1e9;
             appending.get();
-            Thread.sleep(1_000);
+            Thread.sleep(1_000); // queries after the move, on the two left
             querying.set(false);
             queries.get();
 

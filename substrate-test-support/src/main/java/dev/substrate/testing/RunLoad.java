@@ -152,7 +152,7 @@ public final class RunLoad implements AutoCloseable {
                 // The server went away under the request: not acknowledged, so it is sent again.
             }
             retries.incrementAndGet();
-            Thread.sleep(100);
+            Thread.sleep(100); // a short back-off before sending again, as a client would
         }
     }
 }
