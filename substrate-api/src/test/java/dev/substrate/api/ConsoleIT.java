@@ -7,12 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
-import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
-import dev.substrate.testing.TestSettings;
-import dev.substrate.topic.TopicSetup;
-import dev.substrate.topic.Topics;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -25,9 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,17 +75,9 @@ class ConsoleIT {
                 Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "Chromium is not installed (apt-get install chromium chromium-driver); the console's browser test"
                         + " needs it");
-        String prefix = "console" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        SubstrateConfig config = SubstrateConfig.of(
-                TestSettings.of(kafka, prefix, dataDir, prefix + "fold", "commit.interval.ms", "50", "http.port", "0"));
-        try (Admin admin = kafka.admin()) {
-            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
-        }
         TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
         token = tokens.create("ops", Set.of(Role.ADMIN));
-        instance = ApiInstance.start(config, tokens);
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> ApiCalls.get(instance.url() + "/ready", null).statusCode() == 200);
+        instance = ApiInstance.startReady(kafka, "console", dataDir, tokens);
 
         proxy = DroppingProxy.start(instance.api.port());
 

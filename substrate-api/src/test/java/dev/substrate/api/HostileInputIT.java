@@ -1,16 +1,11 @@
 package dev.substrate.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
-import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
-import dev.substrate.testing.TestSettings;
-import dev.substrate.topic.TopicSetup;
-import dev.substrate.topic.Topics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,14 +14,11 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,27 +48,10 @@ class HostileInputIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        String prefix = "hostile" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        SubstrateConfig config = SubstrateConfig.of(TestSettings.of(
-                kafka,
-                prefix,
-                dataDir,
-                prefix + "fold",
-                "commit.interval.ms",
-                "50",
-                "http.port",
-                "0",
-                "http.idle.timeout.ms",
-                "2000"));
-        try (Admin admin = kafka.admin()) {
-            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
-        }
         TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
         token = tokens.create("admin", Set.of(Role.ADMIN));
-        instance = ApiInstance.start(config, tokens);
+        instance = ApiInstance.startReady(kafka, "hostile", dataDir, tokens, "http.idle.timeout.ms", "2000");
         port = instance.api.port();
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> ApiCalls.get(instance.url() + "/ready", null).statusCode() == 200);
     }
 
     @AfterAll

@@ -7,12 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
-import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
-import dev.substrate.testing.TestSettings;
-import dev.substrate.topic.TopicSetup;
-import dev.substrate.topic.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +19,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,29 +47,13 @@ class HttpApiIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        String prefix = "api" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        SubstrateConfig config = SubstrateConfig.of(TestSettings.of(
-                kafka,
-                prefix,
-                dataDir,
-                prefix + "fold",
-                "commit.interval.ms",
-                "50",
-                "http.port",
-                "0",
-                "blob.max.bytes",
-                "1024"));
-        try (Admin admin = kafka.admin()) {
-            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
-        }
         TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
         adminToken = tokens.create("admin", Set.of(Role.ADMIN));
         operatorToken = tokens.create("ops", Set.of(Role.OPERATOR));
         serviceToken = tokens.create("svc:runner", Set.of(Role.SERVICE));
         observerToken = tokens.create("watcher", Set.of(Role.OBSERVER));
-        instance = ApiInstance.start(config, tokens);
+        instance = ApiInstance.startReady(kafka, "api", dataDir, tokens, "blob.max.bytes", "1024");
         api = instance.api;
-        await().atMost(Duration.ofSeconds(60)).until(() -> get("/ready").statusCode() == 200);
     }
 
     @AfterAll

@@ -7,13 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
-import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
-import dev.substrate.testing.TestSettings;
-import dev.substrate.topic.TopicSetup;
-import dev.substrate.topic.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,11 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,30 +51,13 @@ class RoomStreamSseIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        String prefix = "sse" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        SubstrateConfig config = SubstrateConfig.of(TestSettings.of(
-                kafka,
-                prefix,
-                dataDir,
-                prefix + "fold",
-                "commit.interval.ms",
-                "50",
-                "http.port",
-                "0",
-                "stream.heartbeat.ms",
-                "300"));
-        try (Admin admin = kafka.admin()) {
-            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
-        }
         TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
         operator = tokens.create("ops", Set.of(Role.OPERATOR));
         owner = tokens.create("svc:owner", Set.of(Role.SERVICE));
         reader = tokens.create("ui:reader", Set.of(Role.OBSERVER));
         writer = tokens.create("svc:writer", Set.of(Role.SERVICE));
         outsider = tokens.create("svc:outsider", Set.of(Role.SERVICE));
-        instance = ApiInstance.start(config, tokens);
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> get("/ready", operator).statusCode() == 200);
+        instance = ApiInstance.startReady(kafka, "sse", dataDir, tokens, "stream.heartbeat.ms", "300");
     }
 
     @AfterAll
