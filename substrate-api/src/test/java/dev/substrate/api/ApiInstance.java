@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
-import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.TestSettings;
@@ -35,7 +34,7 @@ final class ApiInstance implements AutoCloseable {
         SubstrateClient client = SubstrateClient.create(config);
         HttpApi api = HttpApi.start(config, client, tokens);
         SubstrateFold fold = SubstrateFold.start(config, api.instance());
-        api.serve(new StateQueries(fold.streams(), Topics.from(config)), fold.streams()::metrics);
+        api.serve(fold.queries(), fold.streams()::metrics);
         return new ApiInstance(client, api, fold);
     }
 

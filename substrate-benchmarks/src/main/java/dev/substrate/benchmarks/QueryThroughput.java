@@ -245,7 +245,7 @@ public final class QueryThroughput {
             SubstrateClient client = SubstrateClient.create(config);
             HttpApi api = HttpApi.start(config, client, tokens);
             SubstrateFold fold = SubstrateFold.start(config, api.instance());
-            StateQueries queries = new StateQueries(fold.streams(), Topics.from(config));
+            StateQueries queries = fold.queries();
             api.serve(queries, fold.streams()::metrics);
             return new Instance(client, api, fold, queries);
         }

@@ -70,6 +70,10 @@ public final class SubstrateConfig {
     public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
     /** The largest encoded event accepted. */
     public static final String MAX_EVENT_BYTES = "max.event.bytes";
+    /** The most UTF-8 bytes of a block's text one stored record holds; longer blocks are stored in parts. */
+    public static final String BLOCK_PART_BYTES = "block.part.bytes";
+    /** The most UTF-8 bytes of text one block may hold in all. */
+    public static final String BLOCK_MAX_BYTES = "block.max.bytes";
 
     /** How long a closed session room is kept before it is cleaned up. */
     public static final String SESSION_RETENTION_MS = "session.retention.ms";
@@ -211,7 +215,30 @@ public final class SubstrateConfig {
                     1024 * 1024,
                     Range.between(1024, 64 * 1024 * 1024),
                     Importance.LOW,
-                    "Largest encoded event accepted; larger appends are refused with a clear error.")
+                    "Largest encoded event accepted; larger appends are refused with a clear error. The topics "
+                            + "Substrate creates accept records of this plus 64 KiB, its producers send them, and "
+                            + "it refuses to start on an existing topic that would refuse them. Every record the "
+                            + "fold writes (a run's, room's or artifact's state, a transcript entry) stays within "
+                            + "this plus 32 KiB: an event that would grow one past it is rejected as "
+                            + "`state_too_large` or `entry_too_large`.")
+            .define(
+                    BLOCK_PART_BYTES,
+                    Type.INT,
+                    256 * 1024,
+                    Range.between(1024, 64 * 1024 * 1024),
+                    Importance.LOW,
+                    "A block's text longer than this (UTF-8 bytes) is stored in parts of at most this size, so "
+                            + "that no block, however many deltas it has, makes a record too large; readers join "
+                            + "the parts. A value above `max.event.bytes` means `max.event.bytes`.")
+            .define(
+                    BLOCK_MAX_BYTES,
+                    Type.LONG,
+                    16L * 1024 * 1024,
+                    Range.between(1024, 1024L * 1024 * 1024),
+                    Importance.LOW,
+                    "Most text one block may hold (UTF-8 bytes, all parts together): a `TextDelta` or "
+                            + "`BlockCompleted` that would pass it is rejected as `block_too_large`, so that every "
+                            + "reader that shows a block whole holds a bounded amount. At least `block.part.bytes`.")
             .define(
                     SESSION_RETENTION_MS,
                     Type.LONG,
@@ -396,6 +423,16 @@ public final class SubstrateConfig {
     /** The largest encoded event accepted. */
     public int maxEventBytes() {
         return (Integer) values.get(MAX_EVENT_BYTES);
+    }
+
+    /** The most UTF-8 bytes of a block's text one stored record holds: at most {@link #maxEventBytes()}. */
+    public int blockPartBytes() {
+        return Math.min((Integer) values.get(BLOCK_PART_BYTES), maxEventBytes());
+    }
+
+    /** The most UTF-8 bytes of text one block may hold: at least {@link #blockPartBytes()}. */
+    public long blockMaxBytes() {
+        return Math.max((Long) values.get(BLOCK_MAX_BYTES), blockPartBytes());
     }
 
     /** How long a closed session room is kept. */

@@ -112,6 +112,40 @@ public final class WireCodec<T extends SpecificRecord> {
     }
 
     /**
+     * How many bytes the single-object encoding of {@code record} takes (its header included), counted without
+     * keeping them: how the fold checks a record against its limits before it writes it.
+     */
+    public static int encodedSize(org.apache.avro.specific.SpecificRecord record) {
+        Counter counter = new Counter();
+        try {
+            org.apache.avro.io.BinaryEncoder encoder =
+                    org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(counter, null);
+            new org.apache.avro.specific.SpecificDatumWriter<org.apache.avro.specific.SpecificRecord>(
+                            record.getSchema())
+                    .write(record, encoder);
+            encoder.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot encode " + record.getSchema().getName(), e);
+        }
+        return (int) Math.min(Integer.MAX_VALUE, counter.count + HEADER_LENGTH);
+    }
+
+    /** An output stream that only counts. */
+    private static final class Counter extends java.io.OutputStream {
+        private long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
+    }
+
+    /**
      * Reads a record written with this build's schema or any released version.
      *
      * @throws UndecodableRecord if the bytes do not start with the marker, name an unknown schema, or do not hold

@@ -3,6 +3,7 @@ package dev.substrate.fold;
 import dev.substrate.artifact.ArtifactFold;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
+import dev.substrate.event.WireCodec;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
@@ -14,6 +15,7 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Outcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
+import dev.substrate.state.TranscriptEntry;
 import java.time.Instant;
 import java.util.function.Supplier;
 
@@ -33,10 +35,39 @@ public final class FoldStep {
     public static final String ARTIFACT = "artifact";
 
     private final EventValidator validator;
+    private final FoldLimits limits;
 
-    /** A step that checks events with {@code validator}. */
+    /** A step that checks events with {@code validator}, with the default part size for long blocks. */
     public FoldStep(EventValidator validator) {
+        this(validator, FoldLimits.of(validator.maxEventBytes()));
+    }
+
+    /**
+     * A step that checks events with {@code validator} and keeps what it writes within {@code limits}.
+     *
+     * @throws IllegalArgumentException if the limits are for another event size than the validator's
+     */
+    public FoldStep(EventValidator validator, FoldLimits limits) {
+        if (limits.maxEventBytes() != validator.maxEventBytes()) {
+            throw new IllegalArgumentException("limits for events of " + limits.maxEventBytes()
+                    + " bytes with a validator for " + validator.maxEventBytes());
+        }
         this.validator = validator;
+        this.limits = limits;
+    }
+
+    /** The limits this step keeps to. */
+    public FoldLimits limits() {
+        return limits;
+    }
+
+    /**
+     * Whether the fold records an outcome under {@code eventId}. An id no boundary accepts (too long, say: only a
+     * record written straight to Kafka can carry one) is refused as invalid, and no outcome is kept for it, so that
+     * no record keyed by it can grow past the limits.
+     */
+    public static boolean recordable(String eventId) {
+        return eventId != null && eventId.length() <= FoldLimits.MAX_ID_CHARS;
     }
 
     /**
@@ -56,7 +87,7 @@ public final class FoldStep {
                 previous,
                 RUN,
                 () -> validator.validate(event, recordTime),
-                () -> RunFold.apply(current, event));
+                () -> bounded(RunFold.apply(current, event), state -> checkState(RUN, state.getRunId(), state)));
     }
 
     /** Decides a room event at {@code offset}; the other parameters as for {@link #run}. */
@@ -69,7 +100,7 @@ public final class FoldStep {
                 previous,
                 ROOM,
                 () -> validator.validate(event, recordTime),
-                () -> RoomFold.apply(current, event, offset));
+                () -> bounded(RoomFold.apply(current, event, offset, limits), this::checkRoom));
     }
 
     /** Decides an artifact event; the parameters as for {@link #run}. */
@@ -82,7 +113,55 @@ public final class FoldStep {
                 previous,
                 ARTIFACT,
                 () -> validator.validate(event, recordTime),
-                () -> ArtifactFold.apply(current, event));
+                () -> bounded(
+                        ArtifactFold.apply(current, event),
+                        state -> checkState(ARTIFACT, state.getArtifactId(), state)));
+    }
+
+    /**
+     * An applied decision whose records fit, or the rejection that {@code check} gives; other decisions as they are.
+     * A deleted entity (null state) always fits.
+     */
+    private static <S> Decision<S> bounded(Decision<S> decision, java.util.function.Function<S, Decision<S>> check) {
+        if (decision instanceof Decision.Applied<S> applied && applied.state() != null) {
+            Decision<S> refused = check.apply(applied.state());
+            if (refused != null) {
+                return refused;
+            }
+        }
+        return decision;
+    }
+
+    private <S> Decision<S> checkState(String entityType, String id, org.apache.avro.specific.SpecificRecord state) {
+        int bytes = WireCodec.encodedSize(state);
+        if (limits.fits(id, bytes)) {
+            return null;
+        }
+        return Decision.rejected(
+                Reason.STATE_TOO_LARGE,
+                "the " + entityType + "'s state would be " + ((long) bytes + FoldLimits.utf8Length(id))
+                        + " bytes encoded with its id, more than the "
+                        + limits.maxRecordBytes() + " the fold writes (max.event.bytes + 32 KiB); "
+                        + "the event is refused and the " + entityType + " is unchanged");
+    }
+
+    private Decision<RoomChange> checkRoom(RoomChange change) {
+        if (change.state() != null) {
+            Decision<RoomChange> refused = checkState(ROOM, change.state().getRoomId(), change.state());
+            if (refused != null) {
+                return refused;
+            }
+        }
+        for (TranscriptEntry entry : change.entriesPut()) {
+            int bytes = WireCodec.encodedSize(entry);
+            if (!limits.fits(entry.getRoomId() + "/0000000000000000000", bytes)) {
+                return Decision.rejected(
+                        Reason.ENTRY_TOO_LARGE,
+                        "the transcript entry would be " + bytes + " bytes encoded, more than the "
+                                + limits.maxRecordBytes() + " the fold writes; the event is refused");
+            }
+        }
+        return null;
     }
 
     private static <S> Decision<S> decide(
@@ -100,13 +179,20 @@ public final class FoldStep {
         try {
             validate.run();
         } catch (InvalidEvent e) {
-            return Decision.rejected(Reason.INVALID_EVENT, e.getMessage());
+            return Decision.rejected(
+                    Reason.INVALID_EVENT, FoldLimits.cut(e.getMessage(), FoldLimits.MAX_MESSAGE_CHARS));
         }
         return rules.get();
     }
 
     private static <S> Decision<S> precheck(
             String key, String entityId, String eventId, EventOutcome previous, String entityType) {
+        if (!recordable(eventId) || entityId == null || entityId.length() > FoldLimits.MAX_ID_CHARS) {
+            return Decision.rejected(
+                    Reason.INVALID_EVENT,
+                    "the event id and the " + entityType + " id must be 1 to " + FoldLimits.MAX_ID_CHARS
+                            + " characters");
+        }
         if (previous != null) {
             if (previous.getEntityType().equals(entityType)
                     && previous.getEntityId().equals(entityId)) {
@@ -146,7 +232,7 @@ public final class FoldStep {
         if (decision instanceof Decision.Rejected<?> rejected) {
             outcome.setOutcome(Outcome.rejected)
                     .setReason(rejected.reason().code())
-                    .setMessage(rejected.message());
+                    .setMessage(FoldLimits.cut(rejected.message(), FoldLimits.MAX_MESSAGE_CHARS));
         } else if (decision instanceof Decision.Duplicate<?>) {
             outcome.setOutcome(Outcome.duplicate);
         } else {

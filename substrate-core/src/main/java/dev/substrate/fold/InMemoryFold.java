@@ -28,12 +28,18 @@ public final class InMemoryFold {
     private final Map<String, RunState> runs = new HashMap<>();
     private final Map<String, RoomState> rooms = new HashMap<>();
     private final Map<String, NavigableMap<Long, TranscriptEntry>> transcripts = new HashMap<>();
+    private final Map<String, NavigableMap<Long, NavigableMap<Integer, String>>> parts = new HashMap<>();
     private final Map<String, ArtifactState> artifacts = new HashMap<>();
     private final Map<String, EventOutcome> outcomes = new HashMap<>();
 
     /** A fold that checks events with {@code validator}. */
     public InMemoryFold(EventValidator validator) {
         this.step = new FoldStep(validator);
+    }
+
+    /** A fold that checks events with {@code validator} and keeps its records within {@code limits}. */
+    public InMemoryFold(EventValidator validator, FoldLimits limits) {
+        this.step = new FoldStep(validator, limits);
     }
 
     /** Folds one run-log record. */
@@ -69,11 +75,26 @@ public final class InMemoryFold {
         if (decision instanceof Decision.Applied<RoomChange> applied) {
             RoomChange change = applied.state();
             NavigableMap<Long, TranscriptEntry> transcript = transcripts.computeIfAbsent(roomId, id -> new TreeMap<>());
+            NavigableMap<Long, NavigableMap<Integer, String>> blocks =
+                    parts.computeIfAbsent(roomId, id -> new TreeMap<>());
+            change.partsPut()
+                    .forEach(part -> blocks.computeIfAbsent(part.blockOffset(), at -> new TreeMap<>())
+                            .put(part.index(), part.requireText()));
+            change.partsRemoved().forEach(part -> {
+                NavigableMap<Integer, String> block = blocks.get(part.blockOffset());
+                if (block != null) {
+                    block.remove(part.index());
+                }
+            });
             change.entriesPut().forEach(entry -> transcript.put(entry.getOffset(), entry));
-            change.entriesRemoved().forEach(transcript::remove);
+            change.entriesRemoved().forEach(at -> {
+                transcript.remove(at);
+                blocks.remove(at);
+            });
             if (change.state() == null) {
                 rooms.remove(roomId);
                 transcripts.remove(roomId);
+                parts.remove(roomId);
             } else {
                 rooms.put(roomId, change.state());
                 version = change.state().getVersion();
@@ -121,7 +142,7 @@ public final class InMemoryFold {
             int partition,
             long offset,
             Instant recordTime) {
-        if (!outcomes.containsKey(key)) {
+        if (FoldStep.recordable(eventId) && !outcomes.containsKey(key)) {
             outcomes.put(
                     key, FoldStep.outcome(decision, type, entityId, eventId, version, partition, offset, recordTime));
         }
@@ -148,6 +169,20 @@ public final class InMemoryFold {
     /** A room's transcript by offset; empty for an unknown room. */
     public NavigableMap<Long, TranscriptEntry> transcript(String roomId) {
         return Collections.unmodifiableNavigableMap(transcripts.getOrDefault(roomId, new TreeMap<>()));
+    }
+
+    /**
+     * The stored parts of a room's long blocks: by block offset, each block's parts by index. Empty parts maps are
+     * dropped, so two folds of one log compare equal however their parts were removed.
+     */
+    public NavigableMap<Long, NavigableMap<Integer, String>> blockParts(String roomId) {
+        NavigableMap<Long, NavigableMap<Integer, String>> stored = new TreeMap<>();
+        parts.getOrDefault(roomId, new TreeMap<>()).forEach((at, block) -> {
+            if (!block.isEmpty()) {
+                stored.put(at, Collections.unmodifiableNavigableMap(block));
+            }
+        });
+        return Collections.unmodifiableNavigableMap(stored);
     }
 
     /** Artifacts by id. */

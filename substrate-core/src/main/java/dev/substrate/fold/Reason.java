@@ -29,7 +29,16 @@ public enum Reason {
     /** A delta, update or completion for a block that is not open. */
     NO_OPEN_BLOCK,
     /** The event id was already used by an event of another entity. */
-    EVENT_ID_REUSED;
+    EVENT_ID_REUSED,
+    /**
+     * The event would grow the entity's state (a run's labels, a room's members or open blocks, an artifact's
+     * revisions) past the largest record the fold writes ({@link FoldLimits#maxRecordBytes()}).
+     */
+    STATE_TOO_LARGE,
+    /** The event would make a transcript entry (a block's attributes, say) larger than the fold writes. */
+    ENTRY_TOO_LARGE,
+    /** The delta or completion would give a block more text than {@link FoldLimits#blockMaxBytes()}. */
+    BLOCK_TOO_LARGE;
 
     /** The code, e.g. {@code illegal_transition}. */
     public String code() {

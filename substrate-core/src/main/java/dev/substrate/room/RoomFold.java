@@ -21,6 +21,7 @@ import dev.substrate.events.room.TextDelta;
 import dev.substrate.events.room.TurnEnded;
 import dev.substrate.events.room.TurnStarted;
 import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.Reason;
 import dev.substrate.state.ActiveTurn;
 import dev.substrate.state.EntryKind;
@@ -56,13 +57,24 @@ public final class RoomFold {
     private RoomFold() {}
 
     /**
-     * Decides one event.
+     * Decides one event, with the default limits for events of up to 1 MiB.
      *
      * @param current the room before the event; null if it does not exist
      * @param event a valid event (see {@link dev.substrate.event.EventValidator})
      * @param offset the event's offset in its partition of the room log
      */
     public static Decision<RoomChange> apply(RoomState current, RoomEvent event, long offset) {
+        return apply(current, event, offset, FoldLimits.of(dev.substrate.event.EventValidator.DEFAULT_MAX_EVENT_BYTES));
+    }
+
+    /**
+     * Decides one event; a block's text is kept in parts of at most {@code limits.blockPartBytes()}.
+     *
+     * @param current the room before the event; null if it does not exist
+     * @param event a valid event (see {@link dev.substrate.event.EventValidator})
+     * @param offset the event's offset in its partition of the room log
+     */
+    public static Decision<RoomChange> apply(RoomState current, RoomEvent event, long offset, FoldLimits limits) {
         Object payload = event.getPayload();
         if (current == null) {
             if (payload instanceof RoomCreated created) {
@@ -92,7 +104,7 @@ public final class RoomFold {
         if (payload instanceof RoomDeleted) {
             return Decision.applied(new RoomChange(null, List.of(), List.of(), true));
         }
-        return new Step(current, event, offset).apply(payload);
+        return new Step(current, event, offset, limits).apply(payload);
     }
 
     private static Decision<RoomChange> checkPermission(RoomState room, String actor, Object payload) {
@@ -157,14 +169,20 @@ public final class RoomFold {
         private final RoomState current;
         private final RoomEvent event;
         private final long offset;
+        private final int partBytes;
+        private final long blockMaxBytes;
         private final RoomState.Builder next;
         private final RoomCounters.Builder counters;
         private final List<TranscriptEntry> put = new ArrayList<>();
+        private final List<BlockPart> partsPut = new ArrayList<>();
+        private final List<BlockPart> partsRemoved = new ArrayList<>();
 
-        Step(RoomState current, RoomEvent event, long offset) {
+        Step(RoomState current, RoomEvent event, long offset, FoldLimits limits) {
             this.current = current;
             this.event = event;
             this.offset = offset;
+            this.partBytes = limits.blockPartBytes();
+            this.blockMaxBytes = limits.blockMaxBytes();
             this.next = RoomState.newBuilder(current);
             this.counters = RoomCounters.newBuilder(current.getCounters());
         }
@@ -182,7 +200,7 @@ public final class RoomFold {
                     .setUpdatedAt(event.getOccurredAt())
                     .setLastEventId(event.getEventId())
                     .build();
-            return Decision.applied(new RoomChange(state, put, removed, false));
+            return Decision.applied(new RoomChange(state, put, removed, partsPut, partsRemoved, false));
         }
 
         /** Applies the payload to the builders; returns a refusal, or null when applied. */
@@ -244,7 +262,14 @@ public final class RoomFold {
                         .build());
                 next.setOpenBlocks(blocks);
             } else if (payload instanceof TextDelta delta) {
-                return updateBlock(delta.getBlockId(), block -> block.setText(block.getText() + delta.getText()));
+                int index = openBlock(delta.getBlockId());
+                if (index >= 0) {
+                    long bytes = current.getOpenBlocks().get(index).getBytes() + FoldLimits.utf8Length(delta.getText());
+                    if (bytes > blockMaxBytes) {
+                        return blockTooLarge(delta.getBlockId(), bytes);
+                    }
+                }
+                return updateBlock(delta.getBlockId(), block -> appendText(block, delta.getText()));
             } else if (payload instanceof BlockUpdated updated) {
                 return updateBlock(updated.getBlockId(), block -> {
                     Map<String, String> metadata = new HashMap<>(block.getMetadata());
@@ -321,15 +346,61 @@ public final class RoomFold {
             OpenBlock block = blocks.remove(index);
             next.setOpenBlocks(blocks);
             counters.setBlocks(counters.getBlocks() + 1);
+            String text = block.getText();
+            int parts = block.getParts();
+            if (completed.getText() != null) {
+                long bytes = FoldLimits.utf8Length(completed.getText());
+                if (bytes > blockMaxBytes) {
+                    return blockTooLarge(completed.getBlockId(), bytes);
+                }
+                // The completion's text replaces what the deltas assembled, parts included.
+                List<String> pieces = split(completed.getText(), partBytes);
+                for (int i = 0; i < pieces.size() - 1; i++) {
+                    partsPut.add(new BlockPart(block.getStartOffset(), i, pieces.get(i)));
+                }
+                for (int i = pieces.size() - 1; i < block.getParts(); i++) {
+                    partsRemoved.add(BlockPart.removal(block.getStartOffset(), i));
+                }
+                text = pieces.get(pieces.size() - 1);
+                parts = pieces.size() - 1;
+            }
             put.add(entry(EntryKind.block, block.getStartOffset())
                     .setRefId(block.getBlockId())
                     .setTurnId(block.getTurnId())
                     .setSubtype(block.getKind())
                     .setRole(block.getRole())
-                    .setText(completed.getText() != null ? completed.getText() : block.getText())
+                    .setText(text)
                     .setMetadata(block.getMetadata())
+                    .setParts(parts)
                     .build());
             return null;
+        }
+
+        /**
+         * Adds a delta to an open block. Once the text passes the part size, every full part moves out of the
+         * room's state into a {@link BlockPart}: the state holds at most one part's worth of text per block, however
+         * long the block grows.
+         */
+        private void appendText(OpenBlock.Builder block, String delta) {
+            block.setBytes(block.getBytes() + FoldLimits.utf8Length(delta));
+            String text = block.getText() + delta;
+            if ((long) text.length() <= partBytes / 3 || FoldLimits.utf8Length(text) <= partBytes) {
+                block.setText(text);
+                return;
+            }
+            List<String> pieces = split(text, partBytes);
+            int index = block.getParts();
+            for (int i = 0; i < pieces.size() - 1; i++) {
+                partsPut.add(new BlockPart(block.getStartOffset(), index++, pieces.get(i)));
+            }
+            block.setParts(index).setText(pieces.get(pieces.size() - 1));
+        }
+
+        private Decision<RoomChange> blockTooLarge(String blockId, long bytes) {
+            return Decision.rejected(
+                    Reason.BLOCK_TOO_LARGE,
+                    "block " + blockId + " would hold " + bytes + " bytes of text, more than block.max.bytes ("
+                            + blockMaxBytes + "); complete it and continue in a new block");
         }
 
         private int openBlock(String blockId) {
@@ -366,6 +437,43 @@ public final class RoomFold {
             next.setKeptEntries(kept);
             return removed;
         }
+    }
+
+    /**
+     * {@code text} cut into pieces of at most {@code maxBytes} UTF-8 bytes each, every piece but the last as long as
+     * it can be, never inside a surrogate pair: joined, the pieces are {@code text}. Always at least one piece.
+     */
+    static List<String> split(String text, int maxBytes) {
+        List<String> pieces = new ArrayList<>();
+        int start = 0;
+        int bytes = 0;
+        int i = 0;
+        while (i < text.length()) {
+            char c = text.charAt(i);
+            int width;
+            int chars = 1;
+            if (c < 0x80) {
+                width = 1;
+            } else if (c < 0x800) {
+                width = 2;
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                width = 4;
+                chars = 2;
+            } else {
+                width = 3;
+            }
+            if (bytes + width > maxBytes) {
+                pieces.add(text.substring(start, i));
+                start = i;
+                bytes = 0;
+            }
+            bytes += width;
+            i += chars;
+        }
+        pieces.add(text.substring(start));
+        return pieces;
     }
 
     private static Decision<RoomChange> noOpenBlock(String blockId) {

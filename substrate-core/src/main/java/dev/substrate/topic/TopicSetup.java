@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes the cluster ready for Substrate at start: creates missing topics with the right configuration, and
- * refuses, with a clear message, an existing topic whose cleanup policy is wrong. Safe to run from several
+ * refuses, with a clear message, an existing topic whose cleanup policy is wrong or that would refuse records
+ * Substrate accepts ({@code max.message.bytes} below {@code max.event.bytes} + 64 KiB). Safe to run from several
  * instances at once.
  */
 public final class TopicSetup {
@@ -37,7 +38,7 @@ public final class TopicSetup {
      * @param partitions partitions of each topic created
      * @param replicationFactor replication factor of each topic created; -1 for the broker's default
      * @return the names of the topics this call created
-     * @throws TopicMisconfigured if an existing topic has the wrong cleanup policy
+     * @throws TopicMisconfigured if an existing topic has the wrong cleanup policy or too small a record limit
      */
     public static List<String> ensure(Admin admin, Topics topics, int partitions, short replicationFactor) {
         try {
@@ -107,6 +108,10 @@ public final class TopicSetup {
                                 + topic.name() + " --add-config cleanup.policy="
                                 + topic.cleanupPolicy().config());
             }
+            String required = topic.configs().get(MAX_MESSAGE_BYTES);
+            if (required != null) {
+                checkRecordLimit(topic.name(), config, Integer.parseInt(required));
+            }
             String retention = config.get("retention.ms").value();
             if ("-1".equals(topic.configs().get("retention.ms")) && !"-1".equals(retention)) {
                 log.warn(
@@ -118,6 +123,61 @@ public final class TopicSetup {
             }
         }
     }
+
+    /**
+     * Checks that each of the existing topics {@code names} accepts records of {@code required} bytes: the topics
+     * Kafka Streams created for the fold's stores (their changelogs), which Substrate writes as much as its own.
+     * Topics that do not exist yet are left to be created.
+     *
+     * @throws TopicMisconfigured naming the topic, its limit and the command that raises it
+     */
+    public static void checkRecordLimit(Admin admin, Collection<String> names, int required) {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            List<ConfigResource> resources = names.stream()
+                    .filter(existing::contains)
+                    .map(name -> new ConfigResource(ConfigResource.Type.TOPIC, name))
+                    .toList();
+            if (resources.isEmpty()) {
+                return;
+            }
+            for (Map.Entry<ConfigResource, Config> entry :
+                    describeConfigs(admin, resources).entrySet()) {
+                checkRecordLimit(entry.getKey().name(), entry.getValue(), required);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SetupFailed("Interrupted while checking topics", e);
+        } catch (ExecutionException e) {
+            throw new SetupFailed(
+                    "Cannot check the fold's topics: " + e.getCause().getMessage(), e);
+        }
+    }
+
+    private static void checkRecordLimit(String name, Config config, int required) {
+        org.apache.kafka.clients.admin.ConfigEntry entry = config.get(MAX_MESSAGE_BYTES);
+        if (entry == null || entry.value() == null) {
+            return;
+        }
+        long accepted = Long.parseLong(entry.value());
+        if (accepted < required) {
+            throw new TopicMisconfigured(
+                    name,
+                    "Topic " + name + " accepts records of at most " + accepted + " bytes (max.message.bytes"
+                            + (entry.source()
+                                            == org.apache.kafka.clients.admin.ConfigEntry.ConfigSource
+                                                    .DYNAMIC_TOPIC_CONFIG
+                                    ? ""
+                                    : ", from the broker's message.max.bytes")
+                            + ") but Substrate writes records of up to " + required
+                            + " bytes there (max.event.bytes + 64 KiB). Raise the topic's limit with: "
+                            + "kafka-configs.sh --alter --entity-type topics --entity-name " + name
+                            + " --add-config max.message.bytes=" + required
+                            + ", or lower max.event.bytes to at most " + (accepted - Topics.recordLimit(0)));
+        }
+    }
+
+    private static final String MAX_MESSAGE_BYTES = "max.message.bytes";
 
     /**
      * The configs of the topics, retried briefly while a topic just created is not yet known to the broker that

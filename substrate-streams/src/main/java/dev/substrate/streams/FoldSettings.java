@@ -1,6 +1,7 @@
 package dev.substrate.streams;
 
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
 import java.util.Objects;
@@ -9,7 +10,7 @@ import java.util.Objects;
  * What the fold's topology depends on.
  *
  * @param topics the topics it reads and writes
- * @param maxEventBytes the event size limit it enforces, as the client does
+ * @param limits the event size limit it enforces, as the client does, and the bounds of what it writes
  * @param outcomeRetention how long an event's outcome is remembered (and so how long a repeated eventId is
  *     recognised as a duplicate), in stream time
  * @param sessionRetention how long a closed session room is kept before it is cleaned up
@@ -17,13 +18,14 @@ import java.util.Objects;
  */
 public record FoldSettings(
         Topics topics,
-        int maxEventBytes,
+        FoldLimits limits,
         Duration outcomeRetention,
         Duration sessionRetention,
         Duration sessionCleanupInterval) {
 
     public FoldSettings {
         Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(outcomeRetention, "outcomeRetention");
         Objects.requireNonNull(sessionRetention, "sessionRetention");
         Objects.requireNonNull(sessionCleanupInterval, "sessionCleanupInterval");
@@ -33,7 +35,7 @@ public record FoldSettings(
     public static FoldSettings from(SubstrateConfig config) {
         return new FoldSettings(
                 Topics.from(config),
-                config.maxEventBytes(),
+                FoldLimits.of(config.maxEventBytes(), config.blockPartBytes(), config.blockMaxBytes()),
                 config.eventOutcomeRetention(),
                 config.sessionRetention(),
                 Duration.ofMinutes(1));

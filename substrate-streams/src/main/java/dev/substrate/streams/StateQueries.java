@@ -56,20 +56,28 @@ public final class StateQueries {
     private final KafkaStreams streams;
     private final Topics topics;
     private final boolean activeOnly;
+    private final FoldHealth health;
 
     /**
-     * Queries over a running fold.
+     * Queries over a running fold, whose health is judged from its state alone ({@link SubstrateFold#queries()}
+     * also knows of failed stream threads).
      *
      * @param topics the topics the fold reads, to name the log a position belongs to
      */
     public StateQueries(KafkaStreams streams, Topics topics) {
-        this(streams, topics, true);
+        this(streams, topics, null);
     }
 
-    private StateQueries(KafkaStreams streams, Topics topics, boolean activeOnly) {
+    /** Queries over a running fold whose health {@code health} tracks. */
+    StateQueries(KafkaStreams streams, Topics topics, FoldHealth health) {
+        this(streams, topics, true, health);
+    }
+
+    private StateQueries(KafkaStreams streams, Topics topics, boolean activeOnly, FoldHealth health) {
         this.streams = streams;
         this.topics = topics;
         this.activeOnly = activeOnly;
+        this.health = health;
     }
 
     /**
@@ -123,7 +131,8 @@ public final class StateQueries {
         if (lags == null || !lags.containsKey(partition)) {
             return Optional.empty();
         }
-        return Optional.of(new Standby(lags.get(partition).offsetLag(), new StateQueries(streams, topics, false)));
+        return Optional.of(
+                new Standby(lags.get(partition).offsetLag(), new StateQueries(streams, topics, false, health)));
     }
 
     /** The other instances keeping a standby replica of {@code entity}'s state for {@code key}. */
@@ -216,6 +225,27 @@ public final class StateQueries {
         return streams.state() == KafkaStreams.State.RUNNING;
     }
 
+    /**
+     * Why this instance should not be sent reads and appends now ({@code GET /ready} answers 503), or empty when it
+     * can: see {@link FoldHealth#notReady()}. Without a tracked health, the fold is ready while running.
+     */
+    public Optional<String> notReady() {
+        if (health != null) {
+            return health.notReady();
+        }
+        return ready() ? Optional.empty() : Optional.of("the fold is starting or rebalancing");
+    }
+
+    /** Why this process cannot recover by itself ({@code GET /health} answers 503), or empty. */
+    public Optional<String> notLive() {
+        return health == null ? Optional.empty() : health.notLive();
+    }
+
+    /** The fold's health, when tracked ({@link SubstrateFold#queries()}). */
+    public Optional<FoldHealth> health() {
+        return Optional.ofNullable(health);
+    }
+
     /** The run, if this instance holds it. */
     public Optional<RunState> run(String runId) {
         return Optional.ofNullable(get(Entity.RUN, StoreNames.RUNS, runId, runId));
@@ -231,20 +261,69 @@ public final class StateQueries {
         return Optional.ofNullable(get(Entity.ROOM, StoreNames.ROOMS, roomId, roomId));
     }
 
-    /** Up to {@code limit} transcript entries of the room after offset {@code after} (-1 for the start). */
-    public List<TranscriptEntry> transcript(String roomId, long after, int limit) {
+    /** The most block text one transcript page carries (at least one entry is always returned): 16 MiB. */
+    public static final int TRANSCRIPT_PAGE_CHARS = 16 * 1024 * 1024;
+
+    /**
+     * A page of a room's transcript.
+     *
+     * @param entries the entries, oldest first; a block stored in parts is joined into one entry whose text is the
+     *     whole text (and whose {@code parts} still says how it is stored)
+     * @param more whether entries follow the last one
+     */
+    public record TranscriptPage(List<TranscriptEntry> entries, boolean more) {}
+
+    /**
+     * Up to {@code limit} transcript entries of the room after offset {@code after} (-1 for the start), fewer when
+     * their text passes {@link #TRANSCRIPT_PAGE_CHARS}.
+     */
+    public TranscriptPage transcript(String roomId, long after, int limit) {
         ReadOnlyKeyValueStore<String, TranscriptEntry> store = store(StoreNames.ROOM_TRANSCRIPT);
         List<TranscriptEntry> entries = new ArrayList<>();
         String from = StoreNames.sequenceKey(roomId, after + 1);
         String to = StoreNames.sequenceKey(roomId, Long.MAX_VALUE);
+        long chars = 0;
         try (KeyValueIterator<String, TranscriptEntry> range = store.range(from, to)) {
-            while (range.hasNext() && entries.size() < limit) {
-                entries.add(range.next().value);
+            while (range.hasNext() && entries.size() < limit && chars < TRANSCRIPT_PAGE_CHARS) {
+                TranscriptEntry entry = whole(range.next().value);
+                chars += entry.getText() == null ? 0 : entry.getText().length();
+                entries.add(entry);
             }
+            return new TranscriptPage(entries, range.hasNext());
         } catch (InvalidStateStoreException e) {
             throw unavailable(StoreNames.ROOM_TRANSCRIPT, e);
         }
-        return entries;
+    }
+
+    /** {@code entry} with the parts of its text joined in front of its own text. */
+    private TranscriptEntry whole(TranscriptEntry entry) {
+        if (entry.getParts() == 0) {
+            return entry;
+        }
+        ReadOnlyKeyValueStore<String, String> parts = store(StoreNames.ROOM_BLOCK_PARTS);
+        StringBuilder text = new StringBuilder();
+        String roomId = entry.getRoomId();
+        long offset = entry.getOffset();
+        try (KeyValueIterator<String, String> range = parts.range(
+                StoreNames.partKey(roomId, offset, 0), StoreNames.partKey(roomId, offset, entry.getParts() - 1))) {
+            int found = 0;
+            while (range.hasNext()) {
+                text.append(range.next().value);
+                found++;
+            }
+            if (found != entry.getParts()) {
+                throw new StateUnavailable(
+                        "block " + entry.getRefId() + " of room " + roomId + " has " + found + " of its "
+                                + entry.getParts() + " parts here; try again",
+                        null);
+            }
+        } catch (InvalidStateStoreException e) {
+            throw unavailable(StoreNames.ROOM_BLOCK_PARTS, e);
+        }
+        if (entry.getText() != null) {
+            text.append(entry.getText());
+        }
+        return TranscriptEntry.newBuilder(entry).setText(text.toString()).build();
     }
 
     /** The artifact, if this instance holds it (and it is not deleted). */

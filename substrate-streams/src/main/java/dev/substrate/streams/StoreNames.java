@@ -30,6 +30,11 @@ public final class StoreNames {
     public static final String ROOMS = "rooms";
     /** {@code roomId/offset (19 digits)} -> TranscriptEntry. */
     public static final String ROOM_TRANSCRIPT = "room-transcript";
+    /**
+     * {@code roomId/blockOffset (19 digits)/part (10 digits)} -> the text of one part of a long block (see {@code
+     * TranscriptEntry.parts}).
+     */
+    public static final String ROOM_BLOCK_PARTS = "room-block-parts";
     /** {@code kind\0roomId} -> roomId. */
     public static final String ROOMS_BY_KIND = "rooms-by-kind";
     /** {@code runId\0roomId} -> roomId. */
@@ -67,6 +72,7 @@ public final class StoreNames {
             RUN_EVENT_OUTCOMES_BY_TIME,
             ROOMS,
             ROOM_TRANSCRIPT,
+            ROOM_BLOCK_PARTS,
             ROOMS_BY_KIND,
             ROOMS_BY_RUN,
             ROOMS_BY_PARENT,
@@ -98,6 +104,16 @@ public final class StoreNames {
     /** The prefix shared by every index key of {@code value}. */
     public static String indexPrefix(String value) {
         return value + SEPARATOR;
+    }
+
+    /** {@code roomId/blockOffset(19 digits)/part(10 digits)}: a block's parts in order. */
+    public static String partKey(String roomId, long blockOffset, int part) {
+        return partPrefix(roomId, blockOffset) + String.format("%010d", part);
+    }
+
+    /** The prefix of every part key of the block at {@code blockOffset}. */
+    public static String partPrefix(String roomId, long blockOffset) {
+        return sequenceKey(roomId, blockOffset) + "/";
     }
 
     /** {@code id/number(19 digits)}: ordered by number within an id. */

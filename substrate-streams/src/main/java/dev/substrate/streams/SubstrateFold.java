@@ -1,11 +1,20 @@
 package dev.substrate.streams;
 
+import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.streams.internal.FoldTopology;
+import dev.substrate.streams.internal.FoldWriteErrors;
+import dev.substrate.topic.TopicSetup;
+import dev.substrate.topic.Topics;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -40,10 +49,14 @@ public final class SubstrateFold implements AutoCloseable {
 
     private final KafkaStreams streams;
     private final Properties properties;
+    private final FoldSettings settings;
+    private final FoldHealth health;
 
-    private SubstrateFold(KafkaStreams streams, Properties properties) {
+    private SubstrateFold(KafkaStreams streams, Properties properties, FoldSettings settings, FoldHealth health) {
         this.streams = streams;
         this.properties = properties;
+        this.settings = settings;
+        this.health = health;
     }
 
     /** The fold's topology: a pure function of its settings. */
@@ -73,6 +86,22 @@ public final class SubstrateFold implements AutoCloseable {
         props.putIfAbsent(
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 FoldSettings.from(config).topics().deadLetters().name());
+        // Every record the fold writes fits its producer's requests and its topics, changelogs included: the same
+        // limit as the topics Substrate creates (FoldLimits keeps each record below it).
+        int recordLimit = Topics.recordLimit(config.maxEventBytes());
+        String maxRequest = StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        Object explicit = props.getOrDefault(maxRequest, props.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        if (explicit != null && Long.parseLong(explicit.toString().strip()) < recordLimit) {
+            throw new InvalidConfiguration(
+                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                    "max.request.size is " + explicit + " but the fold writes records of up to " + recordLimit
+                            + " bytes (max.event.bytes + 64 KiB); raise it or lower max.event.bytes",
+                    null);
+        }
+        props.putIfAbsent(maxRequest, recordLimit);
+        props.putIfAbsent(
+                StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), Integer.toString(recordLimit));
+        props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, FoldWriteErrors.class);
         // Changelog records carry the position they were written at, so that a store restored on another
         // instance still answers read-your-writes position bounds (Kafka Streams' own switch for this).
         props.putIfAbsent(CONSISTENCY_OFFSET_VECTOR, true);
@@ -101,6 +130,9 @@ public final class SubstrateFold implements AutoCloseable {
 
     private static SubstrateFold start(SubstrateConfig config, FoldSettings settings, Instance self) {
         Properties properties = streamsProperties(config);
+        checkChangelogs(config, properties);
+        FoldHealth health = new FoldHealth();
+        properties.put(FoldWriteErrors.ON_DEAD_LETTER, (Runnable) health::recordDeadLettered);
         if (self != null) {
             properties.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.toString());
         }
@@ -108,12 +140,44 @@ public final class SubstrateFold implements AutoCloseable {
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 settings.topics().deadLetters().name());
         KafkaStreams streams = new KafkaStreams(buildTopology(settings), properties);
+        streams.setStateListener((newState, oldState) -> health.stateChanged(newState));
         streams.setUncaughtExceptionHandler(e -> {
-            log.error("The fold hit an error it cannot go past; replacing the stream thread", e);
+            health.threadFailed(e);
+            log.error(
+                    "A stream thread of the fold failed; it is replaced, and /ready answers 503 until the fold has "
+                            + "run {} s without a failure (failures so far: {})",
+                    FoldHealth.RECOVERY.toSeconds(),
+                    health.threadFailures(),
+                    e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.start();
-        return new SubstrateFold(streams, properties);
+        return new SubstrateFold(streams, properties, settings, health);
+    }
+
+    /**
+     * Refuses to start when a changelog the fold writes exists already with a record limit below what the fold
+     * writes (Kafka Streams creates missing ones with the limit set here, but never changes existing ones).
+     */
+    private static void checkChangelogs(SubstrateConfig config, Properties properties) {
+        String applicationId = properties.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
+        List<String> changelogs = StoreNames.ALL.stream()
+                .map(store -> applicationId + "-" + store + "-changelog")
+                .toList();
+        try (Admin admin =
+                Admin.create(new HashMap<String, Object>(config.kafkaProperties(AdminClientConfig.configNames())))) {
+            TopicSetup.checkRecordLimit(admin, changelogs, Topics.recordLimit(config.maxEventBytes()));
+        }
+    }
+
+    /** Whether the fold is deciding events, and why not when it is not. */
+    public FoldHealth health() {
+        return health;
+    }
+
+    /** Reads of this fold's state, reporting its health. */
+    public StateQueries queries() {
+        return new StateQueries(streams, settings.topics(), health);
     }
 
     /** The running Kafka Streams instance, for interactive queries. */

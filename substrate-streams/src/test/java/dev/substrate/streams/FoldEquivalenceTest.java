@@ -10,6 +10,7 @@ import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.RoomRole;
 import dev.substrate.events.room.StreamMode;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.InMemoryFold;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.TranscriptEntry;
@@ -33,15 +34,18 @@ class FoldEquivalenceTest {
     private static final int SEQUENCES = 2_000;
     private static final int EVENTS_PER_SEQUENCE = 12;
 
+    /** Small limits, so that long blocks go to parts and some deltas pass the block limit. */
+    private static final FoldLimits LIMITS = FoldLimits.of(64 * 1024, 1024, 6 * 1024);
+
     private final Random random = new Random(20261121);
     private final List<String> usedEventIds = new ArrayList<>();
 
     @Test
     void topologyAndPureFoldAgreeOnRandomSequences() {
-        InMemoryFold reference = new InMemoryFold(new EventValidator(1024 * 1024, Clock.systemUTC()));
+        InMemoryFold reference = new InMemoryFold(new EventValidator(64 * 1024, Clock.systemUTC()), LIMITS);
         Map<String, Long> offsets = new HashMap<>();
         int events = 0;
-        try (FoldFixture fold = new FoldFixture()) {
+        try (FoldFixture fold = new FoldFixture(LIMITS)) {
             for (int sequence = 0; sequence < SEQUENCES; sequence++) {
                 String prefix = "s" + sequence + "-";
                 for (int i = 0; i < EVENTS_PER_SEQUENCE; i++) {
@@ -72,6 +76,15 @@ class FoldEquivalenceTest {
                             .forEach(
                                     (offset, entry) -> transcripts.put(StoreNames.sequenceKey(roomId, offset), entry)));
             assertThat(fold.all(StoreNames.ROOM_TRANSCRIPT)).isEqualTo(transcripts);
+            Map<String, String> parts = new TreeMap<>();
+            reference
+                    .rooms()
+                    .keySet()
+                    .forEach(roomId -> reference
+                            .blockParts(roomId)
+                            .forEach((at, block) -> block.forEach(
+                                    (index, text) -> parts.put(StoreNames.partKey(roomId, at, index), text))));
+            assertThat(fold.<String>all(StoreNames.ROOM_BLOCK_PARTS)).isEqualTo(parts);
             assertThat(outcomes(fold)).isEqualTo(new TreeMap<>(reference.outcomes()));
 
             long rejected = reference.outcomes().values().stream()
@@ -79,6 +92,56 @@ class FoldEquivalenceTest {
                     .count();
             assertThat(rejected).as("the sequences exercise refusals").isBetween(events / 10L, events * 9L / 10);
             assertThat(reference.runs()).as("and applications").hasSizeGreaterThan(SEQUENCES / 4);
+        }
+    }
+
+    @Test
+    void topologyAndPureFoldAgreeOnLongBlocksStoredInParts() {
+        InMemoryFold reference = new InMemoryFold(new EventValidator(64 * 1024, Clock.systemUTC()), LIMITS);
+        long offset = 0;
+        try (FoldFixture fold = new FoldFixture(LIMITS)) {
+            for (int sequence = 0; sequence < 200; sequence++) {
+                String roomId = "long-" + sequence;
+                List<Object> payloads = new ArrayList<>();
+                payloads.add(Events.roomCreated(
+                        RoomKind.session, random.nextInt(3) == 0 ? StreamMode.lightweight : StreamMode.durable));
+                for (int i = 0; i < 40; i++) {
+                    String block = "b" + random.nextInt(2);
+                    payloads.add(pick(List.<Supplier<Object>>of(
+                                    () -> Events.blockStarted(block, null),
+                                    () -> Events.delta(block, longText(random.nextInt(1500))),
+                                    () -> Events.delta(block, longText(random.nextInt(1500))),
+                                    () -> Events.delta(block, "z"),
+                                    () -> Events.blockCompleted(block),
+                                    () -> new dev.substrate.events.room.BlockCompleted(
+                                            block, longText(random.nextInt(3000))),
+                                    () -> Events.log("line")))
+                            .get());
+                }
+                if (random.nextInt(10) == 0) {
+                    payloads.add(Events.deleted());
+                }
+                for (Object payload : payloads) {
+                    RoomEvent event = Events.room(roomId, payload);
+                    fold.given(event);
+                    reference.apply(event, 0, offset++, fold.now());
+                }
+            }
+            Map<String, String> parts = new TreeMap<>();
+            reference
+                    .rooms()
+                    .keySet()
+                    .forEach(roomId -> reference
+                            .blockParts(roomId)
+                            .forEach((at, block) -> block.forEach(
+                                    (index, text) -> parts.put(StoreNames.partKey(roomId, at, index), text))));
+            assertThat(parts).as("long blocks are stored in parts").hasSizeGreaterThan(100);
+            assertThat(fold.<String>all(StoreNames.ROOM_BLOCK_PARTS)).isEqualTo(parts);
+            assertThat(fold.all(StoreNames.ROOMS)).isEqualTo(new TreeMap<>(reference.rooms()));
+            assertThat(outcomes(fold)).isEqualTo(new TreeMap<>(reference.outcomes()));
+            assertThat(reference.outcomes().values())
+                    .as("some deltas pass the block limit")
+                    .anySatisfy(o -> assertThat(o.getReason()).isEqualTo("block_too_large"));
         }
     }
 
@@ -145,6 +208,8 @@ class FoldEquivalenceTest {
                 () -> Events.blockStarted(block, null),
                 () -> Events.delta(block, "x" + random.nextInt(100)),
                 () -> Events.delta(block, "y"),
+                () -> Events.delta(block, longText(700)),
+                () -> new dev.substrate.events.room.BlockCompleted(block, longText(1500)),
                 () -> Events.blockCompleted(block),
                 () -> Events.log("line"),
                 () -> Events.error("e1", "failure"),
@@ -184,6 +249,16 @@ class FoldEquivalenceTest {
         String id = "e" + usedEventIds.size();
         usedEventIds.add(id);
         return id;
+    }
+
+    /** {@code length} characters of one-, two-, three- and four-byte UTF-8 (surrogate pairs count as two). */
+    private String longText(int length) {
+        StringBuilder text = new StringBuilder();
+        String[] pieces = {"a", "é", "✓", "😀"};
+        while (text.length() < length) {
+            text.append(pieces[random.nextInt(pieces.length)]);
+        }
+        return text.toString();
     }
 
     private <T> T pick(List<T> options) {

@@ -4,6 +4,7 @@ import dev.substrate.event.WireCodec;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Rejection;
@@ -53,15 +54,20 @@ final class FoldFixture implements AutoCloseable {
     private Instant now = Instant.parse("2026-11-01T12:00:00Z");
 
     FoldFixture() {
+        this(FoldLimits.of(1024 * 1024));
+    }
+
+    /** A fold that keeps its records within {@code limits} (small ones, to reach them with few events). */
+    FoldFixture(FoldLimits limits) {
         Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "fold-test");
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "fold-test-" + java.util.UUID.randomUUID());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
         props.put(
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 topics.deadLetters().name());
         FoldSettings settings =
-                new FoldSettings(topics, 1024 * 1024, OUTCOME_RETENTION, SESSION_RETENTION, Duration.ofMinutes(1));
+                new FoldSettings(topics, limits, OUTCOME_RETENTION, SESSION_RETENTION, Duration.ofMinutes(1));
         driver = new TopologyTestDriver(SubstrateFold.buildTopology(settings), props, now);
         StringSerializer keys = new StringSerializer();
         ByteArraySerializer values = new ByteArraySerializer();
@@ -149,6 +155,16 @@ final class FoldFixture implements AutoCloseable {
             range.forEachRemaining(entry -> entries.put(entry.value.getOffset(), entry.value));
         }
         return entries;
+    }
+
+    /** The stored parts of a room's long blocks, by key ({@code roomId/blockOffset/part}). */
+    TreeMap<String, String> blockParts(String roomId) {
+        TreeMap<String, String> parts = new TreeMap<>();
+        try (KeyValueIterator<String, String> range =
+                this.<String>store(StoreNames.ROOM_BLOCK_PARTS).prefixScan(roomId + "/", new StringSerializer())) {
+            range.forEachRemaining(entry -> parts.put(entry.key, entry.value));
+        }
+        return parts;
     }
 
     /** The keys of an index store that start with {@code value\0}. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.WireCodec;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;
@@ -89,7 +90,8 @@ class FoldRebuildIT {
     }
 
     private static FoldSettings settings(Topics topics) {
-        return new FoldSettings(topics, 1024 * 1024, Duration.ofDays(7), Duration.ofDays(7), Duration.ofMinutes(1));
+        return new FoldSettings(
+                topics, FoldLimits.of(1024 * 1024), Duration.ofDays(7), Duration.ofDays(7), Duration.ofMinutes(1));
     }
 
     /** The latest value per key of a compacted topic, as hex (a tombstone removes the key). */

@@ -51,6 +51,11 @@ final class Reads {
         this.queries = queries;
     }
 
+    /** The fold's queries, once served. */
+    java.util.Optional<StateQueries> queriesIfServed() {
+        return java.util.Optional.ofNullable(queries);
+    }
+
     /** The fold's queries; 503 while the fold has not started. */
     StateQueries queries() {
         StateQueries current = queries;

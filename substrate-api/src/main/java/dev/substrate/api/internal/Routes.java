@@ -68,6 +68,20 @@ public final class Routes implements AutoCloseable {
     /** Starts answering reads from the fold's {@code queries}; until then they are 503. */
     public void serve(StateQueries queries) {
         reads.serve(queries);
+        metrics.addGauge(
+                "substrate_fold_ready",
+                "1 while this instance's fold is deciding events (GET /ready answers 200), 0 otherwise.",
+                () -> queries.notReady().isEmpty() ? 1 : 0);
+        queries.health().ifPresent(health -> {
+            metrics.addGauge(
+                    "substrate_fold_thread_failures",
+                    "Stream threads of the fold that failed (and were replaced) since start.",
+                    health::threadFailures);
+            metrics.addGauge(
+                    "substrate_fold_records_dead_lettered",
+                    "Records the fold could not write, sent to the dead-letter topic instead, since start.",
+                    health::recordsDeadLettered);
+        });
     }
 
     /** Ends every open room stream. */
@@ -84,7 +98,7 @@ public final class Routes implements AutoCloseable {
     /** Registers every route. */
     public void register(RoutesConfig routes) {
         routes.before("/v1/*", ctx -> Requests.authenticate(ctx, tokens));
-        add(routes, HandlerType.GET, "/health", ctx -> Requests.json(ctx, status("up")));
+        add(routes, HandlerType.GET, "/health", this::health);
         add(routes, HandlerType.GET, "/ready", this::ready);
         add(routes, HandlerType.GET, "/metrics", metrics::write);
         add(routes, HandlerType.GET, "/openapi.json", OpenApi::write);
@@ -147,12 +161,26 @@ public final class Routes implements AutoCloseable {
         return JsonNodeFactory.instance.objectNode().put("status", status);
     }
 
-    /** GET /ready: 200 once the fold runs (every task assigned and restored), 503 before and during rebalances. */
+    /**
+     * GET /ready (readiness): 200 while the fold decides events (restored once; running or in an ordinary
+     * rebalance; no stream thread failed in the last 30 s), else 503 with the reason.
+     */
     private void ready(Context ctx) {
-        if (!reads.queries().ready()) {
-            throw Problem.unavailable("the fold is starting or rebalancing");
-        }
+        reads.queries().notReady().ifPresent(reason -> {
+            throw Problem.unavailable(reason);
+        });
         Requests.json(ctx, status("ready"));
+    }
+
+    /**
+     * GET /health (liveness): 200 while the process answers and can recover by itself; 503 once the fold has
+     * stopped for good after an error, when only a restart helps.
+     */
+    private void health(Context ctx) {
+        reads.queriesIfServed().flatMap(StateQueries::notLive).ifPresent(reason -> {
+            throw Problem.unavailable(reason);
+        });
+        Requests.json(ctx, status("up"));
     }
 
     /** GET /v1/{kind}s/{id}: the entity's current state. */
@@ -199,11 +227,12 @@ public final class Routes implements AutoCloseable {
         int limit = Requests.limit(ctx);
         reads.keyed(ctx, Entity.ROOM, roomId, local -> {
             readableRoom(local, roomId);
-            var entries = reads.queries().transcript(roomId, after, limit);
+            var page = reads.queries().transcript(roomId, after, limit);
+            var entries = page.entries();
             ObjectNode answer = JsonNodeFactory.instance.objectNode();
             ArrayNode items = answer.putArray("items");
             entries.forEach(entry -> items.add(AvroJson.toJson(entry)));
-            if (entries.size() == limit) {
+            if (page.more() && !entries.isEmpty()) {
                 answer.put("next", entries.get(entries.size() - 1).getOffset());
             }
             Requests.json(local, answer);

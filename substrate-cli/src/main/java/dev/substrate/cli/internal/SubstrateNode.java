@@ -5,7 +5,6 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
-import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
@@ -63,7 +62,7 @@ public final class SubstrateNode implements AutoCloseable {
             // The API starts first: the fold advertises where it answers, so other instances can forward to it.
             http = HttpApi.start(config, client, tokenStore(config));
             fold = SubstrateFold.start(config, http.instance());
-            http.serve(new StateQueries(fold.streams(), Topics.from(config)), fold.streams()::metrics);
+            http.serve(fold.queries(), fold.streams()::metrics);
             return new SubstrateNode(fold, client, http, config.topicPrefix(), created);
         } catch (RuntimeException e) {
             if (fold != null) {

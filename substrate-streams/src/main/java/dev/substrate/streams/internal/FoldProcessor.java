@@ -2,6 +2,7 @@ package dev.substrate.streams.internal;
 
 import dev.substrate.event.WireCodec;
 import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Rejection;
@@ -71,26 +72,44 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         RecordMetadata metadata = context.recordMetadata().orElseThrow();
         Instant time = Instant.ofEpochMilli(record.timestamp());
         String eventId = eventId(event);
-        EventOutcome previous = outcomes.get(eventId);
+        boolean recordable = FoldStep.recordable(eventId);
+        EventOutcome previous = recordable ? outcomes.get(eventId) : null;
         Decision<D> decision = decide(record.key(), event, metadata.offset(), previous, time);
         Long version = null;
         if (decision instanceof Decision.Applied<D> applied) {
             version = applyChange(event, applied.state(), record);
         } else if (decision instanceof Decision.Rejected<D> rejected) {
+            String entityId = FoldLimits.cut(entityId(event), FoldLimits.MAX_ID_CHARS);
+            String message = FoldLimits.cut(rejected.message(), FoldLimits.MAX_MESSAGE_CHARS);
+            byte[] encoded = eventCodec.encode(event);
+            if (encoded.length > step.limits().maxEventBytes()) {
+                // Only a record written straight to Kafka can be this large; the rejection names where it is
+                // instead of carrying it, so that it stays within the limits itself.
+                message = FoldLimits.cut(
+                        message + " (the event, " + encoded.length + " bytes, is not copied here: read it at "
+                                + metadata.topic() + " partition " + metadata.partition() + " offset "
+                                + metadata.offset() + ")",
+                        FoldLimits.MAX_MESSAGE_CHARS + 200);
+                encoded = new byte[0];
+            }
             Rejection rejection = Rejection.newBuilder()
-                    .setEventId(eventId)
+                    .setEventId(FoldLimits.cut(eventId == null ? "" : eventId, FoldLimits.MAX_ID_CHARS))
                     .setEntityType(entityType)
-                    .setEntityId(entityId(event))
+                    .setEntityId(entityId)
                     .setReason(rejected.reason().code())
-                    .setMessage(rejected.message())
+                    .setMessage(message)
                     .setTopic(metadata.topic())
                     .setPartition(metadata.partition())
                     .setOffset(metadata.offset())
-                    .setEvent(java.nio.ByteBuffer.wrap(eventCodec.encode(event)))
+                    .setEvent(java.nio.ByteBuffer.wrap(encoded))
                     .build();
             context.forward(
-                    record.withKey(entityId(event)).withValue(WireCodec.REJECTION.encode(rejection)),
+                    record.withKey(entityId).withValue(WireCodec.REJECTION.encode(rejection)),
                     FoldTopology.REJECTIONS_SINK_PREFIX + entityType);
+        }
+        if (!recordable) {
+            // No outcome is kept under an id no boundary accepts (only a record written straight to Kafka has one).
+            return;
         }
         if (previous != null) {
             // The first decision for an event id stands; a duplicate or a reuse does not replace it. Writing it

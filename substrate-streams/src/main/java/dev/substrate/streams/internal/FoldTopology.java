@@ -28,7 +28,8 @@ public final class FoldTopology {
 
     /** The topology for {@code settings}; every source, processor, sink and store is named. */
     public static Topology build(FoldSettings settings) {
-        FoldStep step = new FoldStep(new EventValidator(settings.maxEventBytes(), Clock.systemUTC()));
+        FoldStep step = new FoldStep(
+                new EventValidator(settings.limits().maxEventBytes(), Clock.systemUTC()), settings.limits());
         Topology topology = new Topology();
         StringSerializer keys = new StringSerializer();
         ByteArraySerializer values = new ByteArraySerializer();
@@ -78,6 +79,7 @@ public final class FoldTopology {
         addIndexStores(
                 topology,
                 "room-fold",
+                StoreNames.ROOM_BLOCK_PARTS,
                 StoreNames.ROOMS_BY_KIND,
                 StoreNames.ROOMS_BY_RUN,
                 StoreNames.ROOMS_BY_PARENT,

@@ -5,6 +5,7 @@ import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.RoomKind;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldStep;
+import dev.substrate.room.BlockPart;
 import dev.substrate.room.RoomChange;
 import dev.substrate.room.RoomFold;
 import dev.substrate.state.EventOutcome;
@@ -33,6 +34,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private final Duration cleanupInterval;
     private KeyValueStore<String, RoomState> rooms;
     private KeyValueStore<String, TranscriptEntry> transcript;
+    private KeyValueStore<String, String> parts;
     private KeyValueStore<String, String> byKind;
     private KeyValueStore<String, String> byRun;
     private KeyValueStore<String, String> byParent;
@@ -55,6 +57,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         super.init(context);
         rooms = context.getStateStore(StoreNames.ROOMS);
         transcript = context.getStateStore(StoreNames.ROOM_TRANSCRIPT);
+        parts = context.getStateStore(StoreNames.ROOM_BLOCK_PARTS);
         byKind = context.getStateStore(StoreNames.ROOMS_BY_KIND);
         byRun = context.getStateStore(StoreNames.ROOMS_BY_RUN);
         byParent = context.getStateStore(StoreNames.ROOMS_BY_PARENT);
@@ -79,11 +82,20 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         if (before == null) {
             index(state, true);
         }
+        for (BlockPart part : change.partsPut()) {
+            parts.put(StoreNames.partKey(roomId, part.blockOffset(), part.index()), part.requireText());
+        }
+        for (BlockPart part : change.partsRemoved()) {
+            parts.delete(StoreNames.partKey(roomId, part.blockOffset(), part.index()));
+        }
         for (TranscriptEntry entry : change.entriesPut()) {
             transcript.put(StoreNames.sequenceKey(roomId, entry.getOffset()), entry);
         }
         for (Long offset : change.entriesRemoved()) {
-            transcript.delete(StoreNames.sequenceKey(roomId, offset));
+            TranscriptEntry removed = transcript.delete(StoreNames.sequenceKey(roomId, offset));
+            for (int part = 0; removed != null && part < removed.getParts(); part++) {
+                parts.delete(StoreNames.partKey(roomId, offset, part));
+            }
         }
         if (state.getKind() == RoomKind.session && state.getClosed() && (before == null || !before.getClosed())) {
             closedSessions.put(closedSessionKey(state), roomId);
@@ -104,6 +116,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             closedSessions.delete(closedSessionKey(room));
         }
         deletePrefix(transcript, roomId + "/");
+        deletePrefix(parts, roomId + "/");
         rooms.delete(roomId);
         context.forward(new Record<String, byte[]>(roomId, null, timestamp), FoldTopology.ROOMS_SINK);
     }

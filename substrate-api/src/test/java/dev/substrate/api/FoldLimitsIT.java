@@ -1,0 +1,247 @@
+package dev.substrate.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.api.auth.Role;
+import dev.substrate.api.auth.TokenStore;
+import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.SseConnection;
+import dev.substrate.topic.Topics;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * No valid input stops the fold: a block of 1,500 deltas of 1,000 bytes (1.5 MB, past the 1 MiB record limit) and
+ * events of 2.5 MB with {@code max.event.bytes} at 4 MiB are applied and read back whole, while {@code /ready}
+ * stays 200 and other entities keep answering.
+ */
+@ExtendWith(SharedKafka.class)
+@Timeout(300)
+class FoldLimitsIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aBlockOfFifteenHundredDeltasOfAThousandBytesCompletesAndReadsBackWhole(KafkaCluster kafka) throws Exception {
+        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        String token = tokens.create("svc:agent", Set.of(Role.OPERATOR));
+        try (ApiInstance instance = ApiInstance.startReady(kafka, "long-block", dataDir, tokens);
+                Watch watch = Watch.start(instance.url(), token)) {
+            Api api = new Api(instance.url(), token);
+            String roomId =
+                    api.create("/v1/rooms", "{\"kind\": \"session\", \"project\": \"project:limits\"}", "roomId");
+            watch.alsoRead("/v1/rooms/"
+                    + api.create("/v1/rooms", "{\"kind\": \"session\", \"project\": \"project:other\"}", "roomId"));
+            watch.alsoRead("/v1/runs/" + api.create("/v1/runs", run(), "runId"));
+
+            api.append(roomId, "{\"type\": \"BlockStarted\", \"blockId\": \"tool-1\", \"kind\": \"tool_result\"}");
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < 1_500; i++) {
+                String text = String.format("%06d:", i) + "x".repeat(993);
+                expected.append(text);
+                api.append(roomId, "{\"type\": \"TextDelta\", \"blockId\": \"tool-1\", \"text\": \"" + text + "\"}");
+            }
+            HttpResponse<String> completed = api.post(
+                    "/v1/rooms/" + roomId + "/events?wait=applied",
+                    "{\"type\": \"BlockCompleted\", \"blockId\": \"tool-1\"}");
+
+            assertThat(completed.statusCode()).as(completed.body()).isEqualTo(200);
+            assertThat(JSON.readTree(completed.body()).get("outcome").asText()).isEqualTo("applied");
+            JsonNode entry =
+                    api.json("/v1/rooms/" + roomId + "/transcript").get("items").get(0);
+            assertThat(entry.get("kind").asText()).isEqualTo("block");
+            assertThat(entry.get("parts").asInt()).isEqualTo(5);
+            assertThat(entry.get("text").asText()).isEqualTo(expected.toString());
+            assertThat(blocksView(instance.url(), roomId, token)).isEqualTo(expected.toString());
+            watch.assertAnsweredThroughout();
+        }
+    }
+
+    @Test
+    void withFourMebibyteEventsAnEventOfTwoAndAHalfMegabytesIsAppliedAndTheRestKeepsAnswering(KafkaCluster kafka)
+            throws Exception {
+        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        String token = tokens.create("svc:agent", Set.of(Role.OPERATOR));
+        int maxEventBytes = 4 * 1024 * 1024;
+        try (ApiInstance instance = ApiInstance.startReady(
+                        kafka, "big-events", dataDir, tokens, "max.event.bytes", Integer.toString(maxEventBytes));
+                Watch watch = Watch.start(instance.url(), token)) {
+            Api api = new Api(instance.url(), token);
+            String roomId =
+                    api.create("/v1/rooms", "{\"kind\": \"session\", \"project\": \"project:limits\"}", "roomId");
+            watch.alsoRead("/v1/runs/" + api.create("/v1/runs", run(), "runId"));
+            String big = "y".repeat(2_500_000);
+
+            api.appendApplied(roomId, "{\"type\": \"BlockStarted\", \"blockId\": \"b1\", \"kind\": \"text\"}");
+            api.appendApplied(roomId, "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"" + big + "\"}");
+            api.appendApplied(roomId, "{\"type\": \"BlockCompleted\", \"blockId\": \"b1\"}");
+            api.appendApplied(roomId, "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"" + big + "\"}");
+
+            List<JsonNode> items =
+                    list(api.json("/v1/rooms/" + roomId + "/transcript").get("items"));
+            assertThat(items).hasSize(2);
+            assertThat(items.get(0).get("text").asText()).isEqualTo(big);
+            assertThat(items.get(1).get("text").asText()).isEqualTo(big);
+            watch.assertAnsweredThroughout();
+
+            // Kafka Streams created the fold's changelogs to take what the fold writes.
+            try (Admin admin = kafka.admin()) {
+                String changelog = instance.fold.applicationId() + "-rooms-changelog";
+                ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
+                String limit = admin.describeConfigs(List.of(resource))
+                        .all()
+                        .get()
+                        .get(resource)
+                        .get("max.message.bytes")
+                        .value();
+                assertThat(Integer.parseInt(limit)).isEqualTo(Topics.recordLimit(maxEventBytes));
+            }
+        }
+    }
+
+    private static String run() {
+        return "{\"scope\": \"shared\", \"project\": \"project:limits\","
+                + " \"activation\": {\"surface\": \"operator\", \"actor\": \"ops\"}}";
+    }
+
+    /** The text of the first block of the room's {@code view=blocks} stream, from its start. */
+    private static String blocksView(String url, String roomId, String token) throws Exception {
+        try (SseConnection stream = SseConnection.open(
+                ApiCalls.HTTP,
+                url + "/v1/rooms/" + roomId + "/stream?view=blocks",
+                Map.of("Authorization", "Bearer " + token))) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> stream.events().stream()
+                            .anyMatch(event -> event.name().equals("block")));
+            SseConnection.Event block = stream.events().stream()
+                    .filter(event -> event.name().equals("block"))
+                    .findFirst()
+                    .orElseThrow();
+            return JSON.readTree(block.data()).get("text").asText();
+        }
+    }
+
+    private static List<JsonNode> list(JsonNode array) {
+        List<JsonNode> items = new java.util.ArrayList<>();
+        array.forEach(items::add);
+        return items;
+    }
+
+    /** The calls of one principal. */
+    private record Api(String url, String token) {
+
+        HttpResponse<String> post(String path, String body) throws Exception {
+            return ApiCalls.post(url + path, body, token);
+        }
+
+        JsonNode json(String path) throws Exception {
+            HttpResponse<String> answer = ApiCalls.get(url + path, token);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            return JSON.readTree(answer.body());
+        }
+
+        String create(String path, String body, String idField) throws Exception {
+            HttpResponse<String> created = post(path + "?wait=applied", body);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+            return JSON.readTree(created.body()).get(idField).asText();
+        }
+
+        void append(String roomId, String event) throws Exception {
+            HttpResponse<String> answer = post("/v1/rooms/" + roomId + "/events", event);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        }
+
+        void appendApplied(String roomId, String event) throws Exception {
+            HttpResponse<String> answer = post("/v1/rooms/" + roomId + "/events?wait=applied", event);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(JSON.readTree(answer.body()).get("outcome").asText())
+                    .as(answer.body())
+                    .isEqualTo("applied");
+        }
+    }
+
+    /**
+     * Asks {@code /ready} and reads other entities every 50 ms while a test runs, and remembers every answer that
+     * was not 200.
+     */
+    static final class Watch implements AutoCloseable {
+        private final String url;
+        private final String token;
+        private final List<String> paths = new java.util.concurrent.CopyOnWriteArrayList<>(List.of("/ready"));
+        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+        private volatile int rounds;
+
+        private Watch(String url, String token) {
+            this.url = url;
+            this.token = token;
+            this.thread = new Thread(this::watch, "watch");
+        }
+
+        static Watch start(String url, String token) {
+            Watch watch = new Watch(url, token);
+            watch.thread.setDaemon(true);
+            watch.thread.start();
+            return watch;
+        }
+
+        void alsoRead(String path) {
+            paths.add(path);
+        }
+
+        private void watch() {
+            while (running.get()) {
+                for (String path : paths) {
+                    try {
+                        HttpResponse<String> answer = ApiCalls.get(url + path, token);
+                        if (answer.statusCode() != 200) {
+                            failures.add(path + " " + answer.statusCode() + " " + answer.body());
+                        }
+                    } catch (Exception e) {
+                        failures.add(path + " " + e);
+                    }
+                }
+                rounds++;
+                try {
+                    // The pace of the watcher, not a wait for a condition.
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        void assertAnsweredThroughout() {
+            int seen = rounds;
+            await().atMost(Duration.ofSeconds(10)).until(() -> rounds > seen + 2);
+            assertThat(failures).as("answers other than 200 while the test ran").isEmpty();
+            assertThat(rounds).as("rounds of reads").isGreaterThan(3);
+        }
+
+        @Override
+        public void close() {
+            running.set(false);
+            thread.interrupt();
+        }
+    }
+}
