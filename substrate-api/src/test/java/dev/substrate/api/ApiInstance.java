@@ -23,11 +23,13 @@ final class ApiInstance implements AutoCloseable {
     final SubstrateClient client;
     final HttpApi api;
     final SubstrateFold fold;
+    final Topics topics;
 
-    private ApiInstance(SubstrateClient client, HttpApi api, SubstrateFold fold) {
+    private ApiInstance(SubstrateClient client, HttpApi api, SubstrateFold fold, Topics topics) {
         this.client = client;
         this.api = api;
         this.fold = fold;
+        this.topics = topics;
     }
 
     static ApiInstance start(SubstrateConfig config, TokenStore tokens) {
@@ -35,7 +37,7 @@ final class ApiInstance implements AutoCloseable {
         HttpApi api = HttpApi.start(config, client, tokens);
         SubstrateFold fold = SubstrateFold.start(config, api.instance());
         api.serve(fold.queries(), fold.streams()::metrics);
-        return new ApiInstance(client, api, fold);
+        return new ApiInstance(client, api, fold, Topics.from(config));
     }
 
     /**

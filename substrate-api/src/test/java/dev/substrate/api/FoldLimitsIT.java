@@ -17,8 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
@@ -45,7 +43,7 @@ class FoldLimitsIT {
         TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
         String token = tokens.create("svc:agent", Set.of(Role.OPERATOR));
         try (ApiInstance instance = ApiInstance.startReady(kafka, "long-block", dataDir, tokens);
-                Watch watch = Watch.start(instance.url(), token)) {
+                ReadinessWatch watch = ReadinessWatch.start(instance.url(), token)) {
             Api api = new Api(instance.url(), token);
             String roomId =
                     api.create("/v1/rooms", "{\"kind\": \"session\", \"project\": \"project:limits\"}", "roomId");
@@ -84,7 +82,7 @@ class FoldLimitsIT {
         int maxEventBytes = 4 * 1024 * 1024;
         try (ApiInstance instance = ApiInstance.startReady(
                         kafka, "big-events", dataDir, tokens, "max.event.bytes", Integer.toString(maxEventBytes));
-                Watch watch = Watch.start(instance.url(), token)) {
+                ReadinessWatch watch = ReadinessWatch.start(instance.url(), token)) {
             Api api = new Api(instance.url(), token);
             String roomId =
                     api.create("/v1/rooms", "{\"kind\": \"session\", \"project\": \"project:limits\"}", "roomId");
@@ -176,72 +174,6 @@ class FoldLimitsIT {
             assertThat(JSON.readTree(answer.body()).get("outcome").asText())
                     .as(answer.body())
                     .isEqualTo("applied");
-        }
-    }
-
-    /**
-     * Asks {@code /ready} and reads other entities every 50 ms while a test runs, and remembers every answer that
-     * was not 200.
-     */
-    static final class Watch implements AutoCloseable {
-        private final String url;
-        private final String token;
-        private final List<String> paths = new java.util.concurrent.CopyOnWriteArrayList<>(List.of("/ready"));
-        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final Thread thread;
-        private volatile int rounds;
-
-        private Watch(String url, String token) {
-            this.url = url;
-            this.token = token;
-            this.thread = new Thread(this::watch, "watch");
-        }
-
-        static Watch start(String url, String token) {
-            Watch watch = new Watch(url, token);
-            watch.thread.setDaemon(true);
-            watch.thread.start();
-            return watch;
-        }
-
-        void alsoRead(String path) {
-            paths.add(path);
-        }
-
-        private void watch() {
-            while (running.get()) {
-                for (String path : paths) {
-                    try {
-                        HttpResponse<String> answer = ApiCalls.get(url + path, token);
-                        if (answer.statusCode() != 200) {
-                            failures.add(path + " " + answer.statusCode() + " " + answer.body());
-                        }
-                    } catch (Exception e) {
-                        failures.add(path + " " + e);
-                    }
-                }
-                rounds++;
-                try {
-                    // The pace of the watcher, not a wait for a condition.
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
-
-        void assertAnsweredThroughout() {
-            int seen = rounds;
-            await().atMost(Duration.ofSeconds(10)).until(() -> rounds > seen + 2);
-            assertThat(failures).as("answers other than 200 while the test ran").isEmpty();
-            assertThat(rounds).as("rounds of reads").isGreaterThan(3);
-        }
-
-        @Override
-        public void close() {
-            running.set(false);
-            thread.interrupt();
         }
     }
 }

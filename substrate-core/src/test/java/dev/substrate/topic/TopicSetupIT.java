@@ -92,6 +92,46 @@ class TopicSetupIT {
         }
     }
 
+    @Test
+    void refusesALogThatWouldRefuseEventsSubstrateAccepts(KafkaCluster kafka) throws Exception {
+        Topics small = new Topics(uniquePrefix(), 1024 * 1024);
+        int maxEventBytes = 4 * 1024 * 1024;
+        Topics big = new Topics(small.runEvents().name().replace("run-events", ""), maxEventBytes);
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, small, 1, (short) -1);
+            assertThat(config(admin, small.roomEvents().name())
+                            .get("max.message.bytes")
+                            .value())
+                    .isEqualTo(Integer.toString(Topics.recordLimit(1024 * 1024)));
+
+            // The same topics, now with events of up to 4 MiB: every existing topic would refuse them.
+            assertThatThrownBy(() -> TopicSetup.ensure(admin, big, 1, (short) -1))
+                    .isInstanceOf(TopicMisconfigured.class)
+                    .hasMessageContaining(small.runEvents().name())
+                    .hasMessageContaining("accepts records of at most " + Topics.recordLimit(1024 * 1024))
+                    .hasMessageContaining("--add-config max.message.bytes=" + Topics.recordLimit(maxEventBytes))
+                    .hasMessageContaining("or lower max.event.bytes to at most " + 1024 * 1024);
+        }
+    }
+
+    @Test
+    void checksTheRecordLimitOfTopicsSubstrateDidNotCreate(KafkaCluster kafka) throws Exception {
+        String changelog = uniquePrefix() + "fold-rooms-changelog";
+        String missing = uniquePrefix() + "fold-runs-changelog";
+        try (Admin admin = kafka.admin()) {
+            admin.createTopics(List.of(new NewTopic(changelog, 1, (short) 1)))
+                    .all()
+                    .get();
+
+            // Without an override, a topic takes the broker's message.max.bytes (1 MiB + 12 bytes by default).
+            TopicSetup.checkRecordLimit(admin, List.of(changelog, missing), 1_000_000);
+            assertThatThrownBy(() -> TopicSetup.checkRecordLimit(admin, List.of(changelog, missing), 2_000_000))
+                    .isInstanceOfSatisfying(
+                            TopicMisconfigured.class, e -> assertThat(e.topic()).isEqualTo(changelog))
+                    .hasMessageContaining("from the broker's message.max.bytes");
+        }
+    }
+
     private static String uniquePrefix() {
         return "t" + UUID.randomUUID().toString().substring(0, 8) + ".";
     }
