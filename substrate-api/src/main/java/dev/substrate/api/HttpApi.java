@@ -42,8 +42,17 @@ public final class HttpApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
-    /** The largest JSON request body accepted: the largest event and its JSON overhead. */
+    /**
+     * The largest JSON request body accepted with the default {@code max.event.bytes}: the largest event and its
+     * JSON overhead. A larger {@code max.event.bytes} raises it to twice that plus 64 KiB ({@link
+     * #maxRequestBytes}), so that every event the client accepts can be sent over HTTP too.
+     */
     public static final long MAX_REQUEST_BYTES = 4L * 1024 * 1024;
+
+    /** The largest JSON request body accepted for events of up to {@code maxEventBytes}. */
+    public static long maxRequestBytes(int maxEventBytes) {
+        return Math.max(MAX_REQUEST_BYTES, 2L * maxEventBytes + 64 * 1024);
+    }
 
     private final Javalin app;
     private final Routes routes;
@@ -76,7 +85,7 @@ public final class HttpApi implements AutoCloseable {
             javalin.startup.showJavalinBanner = false;
             javalin.jetty.host = host;
             javalin.jetty.port = config.httpPort();
-            javalin.http.maxRequestSize = MAX_REQUEST_BYTES;
+            javalin.http.maxRequestSize = maxRequestBytes(config.maxEventBytes());
             javalin.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblems()));
             javalin.requestLogger.http(metrics::record);
             routes.register(javalin.routes);

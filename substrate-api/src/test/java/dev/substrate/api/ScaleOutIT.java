@@ -247,9 +247,12 @@ class ScaleOutIT {
         instances.forEach(instance -> awaitReady(instance.url()));
     }
 
+    /** Until the instance is ready and its fold is running: the group has settled, no partition is moving. */
     private void awaitReady(String url) {
-        await().atMost(Duration.ofSeconds(90))
-                .until(() -> send(url, "GET", "/ready", null, Map.of()).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(90)).until(() -> {
+            HttpResponse<String> ready = send(url, "GET", "/ready", null, Map.of());
+            return ready.statusCode() == 200 && ready.body().contains("\"running\"");
+        });
     }
 
     private TokenStore tokens() {

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
@@ -125,32 +126,62 @@ public final class TopicSetup {
     }
 
     /**
-     * Checks that each of the existing topics {@code names} accepts records of {@code required} bytes: the topics
-     * Kafka Streams created for the fold's stores (their changelogs), which Substrate writes as much as its own.
-     * Topics that do not exist yet are left to be created.
+     * Makes each of the existing topics {@code names} accept records of {@code required} bytes: the topics Kafka
+     * Streams created for the fold's stores (their changelogs), which the fold writes as much as Substrate's own
+     * topics. Kafka Streams never changes a topic it finds, so one created by an older version (with the broker's
+     * default limit) is raised here. Topics that do not exist yet are left to be created.
      *
-     * @throws TopicMisconfigured naming the topic, its limit and the command that raises it
+     * @return the names of the topics whose limit was raised
+     * @throws TopicMisconfigured naming the topic, its limit and the command that raises it, if raising it failed
+     *     (the principal may not alter topic configs)
      */
-    public static void checkRecordLimit(Admin admin, Collection<String> names, int required) {
+    public static List<String> raiseRecordLimit(Admin admin, Collection<String> names, int required) {
         try {
             Set<String> existing = admin.listTopics().names().get();
             List<ConfigResource> resources = names.stream()
                     .filter(existing::contains)
                     .map(name -> new ConfigResource(ConfigResource.Type.TOPIC, name))
                     .toList();
+            List<String> raised = new ArrayList<>();
             if (resources.isEmpty()) {
-                return;
+                return raised;
             }
             for (Map.Entry<ConfigResource, Config> entry :
                     describeConfigs(admin, resources).entrySet()) {
-                checkRecordLimit(entry.getKey().name(), entry.getValue(), required);
+                String name = entry.getKey().name();
+                try {
+                    checkRecordLimit(name, entry.getValue(), required);
+                } catch (TopicMisconfigured tooSmall) {
+                    raise(admin, entry.getKey(), required, tooSmall);
+                    raised.add(name);
+                }
             }
+            return raised;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SetupFailed("Interrupted while checking topics", e);
         } catch (ExecutionException e) {
             throw new SetupFailed(
                     "Cannot check the fold's topics: " + e.getCause().getMessage(), e);
+        }
+    }
+
+    private static void raise(Admin admin, ConfigResource topic, int required, TopicMisconfigured tooSmall)
+            throws InterruptedException {
+        AlterConfigOp set = new AlterConfigOp(
+                new org.apache.kafka.clients.admin.ConfigEntry(MAX_MESSAGE_BYTES, Integer.toString(required)),
+                AlterConfigOp.OpType.SET);
+        try {
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(set))).all().get();
+            log.info(
+                    "Raised max.message.bytes of {} to {}: the fold writes records that large", topic.name(), required);
+        } catch (ExecutionException e) {
+            TopicMisconfigured refused = new TopicMisconfigured(
+                    topic.name(),
+                    tooSmall.getMessage() + " (Substrate tried and was refused: "
+                            + e.getCause().getMessage() + ")");
+            refused.addSuppressed(e);
+            throw refused;
         }
     }
 

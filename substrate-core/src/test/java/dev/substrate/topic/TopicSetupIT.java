@@ -115,7 +115,7 @@ class TopicSetupIT {
     }
 
     @Test
-    void checksTheRecordLimitOfTopicsSubstrateDidNotCreate(KafkaCluster kafka) throws Exception {
+    void raisesTheRecordLimitOfChangelogsAnOlderVersionCreated(KafkaCluster kafka) throws Exception {
         String changelog = uniquePrefix() + "fold-rooms-changelog";
         String missing = uniquePrefix() + "fold-runs-changelog";
         try (Admin admin = kafka.admin()) {
@@ -124,11 +124,14 @@ class TopicSetupIT {
                     .get();
 
             // Without an override, a topic takes the broker's message.max.bytes (1 MiB + 12 bytes by default).
-            TopicSetup.checkRecordLimit(admin, List.of(changelog, missing), 1_000_000);
-            assertThatThrownBy(() -> TopicSetup.checkRecordLimit(admin, List.of(changelog, missing), 2_000_000))
-                    .isInstanceOfSatisfying(
-                            TopicMisconfigured.class, e -> assertThat(e.topic()).isEqualTo(changelog))
-                    .hasMessageContaining("from the broker's message.max.bytes");
+            assertThat(TopicSetup.raiseRecordLimit(admin, List.of(changelog, missing), 1_000_000))
+                    .isEmpty();
+            assertThat(TopicSetup.raiseRecordLimit(admin, List.of(changelog, missing), 2_000_000))
+                    .containsExactly(changelog);
+
+            assertThat(config(admin, changelog).get("max.message.bytes").value())
+                    .isEqualTo("2000000");
+            assertThat(admin.listTopics().names().get()).doesNotContain(missing);
         }
     }
 

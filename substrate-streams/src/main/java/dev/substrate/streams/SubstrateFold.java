@@ -156,8 +156,9 @@ public final class SubstrateFold implements AutoCloseable {
     }
 
     /**
-     * Refuses to start when a changelog the fold writes exists already with a record limit below what the fold
-     * writes (Kafka Streams creates missing ones with the limit set here, but never changes existing ones).
+     * Raises the record limit of changelogs that exist already with a limit below what the fold writes (Kafka
+     * Streams creates missing ones with the limit set here, but never changes existing ones); refuses to start when
+     * it may not.
      */
     private static void checkChangelogs(SubstrateConfig config, Properties properties) {
         String applicationId = properties.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
@@ -166,7 +167,7 @@ public final class SubstrateFold implements AutoCloseable {
                 .toList();
         try (Admin admin =
                 Admin.create(new HashMap<String, Object>(config.kafkaProperties(AdminClientConfig.configNames())))) {
-            TopicSetup.checkRecordLimit(admin, changelogs, Topics.recordLimit(config.maxEventBytes()));
+            TopicSetup.raiseRecordLimit(admin, changelogs, Topics.recordLimit(config.maxEventBytes()));
         }
     }
 

@@ -166,10 +166,12 @@ public final class Routes implements AutoCloseable {
      * rebalance; no stream thread failed in the last 30 s), else 503 with the reason.
      */
     private void ready(Context ctx) {
-        reads.queries().notReady().ifPresent(reason -> {
+        StateQueries queries = reads.queries();
+        queries.notReady().ifPresent(reason -> {
             throw Problem.unavailable(reason);
         });
-        Requests.json(ctx, status("ready"));
+        // "rebalancing" while partitions move between instances: ready, but some keys answer 503 until it ends.
+        Requests.json(ctx, status("ready").put("fold", queries.ready() ? "running" : "rebalancing"));
     }
 
     /**
