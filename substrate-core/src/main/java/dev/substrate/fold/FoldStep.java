@@ -17,7 +17,9 @@ import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
 import java.time.Instant;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.avro.specific.SpecificRecord;
 
 /**
  * One step of the fold for one log record, the same wherever events are folded (the Kafka Streams topology,
@@ -122,7 +124,7 @@ public final class FoldStep {
      * An applied decision whose records fit, or the rejection that {@code check} gives; other decisions as they are.
      * A deleted entity (null state) always fits.
      */
-    private static <S> Decision<S> bounded(Decision<S> decision, java.util.function.Function<S, Decision<S>> check) {
+    private static <S> Decision<S> bounded(Decision<S> decision, Function<S, Decision<S>> check) {
         if (decision instanceof Decision.Applied<S> applied && applied.state() != null) {
             Decision<S> refused = check.apply(applied.state());
             if (refused != null) {
@@ -132,7 +134,7 @@ public final class FoldStep {
         return decision;
     }
 
-    private <S> Decision<S> checkState(String entityType, String id, org.apache.avro.specific.SpecificRecord state) {
+    private <S> Decision<S> checkState(String entityType, String id, SpecificRecord state) {
         int bytes = WireCodec.encodedSize(state);
         if (limits.fits(id, bytes)) {
             return null;
@@ -225,7 +227,7 @@ public final class FoldStep {
         EventOutcome.Builder outcome = EventOutcome.newBuilder()
                 .setEventId(eventId)
                 .setEntityType(entityType)
-                .setEntityId(entityId)
+                .setEntityId(FoldLimits.cut(entityId, FoldLimits.MAX_ID_CHARS))
                 .setPartition(partition)
                 .setOffset(offset)
                 .setDecidedAt(recordTime);

@@ -1,5 +1,6 @@
 package dev.substrate.room;
 
+import dev.substrate.event.EventValidator;
 import dev.substrate.events.room.BlockCompleted;
 import dev.substrate.events.room.BlockStarted;
 import dev.substrate.events.room.BlockUpdated;
@@ -64,7 +65,7 @@ public final class RoomFold {
      * @param offset the event's offset in its partition of the room log
      */
     public static Decision<RoomChange> apply(RoomState current, RoomEvent event, long offset) {
-        return apply(current, event, offset, FoldLimits.of(dev.substrate.event.EventValidator.DEFAULT_MAX_EVENT_BYTES));
+        return apply(current, event, offset, FoldLimits.of(EventValidator.DEFAULT_MAX_EVENT_BYTES));
     }
 
     /**

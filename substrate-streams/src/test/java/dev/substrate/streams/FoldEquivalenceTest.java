@@ -76,14 +76,7 @@ class FoldEquivalenceTest {
                             .forEach(
                                     (offset, entry) -> transcripts.put(StoreNames.sequenceKey(roomId, offset), entry)));
             assertThat(fold.all(StoreNames.ROOM_TRANSCRIPT)).isEqualTo(transcripts);
-            Map<String, String> parts = new TreeMap<>();
-            reference
-                    .rooms()
-                    .keySet()
-                    .forEach(roomId -> reference
-                            .blockParts(roomId)
-                            .forEach((at, block) -> block.forEach(
-                                    (index, text) -> parts.put(StoreNames.partKey(roomId, at, index), text))));
+            Map<String, String> parts = blockParts(reference);
             assertThat(fold.<String>all(StoreNames.ROOM_BLOCK_PARTS)).isEqualTo(parts);
             assertThat(outcomes(fold)).isEqualTo(new TreeMap<>(reference.outcomes()));
 
@@ -127,14 +120,7 @@ class FoldEquivalenceTest {
                     reference.apply(event, 0, offset++, fold.now());
                 }
             }
-            Map<String, String> parts = new TreeMap<>();
-            reference
-                    .rooms()
-                    .keySet()
-                    .forEach(roomId -> reference
-                            .blockParts(roomId)
-                            .forEach((at, block) -> block.forEach(
-                                    (index, text) -> parts.put(StoreNames.partKey(roomId, at, index), text))));
+            Map<String, String> parts = blockParts(reference);
             assertThat(parts).as("long blocks are stored in parts").hasSizeGreaterThan(100);
             assertThat(fold.<String>all(StoreNames.ROOM_BLOCK_PARTS)).isEqualTo(parts);
             assertThat(fold.all(StoreNames.ROOMS)).isEqualTo(new TreeMap<>(reference.rooms()));
@@ -143,6 +129,19 @@ class FoldEquivalenceTest {
                     .as("some deltas pass the block limit")
                     .anySatisfy(o -> assertThat(o.getReason()).isEqualTo("block_too_large"));
         }
+    }
+
+    /** The reference's block parts, keyed as the topology's store keys them. */
+    private static Map<String, String> blockParts(InMemoryFold reference) {
+        Map<String, String> parts = new TreeMap<>();
+        reference
+                .rooms()
+                .keySet()
+                .forEach(roomId -> reference
+                        .blockParts(roomId)
+                        .forEach((at, block) -> block.forEach(
+                                (index, text) -> parts.put(StoreNames.partKey(roomId, at, index), text))));
+        return parts;
     }
 
     private static Map<String, EventOutcome> outcomes(FoldFixture fold) {

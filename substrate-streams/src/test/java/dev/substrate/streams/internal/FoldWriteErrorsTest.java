@@ -60,6 +60,22 @@ class FoldWriteErrorsTest {
     }
 
     @Test
+    void shouldReceiveItsCounterThroughTheStreamsConfiguration() {
+        java.util.Properties props = new java.util.Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "fold");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, FoldWriteErrors.class);
+        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "substrate.dead-letters");
+        props.put(FoldWriteErrors.ON_DEAD_LETTER, (Runnable) deadLettered::incrementAndGet);
+
+        var configured = new StreamsConfig(props).productionExceptionHandler();
+        configured.handleError(
+                new Source("substrate.run-events", 0, 1L), tooLarge, new RecordTooLargeException("too large"));
+
+        assertThat(deadLettered).hasValue(1);
+    }
+
+    @Test
     void shouldNameTheStoreOfAChangelog() {
         assertThat(FoldWriteErrors.storeOf("substrate-room-block-parts-changelog"))
                 .isEqualTo("room-block-parts");
