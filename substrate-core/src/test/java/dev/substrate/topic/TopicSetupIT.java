@@ -2,9 +2,11 @@ package dev.substrate.topic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -122,6 +124,9 @@ class TopicSetupIT {
             admin.createTopics(List.of(new NewTopic(changelog, 1, (short) 1)))
                     .all()
                     .get();
+            // The broker lists a new topic a moment after the controller created it.
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> admin.listTopics().names().get().contains(changelog));
 
             // Without an override, a topic takes the broker's message.max.bytes (1 MiB + 12 bytes by default).
             assertThat(TopicSetup.raiseRecordLimit(admin, List.of(changelog, missing), 1_000_000))
