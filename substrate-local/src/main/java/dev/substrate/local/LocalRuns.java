@@ -4,8 +4,9 @@ import dev.substrate.event.EventValidator;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldStep;
 import dev.substrate.local.internal.Migrations;
-import dev.substrate.run.RunFold;
+import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +16,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -23,9 +27,10 @@ import org.sqlite.SQLiteConfig;
 
 /**
  * Runs kept in a local SQLite file, without Kafka: the same events, encoded as on Kafka (Avro single-object
- * encoding), decided by the same run rules as the substrate's fold ({@link RunFold}), validated as the substrate
- * validates them ({@link EventValidator}). Every event is kept with the decision about it; refused events change
- * nothing and keep their reason.
+ * encoding), decided by the very step the substrate's fold takes for each record ({@link FoldStep}: duplicates and
+ * reused event ids, the door rules judged at the time the event was recorded, the run rules, the record limits),
+ * so that a run decides the same here and once shared. Every event is kept with the decision about it and the time
+ * it was recorded; refused events change nothing and keep their reason.
  *
  * <p>Several processes may append to one file at once: the file is in WAL mode, and each append is one
  * transaction that takes the write lock before it reads the run (waiting up to {@value #BUSY_TIMEOUT_MS} ms for
@@ -50,15 +55,28 @@ public final class LocalRuns implements AutoCloseable {
 
     private final Path file;
     private final Connection connection;
-    private final EventValidator validator = new EventValidator();
+    private final Clock clock;
+    private final EventValidator validator;
+    private final FoldStep step;
 
-    private LocalRuns(Path file, Connection connection) {
+    private LocalRuns(Path file, Connection connection, Clock clock) {
         this.file = file;
         this.connection = connection;
+        this.clock = clock;
+        this.validator = new EventValidator(EventValidator.DEFAULT_MAX_EVENT_BYTES, clock);
+        this.step = new FoldStep(validator);
     }
 
     /** Opens (creating it and its directory if needed) and migrates the store in {@code file}. */
     public static LocalRuns open(Path file) {
+        return open(file, Clock.systemUTC());
+    }
+
+    /**
+     * Opens the store in {@code file}, recording each append at {@code clock}'s time: the time an event is judged
+     * at, as the fold judges a record at its Kafka timestamp.
+     */
+    public static LocalRuns open(Path file, Clock clock) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
@@ -81,7 +99,7 @@ public final class LocalRuns implements AutoCloseable {
                 connection.close();
                 throw e;
             }
-            return new LocalRuns(file, connection);
+            return new LocalRuns(file, connection, clock);
         } catch (SQLException e) {
             throw new LocalStoreException("Cannot open the local store " + file + ": " + e.getMessage(), e);
         }
@@ -124,41 +142,44 @@ public final class LocalRuns implements AutoCloseable {
     public record Stored(long seq, RunEvent event, Outcome outcome, String reason, String message) {}
 
     /**
-     * Validates {@code event}, decides it with the run rules against the run as stored, and keeps both, in one
-     * transaction.
+     * Validates {@code event}, decides it as the fold does (at the time it is recorded, against the run as stored
+     * and the events recorded before), and keeps both, in one transaction. A repeat of a recorded event id is a
+     * duplicate, or, for another run, refused as {@code event_id_reused}; neither is kept again.
      *
      * @throws dev.substrate.event.InvalidEvent when the event breaks a rule checked at every boundary (nothing is
      *     kept)
      */
     public synchronized Appended append(RunEvent event) {
-        validator.validate(event);
+        Instant recordedAt = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        validator.validate(event, recordedAt);
         byte[] record = WireCodec.RUN.encode(event);
         try {
             connection.setAutoCommit(false); // begins IMMEDIATE: the write lock is taken before the run is read
             try {
-                Optional<Stored> earlier = eventById(event.getEventId());
-                if (earlier.isPresent()) {
-                    connection.rollback();
-                    if (!earlier.get().event().getRunId().equals(event.getRunId())) {
-                        return new Appended(
-                                Outcome.REJECTED,
-                                "event_id_reused",
-                                "event " + event.getEventId() + " belongs to run "
-                                        + earlier.get().event().getRunId(),
-                                run(event.getRunId()));
-                    }
-                    return new Appended(Outcome.DUPLICATE, null, null, run(event.getRunId()));
-                }
                 RunState current = run(event.getRunId()).orElse(null);
-                Decision<RunState> decision = RunFold.apply(current, event);
+                EventOutcome previous =
+                        eventById(event.getEventId()).map(LocalRuns::outcome).orElse(null);
+                Decision<RunState> decision = step.run(event.getRunId(), current, event, previous, recordedAt);
                 Appended appended;
+                if (previous != null) {
+                    // The first decision for an event id stands: a duplicate or a reuse is not kept again.
+                    connection.rollback();
+                    appended = decision instanceof Decision.Rejected<RunState> rejected
+                            ? new Appended(
+                                    Outcome.REJECTED,
+                                    rejected.reason().code(),
+                                    rejected.message(),
+                                    Optional.ofNullable(current))
+                            : new Appended(Outcome.DUPLICATE, null, null, Optional.ofNullable(current));
+                    return appended;
+                }
                 if (decision instanceof Decision.Applied<RunState> applied) {
-                    insertEvent(event, record, Outcome.APPLIED, null, null);
+                    insertEvent(event, record, recordedAt, Outcome.APPLIED, null, null);
                     saveRun(applied.state());
                     appended = new Appended(Outcome.APPLIED, null, null, Optional.of(applied.state()));
                 } else if (decision instanceof Decision.Rejected<RunState> rejected) {
                     String reason = rejected.reason().code();
-                    insertEvent(event, record, Outcome.REJECTED, reason, rejected.message());
+                    insertEvent(event, record, recordedAt, Outcome.REJECTED, reason, rejected.message());
                     appended = new Appended(Outcome.REJECTED, reason, rejected.message(), Optional.ofNullable(current));
                 } else {
                     appended = new Appended(Outcome.DUPLICATE, null, null, Optional.ofNullable(current));
@@ -230,6 +251,24 @@ public final class LocalRuns implements AutoCloseable {
         }
     }
 
+    /** A recorded event's decision as the fold keeps it: the run it was for, and what was decided. */
+    private static EventOutcome outcome(Stored stored) {
+        return EventOutcome.newBuilder()
+                .setEventId(stored.event().getEventId())
+                .setEntityType(FoldStep.RUN)
+                .setEntityId(stored.event().getRunId())
+                .setOutcome(
+                        stored.outcome() == Outcome.APPLIED
+                                ? dev.substrate.state.Outcome.applied
+                                : dev.substrate.state.Outcome.rejected)
+                .setReason(stored.reason())
+                .setMessage(stored.message())
+                .setPartition(0)
+                .setOffset(stored.seq())
+                .setDecidedAt(stored.event().getOccurredAt())
+                .build();
+    }
+
     private static Stored stored(ResultSet row) throws SQLException {
         return new Stored(
                 row.getLong(1),
@@ -239,11 +278,12 @@ public final class LocalRuns implements AutoCloseable {
                 row.getString(5));
     }
 
-    private void insertEvent(RunEvent event, byte[] record, Outcome outcome, String reason, String message)
+    private void insertEvent(
+            RunEvent event, byte[] record, Instant recordedAt, Outcome outcome, String reason, String message)
             throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO events (run_id, event_id, type, occurred_at, record, outcome, reason, message) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                "INSERT INTO events (run_id, event_id, type, occurred_at, record, outcome, reason, message, "
+                        + "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             insert.setString(1, event.getRunId());
             insert.setString(2, event.getEventId());
             insert.setString(
@@ -253,6 +293,7 @@ public final class LocalRuns implements AutoCloseable {
             insert.setString(6, outcome.name());
             insert.setString(7, reason);
             insert.setString(8, message);
+            insert.setLong(9, recordedAt.toEpochMilli());
             insert.executeUpdate();
         }
     }

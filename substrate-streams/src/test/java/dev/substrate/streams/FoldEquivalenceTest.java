@@ -3,6 +3,7 @@ package dev.substrate.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.event.EventValidator;
+import dev.substrate.event.InvalidEvent;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.EnvironmentStatus;
 import dev.substrate.events.room.RoomEvent;
@@ -10,11 +11,20 @@ import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.RoomRole;
 import dev.substrate.events.room.StreamMode;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.InMemoryFold;
+import dev.substrate.fold.Reason;
+import dev.substrate.local.LocalRuns;
 import dev.substrate.state.EventOutcome;
+import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,6 +33,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The topology and the pure in-memory fold decide alike: thousands of random sequences of valid and invalid
@@ -128,6 +139,89 @@ class FoldEquivalenceTest {
             assertThat(reference.outcomes().values())
                     .as("some deltas pass the block limit")
                     .anySatisfy(o -> assertThat(o.getReason()).isEqualTo("block_too_large"));
+        }
+    }
+
+    @Test
+    void localRunsDecideRandomRunLogsAsTheFoldDoes(@TempDir Path dir) {
+        InMemoryFold reference = new InMemoryFold(new EventValidator(1024 * 1024, Clock.systemUTC()));
+        try (FoldFixture fold = new FoldFixture();
+                LocalRuns local = LocalRuns.open(dir.resolve("local.db"), new FixtureClock(fold))) {
+            long offset = 0;
+            int decided = 0;
+            for (int sequence = 0; sequence < 300; sequence++) {
+                for (int i = 0; i < EVENTS_PER_SEQUENCE; i++) {
+                    RunEvent event = validAtTheDoor(randomRunEvent("local" + sequence + "-r" + random.nextInt(2)));
+                    if (random.nextInt(20) == 0) {
+                        // Ten minutes ahead of the time it is recorded at (but not of the wall clock, since the
+                        // fixture's time is in the past): both refuse it, judging it at the record's time.
+                        event = RunEvent.newBuilder(event)
+                                .setEventId("future-" + offset)
+                                .setOccurredAt(fold.now().plus(Duration.ofMinutes(10)))
+                                .build();
+                    }
+                    fold.given(event);
+                    Decision<RunState> expected = reference.apply(event, 0, offset++, fold.now());
+                    LocalRuns.Appended actual;
+                    try {
+                        actual = local.append(event);
+                    } catch (InvalidEvent refused) {
+                        assertThat(expected)
+                                .isInstanceOfSatisfying(
+                                        Decision.Rejected.class,
+                                        rejected ->
+                                                assertThat(rejected.reason()).isEqualTo(Reason.INVALID_EVENT));
+                        decided++;
+                        continue;
+                    }
+                    LocalRuns.Outcome outcome = expected instanceof Decision.Applied<RunState>
+                            ? LocalRuns.Outcome.APPLIED
+                            : expected instanceof Decision.Rejected<RunState>
+                                    ? LocalRuns.Outcome.REJECTED
+                                    : LocalRuns.Outcome.DUPLICATE;
+                    assertThat(actual.outcome()).as("event %s", event).isEqualTo(outcome);
+                    if (expected instanceof Decision.Rejected<RunState> rejected) {
+                        assertThat(actual.reason()).isEqualTo(rejected.reason().code());
+                    }
+                    decided++;
+                }
+            }
+            Map<String, RunState> locally = new TreeMap<>();
+            local.runs().forEach(run -> locally.put(run.getRunId(), run));
+            assertThat(locally).isEqualTo(new TreeMap<>(reference.runs()));
+            assertThat(fold.all(StoreNames.RUNS)).isEqualTo(new TreeMap<>(reference.runs()));
+            assertThat(decided).isEqualTo(300 * EVENTS_PER_SEQUENCE);
+        }
+    }
+
+    /** {@code event}, or, if its actor breaks the door's rules, the same event by a valid actor. */
+    private static RunEvent validAtTheDoor(RunEvent event) {
+        return event.getActor() != null && event.getActor().contains("\u0001")
+                ? RunEvent.newBuilder(event).setActor("svc:runner").build()
+                : event;
+    }
+
+    /** The fold fixture's record time, as the clock local runs record appends at. */
+    private static final class FixtureClock extends Clock {
+        private final FoldFixture fold;
+
+        FixtureClock(FoldFixture fold) {
+            this.fold = fold;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return fold.now();
         }
     }
 

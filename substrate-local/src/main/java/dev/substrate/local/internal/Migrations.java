@@ -40,6 +40,10 @@ public final class Migrations {
                 updated_at  INTEGER NOT NULL
             );
             CREATE INDEX runs_by_update ON runs (updated_at);
+            """,
+            // 2: when each event was recorded, the time the fold's step judges it at (null for older events).
+            """
+            ALTER TABLE events ADD COLUMN recorded_at INTEGER;
             """);
 
     private Migrations() {}
