@@ -91,7 +91,18 @@ public final class HttpApi implements AutoCloseable {
             routes.register(javalin.routes);
             Console console = Console.register(javalin);
             javalin.routes.addHttpHandler(HandlerType.GET, "/", console::page);
-            javalin.routes.exception(Problem.class, (problem, ctx) -> problem.writeTo(ctx));
+            javalin.routes.exception(Problem.class, (problem, ctx) -> {
+                if (problem.status() >= 500 && problem.getCause() != null) {
+                    log.warn(
+                            "{} {} answered {}: {}",
+                            ctx.method(),
+                            ctx.path(),
+                            problem.status(),
+                            problem.getMessage(),
+                            problem.getCause());
+                }
+                problem.writeTo(ctx);
+            });
             javalin.routes.exception(
                     InvalidEvent.class,
                     (e, ctx) -> Problem.badRequest(e.getMessage(), e.field()).writeTo(ctx));

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -113,6 +115,39 @@ class FoldLimitsIT {
                         .value();
                 assertThat(Integer.parseInt(limit)).isEqualTo(Topics.recordLimit(maxEventBytes));
             }
+        }
+    }
+
+    @Test
+    void anEventTheBrokerRefusesAsTooLargeIsAnswered413NotTryAgain(KafkaCluster kafka) throws Exception {
+        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        String token = tokens.create("svc:agent", Set.of(Role.OPERATOR));
+        try (ApiInstance instance = ApiInstance.startReady(
+                kafka, "refused", dataDir, tokens, "max.event.bytes", Integer.toString(4 * 1024 * 1024))) {
+            Api api = new Api(instance.url(), token);
+            String roomId =
+                    api.create("/v1/rooms", "{\"kind\": \"session\", \"project\": \"project:limits\"}", "roomId");
+            api.appendApplied(roomId, "{\"type\": \"BlockStarted\", \"blockId\": \"b1\", \"kind\": \"text\"}");
+            // Someone lowers the log's limit to the broker's default under the running instance.
+            try (Admin admin = kafka.admin()) {
+                ConfigResource log = new ConfigResource(
+                        ConfigResource.Type.TOPIC, instance.topics.roomEvents().name());
+                admin.incrementalAlterConfigs(Map.of(
+                                log,
+                                List.of(new AlterConfigOp(
+                                        new ConfigEntry("max.message.bytes", "1048588"), AlterConfigOp.OpType.SET))))
+                        .all()
+                        .get();
+            }
+
+            HttpResponse<String> refused = api.post(
+                    "/v1/rooms/" + roomId + "/events",
+                    "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"" + "z".repeat(2_000_000) + "\"}");
+
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(413);
+            assertThat(refused.headers().firstValue("Retry-After")).isEmpty();
+            assertThat(JSON.readTree(refused.body()).get("detail").asText()).contains("cannot help");
+            api.appendApplied(roomId, "{\"type\": \"TextDelta\", \"blockId\": \"b1\", \"text\": \"small\"}");
         }
     }
 

@@ -21,4 +21,9 @@ public final class AppendFailed extends SubstrateException {
     public boolean isRetriable() {
         return retriable;
     }
+
+    /** Whether Kafka refused the event as larger than the topic or broker takes: sending it again cannot help. */
+    public boolean isTooLarge() {
+        return getCause() instanceof org.apache.kafka.common.errors.RecordTooLargeException;
+    }
 }

@@ -582,7 +582,7 @@ public final class SubstrateClient implements AutoCloseable {
             });
         } catch (RejectedExecutionException e) {
             pending.release();
-            throw new IllegalStateException("The client is closed", e);
+            throw new ClientClosed(e);
         }
         return result;
     }

@@ -3,6 +3,7 @@ package dev.substrate.api.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.SubstrateException;
 import dev.substrate.api.EventJson;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
@@ -84,9 +85,8 @@ final class Appends {
             };
         } catch (InvalidEvent e) {
             throw Problem.badRequest(e.getMessage(), e.field());
-        } catch (CompletionException e) {
-            throw Problem.unavailable(
-                    "Kafka did not acknowledge the event: " + e.getCause().getMessage());
+        } catch (CompletionException | SubstrateException e) {
+            throw Problem.appendFailed(e);
         }
         ReadPosition position = new ReadPosition(
                 entity, appended.position().partition(), appended.position().offset());

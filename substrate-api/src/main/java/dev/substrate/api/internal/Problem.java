@@ -3,6 +3,8 @@ package dev.substrate.api.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.SubstrateException;
+import dev.substrate.client.AppendFailed;
 import io.javalin.http.Context;
 
 /**
@@ -75,6 +77,47 @@ public final class Problem extends RuntimeException {
     /** 413: the body is larger than the limit. */
     public static Problem tooLarge(String detail) {
         return new Problem(413, "too-large", "The content is too large", detail, null);
+    }
+
+    /**
+     * The answer to an append Kafka did not take, by what went wrong, with {@code failure} as the cause: 413 when
+     * the broker refuses records that large (sending again cannot help), 503 with {@code Retry-After} when trying
+     * again may help (the client is overloaded, a broker is away), 500 naming the cause otherwise (the server's
+     * producer is not authorized, say: a fault of the deployment that retrying does not mend).
+     */
+    public static Problem appendFailed(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause()
+                : failure;
+        Problem problem;
+        if (cause instanceof AppendFailed failed && failed.isTooLarge()) {
+            problem = new Problem(
+                    413,
+                    "too-large",
+                    "The event is too large for Kafka",
+                    "Kafka refused the event as larger than its topic accepts ("
+                            + failed.getCause().getMessage()
+                            + "); sending it again cannot help: raise the topic's max.message.bytes or send less",
+                    null);
+        } else if (cause instanceof SubstrateException substrate && substrate.isRetriable()) {
+            problem = unavailable(cause.getMessage()
+                    + (cause.getCause() == null ? "" : ": " + cause.getCause().getMessage()) + "; try again");
+        } else if (cause instanceof dev.substrate.client.ClientClosed) {
+            problem = unavailable("this instance is shutting down; send the append to another instance");
+        } else {
+            problem = new Problem(
+                    500,
+                    "append-failed",
+                    "Kafka did not take the event",
+                    cause.getMessage()
+                            + (cause.getCause() == null
+                                    ? ""
+                                    : ": " + cause.getCause().getMessage())
+                            + "; trying again will fail the same way until the deployment is fixed",
+                    null);
+        }
+        problem.initCause(cause);
+        return problem;
     }
 
     /** 500: a fault of the server, logged with its cause; the answer says nothing more. */
