@@ -490,6 +490,30 @@ public final class RoomFold {
         return payload == null ? "null" : payload.getClass().getSimpleName();
     }
 
+    /**
+     * The event that expires a closed session room at {@code now}: a {@code RoomDeleted} marked {@code expired},
+     * without an actor (the fold appends it), with an id made of the room and when it closed, so that the same
+     * expiry always has the same id.
+     */
+    public static RoomEvent expiry(RoomState room, java.time.Duration retention, Instant now) {
+        String eventId = "expiry-"
+                + java.util.UUID.nameUUIDFromBytes(
+                        (room.getRoomId() + "/" + room.getClosedAt().toEpochMilli())
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return RoomEvent.newBuilder()
+                .setEventId(eventId)
+                .setRoomId(room.getRoomId())
+                .setOccurredAt(now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS))
+                .setActor(null)
+                .setCorrelation(new dev.substrate.events.common.Correlation(null, room.getLastEventId(), null))
+                .setPayload(RoomDeleted.newBuilder()
+                        .setReason("closed session expired: closed at " + room.getClosedAt()
+                                + ", kept for session.retention.ms (" + retention + ")")
+                        .setExpired(true)
+                        .build())
+                .build();
+    }
+
     /** When a closed session room becomes due for cleanup, or null if the room is not one. */
     public static Instant cleanupDue(RoomState room, java.time.Duration retention) {
         if (room.getKind() != dev.substrate.events.room.RoomKind.session

@@ -24,6 +24,7 @@ public final class Topics {
     private final Topic artifacts;
     private final Topic rejections;
     private final Topic deadLetters;
+    private final boolean rebuild;
 
     /** The topics under {@code prefix}, whose log topics accept events of up to {@code maxEventBytes}. */
     public Topics(String prefix, int maxEventBytes) {
@@ -36,6 +37,7 @@ public final class Topics {
      */
     public Topics(String logPrefix, String outputPrefix, int maxEventBytes) {
         String prefix = outputPrefix;
+        this.rebuild = !logPrefix.equals(outputPrefix);
         Map<String, String> forever = Map.of(
                 "cleanup.policy",
                 CleanupPolicy.DELETE.config(),
@@ -76,6 +78,14 @@ public final class Topics {
      */
     public static int recordLimit(int maxEventBytes) {
         return maxEventBytes + 64 * 1024;
+    }
+
+    /**
+     * Whether these are the topics of a rebuild: a fold that replays logs under another prefix than it writes to.
+     * Such a fold appends nothing to the logs it reads (not even a session's expiry: the log already has it).
+     */
+    public boolean rebuild() {
+        return rebuild;
     }
 
     /** Every run mutation, keyed by runId. */

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param outcomeRetention how long an event's outcome is remembered (and so how long a repeated eventId is
  *     recognised as a duplicate), in stream time
  * @param sessionRetention how long a closed session room is kept before it is cleaned up
- * @param sessionCleanupInterval how often, on the wall clock, closed sessions are looked for
+ * @param sessionCleanupInterval how often, on the wall clock, closed sessions are looked for (and their expiry
+ *     appended to the room log)
  */
 public record FoldSettings(
         Topics topics,
@@ -38,6 +39,15 @@ public record FoldSettings(
                 FoldLimits.of(config.maxEventBytes(), config.blockPartBytes(), config.blockMaxBytes()),
                 config.eventOutcomeRetention(),
                 config.sessionRetention(),
-                Duration.ofMinutes(1));
+                sessionCleanupInterval(config.sessionRetention()));
+    }
+
+    /** Every minute, or every half retention when that is shorter (a short retention, as in a test). */
+    static Duration sessionCleanupInterval(Duration sessionRetention) {
+        Duration half = sessionRetention.dividedBy(2);
+        Duration minimum = Duration.ofMillis(100);
+        return half.compareTo(Duration.ofMinutes(1)) < 0
+                ? (half.compareTo(minimum) < 0 ? minimum : half)
+                : Duration.ofMinutes(1);
     }
 }

@@ -168,7 +168,7 @@ final class Events {
     }
 
     static Object deleted() {
-        return new RoomDeleted("gone");
+        return new RoomDeleted("gone", false);
     }
 
     static ArtifactEvent artifact(String artifactId, Object payload) {

@@ -267,5 +267,14 @@ class RoomFoldTopologyTest {
             assertThat(kv.key).isEqualTo("session-1");
             assertThat(kv.value).isNull();
         });
+        // The fold appended the expiry to the room's log and applied it when it read it back.
+        assertThat(fold.<dev.substrate.state.EventOutcome>all(StoreNames.ROOM_EVENT_OUTCOMES)
+                        .values())
+                .filteredOn(outcome -> outcome.getEventId().startsWith("expiry-"))
+                .singleElement()
+                .satisfies(outcome -> {
+                    assertThat(outcome.getEntityId()).isEqualTo("session-1");
+                    assertThat(outcome.getOutcome()).isEqualTo(dev.substrate.state.Outcome.applied);
+                });
     }
 }

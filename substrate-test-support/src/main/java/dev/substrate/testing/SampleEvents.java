@@ -119,7 +119,7 @@ public final class SampleEvents {
                 new LogEmitted(LogLevel.info, "npm test: 120 passed"),
                 new ErrorRaised("oom", "the sandbox ran out of memory"),
                 new RoomClosed("done"),
-                new RoomDeleted("cleanup"));
+                new RoomDeleted("cleanup", false));
     }
 
     /** One example of each of the three artifact payloads. */

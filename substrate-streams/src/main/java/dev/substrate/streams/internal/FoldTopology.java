@@ -23,6 +23,8 @@ public final class FoldTopology {
     static final String ROOMS_SINK = "rooms-sink";
     static final String ARTIFACTS_SINK = "artifacts-sink";
     static final String REJECTIONS_SINK_PREFIX = "rejections-sink-";
+    /** Where the fold appends the events it decides on its own: a closed session's expiry. */
+    static final String ROOM_EVENTS_SINK = "room-events-sink";
 
     private FoldTopology() {}
 
@@ -71,7 +73,8 @@ public final class FoldTopology {
                         step,
                         settings.outcomeRetention(),
                         settings.sessionRetention(),
-                        settings.sessionCleanupInterval()),
+                        settings.sessionCleanupInterval(),
+                        !settings.topics().rebuild()),
                 "room-events-source");
         topology.addStateStore(store(StoreNames.ROOMS, new WireSerde<>(WireCodec.ROOM_STATE)), "room-fold");
         topology.addStateStore(
@@ -88,6 +91,7 @@ public final class FoldTopology {
         topology.addStateStore(
                 store(StoreNames.ROOM_EVENT_OUTCOMES, new WireSerde<>(WireCodec.EVENT_OUTCOME)), "room-fold");
         topology.addSink(ROOMS_SINK, settings.topics().rooms().name(), keys, values, "room-fold");
+        topology.addSink(ROOM_EVENTS_SINK, settings.topics().roomEvents().name(), keys, values, "room-fold");
         topology.addSink(
                 REJECTIONS_SINK_PREFIX + FoldStep.ROOM,
                 settings.topics().rejections().name(),

@@ -25,13 +25,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Folds {@code substrate.room-events} into the rooms store, the transcript and the indexes, and {@code
- * substrate.rooms}; and, on the wall clock, cleans up closed session rooms older than the session retention
- * (state tombstoned, transcript purged). Conversation rooms persist.
+ * substrate.rooms}; and, on the wall clock, expires closed session rooms older than the session retention by
+ * appending a {@code RoomDeleted} ({@code expired}) to the room's log in the fold's own transaction: the room goes
+ * when the fold reads that event back, so the log alone decides, and a rebuild from it removes the room too.
+ * Conversation rooms persist.
  */
 final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
 
     private final Duration sessionRetention;
     private final Duration cleanupInterval;
+    private final boolean appendsExpiry;
     private KeyValueStore<String, RoomState> rooms;
     private KeyValueStore<String, TranscriptEntry> transcript;
     private KeyValueStore<String, String> parts;
@@ -40,7 +43,16 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private KeyValueStore<String, String> byParent;
     private KeyValueStore<String, String> closedSessions;
 
-    RoomFoldProcessor(FoldStep step, Duration outcomeRetention, Duration sessionRetention, Duration cleanupInterval) {
+    /**
+     * @param appendsExpiry whether this fold appends expiry events to the log (not when it rebuilds from a log that
+     *     another fold writes)
+     */
+    RoomFoldProcessor(
+            FoldStep step,
+            Duration outcomeRetention,
+            Duration sessionRetention,
+            Duration cleanupInterval,
+            boolean appendsExpiry) {
         super(
                 FoldStep.ROOM,
                 WireCodec.ROOM,
@@ -50,6 +62,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
                 outcomeRetention);
         this.sessionRetention = sessionRetention;
         this.cleanupInterval = cleanupInterval;
+        this.appendsExpiry = appendsExpiry;
     }
 
     @Override
@@ -62,7 +75,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         byRun = context.getStateStore(StoreNames.ROOMS_BY_RUN);
         byParent = context.getStateStore(StoreNames.ROOMS_BY_PARENT);
         closedSessions = context.getStateStore(StoreNames.CLOSED_SESSIONS);
-        context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::cleanUpSessions);
+        if (appendsExpiry) {
+            context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::expireSessions);
+        }
     }
 
     @Override
@@ -121,8 +136,13 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         context.forward(new Record<String, byte[]>(roomId, null, timestamp), FoldTopology.ROOMS_SINK);
     }
 
-    private void cleanUpSessions(long wallClock) {
-        Instant due = Instant.ofEpochMilli(wallClock).minus(sessionRetention);
+    /**
+     * Appends the expiry of every closed session whose retention has passed; its index entry goes at once, so each
+     * is appended once (in the same transaction as the append).
+     */
+    private void expireSessions(long wallClock) {
+        Instant now = Instant.ofEpochMilli(wallClock);
+        Instant due = now.minus(sessionRetention);
         List<KeyValue<String, String>> expired = new ArrayList<>();
         try (KeyValueIterator<String, String> range =
                 closedSessions.range(StoreNames.indexPrefix(""), StoreNames.timeIndexKey("", due.toEpochMilli(), ""))) {
@@ -132,7 +152,10 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             closedSessions.delete(entry.key);
             RoomState room = rooms.get(entry.value);
             if (room != null && RoomFold.cleanupDue(room, sessionRetention) != null) {
-                remove(room, wallClock);
+                RoomEvent expiry = RoomFold.expiry(room, sessionRetention, now);
+                context.forward(
+                        new Record<String, byte[]>(room.getRoomId(), WireCodec.ROOM.encode(expiry), wallClock),
+                        FoldTopology.ROOM_EVENTS_SINK);
             }
         }
     }
