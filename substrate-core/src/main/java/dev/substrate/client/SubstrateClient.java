@@ -2,6 +2,7 @@ package dev.substrate.client;
 
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
@@ -53,6 +54,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -176,7 +178,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #createRun(String, RunCreated)}, with options. */
     public CompletableFuture<Appended> createRun(String runId, RunCreated event, AppendOptions options) {
-        return run(runId == null ? newEntityId("run") : runId, event, options);
+        return append(EntityKind.RUN, runId == null ? newEntityId(EntityKind.RUN) : runId, event, options);
     }
 
     /** Marks a queued run running. */
@@ -186,7 +188,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #startRun(String, RunStarted)}, with options. */
     public CompletableFuture<Appended> startRun(String runId, RunStarted event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     /** Marks a running run waiting, saying on what. */
@@ -196,7 +198,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #waitRun(String, RunWaiting)}, with options. */
     public CompletableFuture<Appended> waitRun(String runId, RunWaiting event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     /** Marks a waiting run running again. */
@@ -206,7 +208,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #resumeRun(String, RunResumed)}, with options. */
     public CompletableFuture<Appended> resumeRun(String runId, RunResumed event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     /** Finishes a run successfully. */
@@ -216,7 +218,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #succeedRun(String, RunSucceeded)}, with options. */
     public CompletableFuture<Appended> succeedRun(String runId, RunSucceeded event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     /** Finishes a run with a failure. */
@@ -226,7 +228,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #failRun(String, RunFailed)}, with options. */
     public CompletableFuture<Appended> failRun(String runId, RunFailed event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     /** Cancels a run that has not finished. */
@@ -236,7 +238,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #cancelRun(String, RunCancelled)}, with options. */
     public CompletableFuture<Appended> cancelRun(String runId, RunCancelled event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     /** Finishes a run that ran out of time. */
@@ -246,7 +248,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #timeOutRun(String, RunTimedOut)}, with options. */
     public CompletableFuture<Appended> timeOutRun(String runId, RunTimedOut event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     /** Sets and removes labels of a run. */
@@ -256,7 +258,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #labelRun(String, RunLabelled)}, with options. */
     public CompletableFuture<Appended> labelRun(String runId, RunLabelled event, AppendOptions options) {
-        return run(runId, event, options);
+        return append(EntityKind.RUN, runId, event, options);
     }
 
     // ---- rooms ------------------------------------------------------------------------------------------------
@@ -268,7 +270,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #createRoom(String, RoomCreated)}, with options. */
     public CompletableFuture<Appended> createRoom(String roomId, RoomCreated event, AppendOptions options) {
-        return room(roomId == null ? newEntityId("room") : roomId, event, options);
+        return append(EntityKind.ROOM, roomId == null ? newEntityId(EntityKind.ROOM) : roomId, event, options);
     }
 
     /** Gives a principal a role in a room. */
@@ -278,7 +280,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #grant(String, MemberGranted)}, with options. */
     public CompletableFuture<Appended> grant(String roomId, MemberGranted event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Removes a principal from a room. */
@@ -288,7 +290,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #revoke(String, MemberRevoked)}, with options. */
     public CompletableFuture<Appended> revoke(String roomId, MemberRevoked event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Closes a room to further appends. */
@@ -298,7 +300,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #closeRoom(String, RoomClosed)}, with options. */
     public CompletableFuture<Appended> closeRoom(String roomId, RoomClosed event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Deletes a room's state. */
@@ -308,7 +310,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #deleteRoom(String, RoomDeleted)}, with options. */
     public CompletableFuture<Appended> deleteRoom(String roomId, RoomDeleted event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Starts a turn in a room's stream. */
@@ -318,7 +320,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #startTurn(String, TurnStarted)}, with options. */
     public CompletableFuture<Appended> startTurn(String roomId, TurnStarted event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Ends a turn. */
@@ -328,7 +330,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #endTurn(String, TurnEnded)}, with options. */
     public CompletableFuture<Appended> endTurn(String roomId, TurnEnded event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Starts a block of content. */
@@ -338,7 +340,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #startBlock(String, BlockStarted)}, with options. */
     public CompletableFuture<Appended> startBlock(String roomId, BlockStarted event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Appends text to an open block. */
@@ -348,7 +350,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #appendText(String, TextDelta)}, with options. */
     public CompletableFuture<Appended> appendText(String roomId, TextDelta event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Updates an open block's attributes. */
@@ -358,7 +360,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #updateBlock(String, BlockUpdated)}, with options. */
     public CompletableFuture<Appended> updateBlock(String roomId, BlockUpdated event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Completes a block. */
@@ -368,7 +370,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #completeBlock(String, BlockCompleted)}, with options. */
     public CompletableFuture<Appended> completeBlock(String roomId, BlockCompleted event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Updates the room's own attributes. */
@@ -378,7 +380,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #updateMetadata(String, MetadataUpdated)}, with options. */
     public CompletableFuture<Appended> updateMetadata(String roomId, MetadataUpdated event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Records a change of the room's execution environment. */
@@ -388,7 +390,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #changeStatus(String, StatusChanged)}, with options. */
     public CompletableFuture<Appended> changeStatus(String roomId, StatusChanged event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Records a log line of the execution environment. */
@@ -398,7 +400,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #emitLog(String, LogEmitted)}, with options. */
     public CompletableFuture<Appended> emitLog(String roomId, LogEmitted event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     /** Records an error of the execution environment. */
@@ -408,7 +410,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #raiseError(String, ErrorRaised)}, with options. */
     public CompletableFuture<Appended> raiseError(String roomId, ErrorRaised event, AppendOptions options) {
-        return room(roomId, event, options);
+        return append(EntityKind.ROOM, roomId, event, options);
     }
 
     // ---- artifacts --------------------------------------------------------------------------------------------
@@ -421,7 +423,11 @@ public final class SubstrateClient implements AutoCloseable {
     /** As {@link #registerArtifact(String, ArtifactRegistered)}, with options. */
     public CompletableFuture<Appended> registerArtifact(
             String artifactId, ArtifactRegistered event, AppendOptions options) {
-        return artifact(artifactId == null ? newEntityId("artifact") : artifactId, event, options);
+        return append(
+                EntityKind.ARTIFACT,
+                artifactId == null ? newEntityId(EntityKind.ARTIFACT) : artifactId,
+                event,
+                options);
     }
 
     /** Records a new revision of an artifact. */
@@ -431,7 +437,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #reviseArtifact(String, ArtifactRevised)}, with options. */
     public CompletableFuture<Appended> reviseArtifact(String artifactId, ArtifactRevised event, AppendOptions options) {
-        return artifact(artifactId, event, options);
+        return append(EntityKind.ARTIFACT, artifactId, event, options);
     }
 
     /** Deletes an artifact. */
@@ -441,7 +447,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** As {@link #deleteArtifact(String, ArtifactDeleted)}, with options. */
     public CompletableFuture<Appended> deleteArtifact(String artifactId, ArtifactDeleted event, AppendOptions options) {
-        return artifact(artifactId, event, options);
+        return append(EntityKind.ARTIFACT, artifactId, event, options);
     }
 
     // ---- whole envelopes --------------------------------------------------------------------------------------
@@ -455,74 +461,43 @@ public final class SubstrateClient implements AutoCloseable {
      * Appends a complete run event as given, keeping its event id and timestamp (as when importing a history).
      */
     public CompletableFuture<Appended> append(RunEvent event) {
-        validator.validate(event);
-        return send(
-                topics.runEvents().name(),
-                event.getRunId(),
-                event.getEventId(),
-                event.getPayload(),
-                WireCodec.RUN.encode(event));
+        return append(EntityKind.RUN, event);
     }
 
     /** Appends a complete room event as given, keeping its event id and timestamp. */
     public CompletableFuture<Appended> append(RoomEvent event) {
-        validator.validate(event);
-        return send(
-                topics.roomEvents().name(),
-                event.getRoomId(),
-                event.getEventId(),
-                event.getPayload(),
-                WireCodec.ROOM.encode(event));
+        return append(EntityKind.ROOM, event);
     }
 
     /** Appends a complete artifact event as given, keeping its event id and timestamp. */
     public CompletableFuture<Appended> append(ArtifactEvent event) {
-        validator.validate(event);
+        return append(EntityKind.ARTIFACT, event);
+    }
+
+    /** Appends a complete event of {@code kind} as given, keeping its event id and timestamp. */
+    public <E extends SpecificRecord> CompletableFuture<Appended> append(EntityKind<E, ?> kind, E event) {
+        kind.validate(validator, event, clock.instant());
         return send(
-                topics.artifactEvents().name(),
-                event.getArtifactId(),
-                event.getEventId(),
-                event.getPayload(),
-                WireCodec.ARTIFACT.encode(event));
+                kind.log(topics).name(),
+                kind.entityId(event),
+                kind.eventId(event),
+                kind.payload(event),
+                kind.eventCodec().encode(event));
     }
 
-    private CompletableFuture<Appended> run(String runId, Object payload, AppendOptions options) {
-        EventValidator.id("runId", runId);
-        return append(RunEvent.newBuilder()
-                .setEventId(eventId(options))
-                .setRunId(runId)
-                .setOccurredAt(occurredAt(options))
-                .setActor(options.actor())
-                .setCorrelation(correlation(options))
-                .setExpectedVersion(options.expectedVersion())
-                .setPayload(required(payload))
-                .build());
-    }
-
-    private CompletableFuture<Appended> room(String roomId, Object payload, AppendOptions options) {
-        EventValidator.id("roomId", roomId);
-        return append(RoomEvent.newBuilder()
-                .setEventId(eventId(options))
-                .setRoomId(roomId)
-                .setOccurredAt(occurredAt(options))
-                .setActor(options.actor())
-                .setCorrelation(correlation(options))
-                .setExpectedVersion(options.expectedVersion())
-                .setPayload(required(payload))
-                .build());
-    }
-
-    private CompletableFuture<Appended> artifact(String artifactId, Object payload, AppendOptions options) {
-        EventValidator.id("artifactId", artifactId);
-        return append(ArtifactEvent.newBuilder()
-                .setEventId(eventId(options))
-                .setArtifactId(artifactId)
-                .setOccurredAt(occurredAt(options))
-                .setActor(options.actor())
-                .setCorrelation(correlation(options))
-                .setExpectedVersion(options.expectedVersion())
-                .setPayload(required(payload))
-                .build());
+    private <E extends SpecificRecord> CompletableFuture<Appended> append(
+            EntityKind<E, ?> kind, String entityId, Object payload, AppendOptions options) {
+        EventValidator.id(kind.idField(), entityId);
+        return append(
+                kind,
+                kind.event(
+                        eventId(options),
+                        entityId,
+                        occurredAt(options),
+                        options.actor(),
+                        correlation(options),
+                        options.expectedVersion(),
+                        required(payload)));
     }
 
     private static Object required(Object payload) {
@@ -549,8 +524,8 @@ public final class SubstrateClient implements AutoCloseable {
         return new Correlation(options.correlationId(), options.causationId(), options.traceparent());
     }
 
-    private String newEntityId(String kind) {
-        return kind + "-" + ids.nextId();
+    private String newEntityId(EntityKind<?, ?> kind) {
+        return kind.name() + "-" + ids.nextId();
     }
 
     private CompletableFuture<Appended> send(String topic, String key, String eventId, Object payload, byte[] value) {

@@ -1,6 +1,7 @@
 package dev.substrate.fold;
 
 import dev.substrate.artifact.ArtifactFold;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.event.WireCodec;
@@ -83,25 +84,23 @@ public final class FoldStep {
     public Decision<RunState> run(
             String key, RunState current, RunEvent event, EventOutcome previous, Instant recordTime) {
         return decide(
+                EntityKind.RUN,
                 key,
-                event.getRunId(),
-                event.getEventId(),
+                event,
                 previous,
-                RUN,
-                () -> validator.validate(event, recordTime),
-                () -> bounded(RunFold.apply(current, event), state -> checkState(RUN, state.getRunId(), state)));
+                recordTime,
+                () -> bounded(RunFold.apply(current, event), state -> checkState(EntityKind.RUN, state)));
     }
 
     /** Decides a room event at {@code offset}; the other parameters as for {@link #run}. */
     public Decision<RoomChange> room(
             String key, RoomState current, RoomEvent event, long offset, EventOutcome previous, Instant recordTime) {
         return decide(
+                EntityKind.ROOM,
                 key,
-                event.getRoomId(),
-                event.getEventId(),
+                event,
                 previous,
-                ROOM,
-                () -> validator.validate(event, recordTime),
+                recordTime,
                 () -> bounded(RoomFold.apply(current, event, offset, limits), this::checkRoom));
     }
 
@@ -109,15 +108,12 @@ public final class FoldStep {
     public Decision<ArtifactState> artifact(
             String key, ArtifactState current, ArtifactEvent event, EventOutcome previous, Instant recordTime) {
         return decide(
+                EntityKind.ARTIFACT,
                 key,
-                event.getArtifactId(),
-                event.getEventId(),
+                event,
                 previous,
-                ARTIFACT,
-                () -> validator.validate(event, recordTime),
-                () -> bounded(
-                        ArtifactFold.apply(current, event),
-                        state -> checkState(ARTIFACT, state.getArtifactId(), state)));
+                recordTime,
+                () -> bounded(ArtifactFold.apply(current, event), state -> checkState(EntityKind.ARTIFACT, state)));
     }
 
     /**
@@ -134,7 +130,10 @@ public final class FoldStep {
         return decision;
     }
 
-    private <S> Decision<S> checkState(String entityType, String id, SpecificRecord state) {
+    private <S> Decision<S> checkState(EntityKind<?, ?> kind, SpecificRecord state) {
+        String entityType = kind.name();
+        String id =
+                (String) state.get(state.getSchema().getField(kind.idField()).pos());
         int bytes = WireCodec.encodedSize(state);
         if (limits.fits(id, bytes)) {
             return null;
@@ -149,7 +148,7 @@ public final class FoldStep {
 
     private Decision<RoomChange> checkRoom(RoomChange change) {
         if (change.state() != null) {
-            Decision<RoomChange> refused = checkState(ROOM, change.state().getRoomId(), change.state());
+            Decision<RoomChange> refused = checkState(EntityKind.ROOM, change.state());
             if (refused != null) {
                 return refused;
             }
@@ -166,20 +165,19 @@ public final class FoldStep {
         return null;
     }
 
-    private static <S> Decision<S> decide(
+    private <E extends SpecificRecord, D> Decision<D> decide(
+            EntityKind<E, ?> kind,
             String key,
-            String entityId,
-            String eventId,
+            E event,
             EventOutcome previous,
-            String entityType,
-            Runnable validate,
-            Supplier<Decision<S>> rules) {
-        Decision<S> early = precheck(key, entityId, eventId, previous, entityType);
+            Instant recordTime,
+            Supplier<Decision<D>> rules) {
+        Decision<D> early = precheck(key, kind.entityId(event), kind.eventId(event), previous, kind.name());
         if (early != null) {
             return early;
         }
         try {
-            validate.run();
+            kind.validate(validator, event, recordTime);
         } catch (InvalidEvent e) {
             return Decision.rejected(
                     Reason.INVALID_EVENT, FoldLimits.cut(e.getMessage(), FoldLimits.MAX_MESSAGE_CHARS));

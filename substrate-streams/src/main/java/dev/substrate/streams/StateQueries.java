@@ -1,5 +1,6 @@
 package dev.substrate.streams;
 
+import dev.substrate.entity.EntityKind;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
@@ -18,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -103,7 +105,7 @@ public final class StateQueries {
      *
      * @throws StateUnavailable while no instance does (starting or rebalancing)
      */
-    public Instance ownerOf(Entity entity, String key) {
+    public Instance ownerOf(EntityKind<?, ?> entity, String key) {
         HostInfo host = keyMetadata(entity, key).activeHost();
         return new Instance(host.host(), host.port());
     }
@@ -112,7 +114,7 @@ public final class StateQueries {
      * The standby replica of {@code entity}'s state for {@code key} on this instance, if it keeps one and not the
      * active state itself: what answers a lookup while the instance holding the active state is gone or moving.
      */
-    public Optional<Standby> standbyOf(Entity entity, String key) {
+    public Optional<Standby> standbyOf(EntityKind<?, ?> entity, String key) {
         int partition;
         try {
             partition = partitionOf(entity, key);
@@ -124,7 +126,7 @@ public final class StateQueries {
         }
         Map<Integer, LagInfo> lags;
         try {
-            lags = streams.allLocalStorePartitionLags().get(entity.stateStore());
+            lags = streams.allLocalStorePartitionLags().get(StoreNames.stateStore(entity));
         } catch (StreamsException | IllegalStateException e) {
             return Optional.empty();
         }
@@ -136,7 +138,7 @@ public final class StateQueries {
     }
 
     /** The other instances keeping a standby replica of {@code entity}'s state for {@code key}. */
-    public List<Instance> standbysOf(Entity entity, String key) {
+    public List<Instance> standbysOf(EntityKind<?, ?> entity, String key) {
         KeyQueryMetadata metadata;
         try {
             metadata = metadataOf(entity, key);
@@ -156,7 +158,7 @@ public final class StateQueries {
      *
      * @throws StateUnavailable while a partition has no instance (starting or rebalancing)
      */
-    public Map<Instance, Set<Integer>> placement(Entity entity) {
+    public Map<Instance, Set<Integer>> placement(EntityKind<?, ?> entity) {
         if (!ready()) {
             throw new StateUnavailable("The fold is starting or rebalancing", null);
         }
@@ -183,10 +185,10 @@ public final class StateQueries {
      * {@code offset} of its log's {@code partition} (an interactive-query position bound on the outcome store,
      * which the fold writes for every record it reads, after every other store).
      */
-    public PositionWait awaitPosition(Entity entity, int partition, long offset, Duration timeout) {
+    public PositionWait awaitPosition(EntityKind<?, ?> entity, int partition, long offset, Duration timeout) {
         Position position =
                 Position.emptyPosition().withComponent(entity.log(topics).name(), partition, offset);
-        StateQueryRequest<EventOutcome> request = StateQueryRequest.inStore(entity.outcomeStore())
+        StateQueryRequest<EventOutcome> request = StateQueryRequest.inStore(StoreNames.outcomeStore(entity))
                 .withQuery(KeyQuery.<String, EventOutcome>withKey(""))
                 .withPartitions(Set.of(partition))
                 .withPositionBound(PositionBound.at(position));
@@ -246,9 +248,14 @@ public final class StateQueries {
         return Optional.ofNullable(health);
     }
 
+    /** The state of {@code kind}'s entity {@code id}, if this instance holds it (and it is not deleted). */
+    public <S extends SpecificRecord> Optional<S> state(EntityKind<?, S> kind, String id) {
+        return Optional.ofNullable(get(kind, StoreNames.stateStore(kind), id, id));
+    }
+
     /** The run, if this instance holds it. */
     public Optional<RunState> run(String runId) {
-        return Optional.ofNullable(get(Entity.RUN, StoreNames.RUNS, runId, runId));
+        return state(EntityKind.RUN, runId);
     }
 
     /** The run's applied events, oldest first. */
@@ -258,7 +265,7 @@ public final class StateQueries {
 
     /** The room, if this instance holds it. */
     public Optional<RoomState> room(String roomId) {
-        return Optional.ofNullable(get(Entity.ROOM, StoreNames.ROOMS, roomId, roomId));
+        return state(EntityKind.ROOM, roomId);
     }
 
     /** The most block text one transcript page carries (at least one entry is always returned): 16 MiB. */
@@ -328,7 +335,7 @@ public final class StateQueries {
 
     /** The artifact, if this instance holds it (and it is not deleted). */
     public Optional<ArtifactState> artifact(String artifactId) {
-        return Optional.ofNullable(get(Entity.ARTIFACT, StoreNames.ARTIFACTS, artifactId, artifactId));
+        return state(EntityKind.ARTIFACT, artifactId);
     }
 
     /**
@@ -340,26 +347,26 @@ public final class StateQueries {
      */
     public Page<RunState> runs(String filter, String value, Predicate<RunState> also, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(Entity.RUN, StoreNames.RUNS, true, cursor, limit, also);
+            return scanAll(EntityKind.RUN, StoreNames.RUNS, true, cursor, limit, also);
         }
-        return scanIndex(Entity.RUN, filter, value, true, cursor, limit, id -> run(id).orElse(null), also);
+        return scanIndex(EntityKind.RUN, filter, value, true, cursor, limit, id -> run(id).orElse(null), also);
     }
 
     /** Rooms whose {@code filter} index (kind, run, parent) holds {@code value}, by id; or all rooms by id. */
     public Page<RoomState> rooms(String filter, String value, Predicate<RoomState> also, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(Entity.ROOM, StoreNames.ROOMS, false, cursor, limit, also);
+            return scanAll(EntityKind.ROOM, StoreNames.ROOMS, false, cursor, limit, also);
         }
-        return scanIndex(Entity.ROOM, filter, value, false, cursor, limit, id -> room(id).orElse(null), also);
+        return scanIndex(EntityKind.ROOM, filter, value, false, cursor, limit, id -> room(id).orElse(null), also);
     }
 
     /** Artifacts whose {@code filter} index (parent, run, room) holds {@code value}, by id; or all by id. */
     public Page<ArtifactState> artifacts(String filter, String value, String cursor, int limit) {
         if (filter == null) {
-            return scanAll(Entity.ARTIFACT, StoreNames.ARTIFACTS, false, cursor, limit, a -> true);
+            return scanAll(EntityKind.ARTIFACT, StoreNames.ARTIFACTS, false, cursor, limit, a -> true);
         }
         return scanIndex(
-                Entity.ARTIFACT,
+                EntityKind.ARTIFACT,
                 filter,
                 value,
                 false,
@@ -370,7 +377,12 @@ public final class StateQueries {
     }
 
     private <V> Page<V> scanAll(
-            Entity entity, String storeName, boolean descending, String cursor, int limit, Predicate<V> also) {
+            EntityKind<?, ?> entity,
+            String storeName,
+            boolean descending,
+            String cursor,
+            int limit,
+            Predicate<V> also) {
         List<Map.Entry<String, V>> candidates = new ArrayList<>();
         boolean more = false;
         Map<Integer, ReadOnlyKeyValueStore<String, V>> partitions = this.partitions(entity, storeName);
@@ -387,7 +399,7 @@ public final class StateQueries {
     }
 
     private <V> Page<V> scanIndex(
-            Entity entity,
+            EntityKind<?, ?> entity,
             String indexStore,
             String value,
             boolean newestFirst,
@@ -465,7 +477,7 @@ public final class StateQueries {
      * This instance's store of each log partition it holds, by partition: a plain {@code streams.store(...)}
      * iterates its partitions one after another, not in one key order, so a paged scan must merge them itself.
      */
-    private <V> Map<Integer, ReadOnlyKeyValueStore<String, V>> partitions(Entity entity, String name) {
+    private <V> Map<Integer, ReadOnlyKeyValueStore<String, V>> partitions(EntityKind<?, ?> entity, String name) {
         Map<Integer, ReadOnlyKeyValueStore<String, V>> stores = new LinkedHashMap<>();
         for (int partition : localActivePartitions(entity)) {
             try {
@@ -484,8 +496,8 @@ public final class StateQueries {
     }
 
     /** The fold's decision about event {@code eventId} of the entity {@code entityId}, if it has made one. */
-    public Optional<EventOutcome> outcome(Entity entity, String entityId, String eventId) {
-        return Optional.ofNullable(get(entity, entity.outcomeStore(), entityId, eventId));
+    public Optional<EventOutcome> outcome(EntityKind<?, ?> entity, String entityId, String eventId) {
+        return Optional.ofNullable(get(entity, StoreNames.outcomeStore(entity), entityId, eventId));
     }
 
     /**
@@ -494,7 +506,7 @@ public final class StateQueries {
      *
      * @throws StateUnavailable when this instance does not hold that partition now
      */
-    private <V> V get(Entity entity, String storeName, String entityId, String key) {
+    private <V> V get(EntityKind<?, ?> entity, String storeName, String entityId, String key) {
         int partition = partitionOf(entity, entityId);
         StateQueryRequest<V> request = StateQueryRequest.inStore(storeName)
                 .withQuery(KeyQuery.<String, V>withKey(key))
@@ -517,7 +529,7 @@ public final class StateQueries {
     }
 
     /** The partition of {@code entity}'s log that {@code key} belongs to. */
-    private int partitionOf(Entity entity, String key) {
+    private int partitionOf(EntityKind<?, ?> entity, String key) {
         KeyQueryMetadata metadata = metadataOf(entity, key);
         if (metadata == null || metadata.partition() < 0) {
             throw new StateUnavailable("The fold is starting: no partition is known for " + key, null);
@@ -526,27 +538,27 @@ public final class StateQueries {
     }
 
     /** Where {@code key}'s state is, as Kafka Streams knows it now (null or partial while it starts). */
-    private KeyQueryMetadata metadataOf(Entity entity, String key) {
+    private KeyQueryMetadata metadataOf(EntityKind<?, ?> entity, String key) {
         try {
-            return streams.queryMetadataForKey(entity.stateStore(), key, KEYS);
+            return streams.queryMetadataForKey(StoreNames.stateStore(entity), key, KEYS);
         } catch (StreamsException | IllegalStateException e) {
             throw new StateUnavailable("The fold is starting or rebalancing", e);
         }
     }
 
-    private KeyQueryMetadata keyMetadata(Entity entity, String key) {
+    private KeyQueryMetadata keyMetadata(EntityKind<?, ?> entity, String key) {
         KeyQueryMetadata metadata = metadataOf(entity, key);
         if (metadata == null
                 || metadata.activeHost() == null
                 || metadata.activeHost().equals(HostInfo.unavailable())
                 || metadata.partition() < 0) {
-            throw new StateUnavailable("No instance holds " + entity.id() + " " + key + " now (rebalancing)", null);
+            throw new StateUnavailable("No instance holds " + entity.name() + " " + key + " now (rebalancing)", null);
         }
         return metadata;
     }
 
     /** The partitions of {@code entity}'s log whose active task runs on this instance. */
-    private Set<Integer> localActivePartitions(Entity entity) {
+    private Set<Integer> localActivePartitions(EntityKind<?, ?> entity) {
         String log = entity.log(topics).name();
         Set<Integer> partitions = new HashSet<>();
         for (ThreadMetadata thread : streams.metadataForLocalThreads()) {

@@ -1,5 +1,6 @@
 package dev.substrate.streams;
 
+import dev.substrate.entity.EntityKind;
 import java.util.List;
 
 /**
@@ -85,6 +86,25 @@ public final class StoreNames {
             ARTIFACTS_BY_ROOM,
             ARTIFACT_EVENT_OUTCOMES,
             ARTIFACT_EVENT_OUTCOMES_BY_TIME);
+
+    /** The store of {@code kind}'s current state, keyed by entity id. */
+    public static String stateStore(EntityKind<?, ?> kind) {
+        return kind == EntityKind.RUN ? RUNS : kind == EntityKind.ROOM ? ROOMS : ARTIFACTS;
+    }
+
+    /** The store of the fold's decisions about {@code kind}'s events, keyed by event id; written for every record. */
+    public static String outcomeStore(EntityKind<?, ?> kind) {
+        return kind == EntityKind.RUN
+                ? RUN_EVENT_OUTCOMES
+                : kind == EntityKind.ROOM ? ROOM_EVENT_OUTCOMES : ARTIFACT_EVENT_OUTCOMES;
+    }
+
+    /** The store that expires {@code kind}'s outcomes: {@code decidedAt\0eventId} -> eventId. */
+    public static String outcomeExpiryStore(EntityKind<?, ?> kind) {
+        return kind == EntityKind.RUN
+                ? RUN_EVENT_OUTCOMES_BY_TIME
+                : kind == EntityKind.ROOM ? ROOM_EVENT_OUTCOMES_BY_TIME : ARTIFACT_EVENT_OUTCOMES_BY_TIME;
+    }
 
     /** The separator inside index keys: below every character an id or value may hold. */
     public static final char SEPARATOR = '\0';

@@ -15,14 +15,11 @@ import dev.substrate.topic.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -74,11 +71,12 @@ class FoldRebuildIT {
         }
 
         for (String topic : List.of("runs", "rooms", "artifacts")) {
-            Map<String, String> before = latest(kafka, prefix + topic);
-            Map<String, String> after = latest(kafka, prefix + "rebuilt." + topic);
+            Map<String, String> before = TestRecords.latestByKey(kafka, prefix + topic);
+            Map<String, String> after = TestRecords.latestByKey(kafka, prefix + "rebuilt." + topic);
             assertThat(after).as(topic).isNotEmpty().isEqualTo(before);
         }
-        assertThat(latest(kafka, prefix + "artifacts")).hasSize(workload.artifacts - workload.deletedArtifacts);
+        assertThat(TestRecords.latestByKey(kafka, prefix + "artifacts"))
+                .hasSize(workload.artifacts - workload.deletedArtifacts);
         List<String> rejectionsBefore = rejections(kafka, original.rejections().name());
         assertThat(rejectionsBefore).hasSize(workload.refusals);
         assertThat(rejections(kafka, rebuilt.rejections().name()))
@@ -92,19 +90,6 @@ class FoldRebuildIT {
     private static FoldSettings settings(Topics topics) {
         return new FoldSettings(
                 topics, FoldLimits.of(1024 * 1024), Duration.ofDays(7), Duration.ofDays(7), Duration.ofMinutes(1));
-    }
-
-    /** The latest value per key of a compacted topic, as hex (a tombstone removes the key). */
-    private static Map<String, String> latest(KafkaCluster kafka, String topic) {
-        Map<String, String> latest = new TreeMap<>();
-        for (ConsumerRecord<String, byte[]> record : TestRecords.readAll(kafka, topic)) {
-            if (record.value() == null) {
-                latest.remove(record.key());
-            } else {
-                latest.put(record.key(), HexFormat.of().formatHex(record.value()));
-            }
-        }
-        return latest;
     }
 
     private static List<String> rejections(KafkaCluster kafka, String topic) {

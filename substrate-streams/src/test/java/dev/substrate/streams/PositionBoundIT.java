@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.substrate.client.Appended;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SampleEvents;
@@ -58,9 +59,9 @@ class PositionBoundIT {
 
         try (SubstrateFold fold = SubstrateFold.start(firstConfig, new Instance("localhost", 1))) {
             StateQueries queries = new StateQueries(fold.streams(), Topics.from(firstConfig));
-            assertThat(queries.awaitPosition(Entity.RUN, partition, offset, Duration.ofSeconds(60)))
+            assertThat(queries.awaitPosition(EntityKind.RUN, partition, offset, Duration.ofSeconds(60)))
                     .isEqualTo(StateQueries.PositionWait.REACHED);
-            assertThat(queries.awaitPosition(Entity.RUN, partition, offset + 1, Duration.ofMillis(300)))
+            assertThat(queries.awaitPosition(EntityKind.RUN, partition, offset + 1, Duration.ofMillis(300)))
                     .as("no record has been read past the last one")
                     .isEqualTo(StateQueries.PositionWait.TIMED_OUT);
             assertThat(queries.run("run-1"))
@@ -73,11 +74,11 @@ class PositionBoundIT {
         SubstrateConfig secondConfig = config(kafka, prefix, second, prefix + "fold");
         try (SubstrateFold fold = SubstrateFold.start(secondConfig, new Instance("localhost", 2))) {
             StateQueries queries = new StateQueries(fold.streams(), Topics.from(secondConfig));
-            assertThat(queries.awaitPosition(Entity.RUN, partition, offset, Duration.ofSeconds(60)))
+            assertThat(queries.awaitPosition(EntityKind.RUN, partition, offset, Duration.ofSeconds(60)))
                     .isEqualTo(StateQueries.PositionWait.REACHED);
             assertThat(queries.run("run-1")).isPresent();
-            assertThat(queries.ownerOf(Entity.RUN, "run-1")).isEqualTo(new Instance("localhost", 2));
-            assertThat(queries.placement(Entity.RUN))
+            assertThat(queries.ownerOf(EntityKind.RUN, "run-1")).isEqualTo(new Instance("localhost", 2));
+            assertThat(queries.placement(EntityKind.RUN))
                     .containsOnlyKeys(new Instance("localhost", 2))
                     .containsValue(java.util.Set.of(0, 1));
         }

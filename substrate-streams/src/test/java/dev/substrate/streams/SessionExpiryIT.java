@@ -23,13 +23,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -78,7 +75,7 @@ class SessionExpiryIT {
         try (SubstrateFold fold = SubstrateFold.start(running)) {
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> expiries(kafka, original).size() == 1
-                            && latest(kafka, original.rooms().name())
+                            && TestRecords.latestByKey(kafka, original.rooms().name())
                                     .keySet()
                                     .equals(java.util.Set.of("session-open", "talk-closed")));
             try (Admin admin = kafka.admin()) {
@@ -101,9 +98,10 @@ class SessionExpiryIT {
             FoldProgress.awaitCaughtUp(admin, fold.applicationId(), logs, Duration.ofMinutes(1));
         }
 
-        Map<String, String> before = latest(kafka, original.rooms().name());
+        Map<String, String> before =
+                TestRecords.latestByKey(kafka, original.rooms().name());
         assertThat(before).containsOnlyKeys("session-open", "talk-closed");
-        assertThat(latest(kafka, rebuilt.rooms().name())).isEqualTo(before);
+        assertThat(TestRecords.latestByKey(kafka, rebuilt.rooms().name())).isEqualTo(before);
         assertThat(expiries(kafka, original)).as("the rebuild appended nothing").hasSize(1);
     }
 
@@ -126,18 +124,5 @@ class SessionExpiryIT {
                 .map(record -> WireCodec.ROOM.decode(record.value()))
                 .filter(event -> event.getPayload() instanceof RoomDeleted deleted && deleted.getExpired())
                 .toList();
-    }
-
-    /** The latest value per key of a compacted topic, as hex (a tombstone removes the key). */
-    private static Map<String, String> latest(KafkaCluster kafka, String topic) {
-        Map<String, String> latest = new TreeMap<>();
-        for (ConsumerRecord<String, byte[]> record : TestRecords.readAll(kafka, topic)) {
-            if (record.value() == null) {
-                latest.remove(record.key());
-            } else {
-                latest.put(record.key(), HexFormat.of().formatHex(record.value()));
-            }
-        }
-        return latest;
     }
 }

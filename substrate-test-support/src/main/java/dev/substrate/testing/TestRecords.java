@@ -111,4 +111,20 @@ public final class TestRecords {
                 .thenComparingLong(ConsumerRecord::offset));
         return records;
     }
+
+    /**
+     * The latest value per key of a compacted topic read to its end, as hex; a tombstone removes its key. What a
+     * consumer that builds a table from the topic ends with.
+     */
+    public static java.util.Map<String, String> latestByKey(KafkaCluster cluster, String topic) {
+        java.util.Map<String, String> latest = new java.util.TreeMap<>();
+        for (ConsumerRecord<String, byte[]> record : readAll(cluster, topic)) {
+            if (record.value() == null) {
+                latest.remove(record.key());
+            } else {
+                latest.put(record.key(), java.util.HexFormat.of().formatHex(record.value()));
+            }
+        }
+        return latest;
+    }
 }

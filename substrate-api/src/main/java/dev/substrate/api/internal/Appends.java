@@ -9,16 +9,15 @@ import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
 import dev.substrate.client.Appended;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.InvalidEvent;
-import dev.substrate.events.artifact.ArtifactEvent;
-import dev.substrate.events.room.RoomEvent;
-import dev.substrate.streams.Entity;
 import dev.substrate.streams.StateQueries;
 import io.javalin.http.Context;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
 
 /**
  * The append routes. They take the event's fields as JSON, plus the envelope's optional {@code eventId},
@@ -40,21 +39,21 @@ final class Appends {
     }
 
     /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
-    void create(Context ctx, Entity entity, Schema payloadSchema) {
+    void create(Context ctx, EntityKind<?, ?> entity, Schema payloadSchema) {
         Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
         ObjectNode body = Requests.body(ctx);
-        String idField = entity.id() + "Id";
+        String idField = entity.idField();
         JsonNode id = body.remove(idField);
         if (id != null && !id.isTextual()) {
             throw Problem.badRequest(idField + " must be a string", idField);
         }
-        String entityId = id == null ? entity.id() + "-" + EventIds.next() : id.asText();
+        String entityId = id == null ? entity.name() + "-" + EventIds.next() : id.asText();
         body.put("type", payloadSchema.getName());
         answer(ctx, append(ctx, entity, entityId, body));
     }
 
     /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
-    void event(Context ctx, Entity entity, String idParam) {
+    void event(Context ctx, EntityKind<?, ?> entity, String idParam) {
         Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
         answer(ctx, append(ctx, entity, ctx.pathParam(idParam), Requests.body(ctx)));
     }
@@ -66,23 +65,12 @@ final class Appends {
      * Appends the event {@code body} describes ({@link EventJson}), and, with {@code ?wait=applied}, waits for the
      * fold's decision.
      */
-    Result append(Context ctx, Entity entity, String entityId, ObjectNode body) {
+    Result append(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode body) {
         String actor = actor(ctx, body);
         long waitMs = waitTimeout(ctx);
         Appended appended;
         try {
-            appended = switch (entity) {
-                case RUN ->
-                    client.append(EventJson.runEvent(body, entityId, actor)).join();
-                case ROOM -> {
-                    RoomEvent event = EventJson.event(RoomEvent.getClassSchema(), body, entityId, actor);
-                    rooms.checkAppend(ctx, event);
-                    yield client.append(event).join();
-                }
-                case ARTIFACT ->
-                    client.append(EventJson.<ArtifactEvent>event(ArtifactEvent.getClassSchema(), body, entityId, actor))
-                            .join();
-            };
+            appended = appendEvent(ctx, entity, entityId, body, actor);
         } catch (InvalidEvent e) {
             throw Problem.badRequest(e.getMessage(), e.field());
         } catch (CompletionException | SubstrateException e) {
@@ -91,7 +79,7 @@ final class Appends {
         ReadPosition position = new ReadPosition(
                 entity, appended.position().partition(), appended.position().offset());
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
-        answer.put(entity.id() + "Id", appended.entityId());
+        answer.put(entity.idField(), appended.entityId());
         answer.put("eventId", appended.eventId());
         answer.put("position", position.encode());
         if (waitMs >= 0) {
@@ -99,6 +87,16 @@ final class Appends {
         }
         answer.put("outcome", "pending");
         return new Result(202, answer);
+    }
+
+    /** Builds the event from {@code body}, checks a room event's permission, and appends it. */
+    private <E extends SpecificRecord> Appended appendEvent(
+            Context ctx, EntityKind<E, ?> kind, String entityId, ObjectNode body, String actor) {
+        E event = EventJson.event(kind.envelopeSchema(), body, entityId, actor);
+        if (kind == EntityKind.ROOM) {
+            rooms.checkAppend(ctx, EntityKind.ROOM.cast(event));
+        }
+        return client.append(kind, event).join();
     }
 
     static void answer(Context ctx, Result result) {
@@ -112,9 +110,14 @@ final class Appends {
      * {@code duplicate}. Refused: 409 with the reason. Not decided in time: 202, outcome {@code pending}.
      */
     private Result awaitOutcome(
-            Context ctx, Entity entity, Appended appended, ReadPosition position, ObjectNode answer, long timeoutMs) {
+            Context ctx,
+            EntityKind<?, ?> entity,
+            Appended appended,
+            ReadPosition position,
+            ObjectNode answer,
+            long timeoutMs) {
         String entityId = appended.entityId();
-        String base = "/v1/" + entity.id() + "s/" + entityId;
+        String base = "/v1/" + entity.name() + "s/" + entityId;
         Cluster.Answer decided = reads.readAt(
                 ctx,
                 entity,
@@ -148,7 +151,7 @@ final class Appends {
                 base,
                 position,
                 timeoutMs,
-                () -> stateJson(entity, entityId).orElseThrow(() -> Problem.notFound(entity.id() + " " + entityId)));
+                () -> stateJson(entity, entityId).orElseThrow(() -> Problem.notFound(entity.name() + " " + entityId)));
         if (state.status() == 200) {
             answer.set("state", state.body());
         }
@@ -156,21 +159,17 @@ final class Appends {
     }
 
     /** The entity's state as JSON, if this instance holds it. */
-    Optional<JsonNode> stateJson(Entity entity, String entityId) {
+    Optional<JsonNode> stateJson(EntityKind<?, ?> entity, String entityId) {
         return stateJson(reads.queries(), entity, entityId);
     }
 
     /** The entity's state as JSON, read with {@code queries} (the active state's, or a standby's). */
-    static Optional<JsonNode> stateJson(StateQueries queries, Entity entity, String entityId) {
-        return switch (entity) {
-            case RUN -> queries.run(entityId).map(AvroJson::toJson);
-            case ROOM -> queries.room(entityId).map(AvroJson::toJson);
-            case ARTIFACT -> queries.artifact(entityId).map(AvroJson::toJson);
-        };
+    static Optional<JsonNode> stateJson(StateQueries queries, EntityKind<?, ?> entity, String entityId) {
+        return queries.state(entity, entityId).map(AvroJson::toJson);
     }
 
     /** The fold's decision about an event as JSON; 404 when it has made none (or has forgotten it). */
-    JsonNode outcomeJson(Entity entity, String entityId, String eventId) {
+    JsonNode outcomeJson(EntityKind<?, ?> entity, String entityId, String eventId) {
         return reads.queries()
                 .outcome(entity, entityId, eventId)
                 .map(AvroJson::toJson)

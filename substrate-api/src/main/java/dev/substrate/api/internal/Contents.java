@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Role;
 import dev.substrate.blob.BlobRefused;
 import dev.substrate.blob.BlobStore;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.events.artifact.ArtifactRevised;
 import dev.substrate.state.ArtifactState;
-import dev.substrate.streams.Entity;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,7 +64,7 @@ final class Contents {
             payload.put("mediaType", mediaType);
         }
         payload.put("note", "content stored");
-        Appends.Result result = appends.append(ctx, Entity.ARTIFACT, artifactId, payload);
+        Appends.Result result = appends.append(ctx, EntityKind.ARTIFACT, artifactId, payload);
         result.body().put("locator", blob.locator());
         result.body().put("digest", blob.digest());
         result.body().put("size", blob.size());
@@ -74,7 +74,7 @@ final class Contents {
     /** GET /v1/artifacts/{artifactId}/content: the bytes, with the artifact's media type and digest. */
     void get(Context ctx) throws Exception {
         String artifactId = ctx.pathParam("artifactId");
-        reads.keyed(ctx, Entity.ARTIFACT, artifactId, local -> {
+        reads.keyed(ctx, EntityKind.ARTIFACT, artifactId, local -> {
             ArtifactState artifact =
                     reads.queries().artifact(artifactId).orElseThrow(() -> Problem.notFound("artifact " + artifactId));
             String digest = BlobStore.digestOf(artifact.getLocator())
@@ -98,7 +98,7 @@ final class Contents {
         ReadPosition position = ReadPosition.from(ctx);
         Cluster.Answer answer = reads.readAt(
                 ctx,
-                Entity.ARTIFACT,
+                EntityKind.ARTIFACT,
                 artifactId,
                 "/v1/artifacts/" + artifactId,
                 position,

@@ -1,6 +1,6 @@
 package dev.substrate.api.internal;
 
-import dev.substrate.streams.Entity;
+import dev.substrate.entity.EntityKind;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -14,7 +14,7 @@ import java.util.Base64;
  * @param partition the log partition
  * @param offset the event's offset in it
  */
-public record ReadPosition(Entity entity, int partition, long offset) {
+public record ReadPosition(EntityKind<?, ?> entity, int partition, long offset) {
 
     /** The request header a position travels in. */
     public static final String HEADER = "X-Substrate-Position";
@@ -23,7 +23,7 @@ public record ReadPosition(Entity entity, int partition, long offset) {
 
     /** The opaque form handed to clients. */
     public String encode() {
-        String plain = VERSION + ":" + entity.id() + ":" + partition + ":" + offset;
+        String plain = VERSION + ":" + entity.name() + ":" + partition + ":" + offset;
         return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -41,7 +41,7 @@ public record ReadPosition(Entity entity, int partition, long offset) {
             if (parts.length != 4 || !parts[0].equals(VERSION)) {
                 throw new IllegalArgumentException("unknown form");
             }
-            return new ReadPosition(Entity.of(parts[1]), Integer.parseInt(parts[2]), Long.parseLong(parts[3]));
+            return new ReadPosition(EntityKind.of(parts[1]), Integer.parseInt(parts[2]), Long.parseLong(parts[3]));
         } catch (IllegalArgumentException e) {
             throw Problem.badRequest("the position is not one this API gave out", field);
         }

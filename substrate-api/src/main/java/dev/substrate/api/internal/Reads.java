@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.substrate.streams.Entity;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.streams.Instance;
 import dev.substrate.streams.Page;
 import dev.substrate.streams.StateQueries;
@@ -69,12 +69,12 @@ final class Reads {
      * Answers with {@code local} on the instance holding {@code entity} {@code id}, once its state reached the
      * request's position; forwards the request there when that is another instance.
      */
-    void keyed(Context ctx, Entity entity, String id, Handler local) throws Exception {
+    void keyed(Context ctx, EntityKind<?, ?> entity, String id, Handler local) throws Exception {
         StateQueries queries = queries();
         Instance owner = owner(queries, entity, id);
         if (!owner.equals(cluster.self())) {
             if (Cluster.isForwarded(ctx)) {
-                throw Problem.unavailable(entity.id() + " " + id + " is moving to " + owner + " (rebalancing)");
+                throw Problem.unavailable(entity.name() + " " + id + " is moving to " + owner + " (rebalancing)");
             }
             cluster.forward(ctx, owner);
             return;
@@ -90,11 +90,12 @@ final class Reads {
      * that lags at most {@code query.standby.max.lag} records: this instance's, or another's. Such an answer
      * carries {@value Cluster#STANDBY_LAG}. A read at a position never comes from a standby.
      */
-    void keyedOrStandby(Context ctx, Entity entity, String id, Function<StateQueries, Optional<JsonNode>> read)
+    void keyedOrStandby(
+            Context ctx, EntityKind<?, ?> entity, String id, Function<StateQueries, Optional<JsonNode>> read)
             throws Exception {
         if (Cluster.isStandbyRead(ctx)) {
             if (!answerFromStandby(ctx, entity, id, read)) {
-                throw Problem.unavailable("no standby of " + entity.id() + " " + id + " close enough here");
+                throw Problem.unavailable("no standby of " + entity.name() + " " + id + " close enough here");
             }
             return;
         }
@@ -112,7 +113,7 @@ final class Reads {
     }
 
     /** Asks the other instances keeping a standby of the key to answer from it; false if none does. */
-    private boolean askStandbys(Context ctx, Entity entity, String id) {
+    private boolean askStandbys(Context ctx, EntityKind<?, ?> entity, String id) {
         for (Instance standby : queries().standbysOf(entity, id)) {
             if (!standby.equals(cluster.self()) && cluster.forwardToStandby(ctx, standby)) {
                 return true;
@@ -123,7 +124,7 @@ final class Reads {
 
     /** Answers from this instance's standby replica if it keeps one close enough; false if not. */
     private boolean answerFromStandby(
-            Context ctx, Entity entity, String id, Function<StateQueries, Optional<JsonNode>> read) {
+            Context ctx, EntityKind<?, ?> entity, String id, Function<StateQueries, Optional<JsonNode>> read) {
         Optional<StateQueries.Standby> standby = queries().standbyOf(entity, id);
         if (standby.isEmpty() || standby.get().lag() > standbyMaxLag) {
             return false;
@@ -140,8 +141,8 @@ final class Reads {
         return true;
     }
 
-    private static JsonNode found(Optional<JsonNode> state, Entity entity, String id) {
-        return state.orElseThrow(() -> Problem.notFound(entity.id() + " " + id));
+    private static JsonNode found(Optional<JsonNode> state, EntityKind<?, ?> entity, String id) {
+        return state.orElseThrow(() -> Problem.notFound(entity.name() + " " + id));
     }
 
     /**
@@ -150,7 +151,7 @@ final class Reads {
      */
     Cluster.Answer readAt(
             Context ctx,
-            Entity entity,
+            EntityKind<?, ?> entity,
             String id,
             String path,
             ReadPosition position,
@@ -159,10 +160,10 @@ final class Reads {
         return readAt(Cluster.caller(ctx), entity, id, path, position, timeoutMs, local);
     }
 
-    /** {@link #readAt(Context, Entity, String, String, ReadPosition, long, Supplier)} for a {@link Cluster#caller}. */
+    /** {@link #readAt(Context, EntityKind, String, String, ReadPosition, long, Supplier)} for a {@link Cluster#caller}. */
     Cluster.Answer readAt(
             Map<String, String> caller,
-            Entity entity,
+            EntityKind<?, ?> entity,
             String id,
             String path,
             ReadPosition position,
@@ -192,7 +193,7 @@ final class Reads {
      * @param query this instance's page after a raw cursor (null for the first page)
      */
     <T extends SpecificRecord> void list(
-            Context ctx, Entity entity, boolean descending, Function<String, Page<T>> query) {
+            Context ctx, EntityKind<?, ?> entity, boolean descending, Function<String, Page<T>> query) {
         String cursor = decodeCursor(ctx.queryParam("cursor"));
         int limit = Requests.limit(ctx);
         long timeoutMs = Requests.timeoutMs(ctx);
@@ -251,13 +252,13 @@ final class Reads {
                 .awaitPosition(
                         position.entity(), position.partition(), position.offset(), Duration.ofMillis(timeoutMs));
         if (wait == StateQueries.PositionWait.TIMED_OUT) {
-            throw Problem.positionNotReached("the " + position.entity().id() + " state of partition "
+            throw Problem.positionNotReached("the " + position.entity().name() + " state of partition "
                     + position.partition() + " did not reach offset " + position.offset() + " within " + timeoutMs
                     + " ms; try again");
         }
     }
 
-    private static Instance owner(StateQueries queries, Entity entity, String id) {
+    private static Instance owner(StateQueries queries, EntityKind<?, ?> entity, String id) {
         try {
             return queries.ownerOf(entity, id);
         } catch (StateUnavailable e) {

@@ -3,12 +3,12 @@ package dev.substrate.api.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.RoomRole;
 import dev.substrate.room.RoomFold;
 import dev.substrate.state.RoomState;
-import dev.substrate.streams.Entity;
 import io.javalin.http.Context;
 import java.util.HashMap;
 import java.util.Map;
@@ -54,7 +54,7 @@ final class RoomAccess {
             Map<String, String> caller, Principal principal, String roomId, ReadPosition position, long timeoutMs) {
         Cluster.Answer answer = reads.readAt(
                 caller,
-                Entity.ROOM,
+                EntityKind.ROOM,
                 roomId,
                 "/v1/rooms/" + roomId,
                 position,
@@ -78,7 +78,7 @@ final class RoomAccess {
         Principal principal = Requests.principal(ctx);
         Cluster.Answer answer = reads.readAt(
                 ctx,
-                Entity.ROOM,
+                EntityKind.ROOM,
                 roomId,
                 "/v1/rooms/" + roomId,
                 ReadPosition.from(ctx),

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.MemberRevoked;
 import dev.substrate.events.room.RoomDeleted;
 import dev.substrate.stream.RoomStream;
-import dev.substrate.streams.Entity;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -328,7 +328,7 @@ final class RoomStreams implements AutoCloseable {
                         caller,
                         principal,
                         roomId,
-                        new ReadPosition(Entity.ROOM, partition, entry.cursor()),
+                        new ReadPosition(EntityKind.ROOM, partition, entry.cursor()),
                         RECHECK_TIMEOUT_MS);
                 return null;
             } catch (Problem problem) {

@@ -10,14 +10,11 @@ import dev.substrate.api.auth.TokenStore;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.InvalidEvent;
-import dev.substrate.events.artifact.ArtifactRegistered;
-import dev.substrate.events.room.RoomCreated;
-import dev.substrate.events.run.RunCreated;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
-import dev.substrate.streams.Entity;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.StoreNames;
 import io.javalin.config.RoutesConfig;
@@ -104,52 +101,35 @@ public final class Routes implements AutoCloseable {
         add(routes, HandlerType.GET, "/openapi.json", OpenApi::write);
         add(routes, HandlerType.POST, "/v1/tokens", this::createToken);
 
-        add(routes, HandlerType.POST, "/v1/runs", ctx -> appends.create(ctx, Entity.RUN, RunCreated.getClassSchema()));
-        add(routes, HandlerType.GET, "/v1/runs", this::listRuns);
-        add(routes, HandlerType.GET, "/v1/runs/{runId}", ctx -> state(ctx, Entity.RUN, ctx.pathParam("runId")));
-        add(routes, HandlerType.POST, "/v1/runs/{runId}/events", ctx -> appends.event(ctx, Entity.RUN, "runId"));
+        addEntity(routes, EntityKind.RUN, this::listRuns, ctx -> state(ctx, EntityKind.RUN, ctx.pathParam("runId")));
         add(routes, HandlerType.GET, "/v1/runs/{runId}/events", this::runEvents);
-        add(routes, HandlerType.GET, "/v1/runs/{runId}/outcomes/{eventId}", ctx -> outcome(ctx, Entity.RUN, "runId"));
 
-        add(
-                routes,
-                HandlerType.POST,
-                "/v1/rooms",
-                ctx -> appends.create(ctx, Entity.ROOM, RoomCreated.getClassSchema()));
-        add(routes, HandlerType.GET, "/v1/rooms", this::listRooms);
-        add(routes, HandlerType.GET, "/v1/rooms/{roomId}", this::room);
-        add(routes, HandlerType.POST, "/v1/rooms/{roomId}/events", ctx -> appends.event(ctx, Entity.ROOM, "roomId"));
+        addEntity(routes, EntityKind.ROOM, this::listRooms, this::room);
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}/transcript", this::transcript);
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}/stream", streams::open);
-        add(
-                routes,
-                HandlerType.GET,
-                "/v1/rooms/{roomId}/outcomes/{eventId}",
-                ctx -> outcome(ctx, Entity.ROOM, "roomId"));
 
-        add(
+        addEntity(
                 routes,
-                HandlerType.POST,
-                "/v1/artifacts",
-                ctx -> appends.create(ctx, Entity.ARTIFACT, ArtifactRegistered.getClassSchema()));
-        add(routes, HandlerType.GET, "/v1/artifacts", this::listArtifacts);
-        add(
-                routes,
-                HandlerType.GET,
-                "/v1/artifacts/{artifactId}",
-                ctx -> state(ctx, Entity.ARTIFACT, ctx.pathParam("artifactId")));
-        add(
-                routes,
-                HandlerType.POST,
-                "/v1/artifacts/{artifactId}/events",
-                ctx -> appends.event(ctx, Entity.ARTIFACT, "artifactId"));
-        add(
-                routes,
-                HandlerType.GET,
-                "/v1/artifacts/{artifactId}/outcomes/{eventId}",
-                ctx -> outcome(ctx, Entity.ARTIFACT, "artifactId"));
+                EntityKind.ARTIFACT,
+                this::listArtifacts,
+                ctx -> state(ctx, EntityKind.ARTIFACT, ctx.pathParam("artifactId")));
         add(routes, HandlerType.PUT, "/v1/artifacts/{artifactId}/content", contents::put);
         add(routes, HandlerType.GET, "/v1/artifacts/{artifactId}/content", contents::get);
+    }
+
+    /**
+     * The routes every kind has, under {@code /v1/<kind>s}: create (POST), list (GET), one entity's state (GET
+     * {@code /{id}}), append an event (POST {@code /{id}/events}) and an event's outcome (GET {@code
+     * /{id}/outcomes/{eventId}}).
+     */
+    private void addEntity(RoutesConfig routes, EntityKind<?, ?> kind, Handler list, Handler state) {
+        String base = "/v1/" + kind.name() + "s";
+        String one = base + "/{" + kind.idField() + "}";
+        add(routes, HandlerType.POST, base, ctx -> appends.create(ctx, kind, kind.creationSchema()));
+        add(routes, HandlerType.GET, base, list);
+        add(routes, HandlerType.GET, one, state);
+        add(routes, HandlerType.POST, one + "/events", ctx -> appends.event(ctx, kind, kind.idField()));
+        add(routes, HandlerType.GET, one + "/outcomes/{eventId}", ctx -> outcome(ctx, kind, kind.idField()));
     }
 
     private void add(RoutesConfig routes, HandlerType method, String path, Handler handler) {
@@ -186,16 +166,16 @@ public final class Routes implements AutoCloseable {
     }
 
     /** GET /v1/{kind}s/{id}: the entity's current state. */
-    private void state(Context ctx, Entity entity, String id) throws Exception {
+    private void state(Context ctx, EntityKind<?, ?> entity, String id) throws Exception {
         reads.keyedOrStandby(ctx, entity, id, queries -> Appends.stateJson(queries, entity, id));
     }
 
     /** GET /v1/{kind}s/{id}/outcomes/{eventId}: the fold's decision about one event. */
-    private void outcome(Context ctx, Entity entity, String idParam) throws Exception {
+    private void outcome(Context ctx, EntityKind<?, ?> entity, String idParam) throws Exception {
         String id = ctx.pathParam(idParam);
         String eventId = ctx.pathParam("eventId");
         reads.keyed(ctx, entity, id, local -> {
-            if (entity == Entity.ROOM) {
+            if (entity == EntityKind.ROOM) {
                 readableRoom(local, id);
             }
             Requests.json(local, appends.outcomeJson(entity, id, eventId));
@@ -204,7 +184,7 @@ public final class Routes implements AutoCloseable {
 
     private void runEvents(Context ctx) throws Exception {
         String runId = ctx.pathParam("runId");
-        reads.keyed(ctx, Entity.RUN, runId, local -> {
+        reads.keyed(ctx, EntityKind.RUN, runId, local -> {
             StateQueries queries = reads.queries();
             if (queries.run(runId).isEmpty()) {
                 throw Problem.notFound("run " + runId);
@@ -219,7 +199,10 @@ public final class Routes implements AutoCloseable {
     private void room(Context ctx) throws Exception {
         String roomId = ctx.pathParam("roomId");
         reads.keyed(
-                ctx, Entity.ROOM, roomId, local -> Requests.json(local, AvroJson.toJson(readableRoom(local, roomId))));
+                ctx,
+                EntityKind.ROOM,
+                roomId,
+                local -> Requests.json(local, AvroJson.toJson(readableRoom(local, roomId))));
     }
 
     /** GET /v1/rooms/{roomId}/transcript?after=&limit=: entries after an offset, oldest first. */
@@ -227,7 +210,7 @@ public final class Routes implements AutoCloseable {
         String roomId = ctx.pathParam("roomId");
         long after = Requests.longParam(ctx, "after", -1);
         int limit = Requests.limit(ctx);
-        reads.keyed(ctx, Entity.ROOM, roomId, local -> {
+        reads.keyed(ctx, EntityKind.ROOM, roomId, local -> {
             readableRoom(local, roomId);
             var page = reads.queries().transcript(roomId, after, limit);
             var entries = page.entries();
@@ -317,7 +300,7 @@ public final class Routes implements AutoCloseable {
         int limit = Requests.limit(ctx);
         reads.list(
                 ctx,
-                Entity.RUN,
+                EntityKind.RUN,
                 true,
                 cursor -> reads.queries()
                         .runs(
@@ -344,7 +327,7 @@ public final class Routes implements AutoCloseable {
                         && (parent == null || parent.equals(room.getParentRoomId()))
                         && RoomAccess.mayRead(principal, room);
         int limit = Requests.limit(ctx);
-        reads.list(ctx, Entity.ROOM, false, cursor -> reads.queries().rooms(filter, value, also, cursor, limit));
+        reads.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, value, also, cursor, limit));
     }
 
     /** GET /v1/artifacts?parent=&runId=&roomId=: by artifact id. */
@@ -357,6 +340,6 @@ public final class Routes implements AutoCloseable {
                 : runId != null ? StoreNames.ARTIFACTS_BY_RUN : roomId != null ? StoreNames.ARTIFACTS_BY_ROOM : null;
         String value = parent != null ? parent : runId != null ? runId : roomId;
         int limit = Requests.limit(ctx);
-        reads.list(ctx, Entity.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, value, cursor, limit));
+        reads.list(ctx, EntityKind.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, value, cursor, limit));
     }
 }

@@ -1,5 +1,6 @@
 package dev.substrate.streams.internal;
 
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.fold.Decision;
@@ -22,13 +23,7 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
     private KeyValueStore<String, String> byRoom;
 
     ArtifactFoldProcessor(FoldStep step, Duration outcomeRetention) {
-        super(
-                FoldStep.ARTIFACT,
-                WireCodec.ARTIFACT,
-                StoreNames.ARTIFACT_EVENT_OUTCOMES,
-                StoreNames.ARTIFACT_EVENT_OUTCOMES_BY_TIME,
-                step,
-                outcomeRetention);
+        super(EntityKind.ARTIFACT, step, outcomeRetention);
     }
 
     @Override
@@ -73,15 +68,5 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
         updateIndex(byParent, artifact.getParentId(), id, add);
         updateIndex(byRun, artifact.getProvenance().getRunId(), id, add);
         updateIndex(byRoom, artifact.getProvenance().getRoomId(), id, add);
-    }
-
-    @Override
-    String eventId(ArtifactEvent event) {
-        return event.getEventId();
-    }
-
-    @Override
-    String entityId(ArtifactEvent event) {
-        return event.getArtifactId();
     }
 }

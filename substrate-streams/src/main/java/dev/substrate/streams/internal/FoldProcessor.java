@@ -1,5 +1,6 @@
 package dev.substrate.streams.internal;
 
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.WireCodec;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldLimits;
@@ -33,27 +34,19 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     /** How often expired outcomes are removed, in stream time. */
     private static final Duration EXPIRY_INTERVAL = Duration.ofMinutes(1);
 
+    private final EntityKind<E, ?> kind;
     private final String entityType;
     private final WireCodec<E> eventCodec;
-    private final String outcomesStore;
-    private final String outcomesByTimeStore;
     private final Duration outcomeRetention;
     protected final FoldStep step;
     protected ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, EventOutcome> outcomes;
     private KeyValueStore<String, String> outcomesByTime;
 
-    FoldProcessor(
-            String entityType,
-            WireCodec<E> eventCodec,
-            String outcomesStore,
-            String outcomesByTimeStore,
-            FoldStep step,
-            Duration outcomeRetention) {
-        this.entityType = entityType;
-        this.eventCodec = eventCodec;
-        this.outcomesStore = outcomesStore;
-        this.outcomesByTimeStore = outcomesByTimeStore;
+    FoldProcessor(EntityKind<E, ?> kind, FoldStep step, Duration outcomeRetention) {
+        this.kind = kind;
+        this.entityType = kind.name();
+        this.eventCodec = kind.eventCodec();
         this.step = step;
         this.outcomeRetention = outcomeRetention;
     }
@@ -61,8 +54,8 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
-        this.outcomes = context.getStateStore(outcomesStore);
-        this.outcomesByTime = context.getStateStore(outcomesByTimeStore);
+        this.outcomes = context.getStateStore(StoreNames.outcomeStore(kind));
+        this.outcomesByTime = context.getStateStore(StoreNames.outcomeExpiryStore(kind));
         context.schedule(EXPIRY_INTERVAL, PunctuationType.STREAM_TIME, this::expireOutcomes);
     }
 
@@ -137,9 +130,13 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     /** Writes what an applied decision changes, forwards the new state, and returns the entity's version. */
     abstract Long applyChange(E event, D change, Record<String, E> record);
 
-    abstract String eventId(E event);
+    private String eventId(E event) {
+        return kind.eventId(event);
+    }
 
-    abstract String entityId(E event);
+    private String entityId(E event) {
+        return kind.entityId(event);
+    }
 
     private void expireOutcomes(long streamTime) {
         long cutoff = streamTime - outcomeRetention.toMillis();

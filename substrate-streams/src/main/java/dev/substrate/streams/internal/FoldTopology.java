@@ -1,27 +1,32 @@
 package dev.substrate.streams.internal;
 
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.WireCodec;
 import dev.substrate.event.WireSerde;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.streams.FoldSettings;
 import dev.substrate.streams.StoreNames;
+import dev.substrate.topic.Topics;
 import java.time.Clock;
+import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /** Builds the fold's topology: one source, processor and set of stores per event log. */
 public final class FoldTopology {
 
-    static final String RUNS_SINK = "runs-sink";
-    static final String ROOMS_SINK = "rooms-sink";
-    static final String ARTIFACTS_SINK = "artifacts-sink";
+    static final String RUNS_SINK = stateSink(EntityKind.RUN);
+    static final String ROOMS_SINK = stateSink(EntityKind.ROOM);
+    static final String ARTIFACTS_SINK = stateSink(EntityKind.ARTIFACT);
     static final String REJECTIONS_SINK_PREFIX = "rejections-sink-";
     /** Where the fold appends the events it decides on its own: a closed session's expiry. */
     static final String ROOM_EVENTS_SINK = "room-events-sink";
@@ -33,99 +38,95 @@ public final class FoldTopology {
         FoldStep step = new FoldStep(
                 new EventValidator(settings.limits().maxEventBytes(), Clock.systemUTC()), settings.limits());
         Topology topology = new Topology();
-        StringSerializer keys = new StringSerializer();
-        ByteArraySerializer values = new ByteArraySerializer();
 
-        topology.addSource(
-                "run-events-source",
-                new StringDeserializer(),
-                new WireSerde<>(WireCodec.RUN),
-                settings.topics().runEvents().name());
-        topology.addProcessor(
-                "run-fold", () -> new RunFoldProcessor(step, settings.outcomeRetention()), "run-events-source");
-        topology.addStateStore(store(StoreNames.RUNS, new WireSerde<>(WireCodec.RUN_STATE)), "run-fold");
-        topology.addStateStore(store(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN)), "run-fold");
-        addIndexStores(
+        Topics topics = settings.topics();
+        wire(
                 topology,
-                "run-fold",
+                settings,
+                EntityKind.RUN,
+                () -> new RunFoldProcessor(step, settings.outcomeRetention()),
+                List.of(store(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))),
                 StoreNames.RUNS_BY_STATUS,
                 StoreNames.RUNS_BY_PROJECT,
-                StoreNames.RUNS_BY_LABEL,
-                StoreNames.RUN_EVENT_OUTCOMES_BY_TIME);
-        topology.addStateStore(
-                store(StoreNames.RUN_EVENT_OUTCOMES, new WireSerde<>(WireCodec.EVENT_OUTCOME)), "run-fold");
-        topology.addSink(RUNS_SINK, settings.topics().runs().name(), keys, values, "run-fold");
-        topology.addSink(
-                REJECTIONS_SINK_PREFIX + FoldStep.RUN,
-                settings.topics().rejections().name(),
-                keys,
-                values,
-                "run-fold");
-
-        topology.addSource(
-                "room-events-source",
-                new StringDeserializer(),
-                new WireSerde<>(WireCodec.ROOM),
-                settings.topics().roomEvents().name());
-        topology.addProcessor(
-                "room-fold",
+                StoreNames.RUNS_BY_LABEL);
+        wire(
+                topology,
+                settings,
+                EntityKind.ROOM,
                 () -> new RoomFoldProcessor(
                         step,
                         settings.outcomeRetention(),
                         settings.sessionRetention(),
                         settings.sessionCleanupInterval(),
-                        !settings.topics().rebuild()),
-                "room-events-source");
-        topology.addStateStore(store(StoreNames.ROOMS, new WireSerde<>(WireCodec.ROOM_STATE)), "room-fold");
-        topology.addStateStore(
-                store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY)), "room-fold");
-        addIndexStores(
-                topology,
-                "room-fold",
+                        !topics.rebuild()),
+                List.of(store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY))),
                 StoreNames.ROOM_BLOCK_PARTS,
                 StoreNames.ROOMS_BY_KIND,
                 StoreNames.ROOMS_BY_RUN,
                 StoreNames.ROOMS_BY_PARENT,
-                StoreNames.CLOSED_SESSIONS,
-                StoreNames.ROOM_EVENT_OUTCOMES_BY_TIME);
-        topology.addStateStore(
-                store(StoreNames.ROOM_EVENT_OUTCOMES, new WireSerde<>(WireCodec.EVENT_OUTCOME)), "room-fold");
-        topology.addSink(ROOMS_SINK, settings.topics().rooms().name(), keys, values, "room-fold");
-        topology.addSink(ROOM_EVENTS_SINK, settings.topics().roomEvents().name(), keys, values, "room-fold");
+                StoreNames.CLOSED_SESSIONS);
+        // The room fold appends what it decides on its own (a session's expiry) to the room log it reads.
         topology.addSink(
-                REJECTIONS_SINK_PREFIX + FoldStep.ROOM,
-                settings.topics().rejections().name(),
-                keys,
-                values,
-                "room-fold");
-
-        topology.addSource(
-                "artifact-events-source",
-                new StringDeserializer(),
-                new WireSerde<>(WireCodec.ARTIFACT),
-                settings.topics().artifactEvents().name());
-        topology.addProcessor(
-                "artifact-fold",
-                () -> new ArtifactFoldProcessor(step, settings.outcomeRetention()),
-                "artifact-events-source");
-        topology.addStateStore(store(StoreNames.ARTIFACTS, new WireSerde<>(WireCodec.ARTIFACT_STATE)), "artifact-fold");
-        addIndexStores(
+                ROOM_EVENTS_SINK,
+                topics.roomEvents().name(),
+                new StringSerializer(),
+                new ByteArraySerializer(),
+                processorName(EntityKind.ROOM));
+        wire(
                 topology,
-                "artifact-fold",
+                settings,
+                EntityKind.ARTIFACT,
+                () -> new ArtifactFoldProcessor(step, settings.outcomeRetention()),
+                List.of(),
                 StoreNames.ARTIFACTS_BY_PARENT,
                 StoreNames.ARTIFACTS_BY_RUN,
-                StoreNames.ARTIFACTS_BY_ROOM,
-                StoreNames.ARTIFACT_EVENT_OUTCOMES_BY_TIME);
-        topology.addStateStore(
-                store(StoreNames.ARTIFACT_EVENT_OUTCOMES, new WireSerde<>(WireCodec.EVENT_OUTCOME)), "artifact-fold");
-        topology.addSink(ARTIFACTS_SINK, settings.topics().artifacts().name(), keys, values, "artifact-fold");
+                StoreNames.ARTIFACTS_BY_ROOM);
+        return topology;
+    }
+
+    /**
+     * One kind's part of the fold: its log as the source, its processor, its state and outcome stores with {@code
+     * stores} and the index stores {@code indexes}, and its sinks (state topic, rejections).
+     */
+    private static <E extends SpecificRecord> void wire(
+            Topology topology,
+            FoldSettings settings,
+            EntityKind<E, ?> kind,
+            ProcessorSupplier<String, E, String, byte[]> processor,
+            List<StoreBuilder<?>> stores,
+            String... indexes) {
+        String source = kind.name() + "-events-source";
+        String name = processorName(kind);
+        topology.addSource(
+                source,
+                new StringDeserializer(),
+                new WireSerde<>(kind.eventCodec()),
+                kind.log(settings.topics()).name());
+        topology.addProcessor(name, processor, source);
+        topology.addStateStore(store(StoreNames.stateStore(kind), new WireSerde<>(kind.stateCodec())), name);
+        stores.forEach(store -> topology.addStateStore(store, name));
+        addIndexStores(topology, name, indexes);
+        addIndexStores(topology, name, StoreNames.outcomeExpiryStore(kind));
+        topology.addStateStore(store(StoreNames.outcomeStore(kind), new WireSerde<>(WireCodec.EVENT_OUTCOME)), name);
+        StringSerializer keys = new StringSerializer();
+        ByteArraySerializer values = new ByteArraySerializer();
+        topology.addSink(stateSink(kind), kind.stateTopic(settings.topics()).name(), keys, values, name);
         topology.addSink(
-                REJECTIONS_SINK_PREFIX + FoldStep.ARTIFACT,
+                REJECTIONS_SINK_PREFIX + kind.name(),
                 settings.topics().rejections().name(),
                 keys,
                 values,
-                "artifact-fold");
-        return topology;
+                name);
+    }
+
+    /** The processor that folds {@code kind}'s events: {@code run-fold}, {@code room-fold}, {@code artifact-fold}. */
+    static String processorName(EntityKind<?, ?> kind) {
+        return kind.name() + "-fold";
+    }
+
+    /** The sink of {@code kind}'s state topic: {@code runs-sink}, {@code rooms-sink}, {@code artifacts-sink}. */
+    static String stateSink(EntityKind<?, ?> kind) {
+        return kind.name() + "s-sink";
     }
 
     private static void addIndexStores(Topology topology, String processor, String... names) {

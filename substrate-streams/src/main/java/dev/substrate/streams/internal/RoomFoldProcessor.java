@@ -1,5 +1,6 @@
 package dev.substrate.streams.internal;
 
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.RoomKind;
@@ -53,13 +54,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             Duration sessionRetention,
             Duration cleanupInterval,
             boolean appendsExpiry) {
-        super(
-                FoldStep.ROOM,
-                WireCodec.ROOM,
-                StoreNames.ROOM_EVENT_OUTCOMES,
-                StoreNames.ROOM_EVENT_OUTCOMES_BY_TIME,
-                step,
-                outcomeRetention);
+        super(EntityKind.ROOM, step, outcomeRetention);
         this.sessionRetention = sessionRetention;
         this.cleanupInterval = cleanupInterval;
         this.appendsExpiry = appendsExpiry;
@@ -170,15 +165,5 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         updateIndex(byKind, room.getKind().name(), id, add);
         updateIndex(byRun, room.getRunId(), id, add);
         updateIndex(byParent, room.getParentRoomId(), id, add);
-    }
-
-    @Override
-    String eventId(RoomEvent event) {
-        return event.getEventId();
-    }
-
-    @Override
-    String entityId(RoomEvent event) {
-        return event.getRoomId();
     }
 }

@@ -1,5 +1,6 @@
 package dev.substrate.streams.internal;
 
+import dev.substrate.entity.EntityKind;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
@@ -26,13 +27,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     private KeyValueStore<String, String> byLabel;
 
     RunFoldProcessor(FoldStep step, Duration outcomeRetention) {
-        super(
-                FoldStep.RUN,
-                WireCodec.RUN,
-                StoreNames.RUN_EVENT_OUTCOMES,
-                StoreNames.RUN_EVENT_OUTCOMES_BY_TIME,
-                step,
-                outcomeRetention);
+        super(EntityKind.RUN, step, outcomeRetention);
     }
 
     @Override
@@ -73,15 +68,5 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
                 byStatus, List.of(StoreNames.timeIndexKey(run.getStatus().name(), updated, runId)),
                 byProject, List.of(StoreNames.timeIndexKey(run.getProject(), updated, runId)),
                 byLabel, labels);
-    }
-
-    @Override
-    String eventId(RunEvent event) {
-        return event.getEventId();
-    }
-
-    @Override
-    String entityId(RunEvent event) {
-        return event.getRunId();
     }
 }
