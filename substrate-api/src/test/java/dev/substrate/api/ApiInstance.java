@@ -36,7 +36,7 @@ final class ApiInstance implements AutoCloseable {
         SubstrateClient client = SubstrateClient.create(config);
         HttpApi api = HttpApi.start(config, client, tokens);
         SubstrateFold fold = SubstrateFold.start(config, api.instance());
-        api.serve(fold.queries(), fold.streams()::metrics);
+        api.serve(fold.queries(), fold::metrics);
         return new ApiInstance(client, api, fold, Topics.from(config));
     }
 

@@ -246,7 +246,7 @@ public final class QueryThroughput {
             HttpApi api = HttpApi.start(config, client, tokens);
             SubstrateFold fold = SubstrateFold.start(config, api.instance());
             StateQueries queries = fold.queries();
-            api.serve(queries, fold.streams()::metrics);
+            api.serve(queries, fold::metrics);
             return new Instance(client, api, fold, queries);
         }
 

@@ -65,10 +65,6 @@ public final class EventValidator {
     public static final int DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
     /** Ids: 1 to 128 characters from {@code A-Z a-z 0-9 . _ : -}. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-    /** Ownership scopes such as {@code house:acme} or {@code project:acme/web}. */
-    public static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9._:/-]{1,256}");
-    /** Label and metadata keys. */
-    public static final Pattern KEY = Pattern.compile("[A-Za-z0-9._/:-]{1,128}");
     /** The W3C traceparent header. */
     public static final Pattern TRACEPARENT = Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
 

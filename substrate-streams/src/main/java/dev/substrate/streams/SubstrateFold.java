@@ -14,6 +14,8 @@ import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -179,6 +181,11 @@ public final class SubstrateFold implements AutoCloseable {
     /** Reads of this fold's state, reporting its health. */
     public StateQueries queries() {
         return new StateQueries(streams, settings.topics(), health);
+    }
+
+    /** The fold's Kafka Streams metrics, for {@code /metrics}. */
+    public Map<MetricName, ? extends Metric> metrics() {
+        return streams.metrics();
     }
 
     /** The running Kafka Streams instance, for interactive queries. */

@@ -19,11 +19,6 @@ public final class OpenApi {
 
     private OpenApi() {}
 
-    /** The document's text. */
-    public static String document() {
-        return DOCUMENT;
-    }
-
     static void write(Context ctx) {
         ctx.contentType("application/json").result(DOCUMENT);
     }

@@ -62,7 +62,7 @@ public final class SubstrateNode implements AutoCloseable {
             // The API starts first: the fold advertises where it answers, so other instances can forward to it.
             http = HttpApi.start(config, client, tokenStore(config));
             fold = SubstrateFold.start(config, http.instance());
-            http.serve(fold.queries(), fold.streams()::metrics);
+            http.serve(fold.queries(), fold::metrics);
             return new SubstrateNode(fold, client, http, config.topicPrefix(), created);
         } catch (RuntimeException e) {
             if (fold != null) {
