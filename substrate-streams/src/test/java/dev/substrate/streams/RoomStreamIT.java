@@ -136,16 +136,21 @@ class RoomStreamIT {
                         stream.subscribe("room-slow", RoomStream.From.now(), RoomStream.OnFull.END);
                 RoomStream.Subscription keeping =
                         stream.subscribe("room-slow", RoomStream.From.now(), RoomStream.OnFull.END)) {
-            List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
-            for (int i = 0; i < events; i++) {
-                acks.add(client.append(log("room-slow", "line " + i)));
-            }
-            acks.forEach(java.util.concurrent.CompletableFuture::join);
+            // The keeping subscriber reads while the events are appended (it keeps up); the slow one never reads.
+            java.util.concurrent.CompletableFuture<Void> appending =
+                    java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
+                        for (int i = 0; i < events; i++) {
+                            acks.add(client.append(log("room-slow", "line " + i)));
+                        }
+                        acks.forEach(java.util.concurrent.CompletableFuture::join);
+                    });
             List<RoomStream.Entry> kept = new ArrayList<>();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (kept.size() < events && System.nanoTime() < deadline) {
-                kept.addAll(keeping.poll(Duration.ofMillis(500)));
+                kept.addAll(keeping.poll(Duration.ofMillis(50)));
             }
+            appending.join();
             assertThat(kept).hasSize(events);
             assertThat(keeping.isOpen()).isTrue();
 

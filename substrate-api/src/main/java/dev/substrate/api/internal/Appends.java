@@ -12,9 +12,7 @@ import dev.substrate.client.SubstrateClient;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.InvalidEvent;
-import dev.substrate.streams.StateQueries;
 import io.javalin.http.Context;
-import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
@@ -125,7 +123,7 @@ final class Appends {
                 base + "/outcomes/" + appended.eventId(),
                 position,
                 timeoutMs,
-                () -> outcomeJson(entity, entityId, appended.eventId()));
+                () -> reads.outcomeJson(entity, entityId, appended.eventId()));
         if (decided.status() != 200) {
             if (decided.status() == 503 && decided.body().path("type").asText().endsWith(":position-not-reached")) {
                 answer.put("outcome", "pending");
@@ -151,29 +149,12 @@ final class Appends {
                 base,
                 position,
                 timeoutMs,
-                () -> stateJson(entity, entityId).orElseThrow(() -> Problem.notFound(entity.name() + " " + entityId)));
+                () -> reads.stateJson(entity, entityId)
+                        .orElseThrow(() -> Problem.notFound(entity.name() + " " + entityId)));
         if (state.status() == 200) {
             answer.set("state", state.body());
         }
         return new Result(200, answer);
-    }
-
-    /** The entity's state as JSON, if this instance holds it. */
-    Optional<JsonNode> stateJson(EntityKind<?, ?> entity, String entityId) {
-        return stateJson(reads.queries(), entity, entityId);
-    }
-
-    /** The entity's state as JSON, read with {@code queries} (the active state's, or a standby's). */
-    static Optional<JsonNode> stateJson(StateQueries queries, EntityKind<?, ?> entity, String entityId) {
-        return queries.state(entity, entityId).map(AvroJson::toJson);
-    }
-
-    /** The fold's decision about an event as JSON; 404 when it has made none (or has forgotten it). */
-    JsonNode outcomeJson(EntityKind<?, ?> entity, String entityId, String eventId) {
-        return reads.queries()
-                .outcome(entity, entityId, eventId)
-                .map(AvroJson::toJson)
-                .orElseThrow(() -> Problem.notFound("an outcome of event " + eventId));
     }
 
     /** How long {@code ?wait=applied} may wait, checked before anything is appended; -1 without a wait. */

@@ -141,6 +141,24 @@ final class Reads {
         return true;
     }
 
+    /** The entity's state as JSON, if this instance holds it. */
+    Optional<JsonNode> stateJson(EntityKind<?, ?> entity, String entityId) {
+        return stateJson(queries(), entity, entityId);
+    }
+
+    /** The entity's state as JSON, read with {@code queries} (the active state's, or a standby's). */
+    static Optional<JsonNode> stateJson(StateQueries queries, EntityKind<?, ?> entity, String entityId) {
+        return queries.state(entity, entityId).map(AvroJson::toJson);
+    }
+
+    /** The fold's decision about an event as JSON; 404 when it has made none (or has forgotten it). */
+    JsonNode outcomeJson(EntityKind<?, ?> entity, String entityId, String eventId) {
+        return queries()
+                .outcome(entity, entityId, eventId)
+                .map(AvroJson::toJson)
+                .orElseThrow(() -> Problem.notFound("an outcome of event " + eventId));
+    }
+
     private static JsonNode found(Optional<JsonNode> state, EntityKind<?, ?> entity, String id) {
         return state.orElseThrow(() -> Problem.notFound(entity.name() + " " + id));
     }

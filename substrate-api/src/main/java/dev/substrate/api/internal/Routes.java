@@ -167,7 +167,7 @@ public final class Routes implements AutoCloseable {
 
     /** GET /v1/{kind}s/{id}: the entity's current state. */
     private void state(Context ctx, EntityKind<?, ?> entity, String id) throws Exception {
-        reads.keyedOrStandby(ctx, entity, id, queries -> Appends.stateJson(queries, entity, id));
+        reads.keyedOrStandby(ctx, entity, id, queries -> Reads.stateJson(queries, entity, id));
     }
 
     /** GET /v1/{kind}s/{id}/outcomes/{eventId}: the fold's decision about one event. */
@@ -178,7 +178,7 @@ public final class Routes implements AutoCloseable {
             if (entity == EntityKind.ROOM) {
                 readableRoom(local, id);
             }
-            Requests.json(local, appends.outcomeJson(entity, id, eventId));
+            Requests.json(local, reads.outcomeJson(entity, id, eventId));
         });
     }
 
