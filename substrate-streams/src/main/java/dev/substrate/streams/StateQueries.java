@@ -7,6 +7,7 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -339,36 +340,103 @@ public final class StateQueries {
     }
 
     /**
-     * Runs, newest update first, whose {@code filter} index holds {@code value} (status, project, or
-     * {@code key=value} label), or every run by id, highest (newest generated) first, when {@code filter} is
-     * null; each also passing {@code also}.
+     * Which index a list reads, asked as a question ({@code runsByStatus(waiting)}): the store behind it stays
+     * inside the fold. {@link #all()} reads every entity in id order.
+     */
+    public static final class Filter {
+        private static final Filter ALL = new Filter(null, null);
+
+        private final String index;
+        private final String value;
+
+        private Filter(String index, String value) {
+            this.index = index;
+            this.value = value;
+        }
+
+        /** Every entity of the kind. */
+        public static Filter all() {
+            return ALL;
+        }
+
+        /** Runs in {@code status}, newest update first. */
+        public static Filter runsByStatus(String status) {
+            return new Filter(StoreNames.RUNS_BY_STATUS, status);
+        }
+
+        /** Runs of {@code project}, newest update first. */
+        public static Filter runsByProject(String project) {
+            return new Filter(StoreNames.RUNS_BY_PROJECT, project);
+        }
+
+        /** Runs labelled {@code key} = {@code value}, newest update first. */
+        public static Filter runsByLabel(String key, String value) {
+            return new Filter(StoreNames.RUNS_BY_LABEL, key + "=" + value);
+        }
+
+        /** Rooms of {@code kind}. */
+        public static Filter roomsByKind(String kind) {
+            return new Filter(StoreNames.ROOMS_BY_KIND, kind);
+        }
+
+        /** The rooms of run {@code runId}. */
+        public static Filter roomsByRun(String runId) {
+            return new Filter(StoreNames.ROOMS_BY_RUN, runId);
+        }
+
+        /** The child rooms of {@code parentRoomId}. */
+        public static Filter roomsByParent(String parentRoomId) {
+            return new Filter(StoreNames.ROOMS_BY_PARENT, parentRoomId);
+        }
+
+        /** The artifacts owned by {@code parentId}. */
+        public static Filter artifactsByParent(String parentId) {
+            return new Filter(StoreNames.ARTIFACTS_BY_PARENT, parentId);
+        }
+
+        /** The artifacts run {@code runId} produced. */
+        public static Filter artifactsByRun(String runId) {
+            return new Filter(StoreNames.ARTIFACTS_BY_RUN, runId);
+        }
+
+        /** The artifacts room {@code roomId} produced. */
+        public static Filter artifactsByRoom(String roomId) {
+            return new Filter(StoreNames.ARTIFACTS_BY_ROOM, roomId);
+        }
+    }
+
+    /**
+     * Runs that {@code filter} selects (newest update first; every run by id, highest, newest generated, first,
+     * for {@link Filter#all()}), each also passing {@code also}.
      *
      * @param cursor the {@code nextCursor} of the previous page, or null for the first
      */
-    public Page<RunState> runs(String filter, String value, Predicate<RunState> also, String cursor, int limit) {
-        if (filter == null) {
+    public Page<RunState> runs(Filter filter, Predicate<RunState> also, String cursor, int limit) {
+        if (filter.index == null) {
             return scanAll(EntityKind.RUN, StoreNames.RUNS, true, cursor, limit, also);
         }
-        return scanIndex(EntityKind.RUN, filter, value, true, cursor, limit, id -> run(id).orElse(null), also);
+        return scanIndex(
+                EntityKind.RUN, filter.index, filter.value, true, cursor, limit, id -> run(id).orElse(null), also);
     }
 
-    /** Rooms whose {@code filter} index (kind, run, parent) holds {@code value}, by id; or all rooms by id. */
-    public Page<RoomState> rooms(String filter, String value, Predicate<RoomState> also, String cursor, int limit) {
-        if (filter == null) {
+    /** Rooms that {@code filter} selects, by id, each also passing {@code also}; paged as {@link #runs}. */
+    public Page<RoomState> rooms(Filter filter, Predicate<RoomState> also, String cursor, int limit) {
+        if (filter.index == null) {
             return scanAll(EntityKind.ROOM, StoreNames.ROOMS, false, cursor, limit, also);
         }
-        return scanIndex(EntityKind.ROOM, filter, value, false, cursor, limit, id -> room(id).orElse(null), also);
+        return scanIndex(
+                EntityKind.ROOM, filter.index, filter.value, false, cursor, limit, id -> room(id).orElse(null), also);
     }
 
-    /** Artifacts whose {@code filter} index (parent, run, room) holds {@code value}, by id; or all by id. */
-    public Page<ArtifactState> artifacts(String filter, String value, String cursor, int limit) {
-        if (filter == null) {
+    /** Artifacts that {@code filter} selects, by id; paged as {@link #runs}. */
+    public Page<ArtifactState> artifacts(Filter filter, String cursor, int limit) {
+        if (filter.index == null) {
             return scanAll(EntityKind.ARTIFACT, StoreNames.ARTIFACTS, false, cursor, limit, a -> true);
         }
         return scanIndex(
                 EntityKind.ARTIFACT,
-                filter,
-                value,
+                filter.index,
+                filter.value,
                 false,
                 cursor,
                 limit,

@@ -4,6 +4,7 @@ import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.streams.internal.FoldTopology;
 import dev.substrate.streams.internal.FoldWriteErrors;
+import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.time.Duration;

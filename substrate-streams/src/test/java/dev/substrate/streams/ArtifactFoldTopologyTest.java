@@ -10,6 +10,7 @@ import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.state.ArtifactRevision;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.Rejection;
+import dev.substrate.streams.internal.StoreNames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

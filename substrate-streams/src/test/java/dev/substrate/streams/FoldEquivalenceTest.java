@@ -19,6 +19,7 @@ import dev.substrate.local.LocalRuns;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.StoreNames;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

@@ -11,6 +11,7 @@ import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
 import java.time.Instant;

@@ -28,6 +28,7 @@ import dev.substrate.state.Outcome;
 import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.StoreNames;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;

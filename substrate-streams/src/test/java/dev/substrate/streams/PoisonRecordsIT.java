@@ -16,6 +16,7 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Outcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
+import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;

@@ -26,6 +26,7 @@ import dev.substrate.state.EntryKind;
 import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.StoreNames;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

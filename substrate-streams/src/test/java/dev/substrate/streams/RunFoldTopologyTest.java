@@ -19,6 +19,7 @@ import dev.substrate.state.Outcome;
 import dev.substrate.state.Rejection;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
+import dev.substrate.streams.internal.StoreNames;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;

@@ -120,10 +120,10 @@ final class Appends {
                 ctx,
                 entity,
                 entityId,
-                base + "/outcomes/" + appended.eventId(),
+                base + "/outcomes/" + appended.eventId() + "?state=true",
                 position,
                 timeoutMs,
-                () -> reads.outcomeJson(entity, entityId, appended.eventId()));
+                () -> reads.outcomeWithStateJson(entity, entityId, appended.eventId()));
         if (decided.status() != 200) {
             if (decided.status() == 503 && decided.body().path("type").asText().endsWith(":position-not-reached")) {
                 answer.put("outcome", "pending");
@@ -142,17 +142,8 @@ final class Appends {
         if (outcome.hasNonNull("version")) {
             answer.set("version", outcome.get("version"));
         }
-        Cluster.Answer state = reads.readAt(
-                ctx,
-                entity,
-                entityId,
-                base,
-                position,
-                timeoutMs,
-                () -> reads.stateJson(entity, entityId)
-                        .orElseThrow(() -> Problem.notFound(entity.name() + " " + entityId)));
-        if (state.status() == 200) {
-            answer.set("state", state.body());
+        if (outcome.hasNonNull("state")) {
+            answer.set("state", outcome.get("state"));
         }
         return new Result(200, answer);
     }

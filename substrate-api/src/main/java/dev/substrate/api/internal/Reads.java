@@ -159,6 +159,16 @@ final class Reads {
                 .orElseThrow(() -> Problem.notFound("an outcome of event " + eventId));
     }
 
+    /**
+     * The fold's decision about an event with, when it has one, the entity's state as it is now (under {@code
+     * state}): what {@code ?wait=applied} answers, read in one hop from the instance holding the entity.
+     */
+    JsonNode outcomeWithStateJson(EntityKind<?, ?> entity, String entityId, String eventId) {
+        ObjectNode outcome = (ObjectNode) outcomeJson(entity, entityId, eventId);
+        stateJson(entity, entityId).ifPresent(state -> outcome.set("state", state));
+        return outcome;
+    }
+
     private static JsonNode found(Optional<JsonNode> state, EntityKind<?, ?> entity, String id) {
         return state.orElseThrow(() -> Problem.notFound(entity.name() + " " + id));
     }
@@ -190,11 +200,12 @@ final class Reads {
         try {
             Instance owner = owner(queries(), entity, id);
             if (!owner.equals(cluster.self())) {
+                int query = path.indexOf('?');
                 return cluster.getNow(
                         caller,
                         owner,
-                        path,
-                        "timeoutMs=" + timeoutMs,
+                        query < 0 ? path : path.substring(0, query),
+                        "timeoutMs=" + timeoutMs + (query < 0 ? "" : "&" + path.substring(query + 1)),
                         position == null ? Map.of() : Map.of(ReadPosition.HEADER, position.encode()));
             }
             awaitPosition(position, timeoutMs);

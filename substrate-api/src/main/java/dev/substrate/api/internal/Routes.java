@@ -16,7 +16,6 @@ import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.streams.StateQueries;
-import dev.substrate.streams.StoreNames;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -25,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -178,7 +176,12 @@ public final class Routes implements AutoCloseable {
             if (entity == EntityKind.ROOM) {
                 readableRoom(local, id);
             }
-            Requests.json(local, reads.outcomeJson(entity, id, eventId));
+            // ?state=true adds the entity's state: how ?wait=applied reads both in one hop.
+            Requests.json(
+                    local,
+                    "true".equals(local.queryParam("state"))
+                            ? reads.outcomeWithStateJson(entity, id, eventId)
+                            : reads.outcomeJson(entity, id, eventId));
         });
     }
 
@@ -284,11 +287,11 @@ public final class Routes implements AutoCloseable {
             labelKey = label.substring(0, colon);
             labelValue = label.substring(colon + 1);
         }
-        Map.Entry<String, String> index = label != null
-                ? Map.entry(StoreNames.RUNS_BY_LABEL, labelKey + "=" + labelValue)
+        StateQueries.Filter filter = label != null
+                ? StateQueries.Filter.runsByLabel(labelKey, labelValue)
                 : project != null
-                        ? Map.entry(StoreNames.RUNS_BY_PROJECT, project)
-                        : status != null ? Map.entry(StoreNames.RUNS_BY_STATUS, status) : null;
+                        ? StateQueries.Filter.runsByProject(project)
+                        : status != null ? StateQueries.Filter.runsByStatus(status) : StateQueries.Filter.all();
         String wantedKey = labelKey;
         String wantedValue = labelValue;
         String parent = ctx.queryParam("parentRunId");
@@ -298,17 +301,7 @@ public final class Routes implements AutoCloseable {
                 && (wantedKey == null || wantedValue.equals(run.getLabels().get(wantedKey)))
                 && (parent == null || parent.equals(run.getParentRunId()));
         int limit = Requests.limit(ctx);
-        reads.list(
-                ctx,
-                EntityKind.RUN,
-                true,
-                cursor -> reads.queries()
-                        .runs(
-                                index == null ? null : index.getKey(),
-                                index == null ? null : index.getValue(),
-                                also,
-                                cursor,
-                                limit));
+        reads.list(ctx, EntityKind.RUN, true, cursor -> reads.queries().runs(filter, also, cursor, limit));
     }
 
     /** GET /v1/rooms?kind=&runId=&parentRoomId=: by room id; only rooms the caller may read. */
@@ -317,17 +310,18 @@ public final class Routes implements AutoCloseable {
         String kind = ctx.queryParam("kind");
         String runId = ctx.queryParam("runId");
         String parent = ctx.queryParam("parentRoomId");
-        String filter = runId != null
-                ? StoreNames.ROOMS_BY_RUN
-                : parent != null ? StoreNames.ROOMS_BY_PARENT : kind != null ? StoreNames.ROOMS_BY_KIND : null;
-        String value = runId != null ? runId : parent != null ? parent : kind;
+        StateQueries.Filter filter = runId != null
+                ? StateQueries.Filter.roomsByRun(runId)
+                : parent != null
+                        ? StateQueries.Filter.roomsByParent(parent)
+                        : kind != null ? StateQueries.Filter.roomsByKind(kind) : StateQueries.Filter.all();
         Predicate<RoomState> also =
                 room -> (kind == null || room.getKind().name().equals(kind))
                         && (runId == null || runId.equals(room.getRunId()))
                         && (parent == null || parent.equals(room.getParentRoomId()))
                         && RoomAccess.mayRead(principal, room);
         int limit = Requests.limit(ctx);
-        reads.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, value, also, cursor, limit));
+        reads.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, also, cursor, limit));
     }
 
     /** GET /v1/artifacts?parent=&runId=&roomId=: by artifact id. */
@@ -335,11 +329,12 @@ public final class Routes implements AutoCloseable {
         String parent = ctx.queryParam("parent");
         String runId = ctx.queryParam("runId");
         String roomId = ctx.queryParam("roomId");
-        String filter = parent != null
-                ? StoreNames.ARTIFACTS_BY_PARENT
-                : runId != null ? StoreNames.ARTIFACTS_BY_RUN : roomId != null ? StoreNames.ARTIFACTS_BY_ROOM : null;
-        String value = parent != null ? parent : runId != null ? runId : roomId;
+        StateQueries.Filter filter = parent != null
+                ? StateQueries.Filter.artifactsByParent(parent)
+                : runId != null
+                        ? StateQueries.Filter.artifactsByRun(runId)
+                        : roomId != null ? StateQueries.Filter.artifactsByRoom(roomId) : StateQueries.Filter.all();
         int limit = Requests.limit(ctx);
-        reads.list(ctx, EntityKind.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, value, cursor, limit));
+        reads.list(ctx, EntityKind.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, cursor, limit));
     }
 }

@@ -7,7 +7,6 @@ import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
-import dev.substrate.streams.StoreNames;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.streams.processor.api.ProcessorContext;

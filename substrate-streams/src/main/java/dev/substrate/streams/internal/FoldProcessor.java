@@ -7,7 +7,6 @@ import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Rejection;
-import dev.substrate.streams.StoreNames;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

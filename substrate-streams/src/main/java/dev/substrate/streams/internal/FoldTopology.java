@@ -6,7 +6,6 @@ import dev.substrate.event.WireCodec;
 import dev.substrate.event.WireSerde;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.streams.FoldSettings;
-import dev.substrate.streams.StoreNames;
 import dev.substrate.topic.Topics;
 import java.time.Clock;
 import java.util.List;

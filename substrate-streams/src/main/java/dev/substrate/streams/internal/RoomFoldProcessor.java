@@ -12,7 +12,6 @@ import dev.substrate.room.RoomFold;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;
-import dev.substrate.streams.StoreNames;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

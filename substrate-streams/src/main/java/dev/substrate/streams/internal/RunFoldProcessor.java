@@ -7,7 +7,6 @@ import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
-import dev.substrate.streams.StoreNames;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

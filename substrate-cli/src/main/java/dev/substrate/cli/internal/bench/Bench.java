@@ -16,7 +16,7 @@ import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.TextDelta;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.stream.RoomStream;
-import dev.substrate.streams.CountBaseline;
+import dev.substrate.streams.internal.CountBaseline;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.io.PrintWriter;

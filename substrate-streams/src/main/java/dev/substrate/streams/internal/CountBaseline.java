@@ -1,6 +1,7 @@
-package dev.substrate.streams;
+package dev.substrate.streams.internal;
 
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.streams.SubstrateFold;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;

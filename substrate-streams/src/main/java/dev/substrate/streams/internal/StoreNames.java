@@ -1,4 +1,4 @@
-package dev.substrate.streams;
+package dev.substrate.streams.internal;
 
 import dev.substrate.entity.EntityKind;
 import java.util.List;
