@@ -1,2 +1,5 @@
-/** JMH benchmarks of the parts substrate bench does not measure end to end (the codecs), and the older load drivers. */
+/**
+ * JMH micro-benchmarks of what {@code substrate bench} does not isolate: encoding, decoding and validating events.
+ * The fold, query, append and observer figures come from {@code substrate bench}, beside raw Kafka.
+ */
 package dev.substrate.benchmarks;

@@ -1,6 +1,6 @@
 /**
- * One step of the fold, the same wherever events are folded (the Kafka Streams topology, the in-memory fold, local
- * runs): {@link dev.substrate.fold.FoldStep}, its {@link dev.substrate.fold.Decision}s and reason codes, and the
- * {@link dev.substrate.fold.FoldLimits} every record it writes keeps within.
+ * What the fold decides, in the terms users see: {@link dev.substrate.fold.Decision}s, the stable
+ * {@link dev.substrate.fold.Reason} codes of rejections, and the {@link dev.substrate.fold.FoldLimits} every record
+ * it writes keeps within. The step itself is internal ({@code fold.internal.FoldStep}).
  */
 package dev.substrate.fold;

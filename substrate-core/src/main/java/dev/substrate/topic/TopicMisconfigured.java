@@ -11,7 +11,8 @@ public final class TopicMisconfigured extends SubstrateException {
 
     private final String topic;
 
-    TopicMisconfigured(String topic, String message) {
+    /** A misconfiguration of {@code topic}, described by {@code message}. */
+    public TopicMisconfigured(String topic, String message) {
         super(message);
         this.topic = topic;
     }

@@ -1,6 +1,6 @@
 /**
- * Substrate's topics: the {@linkplain dev.substrate.topic.Topics registry} (names under one prefix, keys,
- * cleanup policies) and the {@linkplain dev.substrate.topic.TopicSetup setup} that creates and checks them at
- * start.
+ * Substrate's topics: the {@linkplain dev.substrate.topic.Topics registry} (names under one prefix, keys, cleanup
+ * policies, record limits); the setup that creates and checks them at start is internal ({@code
+ * topic.internal.TopicSetup}).
  */
 package dev.substrate.topic;

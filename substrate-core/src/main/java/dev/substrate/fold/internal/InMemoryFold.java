@@ -1,10 +1,12 @@
-package dev.substrate.fold;
+package dev.substrate.fold.internal;
 
 import dev.substrate.event.EventValidator;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
-import dev.substrate.room.RoomChange;
+import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldLimits;
+import dev.substrate.room.internal.RoomChange;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;

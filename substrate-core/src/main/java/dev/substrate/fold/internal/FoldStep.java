@@ -1,6 +1,6 @@
-package dev.substrate.fold;
+package dev.substrate.fold.internal;
 
-import dev.substrate.artifact.ArtifactFold;
+import dev.substrate.artifact.internal.ArtifactFold;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
@@ -8,9 +8,12 @@ import dev.substrate.event.WireCodec;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
-import dev.substrate.room.RoomChange;
-import dev.substrate.room.RoomFold;
-import dev.substrate.run.RunFold;
+import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldLimits;
+import dev.substrate.fold.Reason;
+import dev.substrate.room.internal.RoomChange;
+import dev.substrate.room.internal.RoomFold;
+import dev.substrate.run.internal.RunFold;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Outcome;

@@ -1,5 +1,7 @@
-package dev.substrate.event;
+package dev.substrate.event.internal;
 
+import dev.substrate.event.UndecodableRecord;
+import dev.substrate.event.WireCodec;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;

@@ -1,4 +1,4 @@
-package dev.substrate.room;
+package dev.substrate.room.internal;
 
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;

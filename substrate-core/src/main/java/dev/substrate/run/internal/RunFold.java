@@ -1,4 +1,4 @@
-package dev.substrate.run;
+package dev.substrate.run.internal;
 
 import dev.substrate.events.run.RunCancelled;
 import dev.substrate.events.run.RunCreated;

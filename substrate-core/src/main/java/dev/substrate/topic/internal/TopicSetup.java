@@ -1,6 +1,9 @@
-package dev.substrate.topic;
+package dev.substrate.topic.internal;
 
 import dev.substrate.SubstrateException;
+import dev.substrate.topic.Topic;
+import dev.substrate.topic.TopicMisconfigured;
+import dev.substrate.topic.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.substrate.artifact;
+package dev.substrate.artifact.internal;
 
 import dev.substrate.events.artifact.ArtifactDeleted;
 import dev.substrate.events.artifact.ArtifactEvent;

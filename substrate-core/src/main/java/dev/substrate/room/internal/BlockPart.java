@@ -1,4 +1,4 @@
-package dev.substrate.room;
+package dev.substrate.room.internal;
 
 import java.util.Objects;
 
