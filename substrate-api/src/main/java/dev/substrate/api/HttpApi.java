@@ -152,9 +152,19 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /** Every route, as method and path: what {@code /openapi.json} documents. */
-    public List<Routes.Endpoint> endpoints() {
-        return routes.endpoints();
+    public List<Endpoint> endpoints() {
+        return routes.endpoints().stream()
+                .map(endpoint -> new Endpoint(endpoint.method(), endpoint.path()))
+                .toList();
     }
+
+    /**
+     * One route of the API.
+     *
+     * @param method the HTTP method, such as {@code GET}
+     * @param path the path, with {@code {name}} for its parameters
+     */
+    public record Endpoint(String method, String path) {}
 
     /** The port the API listens on. */
     public int port() {

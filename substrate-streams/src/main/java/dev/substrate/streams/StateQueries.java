@@ -102,26 +102,60 @@ public final class StateQueries {
     }
 
     /**
+     * Where {@code kind}'s state for {@code key} is, asked of Kafka Streams once: the partition, the instance
+     * holding its active state, and the instances keeping standby replicas.
+     *
+     * @param partition the partition of the kind's log the key belongs to
+     * @param owner the instance holding the active state; null while none does (starting or rebalancing)
+     * @param standbys the instances keeping a standby replica
+     */
+    public record Location(int partition, Instance owner, List<Instance> standbys) {
+        public Location {
+            standbys = List.copyOf(standbys);
+        }
+    }
+
+    /**
+     * Where {@code kind}'s state for {@code key} is now.
+     *
+     * @throws StateUnavailable while not even the key's partition is known (the fold is starting)
+     */
+    public Location locate(EntityKind<?, ?> kind, String key) {
+        KeyQueryMetadata metadata = metadataOf(kind, key);
+        if (metadata == null || metadata.partition() < 0) {
+            throw new StateUnavailable("The fold is starting: no partition is known for " + key, null);
+        }
+        HostInfo active = metadata.activeHost();
+        Instance owner = active == null || active.equals(HostInfo.unavailable())
+                ? null
+                : new Instance(active.host(), active.port());
+        List<Instance> standbys = metadata.standbyHosts() == null
+                ? List.of()
+                : metadata.standbyHosts().stream()
+                        .map(host -> new Instance(host.host(), host.port()))
+                        .toList();
+        return new Location(metadata.partition(), owner, standbys);
+    }
+
+    /**
      * The instance holding {@code entity}'s state for {@code key} now.
      *
      * @throws StateUnavailable while no instance does (starting or rebalancing)
      */
     public Instance ownerOf(EntityKind<?, ?> entity, String key) {
-        HostInfo host = keyMetadata(entity, key).activeHost();
-        return new Instance(host.host(), host.port());
+        Instance owner = locate(entity, key).owner();
+        if (owner == null) {
+            throw new StateUnavailable("No instance holds " + entity.name() + " " + key + " now (rebalancing)", null);
+        }
+        return owner;
     }
 
     /**
-     * The standby replica of {@code entity}'s state for {@code key} on this instance, if it keeps one and not the
-     * active state itself: what answers a lookup while the instance holding the active state is gone or moving.
+     * The standby replica of {@code entity}'s state at {@code location} on this instance, if it keeps one and not
+     * the active state itself: what answers a lookup while the instance holding the active state is gone or moving.
      */
-    public Optional<Standby> standbyOf(EntityKind<?, ?> entity, String key) {
-        int partition;
-        try {
-            partition = partitionOf(entity, key);
-        } catch (StateUnavailable e) {
-            return Optional.empty();
-        }
+    public Optional<Standby> standbyOf(EntityKind<?, ?> entity, Location location) {
+        int partition = location.partition();
         if (localActivePartitions(entity).contains(partition)) {
             return Optional.empty();
         }
@@ -136,22 +170,6 @@ public final class StateQueries {
         }
         return Optional.of(
                 new Standby(lags.get(partition).offsetLag(), new StateQueries(streams, topics, false, health)));
-    }
-
-    /** The other instances keeping a standby replica of {@code entity}'s state for {@code key}. */
-    public List<Instance> standbysOf(EntityKind<?, ?> entity, String key) {
-        KeyQueryMetadata metadata;
-        try {
-            metadata = metadataOf(entity, key);
-        } catch (StateUnavailable e) {
-            return List.of();
-        }
-        if (metadata == null || metadata.standbyHosts() == null) {
-            return List.of();
-        }
-        return metadata.standbyHosts().stream()
-                .map(host -> new Instance(host.host(), host.port()))
-                .toList();
     }
 
     /**
@@ -612,17 +630,6 @@ public final class StateQueries {
         } catch (StreamsException | IllegalStateException e) {
             throw new StateUnavailable("The fold is starting or rebalancing", e);
         }
-    }
-
-    private KeyQueryMetadata keyMetadata(EntityKind<?, ?> entity, String key) {
-        KeyQueryMetadata metadata = metadataOf(entity, key);
-        if (metadata == null
-                || metadata.activeHost() == null
-                || metadata.activeHost().equals(HostInfo.unavailable())
-                || metadata.partition() < 0) {
-            throw new StateUnavailable("No instance holds " + entity.name() + " " + key + " now (rebalancing)", null);
-        }
-        return metadata;
     }
 
     /** The partitions of {@code entity}'s log whose active task runs on this instance. */

@@ -94,7 +94,8 @@ final class Reads {
             Context ctx, EntityKind<?, ?> entity, String id, Function<StateQueries, Optional<JsonNode>> read)
             throws Exception {
         if (Cluster.isStandbyRead(ctx)) {
-            if (!answerFromStandby(ctx, entity, id, read)) {
+            Optional<StateQueries.Location> location = locate(entity, id);
+            if (location.isEmpty() || !answerFromStandby(ctx, entity, location.get(), id, read)) {
                 throw Problem.unavailable("no standby of " + entity.name() + " " + id + " close enough here");
             }
             return;
@@ -106,15 +107,30 @@ final class Reads {
                     && standbyMaxLag >= 0
                     && !Cluster.isForwarded(ctx)
                     && ReadPosition.from(ctx) == null;
-            if (!mayUseStandby || !(answerFromStandby(ctx, entity, id, read) || askStandbys(ctx, entity, id))) {
+            if (!mayUseStandby) {
+                throw problem;
+            }
+            Optional<StateQueries.Location> location = locate(entity, id);
+            if (location.isEmpty()
+                    || !(answerFromStandby(ctx, entity, location.get(), id, read)
+                            || askStandbys(ctx, location.get()))) {
                 throw problem;
             }
         }
     }
 
+    /** Where the key is, or empty while not even its partition is known. */
+    private Optional<StateQueries.Location> locate(EntityKind<?, ?> entity, String id) {
+        try {
+            return Optional.of(queries().locate(entity, id));
+        } catch (StateUnavailable e) {
+            return Optional.empty();
+        }
+    }
+
     /** Asks the other instances keeping a standby of the key to answer from it; false if none does. */
-    private boolean askStandbys(Context ctx, EntityKind<?, ?> entity, String id) {
-        for (Instance standby : queries().standbysOf(entity, id)) {
+    private boolean askStandbys(Context ctx, StateQueries.Location location) {
+        for (Instance standby : location.standbys()) {
             if (!standby.equals(cluster.self()) && cluster.forwardToStandby(ctx, standby)) {
                 return true;
             }
@@ -124,8 +140,12 @@ final class Reads {
 
     /** Answers from this instance's standby replica if it keeps one close enough; false if not. */
     private boolean answerFromStandby(
-            Context ctx, EntityKind<?, ?> entity, String id, Function<StateQueries, Optional<JsonNode>> read) {
-        Optional<StateQueries.Standby> standby = queries().standbyOf(entity, id);
+            Context ctx,
+            EntityKind<?, ?> entity,
+            StateQueries.Location location,
+            String id,
+            Function<StateQueries, Optional<JsonNode>> read) {
+        Optional<StateQueries.Standby> standby = queries().standbyOf(entity, location);
         if (standby.isEmpty() || standby.get().lag() > standbyMaxLag) {
             return false;
         }
