@@ -1,9 +1,9 @@
 package dev.substrate.streams;
 
-import static dev.substrate.streams.Events.artifact;
-import static dev.substrate.streams.Events.artifactDeleted;
-import static dev.substrate.streams.Events.registered;
-import static dev.substrate.streams.Events.revised;
+import static dev.substrate.testing.SampleEvents.artifact;
+import static dev.substrate.testing.SampleEvents.artifactDeleted;
+import static dev.substrate.testing.SampleEvents.registered;
+import static dev.substrate.testing.SampleEvents.revised;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.artifact.ArtifactEvent;

@@ -20,6 +20,7 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
 import dev.substrate.streams.internal.StoreNames;
+import dev.substrate.testing.SampleEvents;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -108,26 +109,26 @@ class FoldEquivalenceTest {
             for (int sequence = 0; sequence < 200; sequence++) {
                 String roomId = "long-" + sequence;
                 List<Object> payloads = new ArrayList<>();
-                payloads.add(Events.roomCreated(
+                payloads.add(SampleEvents.roomCreated(
                         RoomKind.session, random.nextInt(3) == 0 ? StreamMode.lightweight : StreamMode.durable));
                 for (int i = 0; i < 40; i++) {
                     String block = "b" + random.nextInt(2);
                     payloads.add(pick(List.<Supplier<Object>>of(
-                                    () -> Events.blockStarted(block, null),
-                                    () -> Events.delta(block, longText(random.nextInt(1500))),
-                                    () -> Events.delta(block, longText(random.nextInt(1500))),
-                                    () -> Events.delta(block, "z"),
-                                    () -> Events.blockCompleted(block),
+                                    () -> SampleEvents.blockStarted(block, null),
+                                    () -> SampleEvents.delta(block, longText(random.nextInt(1500))),
+                                    () -> SampleEvents.delta(block, longText(random.nextInt(1500))),
+                                    () -> SampleEvents.delta(block, "z"),
+                                    () -> SampleEvents.blockCompleted(block),
                                     () -> new dev.substrate.events.room.BlockCompleted(
                                             block, longText(random.nextInt(3000))),
-                                    () -> Events.log("line")))
+                                    () -> SampleEvents.log("line")))
                             .get());
                 }
                 if (random.nextInt(10) == 0) {
-                    payloads.add(Events.deleted());
+                    payloads.add(SampleEvents.deleted());
                 }
                 for (Object payload : payloads) {
-                    RoomEvent event = Events.room(roomId, payload);
+                    RoomEvent event = SampleEvents.room(roomId, payload);
                     fold.given(event);
                     reference.apply(event, 0, offset++, fold.now());
                 }
@@ -265,18 +266,18 @@ class FoldEquivalenceTest {
 
     private RunEvent randomRunEvent(String runId) {
         List<Supplier<Object>> payloads = List.of(
-                Events::created,
-                Events::created,
-                Events::started,
-                Events::started,
-                Events::waiting,
-                Events::resumed,
-                Events::succeeded,
-                Events::failed,
-                Events::cancelled,
-                Events::timedOut,
-                () -> Events.labelled(Map.of("k" + random.nextInt(3), "v" + random.nextInt(3)), "k1"));
-        RunEvent event = Events.run(runId, pick(payloads).get());
+                SampleEvents::created,
+                SampleEvents::created,
+                SampleEvents::started,
+                SampleEvents::started,
+                SampleEvents::waiting,
+                SampleEvents::resumed,
+                SampleEvents::succeeded,
+                SampleEvents::failed,
+                SampleEvents::cancelled,
+                SampleEvents::timedOut,
+                () -> SampleEvents.labelled(Map.of("k" + random.nextInt(3), "v" + random.nextInt(3)), "k1"));
+        RunEvent event = SampleEvents.run(runId, pick(payloads).get());
         RunEvent.Builder builder = RunEvent.newBuilder(event).setEventId(eventId());
         if (random.nextInt(8) == 0) {
             builder.setExpectedVersion((long) random.nextInt(5));
@@ -291,29 +292,29 @@ class FoldEquivalenceTest {
         String block = "b" + random.nextInt(2);
         String turn = "t" + random.nextInt(2);
         List<Supplier<Object>> payloads = List.of(
-                () -> Events.roomCreated(
+                () -> SampleEvents.roomCreated(
                         random.nextBoolean() ? RoomKind.session : RoomKind.conversation,
                         random.nextInt(3) == 0 ? StreamMode.lightweight : StreamMode.durable,
                         random.nextBoolean()
-                                ? new dev.substrate.events.room.Member[] {Events.member("alice", RoomRole.owner)}
+                                ? new dev.substrate.events.room.Member[] {SampleEvents.member("alice", RoomRole.owner)}
                                 : new dev.substrate.events.room.Member[0]),
-                () -> Events.turnStarted(turn),
-                () -> Events.turnEnded(turn),
-                () -> Events.blockStarted(block, null),
-                () -> Events.delta(block, "x" + random.nextInt(100)),
-                () -> Events.delta(block, "y"),
-                () -> Events.delta(block, longText(700)),
+                () -> SampleEvents.turnStarted(turn),
+                () -> SampleEvents.turnEnded(turn),
+                () -> SampleEvents.blockStarted(block, null),
+                () -> SampleEvents.delta(block, "x" + random.nextInt(100)),
+                () -> SampleEvents.delta(block, "y"),
+                () -> SampleEvents.delta(block, longText(700)),
                 () -> new dev.substrate.events.room.BlockCompleted(block, longText(1500)),
-                () -> Events.blockCompleted(block),
-                () -> Events.log("line"),
-                () -> Events.error("e1", "failure"),
-                () -> Events.status(pick(List.of(EnvironmentStatus.values())), "m"),
-                () -> Events.grant(pick(List.of("bob", "rita")), pick(List.of(RoomRole.values()))),
-                () -> Events.revoke(pick(List.of("bob", "rita", "nobody"))),
-                Events::closed,
-                Events::deleted);
+                () -> SampleEvents.blockCompleted(block),
+                () -> SampleEvents.log("line"),
+                () -> SampleEvents.error("e1", "failure"),
+                () -> SampleEvents.status(pick(List.of(EnvironmentStatus.values())), "m"),
+                () -> SampleEvents.grant(pick(List.of("bob", "rita")), pick(List.of(RoomRole.values()))),
+                () -> SampleEvents.revoke(pick(List.of("bob", "rita", "nobody"))),
+                SampleEvents::closed,
+                SampleEvents::deleted);
         String actor = pick(java.util.Arrays.asList(null, null, "alice", "bob", "rita", "mallory"));
-        RoomEvent event = Events.room(roomId, pick(payloads).get(), actor);
+        RoomEvent event = SampleEvents.room(roomId, pick(payloads).get(), actor);
         RoomEvent.Builder builder = RoomEvent.newBuilder(event).setEventId(eventId());
         if (random.nextInt(10) == 0) {
             builder.setExpectedVersion((long) random.nextInt(6));
@@ -323,11 +324,11 @@ class FoldEquivalenceTest {
 
     private ArtifactEvent randomArtifactEvent(String artifactId) {
         List<Supplier<Object>> payloads = List.of(
-                Events::registered,
-                Events::registered,
-                () -> Events.revised("https://example.com/" + random.nextInt(9), "n"),
-                Events::artifactDeleted);
-        ArtifactEvent event = Events.artifact(artifactId, pick(payloads).get());
+                SampleEvents::registered,
+                SampleEvents::registered,
+                () -> SampleEvents.revised("https://example.com/" + random.nextInt(9), "n"),
+                SampleEvents::artifactDeleted);
+        ArtifactEvent event = SampleEvents.artifact(artifactId, pick(payloads).get());
         ArtifactEvent.Builder builder = ArtifactEvent.newBuilder(event).setEventId(eventId());
         if (random.nextInt(8) == 0) {
             builder.setExpectedVersion((long) random.nextInt(4));

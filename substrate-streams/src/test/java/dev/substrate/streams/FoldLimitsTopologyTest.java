@@ -1,20 +1,20 @@
 package dev.substrate.streams;
 
-import static dev.substrate.streams.Events.artifact;
-import static dev.substrate.streams.Events.blockCompleted;
-import static dev.substrate.streams.Events.blockStarted;
-import static dev.substrate.streams.Events.deleted;
-import static dev.substrate.streams.Events.delta;
-import static dev.substrate.streams.Events.grant;
-import static dev.substrate.streams.Events.labelled;
-import static dev.substrate.streams.Events.log;
-import static dev.substrate.streams.Events.registered;
-import static dev.substrate.streams.Events.revised;
-import static dev.substrate.streams.Events.room;
-import static dev.substrate.streams.Events.roomCreated;
-import static dev.substrate.streams.Events.run;
-import static dev.substrate.streams.Events.started;
-import static dev.substrate.streams.Events.turnStarted;
+import static dev.substrate.testing.SampleEvents.artifact;
+import static dev.substrate.testing.SampleEvents.blockCompleted;
+import static dev.substrate.testing.SampleEvents.blockStarted;
+import static dev.substrate.testing.SampleEvents.deleted;
+import static dev.substrate.testing.SampleEvents.delta;
+import static dev.substrate.testing.SampleEvents.grant;
+import static dev.substrate.testing.SampleEvents.labelled;
+import static dev.substrate.testing.SampleEvents.log;
+import static dev.substrate.testing.SampleEvents.registered;
+import static dev.substrate.testing.SampleEvents.revised;
+import static dev.substrate.testing.SampleEvents.room;
+import static dev.substrate.testing.SampleEvents.roomCreated;
+import static dev.substrate.testing.SampleEvents.run;
+import static dev.substrate.testing.SampleEvents.started;
+import static dev.substrate.testing.SampleEvents.turnStarted;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.event.WireCodec;
@@ -29,6 +29,7 @@ import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;
 import dev.substrate.streams.internal.StoreNames;
+import dev.substrate.testing.SampleEvents;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -149,7 +150,7 @@ class FoldLimitsTopologyTest {
 
     @Test
     void shouldRefuseALabelThatWouldGrowARunPastTheRecordLimitAndGoOn() {
-        fold.given(run("run-1", Events.created()), run("run-1", started()));
+        fold.given(run("run-1", SampleEvents.created()), run("run-1", started()));
         Map<String, String> firstLabels = labels("a", 60, 1000);
         fold.given(run("run-1", labelled(firstLabels)));
         assertThat(fold.run("run-1").getVersion()).isEqualTo(3);
@@ -168,7 +169,7 @@ class FoldLimitsTopologyTest {
         assertThat(fold.run("run-1").getVersion()).isEqualTo(3);
         assertThat(fold.run("run-1").getLabels()).containsKey("a59").doesNotContainKey("b0");
 
-        fold.given(run("run-1", Events.succeeded()));
+        fold.given(run("run-1", SampleEvents.succeeded()));
         assertThat(fold.run("run-1").getVersion()).isEqualTo(4);
     }
 
@@ -179,7 +180,7 @@ class FoldLimitsTopologyTest {
                 roomCreated(
                         RoomKind.conversation,
                         StreamMode.durable,
-                        Events.member("alice@example.com", RoomRole.owner))));
+                        SampleEvents.member("alice@example.com", RoomRole.owner))));
         int granted;
         for (int i = 0; i < 3000; i++) {
             fold.given(
@@ -205,7 +206,7 @@ class FoldLimitsTopologyTest {
 
     @Test
     void shouldRefuseAnEventIdTooLongToRecordWithoutKeepingAnOutcome() {
-        var event = Events.withEventId(run("run-1", Events.created()), "e".repeat(5000));
+        var event = SampleEvents.withEventId(run("run-1", SampleEvents.created()), "e".repeat(5000));
         fold.given(event);
 
         assertThat(fold.rejections()).singleElement().satisfies(r -> {

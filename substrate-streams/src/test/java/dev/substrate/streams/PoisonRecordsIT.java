@@ -18,6 +18,7 @@ import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.testing.KafkaCluster;
+import dev.substrate.testing.SampleEvents;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
@@ -91,7 +92,7 @@ class PoisonRecordsIT {
                         producer,
                         topics.runEvents().name(),
                         runId,
-                        WireCodec.RUN.encode(Events.run(runId, Events.created())));
+                        WireCodec.RUN.encode(SampleEvents.run(runId, SampleEvents.created())));
                 String topic = logs.get(round % logs.size());
                 byte[] valid = validEvent(topics, topic, round);
 
@@ -118,10 +119,10 @@ class PoisonRecordsIT {
 
                 // Well formed, but refused by the rules: a label key with spaces, a negative expected version,
                 // a transition of a run that does not exist, and a second RunCreated.
-                RunEvent badLabel = Events.run(runId, Events.labelled(Map.of("not a key!", "v")));
-                RunEvent badVersion = Events.run(runId, Events.started(), -5);
-                RunEvent orphan = Events.run("missing-" + round, Events.started());
-                RunEvent again = Events.run(runId, Events.created());
+                RunEvent badLabel = SampleEvents.run(runId, SampleEvents.labelled(Map.of("not a key!", "v")));
+                RunEvent badVersion = SampleEvents.run(runId, SampleEvents.started(), -5);
+                RunEvent orphan = SampleEvents.run("missing-" + round, SampleEvents.started());
+                RunEvent again = SampleEvents.run(runId, SampleEvents.created());
                 for (RunEvent event : List.of(badLabel, badVersion, orphan, again)) {
                     send(producer, topics.runEvents().name(), event.getRunId(), WireCodec.RUN.encode(event));
                 }
@@ -132,7 +133,7 @@ class PoisonRecordsIT {
                         producer,
                         topics.runEvents().name(),
                         runId,
-                        WireCodec.RUN.encode(Events.run(runId, Events.started())));
+                        WireCodec.RUN.encode(SampleEvents.run(runId, SampleEvents.started())));
             }
             producer.flush();
             log.info("Sent {} rounds: {}", ROUNDS, sent);
@@ -187,13 +188,13 @@ class PoisonRecordsIT {
     /** A valid event of the kind {@code topic} carries, whose bytes the poison is made from. */
     private static byte[] validEvent(Topics topics, String topic, int round) {
         if (topic.equals(topics.runEvents().name())) {
-            return WireCodec.RUN.encode(Events.run("other-" + round, Events.created()));
+            return WireCodec.RUN.encode(SampleEvents.run("other-" + round, SampleEvents.created()));
         }
         if (topic.equals(topics.roomEvents().name())) {
             return WireCodec.ROOM.encode(
-                    Events.room("room-" + round, Events.roomCreated(RoomKind.session, StreamMode.durable)));
+                    SampleEvents.room("room-" + round, SampleEvents.roomCreated(RoomKind.session, StreamMode.durable)));
         }
-        return WireCodec.ARTIFACT.encode(Events.artifact("artifact-" + round, Events.registered()));
+        return WireCodec.ARTIFACT.encode(SampleEvents.artifact("artifact-" + round, SampleEvents.registered()));
     }
 
     private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value) {

@@ -1,20 +1,20 @@
 package dev.substrate.streams;
 
-import static dev.substrate.streams.Events.blockCompleted;
-import static dev.substrate.streams.Events.blockStarted;
-import static dev.substrate.streams.Events.closed;
-import static dev.substrate.streams.Events.deleted;
-import static dev.substrate.streams.Events.delta;
-import static dev.substrate.streams.Events.error;
-import static dev.substrate.streams.Events.grant;
-import static dev.substrate.streams.Events.log;
-import static dev.substrate.streams.Events.member;
-import static dev.substrate.streams.Events.revoke;
-import static dev.substrate.streams.Events.room;
-import static dev.substrate.streams.Events.roomCreated;
-import static dev.substrate.streams.Events.status;
-import static dev.substrate.streams.Events.turnEnded;
-import static dev.substrate.streams.Events.turnStarted;
+import static dev.substrate.testing.SampleEvents.blockCompleted;
+import static dev.substrate.testing.SampleEvents.blockStarted;
+import static dev.substrate.testing.SampleEvents.closed;
+import static dev.substrate.testing.SampleEvents.deleted;
+import static dev.substrate.testing.SampleEvents.delta;
+import static dev.substrate.testing.SampleEvents.error;
+import static dev.substrate.testing.SampleEvents.grant;
+import static dev.substrate.testing.SampleEvents.log;
+import static dev.substrate.testing.SampleEvents.member;
+import static dev.substrate.testing.SampleEvents.revoke;
+import static dev.substrate.testing.SampleEvents.room;
+import static dev.substrate.testing.SampleEvents.roomCreated;
+import static dev.substrate.testing.SampleEvents.status;
+import static dev.substrate.testing.SampleEvents.turnEnded;
+import static dev.substrate.testing.SampleEvents.turnStarted;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.room.EnvironmentStatus;

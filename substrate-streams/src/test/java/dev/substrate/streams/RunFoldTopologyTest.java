@@ -1,16 +1,16 @@
 package dev.substrate.streams;
 
-import static dev.substrate.streams.Events.cancelled;
-import static dev.substrate.streams.Events.created;
-import static dev.substrate.streams.Events.failed;
-import static dev.substrate.streams.Events.labelled;
-import static dev.substrate.streams.Events.resumed;
-import static dev.substrate.streams.Events.run;
-import static dev.substrate.streams.Events.started;
-import static dev.substrate.streams.Events.succeeded;
-import static dev.substrate.streams.Events.timedOut;
-import static dev.substrate.streams.Events.waiting;
-import static dev.substrate.streams.Events.withEventId;
+import static dev.substrate.testing.SampleEvents.cancelled;
+import static dev.substrate.testing.SampleEvents.created;
+import static dev.substrate.testing.SampleEvents.failed;
+import static dev.substrate.testing.SampleEvents.labelled;
+import static dev.substrate.testing.SampleEvents.resumed;
+import static dev.substrate.testing.SampleEvents.run;
+import static dev.substrate.testing.SampleEvents.started;
+import static dev.substrate.testing.SampleEvents.succeeded;
+import static dev.substrate.testing.SampleEvents.timedOut;
+import static dev.substrate.testing.SampleEvents.waiting;
+import static dev.substrate.testing.SampleEvents.withEventId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.event.WireCodec;

@@ -48,6 +48,7 @@ import dev.substrate.events.run.WaitingOn;
 import dev.substrate.events.run.Where;
 import dev.substrate.schemas.TrustedEventClasses;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -179,6 +180,151 @@ public final class SampleEvents {
                 .setExpectedVersion(0L)
                 .setPayload(payload)
                 .build();
+    }
+
+    // --- short builders of single events, for the fold's tests ---
+
+    public static RunEvent run(String runId, Object payload) {
+        return runEvent(runId, payload);
+    }
+
+    public static RunEvent run(String runId, Object payload, long expectedVersion) {
+        return RunEvent.newBuilder(run(runId, payload))
+                .setExpectedVersion(expectedVersion)
+                .build();
+    }
+
+    public static RunEvent withEventId(RunEvent event, String eventId) {
+        return RunEvent.newBuilder(event).setEventId(eventId).build();
+    }
+
+    public static Object created() {
+        return runPayloads().get(0);
+    }
+
+    public static Object started() {
+        return new RunStarted(null);
+    }
+
+    public static Object waiting() {
+        return new RunWaiting(new WaitingOn(WaitingKind.approval, "approval from ops", AT));
+    }
+
+    public static Object resumed() {
+        return new RunResumed("approved");
+    }
+
+    public static Object succeeded() {
+        return new RunSucceeded(new Result("done", List.of("artifact-1")));
+    }
+
+    public static Object failed() {
+        return new RunFailed(new Failure("exit_1", "boom", false, null));
+    }
+
+    public static Object cancelled() {
+        return new RunCancelled("no longer needed");
+    }
+
+    public static Object timedOut() {
+        return new RunTimedOut("30m");
+    }
+
+    public static Object labelled(Map<String, String> set, String... removed) {
+        return new RunLabelled(set, Arrays.asList(removed));
+    }
+
+    public static RoomEvent room(String roomId, Object payload) {
+        return roomEvent(roomId, payload);
+    }
+
+    public static RoomEvent room(String roomId, Object payload, String actor) {
+        return RoomEvent.newBuilder(room(roomId, payload)).setActor(actor).build();
+    }
+
+    public static RoomCreated roomCreated(RoomKind kind, StreamMode stream, Member... members) {
+        return RoomCreated.newBuilder()
+                .setKind(kind)
+                .setProject("project:acme/web")
+                .setRunId("run-1")
+                .setStream(stream)
+                .setMembers(Arrays.asList(members))
+                .build();
+    }
+
+    public static Member member(String principal, RoomRole role) {
+        return new Member(principal, role);
+    }
+
+    public static Object grant(String principal, RoomRole role) {
+        return new MemberGranted(new Member(principal, role));
+    }
+
+    public static Object revoke(String principal) {
+        return new MemberRevoked(principal);
+    }
+
+    public static Object turnStarted(String turnId) {
+        return new TurnStarted(turnId, "assistant");
+    }
+
+    public static Object turnEnded(String turnId) {
+        return new TurnEnded(turnId, "end_turn");
+    }
+
+    public static Object blockStarted(String blockId, String turnId) {
+        return BlockStarted.newBuilder()
+                .setBlockId(blockId)
+                .setTurnId(turnId)
+                .setKind("text")
+                .setRole("assistant")
+                .build();
+    }
+
+    public static Object delta(String blockId, String text) {
+        return new TextDelta(blockId, text);
+    }
+
+    public static Object blockCompleted(String blockId) {
+        return new BlockCompleted(blockId, null);
+    }
+
+    public static Object status(EnvironmentStatus status, String message) {
+        return new StatusChanged(status, message);
+    }
+
+    public static Object log(String message) {
+        return new LogEmitted(LogLevel.info, message);
+    }
+
+    public static Object error(String code, String message) {
+        return new ErrorRaised(code, message);
+    }
+
+    public static Object closed() {
+        return new RoomClosed("done");
+    }
+
+    public static Object deleted() {
+        return new RoomDeleted("gone", false);
+    }
+
+    public static ArtifactEvent artifact(String artifactId, Object payload) {
+        return ArtifactEvent.newBuilder(artifactEvent(artifactId, payload))
+                .setExpectedVersion(null)
+                .build();
+    }
+
+    public static Object registered() {
+        return artifactPayloads().get(0);
+    }
+
+    public static Object revised(String locator, String note) {
+        return ArtifactRevised.newBuilder().setLocator(locator).setNote(note).build();
+    }
+
+    public static Object artifactDeleted() {
+        return new ArtifactDeleted("obsolete");
     }
 
     private static Correlation correlation() {
