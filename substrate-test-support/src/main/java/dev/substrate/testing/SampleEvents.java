@@ -53,7 +53,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** One valid, fully populated example of every event payload, and envelopes around them, for tests. */
+/**
+ * One valid, fully populated example of every event payload, envelopes around them, and short builders of single
+ * events (the fold tests' {@code run(id, created())}, {@code room(id, delta(block, text))}, ...): the one event
+ * factory of every test.
+ */
 public final class SampleEvents {
 
     static {
