@@ -383,7 +383,12 @@ class HttpApiIT {
                             .statusCode())
                     .isEqualTo(202);
         }
-        post("/v1/runs/" + batch + "-0/events", "{\"type\": \"RunStarted\"}");
+        // A second later than the creations: appends within one millisecond tie, and ties go by id.
+        post(
+                "/v1/runs/" + batch + "-0/events",
+                "{\"type\": \"RunStarted\", \"occurredAt\": \""
+                        + java.time.Instant.now().plusSeconds(1).truncatedTo(java.time.temporal.ChronoUnit.MILLIS)
+                        + "\"}");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> JSON.readTree(get("/v1/runs?status=running&project=" + project)
                                         .body())
