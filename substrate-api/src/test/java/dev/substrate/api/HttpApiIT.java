@@ -371,6 +371,52 @@ class HttpApiIT {
     }
 
     @Test
+    void anOutcomeAnswersOnlyForTheEntityInItsPathAndAReuseNamesNoOtherEntity() throws Exception {
+        HttpResponse<String> created = post("/v1/runs?wait=applied", """
+                {"scope": "shared", "project": "project:o", "activation": {"surface": "ui", "actor": "a"}}""");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+        String other = JSON.readTree(created.body()).get("runId").asText();
+        String otherEventId = JSON.readTree(
+                        post("/v1/runs/" + other + "/events?wait=applied", "{\"type\": \"RunStarted\"}")
+                                .body())
+                .get("eventId")
+                .asText();
+        // A run whose events share the other's partition: outcomes are kept by event id, per partition.
+        String runId = null;
+        for (int i = 0; runId == null; i++) {
+            String candidate =
+                    "run-same-partition-" + UUID.randomUUID().toString().substring(0, 8) + i;
+            if (partition(candidate) == partition(other)) {
+                runId = candidate;
+            }
+        }
+        assertThat(post(
+                                "/v1/runs?wait=applied",
+                                "{\"runId\": \"" + runId + "\", \"scope\": \"shared\", \"project\": \"project:o\","
+                                        + " \"activation\": {\"surface\": \"ui\", \"actor\": \"a\"}}")
+                        .statusCode())
+                .isEqualTo(200);
+
+        assertProblem(get("/v1/runs/" + runId + "/outcomes/" + otherEventId), 404);
+        assertThat(get("/v1/runs/" + other + "/outcomes/" + otherEventId).statusCode())
+                .isEqualTo(200);
+
+        HttpResponse<String> reused = post(
+                "/v1/runs/" + runId + "/events?wait=applied",
+                "{\"type\": \"RunStarted\", \"eventId\": \"" + otherEventId + "\"}");
+        assertThat(reused.statusCode()).as(reused.body()).isEqualTo(409);
+        assertThat(JSON.readTree(reused.body()).get("reason").asText()).isEqualTo("event_id_reused");
+        assertThat(reused.body()).doesNotContain(other);
+    }
+
+    /** The partition of a run log of three partitions that {@code runId}'s events go to (Kafka's default). */
+    private static int partition(String runId) {
+        return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                        runId.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                % 3;
+    }
+
+    @Test
     void pagesThroughFilteredListsReturningEachItemOnce() throws Exception {
         String batch = "b" + UUID.randomUUID().toString().substring(0, 8);
         String project = "project:list-" + batch;

@@ -587,6 +587,16 @@ public final class StateQueries {
     }
 
     /**
+     * The fold's decision about event {@code eventId} of {@code entityId}: empty when it decided none for this
+     * entity. An event of another entity with that id (outcomes are kept by event id, per partition) stays hidden:
+     * a caller who may read one entity learns nothing of another's events.
+     */
+    public Optional<EventOutcome> outcomeOf(EntityKind<?, ?> entity, String entityId, String eventId) {
+        return outcome(entity, entityId, eventId)
+                .filter(outcome -> outcome.getEntityId().equals(entityId));
+    }
+
+    /**
      * A key lookup (IQv2) in the partition that holds {@code entityId}: in its active task, or, for the queries of
      * a {@link Standby}, in whichever copy this instance keeps.
      *

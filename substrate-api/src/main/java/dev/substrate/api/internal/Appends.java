@@ -132,6 +132,10 @@ final class Appends {
             throw Problem.relayed(decided.status(), decided.body(), "the fold's decision could not be read");
         }
         JsonNode outcome = decided.body();
+        if (outcome.path("reused").asBoolean()) {
+            throw Problem.rejected(
+                    outcome.path("reason").asText(), outcome.path("message").asText());
+        }
         boolean same = outcome.path("partition").asInt() == appended.position().partition()
                 && outcome.path("offset").asLong() == appended.position().offset();
         if (same && outcome.path("outcome").asText().equals("rejected")) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.entity.EntityKind;
+import dev.substrate.state.EventOutcome;
 import dev.substrate.streams.Instance;
 import dev.substrate.streams.Page;
 import dev.substrate.streams.StateQueries;
@@ -171,12 +172,16 @@ final class Reads {
         return queries.state(entity, entityId).map(AvroJson::toJson);
     }
 
-    /** The fold's decision about an event as JSON; 404 when it has made none (or has forgotten it). */
+    /**
+     * The fold's decision about an event of {@code entityId} as JSON; 404 when it has made none for this entity (or
+     * has forgotten it). Another entity's event with the same id is not shown.
+     */
     JsonNode outcomeJson(EntityKind<?, ?> entity, String entityId, String eventId) {
         return queries()
-                .outcome(entity, entityId, eventId)
+                .outcomeOf(entity, entityId, eventId)
                 .map(AvroJson::toJson)
-                .orElseThrow(() -> Problem.notFound("an outcome of event " + eventId));
+                .orElseThrow(() ->
+                        Problem.notFound("an outcome of event " + eventId + " of " + entity.name() + " " + entityId));
     }
 
     /**
@@ -184,6 +189,19 @@ final class Reads {
      * state}): what {@code ?wait=applied} answers, read in one hop from the instance holding the entity.
      */
     JsonNode outcomeWithStateJson(EntityKind<?, ?> entity, String entityId, String eventId) {
+        Optional<EventOutcome> decided = queries().outcome(entity, entityId, eventId);
+        if (decided.isPresent() && !decided.get().getEntityId().equals(entityId)) {
+            // The id was another entity's first: this event was refused as a reuse (and the other is not named).
+            ObjectNode reused = JsonNodeFactory.instance.objectNode();
+            reused.put("outcome", "rejected");
+            reused.put("reason", "event_id_reused");
+            reused.put(
+                    "message",
+                    "event id " + eventId + " was already used by an event of another entity; give each event an id"
+                            + " of its own");
+            reused.put("reused", true);
+            return reused;
+        }
         ObjectNode outcome = (ObjectNode) outcomeJson(entity, entityId, eventId);
         stateJson(entity, entityId).ifPresent(state -> outcome.set("state", state));
         return outcome;

@@ -201,10 +201,11 @@ public final class FoldStep {
                     && previous.getEntityId().equals(entityId)) {
                 return new Decision.Duplicate<>();
             }
+            // The other entity is not named: whoever may read this one's outcomes may not read that one's.
             return Decision.rejected(
                     Reason.EVENT_ID_REUSED,
-                    "event id " + eventId + " was already used by " + previous.getEntityType() + " "
-                            + previous.getEntityId());
+                    "event id " + eventId + " was already used by an event of another entity; give each event an id"
+                            + " of its own");
         }
         if (!entityId.equals(key)) {
             return Decision.rejected(
