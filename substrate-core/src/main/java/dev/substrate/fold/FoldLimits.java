@@ -81,25 +81,35 @@ public record FoldLimits(int maxEventBytes, int maxRecordBytes, int blockPartByt
 
     /** The number of bytes {@code text} takes in UTF-8 (as Avro writes strings). */
     public static int utf8Length(CharSequence text) {
-        int length = text.length();
-        if (length > Integer.MAX_VALUE / 3) {
-            return Integer.MAX_VALUE;
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i += charsAt(text, i)) {
+            bytes += utf8Width(text, i);
         }
-        int bytes = 0;
-        for (int i = 0; i < length; i++) {
-            char c = text.charAt(i);
-            if (c < 0x80) {
-                bytes++;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(text.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else {
-                bytes += 3;
-            }
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
+    }
+
+    /**
+     * The UTF-8 bytes of the character at {@code index}: 4 for a surrogate pair (which {@link #charsAt} counts as
+     * two chars), 3 for a lone surrogate (as the encoder replaces it), else 1 to 3.
+     */
+    public static int utf8Width(CharSequence text, int index) {
+        char c = text.charAt(index);
+        if (c < 0x80) {
+            return 1;
         }
-        return bytes;
+        if (c < 0x800) {
+            return 2;
+        }
+        return charsAt(text, index) == 2 ? 4 : 3;
+    }
+
+    /** How many chars the character at {@code index} takes: 2 for a surrogate pair, else 1. */
+    public static int charsAt(CharSequence text, int index) {
+        return Character.isHighSurrogate(text.charAt(index))
+                        && index + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(index + 1))
+                ? 2
+                : 1;
     }
 
     /** {@code text} cut to {@code maxChars} characters (never inside a surrogate pair), marked when cut. */

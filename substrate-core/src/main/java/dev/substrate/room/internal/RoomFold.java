@@ -264,13 +264,13 @@ public final class RoomFold {
                 next.setOpenBlocks(blocks);
             } else if (payload instanceof TextDelta delta) {
                 int index = openBlock(delta.getBlockId());
-                if (index >= 0) {
-                    long bytes = current.getOpenBlocks().get(index).getBytes() + FoldLimits.utf8Length(delta.getText());
-                    if (bytes > blockMaxBytes) {
-                        return blockTooLarge(delta.getBlockId(), bytes);
-                    }
+                long deltaBytes = FoldLimits.utf8Length(delta.getText());
+                if (index >= 0 && current.getOpenBlocks().get(index).getBytes() + deltaBytes > blockMaxBytes) {
+                    return blockTooLarge(
+                            delta.getBlockId(),
+                            current.getOpenBlocks().get(index).getBytes() + deltaBytes);
                 }
-                return updateBlock(delta.getBlockId(), block -> appendText(block, delta.getText()));
+                return updateBlock(delta.getBlockId(), block -> appendText(block, delta.getText(), deltaBytes));
             } else if (payload instanceof BlockUpdated updated) {
                 return updateBlock(updated.getBlockId(), block -> {
                     Map<String, String> metadata = new HashMap<>(block.getMetadata());
@@ -382,8 +382,8 @@ public final class RoomFold {
          * room's state into a {@link BlockPart}: the state holds at most one part's worth of text per block, however
          * long the block grows.
          */
-        private void appendText(OpenBlock.Builder block, String delta) {
-            block.setBytes(block.getBytes() + FoldLimits.utf8Length(delta));
+        private void appendText(OpenBlock.Builder block, String delta, long deltaBytes) {
+            block.setBytes(block.getBytes() + deltaBytes);
             String text = block.getText() + delta;
             if ((long) text.length() <= partBytes / 3 || FoldLimits.utf8Length(text) <= partBytes) {
                 block.setText(text);
@@ -450,28 +450,14 @@ public final class RoomFold {
         int bytes = 0;
         int i = 0;
         while (i < text.length()) {
-            char c = text.charAt(i);
-            int width;
-            int chars = 1;
-            if (c < 0x80) {
-                width = 1;
-            } else if (c < 0x800) {
-                width = 2;
-            } else if (Character.isHighSurrogate(c)
-                    && i + 1 < text.length()
-                    && Character.isLowSurrogate(text.charAt(i + 1))) {
-                width = 4;
-                chars = 2;
-            } else {
-                width = 3;
-            }
+            int width = FoldLimits.utf8Width(text, i);
             if (bytes + width > maxBytes) {
                 pieces.add(text.substring(start, i));
                 start = i;
                 bytes = 0;
             }
             bytes += width;
-            i += chars;
+            i += FoldLimits.charsAt(text, i);
         }
         pieces.add(text.substring(start));
         return pieces;
