@@ -10,15 +10,27 @@ let stopStream = null;
 
 // ---- token -------------------------------------------------------------------------------------------
 
+// A sign-in link carries the token in the fragment, "/#token=sbt_…", optionally followed by a view,
+// "/#token=sbt_…#/runs": a fragment is never sent to the server, so the token stays out of access logs and
+// Referer headers. A token in the query string (?token=) is not taken: it has been sent already; it is only
+// removed from the address bar. A link's token replaces a different stored one only when the user agrees.
 function takeTokenFromAddress() {
   const params = new URLSearchParams(location.search);
-  const token = params.get("token");
-  if (token) {
-    localStorage.setItem(TOKEN_KEY, token.trim());
+  if (params.has("token")) {
     params.delete("token");
     const rest = params.toString();
     history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
   }
+  if (!location.hash.startsWith("#token=")) return;
+  const fragment = location.hash.slice("#token=".length);
+  const end = fragment.indexOf("#");
+  const offered = decodeURIComponent(end < 0 ? fragment : fragment.slice(0, end)).trim();
+  const view = end < 0 ? "" : fragment.slice(end);
+  history.replaceState(null, "", location.pathname + location.search + view);
+  const stored = token();
+  if (!offered || offered === stored) return;
+  if (stored && !window.confirm("This link signs you in with another token. Replace the token this browser keeps?")) return;
+  localStorage.setItem(TOKEN_KEY, offered);
 }
 
 function token() {
@@ -173,7 +185,7 @@ function pager(base, filters, query, nextCursor) {
 async function runView(runId) {
   const [run, history, artifacts, rooms, children] = await Promise.all([
     api("/v1/runs/" + enc(runId)),
-    api("/v1/runs/" + enc(runId) + "/events"),
+    api("/v1/runs/" + enc(runId) + "/events?limit=1000"),
     api("/v1/artifacts?limit=100&runId=" + enc(runId)),
     api("/v1/rooms?limit=100&runId=" + enc(runId)),
     api("/v1/runs?limit=100&parentRunId=" + enc(runId)),
@@ -532,6 +544,8 @@ async function artifactView(artifactId) {
 // ---- routing -------------------------------------------------------------------------------------------
 
 async function route() {
+  // A sign-in link may arrive as a new page or, from a console page already open, as a fragment change.
+  takeTokenFromAddress();
   if (stopStream) {
     stopStream();
     stopStream = null;
@@ -566,7 +580,6 @@ async function route() {
   }
 }
 
-takeTokenFromAddress();
 document.getElementById("sign-out").addEventListener("click", () => {
   localStorage.removeItem(TOKEN_KEY);
   route();

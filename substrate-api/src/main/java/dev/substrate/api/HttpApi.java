@@ -7,7 +7,9 @@ import dev.substrate.api.internal.JettyProblems;
 import dev.substrate.api.internal.Metrics;
 import dev.substrate.api.internal.Problem;
 import dev.substrate.api.internal.Routes;
+import dev.substrate.api.internal.Tls;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.streams.Instance;
@@ -30,8 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Substrate's HTTP front door: appends of run, room and artifact events, reads of their state from the fold
  * (forwarded to, or gathered from, the instances that hold it), artifact content, {@code GET /health} (the
- * process answers), {@code GET /ready} (the fold is running), {@code GET /metrics} (Prometheus) and {@code GET
- * /openapi.json}, and the operator console at {@code /}. Every {@code /v1} request carries a bearer token
+ * process answers), {@code GET /ready} (the fold is running), {@code GET /metrics} (Prometheus; behind a token, or
+ * on {@code metrics.port} alone) and {@code GET /openapi.json}, and the operator console at {@code /}. HTTPS only
+ * when {@code http.tls.keystore} is set. Every {@code /v1} request carries a bearer token
  * ({@link TokenStore}); the token's roles decide what it may do. Errors are {@code application/problem+json},
  * Jetty's own included; a client's mistake is a 4xx, never a 5xx.
  *
@@ -55,16 +58,27 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private final Javalin app;
+    private final Javalin metricsApp;
     private final Routes routes;
     private final Metrics metrics;
     private final String host;
+    private final boolean tls;
     private final Instance instance;
 
-    private HttpApi(Javalin app, Routes routes, Metrics metrics, String host, Instance instance) {
+    private HttpApi(
+            Javalin app,
+            Javalin metricsApp,
+            Routes routes,
+            Metrics metrics,
+            String host,
+            boolean tls,
+            Instance instance) {
         this.app = app;
+        this.metricsApp = metricsApp;
         this.routes = routes;
         this.metrics = metrics;
         this.host = host;
+        this.tls = tls;
         this.instance = instance;
     }
 
@@ -78,13 +92,17 @@ public final class HttpApi implements AutoCloseable {
     public static HttpApi start(SubstrateConfig config, SubstrateClient client, TokenStore tokens) {
         Metrics metrics = new Metrics();
         metrics.addKafkaMetrics(client::metrics);
-        Cluster cluster = new Cluster();
+        Cluster cluster = new Cluster(Tls.clientContext(config), clusterKey(config, tokens));
         Routes routes = new Routes(config, client, tokens, cluster, metrics);
         String host = config.httpHost();
         Javalin app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.jetty.host = host;
             javalin.jetty.port = config.httpPort();
+            if (!config.httpTlsKeystore().isBlank()) {
+                // HTTPS only: the one connector is TLS; there is no plain port beside it.
+                javalin.jetty.addConnector((server, http) -> Tls.connector(server, http, config, host));
+            }
             javalin.http.maxRequestSize = maxRequestBytes(config.maxEventBytes());
             javalin.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblems()));
             javalin.requestLogger.http(metrics::record);
@@ -131,7 +149,26 @@ public final class HttpApi implements AutoCloseable {
         }
         Instance instance = new Instance(config.httpAdvertisedHost(), app.port());
         cluster.bind(instance);
-        HttpApi api = new HttpApi(app, routes, metrics, host, instance);
+        Javalin metricsApp = null;
+        if (config.metricsPort() >= 0) {
+            // Its own port, without a token: for a scraper on a network the API's callers do not reach.
+            metricsApp = Javalin.create(javalin -> {
+                javalin.startup.showJavalinBanner = false;
+                javalin.jetty.host = host;
+                javalin.jetty.port = config.metricsPort();
+                javalin.routes.addHttpHandler(HandlerType.GET, "/metrics", metrics::write);
+            });
+            metricsApp.start();
+            log.info("Metrics served on port {} (GET /metrics, no token)", metricsApp.port());
+        }
+        HttpApi api = new HttpApi(
+                app,
+                metricsApp,
+                routes,
+                metrics,
+                host,
+                !config.httpTlsKeystore().isBlank(),
+                instance);
         log.info("HTTP API listening on {} (other instances reach it at {})", api.baseUrl(), instance);
         return api;
     }
@@ -166,14 +203,35 @@ public final class HttpApi implements AutoCloseable {
      */
     public record Endpoint(String method, String path) {}
 
+    /** The port {@code GET /metrics} is served on without a token, when {@code metrics.port} gives it one. */
+    public java.util.OptionalInt metricsPort() {
+        return metricsApp == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metricsApp.port());
+    }
+
     /** The port the API listens on. */
     public int port() {
         return app.port();
     }
 
-    /** The URL the API answers at, e.g. {@code http://localhost:8080}. */
+    /** The URL the API answers at, e.g. {@code http://localhost:8080} ({@code https} with a keystore). */
     public String baseUrl() {
-        return "http://" + host + ":" + port();
+        return (tls ? "https://" : "http://") + host + ":" + port();
+    }
+
+    /**
+     * The key forwarded requests are signed with: {@code cluster.secret} when set, else the key kept in the token
+     * file the instances share.
+     */
+    private static Supplier<byte[]> clusterKey(SubstrateConfig config, TokenStore tokens) {
+        String secret = config.clusterSecret();
+        if (!secret.isEmpty()) {
+            byte[] key = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (key.length < 16) {
+                throw new InvalidConfiguration(SubstrateConfig.CLUSTER_SECRET, "must have at least 16 bytes", null);
+            }
+            return () -> key;
+        }
+        return tokens::clusterKey;
     }
 
     /** Ends the open room streams, stops accepting requests and closes the server. */
@@ -181,5 +239,8 @@ public final class HttpApi implements AutoCloseable {
     public void close() {
         routes.close();
         app.stop();
+        if (metricsApp != null) {
+            metricsApp.stop();
+        }
     }
 }

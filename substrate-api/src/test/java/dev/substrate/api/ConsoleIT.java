@@ -42,7 +42,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The operator console in a real browser: headless Chromium (Debian's {@code chromium} and {@code
- * chromium-driver}) against a running substrate. It signs in with {@code /?token=}, sees a run created through
+ * chromium-driver}) against a running substrate. It signs in with {@code /#token=}, sees a run created through
  * the API, follows it to its session room, watches streamed text appear and keep coming after the connection
  * drops (the browser talks to the API through a TCP proxy that can cut every connection), and downloads an
  * artifact's bytes. Screenshots of each page go to {@code target/console-screenshots}
@@ -134,8 +134,8 @@ class ConsoleIT {
                                 + " \"activation\": {\"surface\": \"operator\", \"actor\": \"ops\"}}"),
                 "runId");
 
-        // Signing in with ?token= stores the token and takes it out of the address bar.
-        browser.get(proxy.url() + "/?token=" + token);
+        // Signing in with #token= stores the token and takes it out of the address bar.
+        signIn("/#token=" + token);
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-run='" + runId + "']")));
         assertThat(browser.getCurrentUrl()).doesNotContain(token).doesNotContain("token=");
         assertThat(((ChromeDriver) browser).executeScript("return localStorage.getItem('substrate.token')"))
@@ -236,7 +236,7 @@ class ConsoleIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
 
-        browser.get(proxy.url() + "/?token=" + token + "#/artifacts?by=runId&value=" + runId);
+        signIn("/#token=" + token + "#/artifacts?by=runId&value=" + runId);
         wait.until(ExpectedConditions.presenceOfElementLocated(By.linkText(artifactId)));
         browser.findElement(By.linkText(artifactId)).click();
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("download")));
@@ -267,7 +267,7 @@ class ConsoleIT {
                         "{\"kind\": \"conversation\", \"project\": \"project:paging\", \"members\": []}"),
                 "roomId");
 
-        browser.get(proxy.url() + "/?token=" + token + "#/runs?project=project:paging");
+        signIn("/#token=" + token + "#/runs?project=project:paging");
         wait.until(driver -> driver.findElements(By.cssSelector("tr[data-run]")).size() == 25);
         browser.findElement(By.id("next-page")).click();
         wait.until(driver -> driver.findElements(By.cssSelector("tr[data-run]")).size() == 5);
@@ -279,14 +279,43 @@ class ConsoleIT {
     }
 
     @Test
+    void aLinksTokenReplacesAStoredOneOnlyWhenTheUserAgreesAndAQueryTokenIsNotTaken() {
+        signIn("/#token=" + token + "#/runs");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
+        browser.get(proxy.url() + "/#token=sbt_someone_else#/runs");
+        wait.until(ExpectedConditions.alertIsPresent()).dismiss();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
+        assertThat(((ChromeDriver) browser).executeScript("return localStorage.getItem('substrate.token')"))
+                .isEqualTo(token);
+        assertThat(browser.getCurrentUrl()).doesNotContain("sbt_");
+        browser.get(proxy.url() + "/?token=sbt_in_the_query#/runs");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
+        assertThat(((ChromeDriver) browser).executeScript("return localStorage.getItem('substrate.token')"))
+                .isEqualTo(token);
+        assertThat(browser.getCurrentUrl()).doesNotContain("sbt_");
+    }
+
+    @Test
     void aBadTokenIsRefusedAndTheTokenFormAsksAgain() {
-        browser.get(proxy.url() + "/?token=sbt_not_a_token#/runs");
+        signIn("/#token=sbt_not_a_token#/runs");
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("token-form")));
         assertThat(browser.findElement(By.id("token-form")).getText()).contains("not valid");
         browser.findElement(By.id("token-input")).sendKeys(token);
         browser.findElement(By.cssSelector("#token-form button")).click();
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
         assertThat(browser.getCurrentUrl()).doesNotContain("sbt_");
+    }
+
+    /** Opens {@code path} of the console; agrees when the page asks to replace the token it keeps. */
+    private static void signIn(String path) {
+        browser.get(proxy.url() + path);
+        try {
+            new org.openqa.selenium.support.ui.WebDriverWait(browser, java.time.Duration.ofSeconds(2))
+                    .until(ExpectedConditions.alertIsPresent())
+                    .accept();
+        } catch (org.openqa.selenium.TimeoutException e) {
+            // Nothing stored, or the same token: the page did not ask.
+        }
     }
 
     private static void screenshot(String name) throws Exception {

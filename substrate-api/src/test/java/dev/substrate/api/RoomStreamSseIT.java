@@ -10,9 +10,7 @@ import dev.substrate.api.auth.TokenStore;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,7 +55,16 @@ class RoomStreamSseIT {
         reader = tokens.create("ui:reader", Set.of(Role.OBSERVER));
         writer = tokens.create("svc:writer", Set.of(Role.SERVICE));
         outsider = tokens.create("svc:outsider", Set.of(Role.SERVICE));
-        instance = ApiInstance.startReady(kafka, "sse", dataDir, tokens, "stream.heartbeat.ms", "300");
+        // One principal opens the fan-out test's 500 streams.
+        instance = ApiInstance.startReady(
+                kafka,
+                "sse",
+                dataDir,
+                tokens,
+                "stream.heartbeat.ms",
+                "300",
+                "stream.max.clients.per.principal",
+                "1000");
     }
 
     @AfterAll
@@ -305,8 +312,7 @@ class RoomStreamSseIT {
 
     private static long gauge(String name) throws Exception {
         String metrics = HTTP.send(
-                        HttpRequest.newBuilder(URI.create(instance.url() + "/metrics"))
-                                .build(),
+                        ApiCalls.request(instance.url() + "/metrics", operator).build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();
         Matcher matcher = Pattern.compile("(?m)^" + name + " (\\d+)$").matcher(metrics);

@@ -69,7 +69,7 @@ final class DevCommand implements Callable<Integer> {
                 out.printf("  Token   %s   (admin; send it as Authorization: Bearer <token>)%n", adminToken);
                 // As Jupyter does for a local server: the console URL signs the browser in with the dev admin token.
                 out.printf(
-                        "  Console %s/?token=%s   (open it: signed in as admin)%n",
+                        "  Console %s/#token=%s   (open it: signed in as admin)%n",
                         node.httpUrl(), Files.readString(adminToken).strip());
                 untilStopped.await(out);
             }

@@ -1,6 +1,9 @@
 package dev.substrate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +87,19 @@ final class RunsCommand {
 
         @Override
         public Integer call() {
-            JsonNode events = client.client().get("/v1/runs/" + runId + "/events", Map.of());
+            // Every page of the history, as one answer.
+            ObjectNode events = JsonNodeFactory.instance.objectNode();
+            ArrayNode all = events.putArray("items");
+            long after = 0;
+            while (true) {
+                JsonNode page = client.client()
+                        .get("/v1/runs/" + runId + "/events", Map.of("after", Long.toString(after), "limit", "1000"));
+                page.path("items").forEach(all::add);
+                if (!page.hasNonNull("next")) {
+                    break;
+                }
+                after = page.get("next").asLong();
+            }
             client.print(
                     spec.commandLine().getOut(),
                     events,

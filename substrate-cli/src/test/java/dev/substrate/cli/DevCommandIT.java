@@ -42,13 +42,16 @@ class DevCommandIT {
 
             assertThat(get(http + "/health")).isEqualTo("{\"status\":\"up\"}");
             String adminToken = Files.readString(dataDir.resolve("admin.token")).strip();
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                            Files.getPosixFilePermissions(dataDir.resolve("admin.token"))))
+                    .isEqualTo("rw-------");
             // Reads answer 503 until the fold has started; then a run that does not exist is a 404.
             await().atMost(STARTUP).until(() -> status(http + "/ready", null) == 200);
             assertThat(status(http + "/v1/runs/none", adminToken)).isEqualTo(404);
             assertThat(status(http + "/v1/runs/none", null)).isEqualTo(401);
             // The printed console URL opens the console, signed in with the admin token.
             String console = dev.awaitOutput("Console\\s+(\\S+)", STARTUP);
-            assertThat(console).isEqualTo(http + "/?token=" + adminToken);
+            assertThat(console).isEqualTo(http + "/#token=" + adminToken);
             assertThat(get(console)).contains("<title>Substrate</title>").contains("/console/console.js");
             TestRecords.produce(cluster(bootstrap), topic, Map.of("before", "restart"));
 

@@ -217,7 +217,9 @@ class OperatorCliIT {
     private static long openStreams() throws Exception {
         String metrics = HttpClient.newHttpClient()
                 .send(
-                        HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
+                        HttpRequest.newBuilder(URI.create(url + "/metrics"))
+                                .header("Authorization", "Bearer " + token)
+                                .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();
         return metrics.lines()

@@ -2,24 +2,45 @@ package dev.substrate.blob;
 
 import dev.substrate.SubstrateException;
 
-/** Content the blob store did not keep: larger than the limit, or not matching the digest the writer named. */
+/**
+ * Content the blob store did not keep, and nothing of it is left behind: larger than the limit, not matching the
+ * digest the writer named, cut off before its end, or past the store's quota.
+ */
 public final class BlobRefused extends SubstrateException {
     private static final long serialVersionUID = 1L;
 
-    private final boolean tooLarge;
+    /** Why the content was refused. */
+    public enum Reason {
+        /** Longer than the most bytes one blob may have. */
+        TOO_LARGE,
+        /** Its digest is not the one the writer named (or that is not a digest). */
+        DIGEST_MISMATCH,
+        /** The writer's stream ended with an error before the content's end: an aborted upload. */
+        INCOMPLETE,
+        /** Keeping it would pass the store's quota. */
+        QUOTA
+    }
 
-    BlobRefused(String message, boolean tooLarge) {
+    private final Reason reason;
+
+    BlobRefused(String message, Reason reason) {
         super(message);
-        this.tooLarge = tooLarge;
+        this.reason = reason;
     }
 
-    /** Whether the content was refused for its size (otherwise for its digest). */
+    /** Why it was refused. */
+    public Reason reason() {
+        return reason;
+    }
+
+    /** Whether the content was refused for its size. */
     public boolean tooLarge() {
-        return tooLarge;
+        return reason == Reason.TOO_LARGE;
     }
 
+    /** A complete upload may succeed where an aborted one did not; the others fail the same way again. */
     @Override
     public boolean isRetriable() {
-        return false;
+        return reason == Reason.INCOMPLETE;
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -28,11 +29,97 @@ public final class BlobStore {
 
     private static final String LOCATOR_PREFIX = "blob:";
 
-    private final Path dir;
+    /** A partial upload in {@code incoming/} older than this is one whose writer is gone: it is deleted. */
+    static final Duration ABANDONED = Duration.ofHours(1);
 
-    /** A store kept in {@code dir}, created when first written. */
+    /** How long the bytes counted against the quota are trusted before the store is walked again. */
+    private static final Duration RECOUNT = Duration.ofMinutes(1);
+
+    private final Path dir;
+    private final long quotaBytes;
+    private long usedBytes = -1;
+    private long countedAt;
+    private long sweptAt;
+
+    /** A store kept in {@code dir}, created when first written, with no quota. */
     public BlobStore(Path dir) {
+        this(dir, 0);
+    }
+
+    /**
+     * A store kept in {@code dir} that holds at most {@code quotaBytes} (0 for no quota). Partial uploads that
+     * writers abandoned (a process killed mid-upload) are swept from {@code incoming/} now and every hour.
+     */
+    public BlobStore(Path dir, long quotaBytes) {
         this.dir = dir;
+        this.quotaBytes = quotaBytes;
+        sweepIncoming();
+    }
+
+    /**
+     * Deletes the partial uploads in {@code incoming/} older than {@link #ABANDONED}; a younger one may be another
+     * instance's upload under way (instances share the directory). Returns how many it deleted.
+     */
+    public synchronized int sweepIncoming() {
+        sweptAt = System.nanoTime();
+        Path incoming = dir.resolve("incoming");
+        if (!Files.isDirectory(incoming)) {
+            return 0;
+        }
+        int deleted = 0;
+        java.time.Instant before = java.time.Instant.now().minus(ABANDONED);
+        try (var parts = Files.list(incoming)) {
+            for (Path part : (Iterable<Path>) parts::iterator) {
+                try {
+                    if (Files.getLastModifiedTime(part).toInstant().isBefore(before) && Files.deleteIfExists(part)) {
+                        deleted++;
+                    }
+                } catch (IOException e) {
+                    // Gone already, or not ours to delete: the next sweep tries again.
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot list " + incoming, e);
+        }
+        return deleted;
+    }
+
+    /** The bytes the store holds, as last counted (walked at most once a minute, since instances share it). */
+    public synchronized long usedBytes() {
+        if (usedBytes < 0 || System.nanoTime() - countedAt > RECOUNT.toNanos()) {
+            Path blobs = dir.resolve("sha256");
+            long used = 0;
+            if (Files.isDirectory(blobs)) {
+                try (var files = Files.walk(blobs)) {
+                    used = files.filter(Files::isRegularFile)
+                            .mapToLong(BlobStore::sizeOrZero)
+                            .sum();
+                } catch (IOException | UncheckedIOException e) {
+                    throw new UncheckedIOException("Cannot count the blob store in " + dir, new IOException(e));
+                }
+            }
+            usedBytes = used;
+            countedAt = System.nanoTime();
+        }
+        return usedBytes;
+    }
+
+    private static long sizeOrZero(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Refuses (as {@link BlobRefused.Reason#QUOTA}) content of {@code bytes} that would pass the quota. */
+    public void requireRoomFor(long bytes) {
+        if (quotaBytes > 0 && usedBytes() + bytes > quotaBytes) {
+            throw new BlobRefused(
+                    "the blob store holds " + usedBytes() + " bytes of its quota of " + quotaBytes
+                            + " (blob.quota.bytes);" + " " + bytes + " more do not fit",
+                    BlobRefused.Reason.QUOTA);
+        }
     }
 
     /**
@@ -58,7 +145,11 @@ public final class BlobStore {
      */
     public Blob put(InputStream content, long maxBytes, String expectedDigest) {
         if (expectedDigest != null && !isDigest(expectedDigest)) {
-            throw new BlobRefused("the digest must be sha256: and 64 lower-case hex digits", false);
+            throw new BlobRefused(
+                    "the digest must be sha256: and 64 lower-case hex digits", BlobRefused.Reason.DIGEST_MISMATCH);
+        }
+        if (System.nanoTime() - sweptAt > ABANDONED.toNanos()) {
+            sweepIncoming();
         }
         Path incoming = dir.resolve("incoming");
         Path temp = null;
@@ -70,10 +161,12 @@ public final class BlobStore {
             byte[] buffer = new byte[64 * 1024];
             try (OutputStream out = Files.newOutputStream(temp)) {
                 int read;
-                while ((read = content.read(buffer)) != -1) {
+                while ((read = read(content, buffer, size)) != -1) {
                     size += read;
                     if (size > maxBytes) {
-                        throw new BlobRefused("the content is larger than the limit of " + maxBytes + " bytes", true);
+                        throw new BlobRefused(
+                                "the content is larger than the limit of " + maxBytes + " bytes",
+                                BlobRefused.Reason.TOO_LARGE);
                     }
                     sha256.update(buffer, 0, read);
                     out.write(buffer, 0, read);
@@ -83,12 +176,18 @@ public final class BlobStore {
             if (expectedDigest != null && !expectedDigest.equals(digest)) {
                 throw new BlobRefused(
                         "the content's digest is " + digest + ", not the " + expectedDigest + " it was sent with",
-                        false);
+                        BlobRefused.Reason.DIGEST_MISMATCH);
             }
             Path target = path(digest);
             Files.createDirectories(target.getParent());
             if (!Files.exists(target)) {
+                requireRoomFor(size);
                 move(temp, target);
+                synchronized (this) {
+                    if (usedBytes >= 0) {
+                        usedBytes += size;
+                    }
+                }
             }
             return new Blob(digest, size);
         } catch (IOException e) {
@@ -103,6 +202,18 @@ public final class BlobStore {
                     // Left for the next clean-up of incoming/; it is never read.
                 }
             }
+        }
+    }
+
+    /** Reads from the writer's stream; a failure there is the writer's (an aborted upload), not the store's. */
+    private static int read(InputStream content, byte[] buffer, long readSoFar) {
+        try {
+            return content.read(buffer);
+        } catch (IOException e) {
+            throw new BlobRefused(
+                    "the upload ended after " + readSoFar + " bytes, before its end (" + e.getMessage()
+                            + "); nothing was kept: send it again",
+                    BlobRefused.Reason.INCOMPLETE);
         }
     }
 

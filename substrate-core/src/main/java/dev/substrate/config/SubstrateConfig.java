@@ -13,6 +13,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Substrate's configuration: every key is declared once in {@link #definition()}, with its type, default,
@@ -59,6 +60,28 @@ public final class SubstrateConfig {
     public static final String HTTP_IDLE_TIMEOUT_MS = "http.idle.timeout.ms";
     /** How far behind its log a standby replica may be and still answer a key lookup while the active moves. */
     public static final String QUERY_STANDBY_MAX_LAG = "query.standby.max.lag";
+    /** How many reads at a position one principal may have waiting at once. */
+    public static final String HTTP_POSITION_WAITS_PER_PRINCIPAL = "http.position.waits.per.principal";
+    /** How many room streams (SSE) one principal may have open on one instance. */
+    public static final String STREAM_MAX_CLIENTS_PER_PRINCIPAL = "stream.max.clients.per.principal";
+    /** How many bytes of events one room stream client may have buffered before it is ended as slow. */
+    public static final String STREAM_MAX_BUFFERED_BYTES = "stream.max.buffered.bytes";
+    /** A PKCS12 keystore: the HTTP API serves HTTPS with it. */
+    public static final String HTTP_TLS_KEYSTORE = "http.tls.keystore";
+    /** The password of {@link #HTTP_TLS_KEYSTORE}. */
+    public static final String HTTP_TLS_KEYSTORE_PASSWORD = "http.tls.keystore.password";
+    /** A PKCS12 truststore of the certificates other instances present, when forwarding over HTTPS. */
+    public static final String HTTP_TLS_TRUSTSTORE = "http.tls.truststore";
+    /** The password of {@link #HTTP_TLS_TRUSTSTORE}. */
+    public static final String HTTP_TLS_TRUSTSTORE_PASSWORD = "http.tls.truststore.password";
+    /** The secret instances of one application sign the requests they forward to each other with. */
+    public static final String CLUSTER_SECRET = "cluster.secret";
+    /** Where {@code /metrics} is served: on the API port behind a token (-1), or on a port of its own. */
+    public static final String METRICS_PORT = "metrics.port";
+    /** The most bytes the blob store may hold. */
+    public static final String BLOB_QUOTA_BYTES = "blob.quota.bytes";
+    /** The most store entries one list request looks at per partition. */
+    public static final String QUERY_SCAN_BUDGET = "query.scan.budget";
     /** The client port of the embedded broker that {@code substrate dev} starts. */
     public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
 
@@ -179,6 +202,92 @@ public final class SubstrateConfig {
                             + "key's lookup if it is at most this many records behind its changelog (marked with "
                             + "`X-Substrate-Standby-Lag`); -1 never. Standbys exist when the Kafka Streams setting "
                             + "`num.standby.replicas` is 1 or more.")
+            .define(
+                    HTTP_POSITION_WAITS_PER_PRINCIPAL,
+                    Type.INT,
+                    64,
+                    Range.between(1, 100_000),
+                    Importance.LOW,
+                    "Reads at a position (`X-Substrate-Position`) one principal may have waiting for the fold at once, "
+                            + "on one instance; one more is refused with 429 and `Retry-After`. Waiting reads hold no "
+                            + "thread.")
+            .define(
+                    STREAM_MAX_CLIENTS_PER_PRINCIPAL,
+                    Type.INT,
+                    100,
+                    Range.between(1, 100_000),
+                    Importance.LOW,
+                    "Room streams (SSE) one principal may have open on one instance; one more is refused with 429 and "
+                            + "`Retry-After`, so that one token cannot take every slot of `stream.max.clients`.")
+            .define(
+                    STREAM_MAX_BUFFERED_BYTES,
+                    Type.LONG,
+                    16L * 1024 * 1024,
+                    Range.atLeast(64 * 1024),
+                    Importance.LOW,
+                    "Bytes of events one room stream client may have waiting to be written before it is ended with "
+                            + "reason `slow-consumer` (it resumes from its last id); at least twice `max.event.bytes` "
+                            + "is used.")
+            .define(
+                    HTTP_TLS_KEYSTORE,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "A PKCS12 keystore (path) holding the API's key and certificate: when set, the API serves HTTPS "
+                            + "only, and instances forward to each other over HTTPS.")
+            .define(
+                    HTTP_TLS_KEYSTORE_PASSWORD,
+                    Type.PASSWORD,
+                    "",
+                    Importance.MEDIUM,
+                    "The password of `http.tls.keystore`.")
+            .define(
+                    HTTP_TLS_TRUSTSTORE,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "A PKCS12 truststore (path) of the certificates instances trust when forwarding to each other over "
+                            + "HTTPS; empty for the JVM's default trust.")
+            .define(
+                    HTTP_TLS_TRUSTSTORE_PASSWORD,
+                    Type.PASSWORD,
+                    "",
+                    Importance.MEDIUM,
+                    "The password of `http.tls.truststore`.")
+            .define(
+                    CLUSTER_SECRET,
+                    Type.PASSWORD,
+                    "",
+                    Importance.MEDIUM,
+                    "The secret the instances of one application sign requests they forward to each other with "
+                            + "(HMAC-SHA256), in place of relaying the caller's token; empty to use the key kept "
+                            + "beside the token file (created on first use; instances share it as they share the "
+                            + "tokens).")
+            .define(
+                    METRICS_PORT,
+                    Type.INT,
+                    -1,
+                    Range.between(-1, 65_535),
+                    Importance.LOW,
+                    "-1 serves `GET /metrics` on the API port to any valid token; a port (0 for any free one) serves it "
+                            + "there without a token, for a scraper on a private network, and not on the API port.")
+            .define(
+                    BLOB_QUOTA_BYTES,
+                    Type.LONG,
+                    0L,
+                    Range.atLeast(0),
+                    Importance.LOW,
+                    "The most bytes the blob store (`blob.dir`) may hold; an upload that would pass it is refused "
+                            + "with 507. 0 for no quota.")
+            .define(
+                    QUERY_SCAN_BUDGET,
+                    Type.INT,
+                    5_000,
+                    Range.between(10, 10_000_000),
+                    Importance.LOW,
+                    "The most store entries one list request looks at in each partition: a filter few entries pass "
+                            + "(a non-member's room list, `parentRunId`) answers with what it found and a `nextCursor` "
+                            + "to go on from, maybe with fewer items than `limit`, instead of scanning a whole store.")
             .define(
                     EMBEDDED_KAFKA_PORT,
                     Type.INT,
@@ -400,6 +509,61 @@ public final class SubstrateConfig {
         return (Long) values.get(QUERY_STANDBY_MAX_LAG);
     }
 
+    /** How many reads at a position one principal may have waiting at once. */
+    public int httpPositionWaitsPerPrincipal() {
+        return (Integer) values.get(HTTP_POSITION_WAITS_PER_PRINCIPAL);
+    }
+
+    /** How many room streams one principal may have open on one instance. */
+    public int streamMaxClientsPerPrincipal() {
+        return (Integer) values.get(STREAM_MAX_CLIENTS_PER_PRINCIPAL);
+    }
+
+    /** How many bytes of events one room stream client may have buffered: at least twice {@link #maxEventBytes}. */
+    public long streamMaxBufferedBytes() {
+        return Math.max((Long) values.get(STREAM_MAX_BUFFERED_BYTES), 2L * maxEventBytes());
+    }
+
+    /** The PKCS12 keystore the API serves HTTPS with; empty for plain HTTP. */
+    public String httpTlsKeystore() {
+        return (String) values.get(HTTP_TLS_KEYSTORE);
+    }
+
+    /** The password of {@link #httpTlsKeystore}. */
+    public String httpTlsKeystorePassword() {
+        return ((Password) values.get(HTTP_TLS_KEYSTORE_PASSWORD)).value();
+    }
+
+    /** The PKCS12 truststore for forwarding over HTTPS; empty for the JVM's default trust. */
+    public String httpTlsTruststore() {
+        return (String) values.get(HTTP_TLS_TRUSTSTORE);
+    }
+
+    /** The password of {@link #httpTlsTruststore}. */
+    public String httpTlsTruststorePassword() {
+        return ((Password) values.get(HTTP_TLS_TRUSTSTORE_PASSWORD)).value();
+    }
+
+    /** The secret forwarded requests are signed with; empty to use the key beside the token file. */
+    public String clusterSecret() {
+        return ((Password) values.get(CLUSTER_SECRET)).value();
+    }
+
+    /** -1 for {@code /metrics} on the API port behind a token; else its own port (0 for any free one). */
+    public int metricsPort() {
+        return (Integer) values.get(METRICS_PORT);
+    }
+
+    /** The most bytes the blob store may hold; 0 for no quota. */
+    public long blobQuotaBytes() {
+        return (Long) values.get(BLOB_QUOTA_BYTES);
+    }
+
+    /** The most store entries one list request looks at per partition. */
+    public int queryScanBudget() {
+        return (Integer) values.get(QUERY_SCAN_BUDGET);
+    }
+
     /** The client port of the embedded broker; 0 for any free port. */
     public int embeddedKafkaPort() {
         return (Integer) values.get(EMBEDDED_KAFKA_PORT);
@@ -480,7 +644,8 @@ public final class SubstrateConfig {
         table.append("| key | environment variable | type | default | meaning |\n");
         table.append("| --- | --- | --- | --- | --- |\n");
         for (ConfigDef.ConfigKey key : new TreeMap<>(DEFINITION.configKeys()).values()) {
-            String defaultValue = String.valueOf(key.defaultValue);
+            String defaultValue =
+                    key.defaultValue instanceof Password password ? password.value() : String.valueOf(key.defaultValue);
             table.append("| `")
                     .append(key.name)
                     .append("` | `")

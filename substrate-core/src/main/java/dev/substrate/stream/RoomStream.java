@@ -46,6 +46,11 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p>Catching up: a subscription that starts behind its partition's reader is not served by moving the shared
+ * reader back (that would hold up every other room on the partition while it replays): it reads the history on a
+ * consumer of its own, with backpressure, until it meets the shared reader, and then follows with the others.
+ * At most {@value #MAX_CATCH_UPS} catch-ups run at once; past that a late subscriber moves the shared reader back.
+ *
  * <p>Backpressure: each subscription buffers up to {@value #BUFFER} events. When one is full, its partition's
  * reader either waits for it ({@link OnFull#WAIT}, the default: a slow reader slows the rooms on its partition)
  * or ends it ({@link OnFull#END}: the reader moves on and the subscription {@linkplain Subscription#endReason()
@@ -58,7 +63,12 @@ public final class RoomStream implements AutoCloseable {
     /** Events buffered per subscription before its partition's reader waits. */
     public static final int BUFFER = 1024;
 
+    /** Subscriptions reading their history on a consumer of their own at once, at most. */
+    public static final int MAX_CATCH_UPS = 256;
+
     private static final Duration POLL = Duration.ofMillis(200);
+
+    private final java.util.concurrent.Semaphore catchUps = new java.util.concurrent.Semaphore(MAX_CATCH_UPS);
 
     private final Map<String, Object> consumerConfig;
     private final String topic;
@@ -159,7 +169,17 @@ public final class RoomStream implements AutoCloseable {
      *
      * @throws IllegalArgumentException when {@code from} is {@link From#start()} and the room does not exist
      */
-    public synchronized Subscription subscribe(String roomId, From from, OnFull onFull) {
+    public Subscription subscribe(String roomId, From from, OnFull onFull) {
+        return subscribe(roomId, from, onFull, Long.MAX_VALUE);
+    }
+
+    /**
+     * Starts following {@code roomId} from {@code from}; {@code onFull} says what happens when the subscriber
+     * falls {@value #BUFFER} events or {@code maxBufferedBytes} bytes of events (as written) behind.
+     *
+     * @throws IllegalArgumentException when {@code from} is {@link From#start()} and the room does not exist
+     */
+    public synchronized Subscription subscribe(String roomId, From from, OnFull onFull, long maxBufferedBytes) {
         Objects.requireNonNull(roomId, "roomId");
         Objects.requireNonNull(onFull, "onFull");
         if (closed) {
@@ -175,7 +195,7 @@ public final class RoomStream implements AutoCloseable {
             next = firstOffset(roomId, partition)
                     .orElseThrow(() -> new IllegalArgumentException("room " + roomId + " does not exist"));
         }
-        Subscription subscription = new Subscription(roomId, partition, next, onFull);
+        Subscription subscription = new Subscription(roomId, partition, next, onFull, maxBufferedBytes);
         // A reader that failed is replaced; its subscriptions ended with FAILED.
         readers.compute(partition, (p, reader) -> reader == null || !reader.running ? new PartitionReader(p) : reader)
                 .add(subscription);
@@ -252,15 +272,23 @@ public final class RoomStream implements AutoCloseable {
         private final String roomId;
         private final int partition;
         private final OnFull onFull;
-        private final BlockingQueue<Entry> buffer = new ArrayBlockingQueue<>(BUFFER);
+        private final long maxBytes;
+        private final BlockingQueue<Held> buffer = new ArrayBlockingQueue<>(BUFFER);
+        private final java.util.concurrent.atomic.AtomicLong bufferedBytes =
+                new java.util.concurrent.atomic.AtomicLong();
         private volatile long next;
         private volatile EndReason ended;
+        /** While true, its history is read by its own consumer and the shared reader only notes what it passed. */
+        private volatile boolean catchingUp;
+        /** The last offset the shared reader passed while this subscription caught up. */
+        private long seenByReader;
 
-        private Subscription(String roomId, int partition, long next, OnFull onFull) {
+        private Subscription(String roomId, int partition, long next, OnFull onFull, long maxBytes) {
             this.roomId = roomId;
             this.partition = partition;
             this.next = next;
             this.onFull = onFull;
+            this.maxBytes = maxBytes;
         }
 
         /** The room followed. */
@@ -278,10 +306,15 @@ public final class RoomStream implements AutoCloseable {
             if (ended == EndReason.CLOSED || ended == EndReason.STREAM_CLOSED) {
                 return entries;
             }
-            Entry first = ended == null ? buffer.poll(timeout.toNanos(), TimeUnit.NANOSECONDS) : buffer.poll();
+            Held first = ended == null ? buffer.poll(timeout.toNanos(), TimeUnit.NANOSECONDS) : buffer.poll();
             if (first != null) {
-                entries.add(first);
-                buffer.drainTo(entries);
+                List<Held> held = new ArrayList<>();
+                held.add(first);
+                buffer.drainTo(held);
+                for (Held one : held) {
+                    entries.add(one.entry());
+                    bufferedBytes.addAndGet(-one.bytes());
+                }
             }
             return entries;
         }
@@ -316,26 +349,119 @@ public final class RoomStream implements AutoCloseable {
         }
 
         /**
+         * Hands one record the shared reader read over, if it is this room's and after the cursor; while the
+         * subscription catches up on its own consumer, only notes how far the reader got. True when the
+         * subscription ended because it was full.
+         */
+        private boolean offerLive(ConsumerRecord<String, byte[]> record, RoomEvent event) throws InterruptedException {
+            if (catchingUp) {
+                synchronized (this) {
+                    if (catchingUp) {
+                        seenByReader = record.offset();
+                        return false;
+                    }
+                }
+            }
+            return offer(record, event, onFull);
+        }
+
+        /**
          * Hands one record of the partition over, if it is this room's and after the cursor; true when the
          * subscription ended because it was full.
          */
-        private boolean offer(ConsumerRecord<String, byte[]> record, RoomEvent event) throws InterruptedException {
+        private boolean offer(ConsumerRecord<String, byte[]> record, RoomEvent event, OnFull whenFull)
+                throws InterruptedException {
             if (ended != null || record.offset() < next || !roomId.equals(record.key())) {
                 return false;
             }
-            Entry entry = new Entry(record.offset(), event);
-            if (onFull == OnFull.END) {
-                if (!buffer.offer(entry)) {
+            Held held = new Held(new Entry(record.offset(), event), record.value().length);
+            if (whenFull == OnFull.END) {
+                if (!hasRoomFor(held) || !buffer.offer(held)) {
                     end(EndReason.OVERFLOW);
                     return true;
                 }
             } else {
-                while (ended == null && !buffer.offer(entry, POLL.toMillis(), TimeUnit.MILLISECONDS)) {
-                    // Full: the reader waits for this subscription (backpressure) until it drains or closes.
+                // Full: wait for this subscription (backpressure) until it drains or closes.
+                while (true) {
+                    if (ended != null) {
+                        return false;
+                    }
+                    if (!hasRoomFor(held)) {
+                        Thread.sleep(10);
+                    } else if (buffer.offer(held, POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+                        break;
+                    }
                 }
             }
+            bufferedBytes.addAndGet(held.bytes());
             next = record.offset() + 1;
             return false;
+        }
+
+        /** Whether the buffer's bytes leave room for {@code held} (an empty buffer takes any one event). */
+        private boolean hasRoomFor(Held held) {
+            long buffered = bufferedBytes.get();
+            return buffered <= 0 || buffered + held.bytes() <= maxBytes;
+        }
+
+        /**
+         * Reads this subscription's history, from its cursor, on a consumer of its own, until it meets the shared
+         * reader (which is at {@code readerAt}); then the shared reader feeds it. Waits for the subscriber when it is
+         * full, so a long history slows only this subscription.
+         */
+        private void catchUp(long readerAt) {
+            synchronized (this) {
+                catchingUp = true;
+                seenByReader = readerAt - 1;
+            }
+            Thread thread = new Thread(
+                    () -> {
+                        try (KafkaConsumer<String, byte[]> own = consumer()) {
+                            TopicPartition tp = new TopicPartition(topic, partition);
+                            own.assign(List.of(tp));
+                            own.seek(tp, next);
+                            while (ended == null) {
+                                for (ConsumerRecord<String, byte[]> record : own.poll(POLL)) {
+                                    RoomEvent event = decode(tp, record);
+                                    if (event != null) {
+                                        offer(record, event, OnFull.WAIT);
+                                    }
+                                }
+                                synchronized (this) {
+                                    next = Math.max(next, own.position(tp));
+                                    if (next > seenByReader) {
+                                        catchingUp = false;
+                                        return;
+                                    }
+                                }
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        } catch (RuntimeException e) {
+                            log.error("Catching up room {} on {}-{} failed", roomId, topic, partition, e);
+                            end(EndReason.FAILED);
+                        } finally {
+                            catchUps.release();
+                        }
+                    },
+                    "substrate-room-catch-up-" + partition);
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    /** An event waiting in a subscription's buffer, with its size as written. */
+    private record Held(Entry entry, int bytes) {}
+
+    private RoomEvent decode(TopicPartition partition, ConsumerRecord<String, byte[]> record) {
+        if (record.value() == null) {
+            return null;
+        }
+        try {
+            return WireCodec.ROOM.decode(record.value());
+        } catch (UndecodableRecord e) {
+            log.warn("Skipping unreadable record at {}@{}: {}", partition, record.offset(), e.getMessage());
+            return null;
         }
     }
 
@@ -343,9 +469,9 @@ public final class RoomStream implements AutoCloseable {
     private final class PartitionReader implements Runnable {
         private final TopicPartition partition;
         private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+        private final java.util.Queue<Subscription> arriving = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private final KafkaConsumer<String, byte[]> consumer = consumer();
         private final Thread thread;
-        private long rewindTo = -1;
         private boolean positioned;
         private volatile boolean running = true;
 
@@ -357,10 +483,7 @@ public final class RoomStream implements AutoCloseable {
         }
 
         void add(Subscription subscription) {
-            subscriptions.add(subscription);
-            synchronized (this) {
-                rewindTo = rewindTo < 0 ? subscription.next : Math.min(rewindTo, subscription.next);
-            }
+            arriving.add(subscription);
             if (!thread.isAlive()) {
                 thread.start();
             }
@@ -370,7 +493,8 @@ public final class RoomStream implements AutoCloseable {
         /** Removes a subscription; true when none is left and the reader has stopped. */
         boolean remove(Subscription subscription) {
             subscriptions.remove(subscription);
-            if (subscriptions.isEmpty()) {
+            arriving.remove(subscription);
+            if (subscriptions.isEmpty() && arriving.isEmpty()) {
                 stop(EndReason.CLOSED);
                 return true;
             }
@@ -380,32 +504,52 @@ public final class RoomStream implements AutoCloseable {
         void stop(EndReason reason) {
             running = false;
             subscriptions.forEach(subscription -> subscription.end(reason));
+            arriving.forEach(subscription -> subscription.end(reason));
             consumer.wakeup();
+        }
+
+        /**
+         * Takes in the subscriptions that arrived: the first ones position the reader; a later one behind the
+         * reader catches up on a consumer of its own (or, when too many do, moves the reader back: the ones ahead
+         * skip what they have seen by their own cursors).
+         */
+        private void takeArrivals() {
+            List<Subscription> taken = new ArrayList<>();
+            for (Subscription subscription; (subscription = arriving.poll()) != null; ) {
+                taken.add(subscription);
+            }
+            if (taken.isEmpty()) {
+                return;
+            }
+            long rewind = -1;
+            for (Subscription subscription : taken) {
+                long at = positioned ? consumer.position(partition) : -1;
+                if (positioned && subscription.next < at && catchUps.tryAcquire()) {
+                    subscription.catchUp(at);
+                } else if (!positioned || subscription.next < at) {
+                    rewind = rewind < 0 ? subscription.next : Math.min(rewind, subscription.next);
+                }
+                subscriptions.add(subscription);
+            }
+            if (rewind >= 0) {
+                consumer.seek(partition, rewind);
+                positioned = true;
+            }
         }
 
         @Override
         public void run() {
             try {
                 while (running) {
-                    long rewind;
-                    synchronized (this) {
-                        rewind = rewindTo;
-                        rewindTo = -1;
-                    }
-                    // A new subscription behind the others moves the reader back; the ones ahead skip what
-                    // they have seen by their own cursors.
-                    if (rewind >= 0 && (!positioned || rewind < consumer.position(partition))) {
-                        consumer.seek(partition, rewind);
-                        positioned = true;
-                    }
+                    takeArrivals();
                     try {
                         for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                            RoomEvent event = decode(record);
+                            RoomEvent event = decode(partition, record);
                             if (event == null) {
                                 continue;
                             }
                             for (Subscription subscription : subscriptions) {
-                                if (subscription.offer(record, event)) {
+                                if (subscription.offerLive(record, event)) {
                                     subscriptions.remove(subscription);
                                 }
                             }
@@ -422,18 +566,6 @@ public final class RoomStream implements AutoCloseable {
                 subscriptions.forEach(subscription -> subscription.end(EndReason.FAILED));
             } finally {
                 consumer.close();
-            }
-        }
-
-        private RoomEvent decode(ConsumerRecord<String, byte[]> record) {
-            if (record.value() == null) {
-                return null;
-            }
-            try {
-                return WireCodec.ROOM.decode(record.value());
-            } catch (UndecodableRecord e) {
-                log.warn("Skipping unreadable record at {}@{}: {}", partition, record.offset(), e.getMessage());
-                return null;
             }
         }
     }

@@ -54,6 +54,60 @@ class BlobStoreTest {
         assertThat(BlobStore.digestOf("https://example.com/x")).isEmpty();
     }
 
+    @Test
+    void anAbortedUploadIsTheWritersFailureAndLeavesNothing() throws Exception {
+        BlobStore store = new BlobStore(dir);
+        InputStream cutOff = new InputStream() {
+            private int sent;
+
+            @Override
+            public int read() throws java.io.IOException {
+                if (sent++ >= 70_000) {
+                    throw new java.io.EOFException("early EOF");
+                }
+                return 'x';
+            }
+        };
+        assertThatThrownBy(() -> store.put(cutOff, 1_000_000, null))
+                .isInstanceOf(BlobRefused.class)
+                .hasMessageContaining("before its end")
+                .matches(e -> ((BlobRefused) e).reason() == BlobRefused.Reason.INCOMPLETE)
+                .matches(e -> ((BlobRefused) e).isRetriable());
+        assertThat(files()).isZero();
+    }
+
+    @Test
+    void refusesWhatWouldPassTheQuotaAndKeepsWhatFits() throws Exception {
+        BlobStore store = new BlobStore(dir, 8);
+        store.put(bytes("hello"), 100, null);
+        assertThatThrownBy(() -> store.put(bytes("world"), 100, null))
+                .isInstanceOf(BlobRefused.class)
+                .hasMessageContaining("quota of 8")
+                .matches(e -> ((BlobRefused) e).reason() == BlobRefused.Reason.QUOTA);
+        assertThat(store.put(bytes("hello"), 100, null).digest())
+                .as("the same bytes again take no room")
+                .isEqualTo(HELLO_SHA256);
+        assertThatThrownBy(() -> store.requireRoomFor(4)).isInstanceOf(BlobRefused.class);
+        store.requireRoomFor(3);
+        assertThat(files()).isEqualTo(1);
+    }
+
+    @Test
+    void sweepsPartialUploadsTheirWritersAbandonedButNotOnesUnderWay() throws Exception {
+        Path incoming = Files.createDirectories(dir.resolve("incoming"));
+        Path abandoned = Files.writeString(incoming.resolve("blob1.part"), "half");
+        Files.setLastModifiedTime(
+                abandoned,
+                java.nio.file.attribute.FileTime.from(
+                        java.time.Instant.now().minus(BlobStore.ABANDONED).minusSeconds(60)));
+        Path underWay = Files.writeString(incoming.resolve("blob2.part"), "half");
+
+        new BlobStore(dir);
+
+        assertThat(abandoned).doesNotExist();
+        assertThat(underWay).exists();
+    }
+
     private long files() throws Exception {
         try (Stream<Path> walk = Files.walk(dir)) {
             return walk.filter(Files::isRegularFile).count();

@@ -11,8 +11,10 @@ import java.util.Set;
  *     what a cursor names
  * @param more whether the partitions hold entries past the last one
  * @param partitions the partitions the page was read from
+ * @param scannedTo when the scan stopped at its budget ({@code query.scan.budget}) before filling the page:
+ *     the last key it looked at, where the next page goes on (every item is at or before it); else null
  */
-public record Page<T>(List<T> items, List<String> keys, boolean more, Set<Integer> partitions) {
+public record Page<T>(List<T> items, List<String> keys, boolean more, Set<Integer> partitions, String scannedTo) {
     public Page {
         items = List.copyOf(items);
         keys = List.copyOf(keys);
@@ -22,8 +24,14 @@ public record Page<T>(List<T> items, List<String> keys, boolean more, Set<Intege
         }
     }
 
-    /** Where the next page starts (the store key of the last entry); null on the last page. */
+    /**
+     * Where the next page starts: the store key of the last entry, or where the scan stopped when it stopped at
+     * its budget; null on the last page.
+     */
     public String nextCursor() {
+        if (scannedTo != null) {
+            return scannedTo;
+        }
         return more && !keys.isEmpty() ? keys.get(keys.size() - 1) : null;
     }
 }

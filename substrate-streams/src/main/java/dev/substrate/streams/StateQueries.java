@@ -60,6 +60,7 @@ public final class StateQueries {
     private final Topics topics;
     private final boolean activeOnly;
     private final FoldHealth health;
+    private final int scanBudget;
 
     /**
      * Queries over a running fold, whose health is judged from its state alone ({@link SubstrateFold#queries()}
@@ -68,19 +69,23 @@ public final class StateQueries {
      * @param topics the topics the fold reads, to name the log a position belongs to
      */
     public StateQueries(KafkaStreams streams, Topics topics) {
-        this(streams, topics, null);
+        this(streams, topics, true, null, SCAN_BUDGET);
     }
 
-    /** Queries over a running fold whose health {@code health} tracks. */
-    StateQueries(KafkaStreams streams, Topics topics, FoldHealth health) {
-        this(streams, topics, true, health);
+    /**
+     * Queries over a running fold whose health {@code health} tracks; a list looks at {@code scanBudget} entries
+     * per partition at most.
+     */
+    StateQueries(KafkaStreams streams, Topics topics, FoldHealth health, int scanBudget) {
+        this(streams, topics, true, health, scanBudget);
     }
 
-    private StateQueries(KafkaStreams streams, Topics topics, boolean activeOnly, FoldHealth health) {
+    private StateQueries(KafkaStreams streams, Topics topics, boolean activeOnly, FoldHealth health, int scanBudget) {
         this.streams = streams;
         this.topics = topics;
         this.activeOnly = activeOnly;
         this.health = health;
+        this.scanBudget = scanBudget;
     }
 
     /**
@@ -97,6 +102,8 @@ public final class StateQueries {
         REACHED,
         /** This instance does not hold the position's partition; another instance answers for it. */
         NOT_HELD,
+        /** Not yet: the state has not reached the position (or the fold is starting or rebalancing). */
+        PENDING,
         /** The state did not reach the position in time. */
         TIMED_OUT
     }
@@ -168,8 +175,8 @@ public final class StateQueries {
         if (lags == null || !lags.containsKey(partition)) {
             return Optional.empty();
         }
-        return Optional.of(
-                new Standby(lags.get(partition).offsetLag(), new StateQueries(streams, topics, false, health)));
+        return Optional.of(new Standby(
+                lags.get(partition).offsetLag(), new StateQueries(streams, topics, false, health, scanBudget)));
     }
 
     /**
@@ -205,28 +212,11 @@ public final class StateQueries {
      * which the fold writes for every record it reads, after every other store).
      */
     public PositionWait awaitPosition(EntityKind<?, ?> entity, int partition, long offset, Duration timeout) {
-        Position position =
-                Position.emptyPosition().withComponent(entity.log(topics).name(), partition, offset);
-        StateQueryRequest<EventOutcome> request = StateQueryRequest.inStore(StoreNames.outcomeStore(entity))
-                .withQuery(KeyQuery.<String, EventOutcome>withKey(""))
-                .withPartitions(Set.of(partition))
-                .withPositionBound(PositionBound.at(position));
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            // While starting or rebalancing, which instance holds the partition is not known yet: wait.
-            if (ready()) {
-                if (!localActivePartitions(entity).contains(partition)) {
-                    return PositionWait.NOT_HELD;
-                }
-                try {
-                    QueryResult<EventOutcome> result =
-                            streams.query(request).getPartitionResults().get(partition);
-                    if (result != null && result.isSuccess()) {
-                        return PositionWait.REACHED;
-                    }
-                } catch (StreamsException e) {
-                    // The task is moving; try again until the deadline.
-                }
+            PositionWait now = positionNow(entity, partition, offset);
+            if (now != PositionWait.PENDING) {
+                return now;
             }
             if (System.nanoTime() - deadline > 0) {
                 return PositionWait.TIMED_OUT;
@@ -238,6 +228,36 @@ public final class StateQueries {
                 Thread.currentThread().interrupt();
                 return PositionWait.TIMED_OUT;
             }
+        }
+    }
+
+    /**
+     * Whether this instance's state of {@code entity} includes the record at {@code offset} of its log's {@code
+     * partition} now: {@link PositionWait#REACHED}, {@link PositionWait#NOT_HELD} or {@link PositionWait#PENDING}
+     * (not yet, or not known while the fold starts or rebalances). Never waits: for callers that poll many
+     * positions on one thread.
+     */
+    public PositionWait positionNow(EntityKind<?, ?> entity, int partition, long offset) {
+        // While starting or rebalancing, which instance holds the partition is not known yet.
+        if (!ready()) {
+            return PositionWait.PENDING;
+        }
+        if (!localActivePartitions(entity).contains(partition)) {
+            return PositionWait.NOT_HELD;
+        }
+        Position position =
+                Position.emptyPosition().withComponent(entity.log(topics).name(), partition, offset);
+        StateQueryRequest<EventOutcome> request = StateQueryRequest.inStore(StoreNames.outcomeStore(entity))
+                .withQuery(KeyQuery.<String, EventOutcome>withKey(""))
+                .withPartitions(Set.of(partition))
+                .withPositionBound(PositionBound.at(position));
+        try {
+            QueryResult<EventOutcome> result =
+                    streams.query(request).getPartitionResults().get(partition);
+            return result != null && result.isSuccess() ? PositionWait.REACHED : PositionWait.PENDING;
+        } catch (StreamsException e) {
+            // The task is moving.
+            return PositionWait.PENDING;
         }
     }
 
@@ -277,9 +297,41 @@ public final class StateQueries {
         return state(EntityKind.RUN, runId);
     }
 
-    /** The run's applied events, oldest first. */
-    public List<RunEvent> runHistory(String runId) {
-        return prefix(StoreNames.RUN_HISTORY, runId + "/", Integer.MAX_VALUE);
+    /**
+     * One applied event of a run's history.
+     *
+     * @param version the run's version once it was applied: 1 for its creation, then one more per event
+     * @param event the event
+     */
+    public record HistoryEntry(long version, RunEvent event) {}
+
+    /**
+     * A page of a run's history: up to {@code limit} applied events after {@code afterVersion} (0 for the first
+     * page), oldest first; {@code more} says whether others follow.
+     */
+    public record HistoryPage(List<HistoryEntry> entries, boolean more) {}
+
+    /** The run's applied events after {@code afterVersion}, oldest first, {@code limit} at most. */
+    public HistoryPage runHistory(String runId, long afterVersion, int limit) {
+        List<HistoryEntry> entries = new ArrayList<>();
+        boolean more = false;
+        String from = StoreNames.sequenceKey(runId, Math.max(0, afterVersion) + 1);
+        String to = StoreNames.sequenceKey(runId, Long.MAX_VALUE);
+        try (KeyValueIterator<String, RunEvent> range =
+                this.<RunEvent>store(StoreNames.RUN_HISTORY).range(from, to)) {
+            while (range.hasNext()) {
+                var entry = range.next();
+                if (entries.size() == limit) {
+                    more = true;
+                    break;
+                }
+                long version = Long.parseLong(entry.key.substring(entry.key.lastIndexOf('/') + 1));
+                entries.add(new HistoryEntry(version, entry.value));
+            }
+        } catch (InvalidStateStoreException e) {
+            throw unavailable(StoreNames.RUN_HISTORY, e);
+        }
+        return new HistoryPage(entries, more);
     }
 
     /** The room, if this instance holds it. */
@@ -446,10 +498,10 @@ public final class StateQueries {
                 EntityKind.ROOM, filter.index, filter.value, false, cursor, limit, id -> room(id).orElse(null), also);
     }
 
-    /** Artifacts that {@code filter} selects, by id; paged as {@link #runs}. */
-    public Page<ArtifactState> artifacts(Filter filter, String cursor, int limit) {
+    /** Artifacts that {@code filter} selects, by id, each also passing {@code also}; paged as {@link #runs}. */
+    public Page<ArtifactState> artifacts(Filter filter, Predicate<ArtifactState> also, String cursor, int limit) {
         if (filter.index == null) {
-            return scanAll(EntityKind.ARTIFACT, StoreNames.ARTIFACTS, false, cursor, limit, a -> true);
+            return scanAll(EntityKind.ARTIFACT, StoreNames.ARTIFACTS, false, cursor, limit, also);
         }
         return scanIndex(
                 EntityKind.ARTIFACT,
@@ -459,7 +511,7 @@ public final class StateQueries {
                 cursor,
                 limit,
                 id -> artifact(id).orElse(null),
-                a -> true);
+                also);
     }
 
     private <V> Page<V> scanAll(
@@ -470,18 +522,18 @@ public final class StateQueries {
             int limit,
             Predicate<V> also) {
         List<Map.Entry<String, V>> candidates = new ArrayList<>();
-        boolean more = false;
+        Scan scan = new Scan(descending, scanBudget);
         Map<Integer, ReadOnlyKeyValueStore<String, V>> partitions = this.partitions(entity, storeName);
         for (ReadOnlyKeyValueStore<String, V> partition : partitions.values()) {
             try (KeyValueIterator<String, V> range = descending
                     ? (cursor == null ? partition.reverseAll() : partition.reverseRange(null, cursor))
                     : (cursor == null ? partition.all() : partition.range(cursor + "\0", null))) {
-                more |= take(range, descending ? cursor : null, limit, also, Function.identity(), candidates);
+                take(range, descending ? cursor : null, limit, also, Function.identity(), candidates, scan);
             } catch (InvalidStateStoreException e) {
                 throw unavailable(storeName, e);
             }
         }
-        return page(candidates, descending, limit, more, partitions.keySet());
+        return page(candidates, descending, limit, scan, partitions.keySet());
     }
 
     private <V> Page<V> scanIndex(
@@ -499,64 +551,108 @@ public final class StateQueries {
             throw new IllegalArgumentException("the cursor belongs to another query");
         }
         List<Map.Entry<String, V>> candidates = new ArrayList<>();
-        boolean more = false;
+        Scan scan = new Scan(newestFirst, scanBudget);
         Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = this.partitions(entity, indexStore);
         for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
             try (KeyValueIterator<String, String> range = newestFirst
                     ? partition.reverseRange(prefix, cursor == null ? end : cursor)
                     : partition.range(cursor == null ? prefix : cursor, end)) {
-                more |= take(range, cursor, limit, also, load, candidates);
+                take(range, cursor, limit, also, load, candidates, scan);
             } catch (InvalidStateStoreException e) {
                 throw unavailable(indexStore, e);
             }
         }
-        return page(candidates, newestFirst, limit, more, partitions.keySet());
+        return page(candidates, newestFirst, limit, scan, partitions.keySet());
+    }
+
+    /**
+     * The most entries one list request looks at in one partition's store by default ({@code query.scan.budget}):
+     * a filter that few entries pass (a non-member's room list, a {@code parentRunId} filter) answers with what it
+     * found so far and a cursor to go on from, rather than scanning a whole store in one request.
+     */
+    public static final int SCAN_BUDGET = 5_000;
+
+    /** How one request's scan of several partitions went: whether entries remain, and where a budget stopped it. */
+    private static final class Scan {
+        final boolean descending;
+        boolean more;
+        String stoppedAt;
+
+        final int budget;
+
+        Scan(boolean descending, int budget) {
+            this.descending = descending;
+            this.budget = budget;
+        }
+
+        /** A partition's scan stopped at its budget at {@code key}: the page goes no further than the first such. */
+        void stoppedAt(String key) {
+            more = true;
+            if (stoppedAt == null || (descending ? key.compareTo(stoppedAt) > 0 : key.compareTo(stoppedAt) < 0)) {
+                stoppedAt = key;
+            }
+        }
     }
 
     /**
      * Takes up to {@code limit} entries of one partition's ordered range (skipping the cursor itself), adding
-     * them to {@code candidates}; returns whether the partition has more.
+     * them to {@code candidates}, looking at the scan's budget of entries at most.
      */
-    private static <S, V> boolean take(
+    private static <S, V> void take(
             KeyValueIterator<String, S> range,
             String cursor,
             int limit,
             Predicate<V> also,
             Function<S, V> load,
-            List<Map.Entry<String, V>> candidates) {
+            List<Map.Entry<String, V>> candidates,
+            Scan scan) {
         int taken = 0;
+        int looked = 0;
+        String last = null;
         while (range.hasNext()) {
             var entry = range.next();
             if (entry.key.equals(cursor)) {
                 continue;
             }
             if (taken == limit) {
-                return true;
+                scan.more = true;
+                return;
             }
+            if (looked == scan.budget) {
+                // Stopped before this entry: the next page goes on after the last one looked at.
+                scan.stoppedAt(last);
+                return;
+            }
+            looked++;
             V item = load.apply(entry.value);
             if (item != null && also.test(item)) {
                 candidates.add(Map.entry(entry.key, item));
                 taken++;
             }
+            last = entry.key;
         }
-        return false;
     }
 
     /** Merges the partitions' candidates in key order and cuts one page from them. */
     private static <V> Page<V> page(
-            List<Map.Entry<String, V>> candidates,
-            boolean descending,
-            int limit,
-            boolean more,
-            Set<Integer> partitions) {
+            List<Map.Entry<String, V>> candidates, boolean descending, int limit, Scan scan, Set<Integer> partitions) {
         Comparator<Map.Entry<String, V>> byKey = Map.Entry.comparingByKey();
         candidates.sort(descending ? byKey.reversed() : byKey);
+        if (scan.stoppedAt != null) {
+            // Entries of other partitions past where one partition stopped would be skipped by the next page.
+            String stop = scan.stoppedAt;
+            candidates.removeIf(entry -> descending
+                    ? entry.getKey().compareTo(stop) < 0
+                    : entry.getKey().compareTo(stop) > 0);
+        }
         List<Map.Entry<String, V>> taken = candidates.subList(0, Math.min(limit, candidates.size()));
+        boolean full = candidates.size() > limit;
         return new Page<>(
                 taken.stream().map(Map.Entry::getValue).toList(),
                 taken.stream().map(Map.Entry::getKey).toList(),
-                more || candidates.size() > limit,
-                partitions);
+                scan.more || full,
+                partitions,
+                scan.stoppedAt != null && !full ? scan.stoppedAt : null);
     }
 
     /**

@@ -53,9 +53,12 @@ public final class SubstrateFold implements AutoCloseable {
     private final KafkaStreams streams;
     private final Properties properties;
     private final FoldSettings settings;
+    private final int scanBudget;
     private final FoldHealth health;
 
-    private SubstrateFold(KafkaStreams streams, Properties properties, FoldSettings settings, FoldHealth health) {
+    private SubstrateFold(
+            KafkaStreams streams, Properties properties, FoldSettings settings, FoldHealth health, int scanBudget) {
+        this.scanBudget = scanBudget;
         this.streams = streams;
         this.properties = properties;
         this.settings = settings;
@@ -155,7 +158,7 @@ public final class SubstrateFold implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.start();
-        return new SubstrateFold(streams, properties, settings, health);
+        return new SubstrateFold(streams, properties, settings, health, config.queryScanBudget());
     }
 
     /**
@@ -181,7 +184,7 @@ public final class SubstrateFold implements AutoCloseable {
 
     /** Reads of this fold's state, reporting its health. */
     public StateQueries queries() {
-        return new StateQueries(streams, settings.topics(), health);
+        return new StateQueries(streams, settings.topics(), health, scanBudget);
     }
 
     /** The fold's Kafka Streams metrics, for {@code /metrics}. */

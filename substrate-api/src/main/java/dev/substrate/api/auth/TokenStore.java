@@ -41,6 +41,7 @@ public final class TokenStore {
 
     private final Path file;
     private List<Entry> entries = List.of();
+    private byte[] clusterKey;
     private long loadedModified = -1;
 
     private record Entry(byte[] hash, Principal principal) {}
@@ -96,6 +97,26 @@ public final class TokenStore {
         return Optional.ofNullable(found);
     }
 
+    /**
+     * The key the instances sharing this token file sign the requests they forward to each other with (when no
+     * {@code cluster.secret} is set): 32 random bytes, created on first use and kept in the file beside the token
+     * hashes, which only its owner can read.
+     */
+    public synchronized byte[] clusterKey() {
+        reloadIfChanged();
+        if (clusterKey == null) {
+            ObjectNode root = read();
+            if (!root.hasNonNull("clusterKey")) {
+                byte[] key = new byte[32];
+                RANDOM.nextBytes(key);
+                root.put("clusterKey", Base64.getEncoder().encodeToString(key));
+                write(root);
+            }
+            reloadIfChanged();
+        }
+        return clusterKey.clone();
+    }
+
     /** Whether any token exists. */
     public synchronized boolean isEmpty() {
         reloadIfChanged();
@@ -109,7 +130,8 @@ public final class TokenStore {
                 return;
             }
             List<Entry> loaded = new ArrayList<>();
-            for (JsonNode token : read().withArray("tokens")) {
+            ObjectNode root = read();
+            for (JsonNode token : root.withArray("tokens")) {
                 Set<Role> roles = EnumSet.noneOf(Role.class);
                 token.withArray("roles").forEach(role -> roles.add(Role.of(role.asText())));
                 loaded.add(new Entry(
@@ -117,6 +139,9 @@ public final class TokenStore {
                         new Principal(token.get("principal").asText(), roles)));
             }
             entries = List.copyOf(loaded);
+            JsonNode key = root.get("clusterKey");
+            clusterKey =
+                    key == null || key.isNull() ? null : Base64.getDecoder().decode(key.asText());
             loadedModified = modified;
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read the token file " + file, e);

@@ -16,11 +16,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads across instances: forwards a request to the instance that holds its key, or asks another instance for
- * its part of a list. A forwarded request carries the caller's token and position, and {@value #FORWARDED},
- * so that the receiver answers from its own state and never forwards again.
+ * its part of a list. A forwarded request carries the caller's position, {@value #FORWARDED} (so that the receiver
+ * answers from its own state and never forwards again) and, in place of the caller's token, the caller's name and
+ * roles signed by this instance ({@link InstanceSignature}): the token never leaves the instance it was sent to.
+ * Over HTTPS when the API serves HTTPS ({@code http.tls.keystore}), trusting {@code http.tls.truststore}.
  */
 public final class Cluster {
 
@@ -36,8 +40,9 @@ public final class Cluster {
      */
     public static final String STANDBY_LAG = "X-Substrate-Standby-Lag";
 
-    /** Headers a forwarded request keeps. */
-    private static final List<String> REQUEST_HEADERS = List.of("Authorization", ReadPosition.HEADER, "Accept");
+    /** Headers a forwarded request keeps (the caller is named by {@link InstanceSignature#ON_BEHALF_OF}). */
+    private static final List<String> REQUEST_HEADERS =
+            List.of(InstanceSignature.ON_BEHALF_OF, ReadPosition.HEADER, "Accept");
 
     /** Headers of the owner's answer passed back to the caller. */
     private static final List<String> RESPONSE_HEADERS = List.of(
@@ -51,15 +56,38 @@ public final class Cluster {
             "X-Substrate-Digest");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger log = LoggerFactory.getLogger(Cluster.class);
 
     private final HttpClient http;
+    private final String scheme;
+    private final java.util.function.Supplier<InstanceSignature> signer;
     private volatile Instance self;
 
-    public Cluster() {
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(5))
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+    /**
+     * @param tls the trust for forwarding over HTTPS, or null to forward over plain HTTP
+     * @param key the application's key for signing forwarded requests, read each time (it may be rotated)
+     */
+    public Cluster(javax.net.ssl.SSLContext tls, java.util.function.Supplier<byte[]> key) {
+        HttpClient.Builder builder =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        this.http = builder.build();
+        this.scheme = tls != null ? "https" : "http";
+        this.signer = () -> new InstanceSignature(key.get());
+    }
+
+    /**
+     * The caller of a forwarded request, as the forwarding instance vouches for it; 401 when the request is not
+     * signed by an instance of this application.
+     */
+    public dev.substrate.api.auth.Principal verifyForwarded(Context ctx) {
+        try {
+            return signer.get().verify(ctx, System.currentTimeMillis());
+        } catch (IllegalArgumentException e) {
+            throw Problem.unauthenticated("the forwarded caller is malformed: " + e.getMessage());
+        }
     }
 
     /** Sets where the others reach this instance, once its port is bound. */
@@ -93,6 +121,7 @@ public final class Cluster {
                 headers.put(header, value);
             }
         }
+        headers.put(InstanceSignature.ON_BEHALF_OF, InstanceSignature.onBehalfOf(Requests.principal(ctx)));
         return headers;
     }
 
@@ -137,13 +166,33 @@ public final class Cluster {
             throw unreachable(owner, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw Problem.unavailable("interrupted while asking " + owner);
+            throw Problem.unavailable("interrupted while asking another instance");
         }
         ctx.status(answer.statusCode());
         for (String header : RESPONSE_HEADERS) {
             answer.headers().firstValue(header).ifPresent(value -> ctx.header(header, value));
         }
         ctx.result(answer.body());
+    }
+
+    /**
+     * {@link #forward}, without holding this instance's thread while the owner answers (it may wait for a
+     * position): the request goes on asynchronously and ends with the owner's answer.
+     */
+    public void forwardAsync(Context ctx, Instance owner) {
+        HttpRequest request = request(caller(ctx), owner, ctx.path(), ctx.queryString(), Map.of());
+        ctx.future(() -> http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+                .handle((answer, failure) -> {
+                    if (failure != null) {
+                        throw unreachable(owner, failure instanceof CompletionException ? failure.getCause() : failure);
+                    }
+                    ctx.status(answer.statusCode());
+                    for (String header : RESPONSE_HEADERS) {
+                        answer.headers().firstValue(header).ifPresent(value -> ctx.header(header, value));
+                    }
+                    ctx.result(answer.body());
+                    return null;
+                }));
     }
 
     /**
@@ -179,10 +228,17 @@ public final class Cluster {
 
     private HttpRequest request(
             Map<String, String> caller, Instance target, String path, String query, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(
-                        URI.create("http://" + target + path + (query == null || query.isEmpty() ? "" : "?" + query)))
+        String pathAndQuery = path + (query == null || query.isEmpty() ? "" : "?" + query);
+        String onBehalfOf = caller.get(InstanceSignature.ON_BEHALF_OF);
+        if (onBehalfOf == null) {
+            throw new IllegalStateException("a forwarded request needs its caller");
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(scheme + "://" + target + pathAndQuery))
                 .timeout(Duration.ofSeconds(45))
                 .header(FORWARDED, self().toString())
+                .header(
+                        InstanceSignature.SIGNATURE,
+                        signer.get().sign("GET", pathAndQuery, onBehalfOf, System.currentTimeMillis()))
                 .GET();
         for (String header : REQUEST_HEADERS) {
             String value = headers.containsKey(header) ? headers.get(header) : caller.get(header);
@@ -198,8 +254,13 @@ public final class Cluster {
         return request.build();
     }
 
+    /**
+     * The 503 for an instance that did not answer. Its address is logged for operators, not told to the caller:
+     * internal host names and ports are not the caller's business.
+     */
     static Problem unreachable(Instance instance, Throwable cause) {
-        return Problem.unavailable("instance " + instance + " holds this state but did not answer: " + cause);
+        log.warn("Instance {} did not answer a forwarded request: {}", instance, cause.toString());
+        return Problem.unavailable("the instance that holds this state did not answer; try again");
     }
 
     private static JsonNode parse(String body) {

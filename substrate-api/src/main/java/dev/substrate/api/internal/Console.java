@@ -49,7 +49,7 @@ public final class Console {
         }
     }
 
-    /** GET /: the console's page. A {@code ?token=} is read by the page itself and removed from the address. */
+    /** GET /: the console's page. A {@code #token=} fragment is read by the page itself and removed from the address. */
     public void page(Context ctx) {
         HEADERS.forEach(ctx::header);
         ctx.contentType("text/html; charset=utf-8").result(page);

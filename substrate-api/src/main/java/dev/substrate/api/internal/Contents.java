@@ -12,7 +12,6 @@ import dev.substrate.state.ArtifactState;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * Artifact content: {@code PUT} streams the body into the {@link BlobStore} (hashed on the way, never whole in
@@ -29,8 +28,10 @@ final class Contents {
     private final long maxBytes;
     private final Reads reads;
     private final Appends appends;
+    private final RoomAccess rooms;
 
-    Contents(BlobStore blobs, long maxBytes, Reads reads, Appends appends) {
+    Contents(BlobStore blobs, long maxBytes, Reads reads, Appends appends, RoomAccess rooms) {
+        this.rooms = rooms;
         this.blobs = blobs;
         this.maxBytes = maxBytes;
         this.reads = reads;
@@ -47,12 +48,23 @@ final class Contents {
         }
         requireArtifact(ctx, artifactId);
         BlobStore.Blob blob;
-        try (InputStream body = ctx.req().getInputStream()) {
-            blob = blobs.put(body, maxBytes, ctx.header(DIGEST_HEADER));
+        try {
+            if (declared > 0) {
+                blobs.requireRoomFor(declared);
+            }
+            try (InputStream body = ctx.req().getInputStream()) {
+                blob = blobs.put(body, maxBytes, ctx.header(DIGEST_HEADER));
+            }
         } catch (BlobRefused e) {
-            throw e.tooLarge() ? Problem.tooLarge(e.getMessage()) : Problem.badRequest(e.getMessage(), DIGEST_HEADER);
+            throw switch (e.reason()) {
+                case TOO_LARGE -> Problem.tooLarge(e.getMessage());
+                case DIGEST_MISMATCH -> Problem.badRequest(e.getMessage(), DIGEST_HEADER);
+                case INCOMPLETE -> Problem.badRequest(e.getMessage(), null);
+                case QUOTA -> Problem.insufficientStorage(e.getMessage());
+            };
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read the uploaded content", e);
+            // Opening or closing the request's body: the connection, not the store.
+            throw Problem.badRequest("the upload could not be read: " + e.getMessage(), null);
         }
         ObjectNode payload = JsonNodeFactory.instance.objectNode();
         payload.put("type", ArtifactRevised.getClassSchema().getName());
@@ -77,6 +89,11 @@ final class Contents {
         reads.keyed(ctx, EntityKind.ARTIFACT, artifactId, local -> {
             ArtifactState artifact =
                     reads.queries().artifact(artifactId).orElseThrow(() -> Problem.notFound("artifact " + artifactId));
+            rooms.requireArtifactReadable(
+                    Cluster.caller(local),
+                    Requests.principal(local),
+                    artifactId,
+                    artifact.getProvenance().getRoomId());
             String digest = BlobStore.digestOf(artifact.getLocator())
                     .orElseThrow(() -> Problem.notFound("content of artifact " + artifactId + " in the blob store (its "
                             + "locator is " + artifact.getLocator() + ")"));
@@ -110,5 +127,6 @@ final class Contents {
         if (answer.status() != 200) {
             throw Problem.relayed(answer.status(), answer.body(), "artifact " + artifactId + " could not be read");
         }
+        rooms.requireArtifactReadable(Cluster.caller(ctx), Requests.principal(ctx), answer.body());
     }
 }

@@ -62,7 +62,7 @@ public final class Metrics {
         durations.computeIfAbsent(path, key -> new Histogram()).observe(millis / 1000.0);
     }
 
-    void write(Context ctx) {
+    public void write(Context ctx) {
         StringBuilder out = new StringBuilder();
         out.append("# HELP substrate_http_requests_total HTTP requests answered, by route, method and status.\n");
         out.append("# TYPE substrate_http_requests_total counter\n");

@@ -74,6 +74,16 @@ public final class Problem extends RuntimeException {
         return new Problem(503, "position-not-reached", "The state is not yet at the requested position", detail, null);
     }
 
+    /** 429: the caller has too much under way already; try again once some of it is answered. */
+    public static Problem tooManyRequests(String detail) {
+        return new Problem(429, "too-many-requests", "Too many requests under way", detail, null);
+    }
+
+    /** 507: the store has no room for this; a retry helps only once room is made. */
+    public static Problem insufficientStorage(String detail) {
+        return new Problem(507, "insufficient-storage", "No room to store this", detail, null);
+    }
+
     /** 413: the body is larger than the limit. */
     public static Problem tooLarge(String detail) {
         return new Problem(413, "too-large", "The content is too large", detail, null);
@@ -163,7 +173,7 @@ public final class Problem extends RuntimeException {
         if (status == 401) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"substrate\"");
         }
-        if (status == 503) {
+        if (status == 503 || status == 429) {
             ctx.header("Retry-After", "1");
         }
         ctx.status(status).contentType(MEDIA_TYPE).result(toJson(ctx.path()).toString());

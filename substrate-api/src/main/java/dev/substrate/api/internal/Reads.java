@@ -13,7 +13,6 @@ import dev.substrate.streams.StateUnavailable;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -39,12 +38,27 @@ final class Reads {
 
     private final Cluster cluster;
     private final long standbyMaxLag;
+    private final PositionWaits waits;
     private volatile StateQueries queries;
 
-    /** @param standbyMaxLag the most records a standby replica may lag and still answer; -1 for never */
-    Reads(Cluster cluster, long standbyMaxLag) {
+    /**
+     * @param standbyMaxLag the most records a standby replica may lag and still answer; -1 for never
+     * @param waits where reads at a position wait
+     */
+    Reads(Cluster cluster, long standbyMaxLag, Function<Supplier<StateQueries>, PositionWaits> waits) {
         this.cluster = cluster;
         this.standbyMaxLag = standbyMaxLag;
+        this.waits = waits.apply(this::queries);
+    }
+
+    /** Reads waiting for a position on this instance. */
+    int waitingForPosition() {
+        return waits.waiting();
+    }
+
+    /** Fails the reads still waiting for a position. */
+    void close() {
+        waits.close();
     }
 
     /** Starts answering from {@code queries} (until then every read is a 503). */
@@ -75,14 +89,57 @@ final class Reads {
         Instance owner = owner(queries, entity, id);
         if (!owner.equals(cluster.self())) {
             if (Cluster.isForwarded(ctx)) {
-                throw Problem.unavailable(entity.name() + " " + id + " is moving to " + owner + " (rebalancing)");
+                throw Problem.unavailable(entity.name() + " " + id + " is moving to another instance (rebalancing)");
             }
-            cluster.forward(ctx, owner);
+            if (ReadPosition.from(ctx) != null) {
+                // The owner may wait for the position: this instance holds no thread meanwhile.
+                cluster.forwardAsync(ctx, owner);
+            } else {
+                cluster.forward(ctx, owner);
+            }
             return;
         }
-        awaitPosition(ReadPosition.from(ctx), Requests.timeoutMs(ctx));
-        ctx.header(Cluster.ANSWERED_BY, owner.toString());
-        local.handle(ctx);
+        afterPosition(ctx, () -> {
+            ctx.header(Cluster.ANSWERED_BY, owner.toString());
+            local.handle(ctx);
+        });
+    }
+
+    /** What a read does once its position is reached. */
+    @FunctionalInterface
+    interface Answer {
+        void answer() throws Exception;
+    }
+
+    /**
+     * Runs {@code then} at once when the request carries no position or the state already reached it; otherwise
+     * once it does, with no thread held meanwhile (the request goes on asynchronously).
+     */
+    private void afterPosition(Context ctx, Answer then) throws Exception {
+        ReadPosition position = ReadPosition.from(ctx);
+        if (position == null) {
+            then.answer();
+            return;
+        }
+        CompletableFuture<Void> reached = waits.await(Requests.principal(ctx), position, Requests.timeoutMs(ctx));
+        if (reached.isDone()) {
+            try {
+                reached.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof Problem problem ? problem : e;
+            }
+            then.answer();
+            return;
+        }
+        ctx.future(() -> reached.thenRun(() -> {
+            try {
+                then.answer();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }));
     }
 
     /**
@@ -223,12 +280,16 @@ final class Reads {
             ReadPosition position,
             long timeoutMs,
             Supplier<JsonNode> local) {
-        return readAt(Cluster.caller(ctx), entity, id, path, position, timeoutMs, local);
+        return readAt(Cluster.caller(ctx), Requests.principal(ctx), entity, id, path, position, timeoutMs, local);
     }
 
-    /** {@link #readAt(Context, EntityKind, String, String, ReadPosition, long, Supplier)} for a {@link Cluster#caller}. */
+    /**
+     * {@link #readAt(Context, EntityKind, String, String, ReadPosition, long, Supplier)} for a {@link Cluster#caller}
+     * who is {@code principal}.
+     */
     Cluster.Answer readAt(
             Map<String, String> caller,
+            dev.substrate.api.auth.Principal principal,
             EntityKind<?, ?> entity,
             String id,
             String path,
@@ -246,7 +307,9 @@ final class Reads {
                         "timeoutMs=" + timeoutMs + (query < 0 ? "" : "&" + path.substring(query + 1)),
                         position == null ? Map.of() : Map.of(ReadPosition.HEADER, position.encode()));
             }
-            awaitPosition(position, timeoutMs);
+            if (position != null) {
+                waits.awaitBlocking(principal, position, timeoutMs);
+            }
             return new Cluster.Answer(200, local.get());
         } catch (Problem problem) {
             return new Cluster.Answer(problem.status(), problem.toJson(path));
@@ -260,14 +323,13 @@ final class Reads {
      * @param query this instance's page after a raw cursor (null for the first page)
      */
     <T extends SpecificRecord> void list(
-            Context ctx, EntityKind<?, ?> entity, boolean descending, Function<String, Page<T>> query) {
+            Context ctx, EntityKind<?, ?> entity, boolean descending, Function<String, Page<T>> query)
+            throws Exception {
         String cursor = decodeCursor(ctx.queryParam("cursor"));
         int limit = Requests.limit(ctx);
-        long timeoutMs = Requests.timeoutMs(ctx);
         StateQueries queries = queries();
         if (Cluster.isForwarded(ctx)) {
-            awaitPosition(ReadPosition.from(ctx), timeoutMs);
-            Requests.json(ctx, part(localPage(query, cursor)));
+            afterPosition(ctx, () -> Requests.json(ctx, part(localPage(query, cursor))));
             return;
         }
         Map<Instance, Set<Integer>> placement = queries.placement(entity);
@@ -276,30 +338,46 @@ final class Reads {
                 .filter(instance -> !instance.equals(cluster.self()))
                 .forEach(instance ->
                         asked.put(instance, cluster.get(ctx, instance, ctx.path(), ctx.queryString(), Map.of())));
-        List<JsonNode> parts = new ArrayList<>();
-        if (placement.containsKey(cluster.self())) {
-            awaitPosition(ReadPosition.from(ctx), timeoutMs);
-            JsonNode local = part(localPage(query, cursor));
-            requireCovers(local, placement.get(cluster.self()), cluster.self());
-            parts.add(local);
-        }
-        for (Map.Entry<Instance, CompletableFuture<Cluster.Answer>> remote : asked.entrySet()) {
-            Cluster.Answer answer;
-            try {
-                answer = remote.getValue().join();
-            } catch (CompletionException e) {
-                throw Cluster.unreachable(remote.getKey(), e.getCause());
+        afterPosition(ctx, () -> {
+            List<JsonNode> parts = new ArrayList<>();
+            if (placement.containsKey(cluster.self())) {
+                JsonNode local = part(localPage(query, cursor));
+                requireCovers(local, placement.get(cluster.self()), cluster.self());
+                parts.add(local);
             }
-            if (answer.status() != 200) {
-                throw Problem.relayed(
-                        answer.status() >= 500 ? 503 : answer.status(),
-                        answer.body(),
-                        "instance " + remote.getKey() + " answered " + answer.status());
+            if (asked.isEmpty()) {
+                Requests.json(ctx, merge(parts, descending, limit));
+                return;
             }
-            requireCovers(answer.body(), placement.get(remote.getKey()), remote.getKey());
-            parts.add(answer.body());
+            // The other instances may wait for the position too: no thread is held for their parts.
+            ctx.future(() -> CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
+                    .handle((done, failure) -> {
+                        for (Map.Entry<Instance, CompletableFuture<Cluster.Answer>> remote : asked.entrySet()) {
+                            parts.add(remotePart(remote.getKey(), remote.getValue(), placement));
+                        }
+                        Requests.json(ctx, merge(parts, descending, limit));
+                        return null;
+                    }));
+        });
+    }
+
+    /** Another instance's part of a list, checked to cover the partitions it holds; the problem if it does not. */
+    private static JsonNode remotePart(
+            Instance instance, CompletableFuture<Cluster.Answer> asked, Map<Instance, Set<Integer>> placement) {
+        Cluster.Answer answer;
+        try {
+            answer = asked.join();
+        } catch (CompletionException e) {
+            throw Cluster.unreachable(instance, e.getCause());
         }
-        Requests.json(ctx, merge(parts, descending, limit));
+        if (answer.status() != 200) {
+            throw Problem.relayed(
+                    answer.status() >= 500 ? 503 : answer.status(),
+                    answer.body(),
+                    "another instance answered " + answer.status());
+        }
+        requireCovers(answer.body(), placement.get(instance), instance);
+        return answer.body();
     }
 
     private static <T extends SpecificRecord> Page<T> localPage(Function<String, Page<T>> query, String cursor) {
@@ -307,21 +385,6 @@ final class Reads {
             return query.apply(cursor);
         } catch (IllegalArgumentException e) {
             throw Problem.badRequest(e.getMessage(), "cursor");
-        }
-    }
-
-    /** Waits until this instance's state reached {@code position}, if it holds its partition; 503 if not in time. */
-    private void awaitPosition(ReadPosition position, long timeoutMs) {
-        if (position == null) {
-            return;
-        }
-        StateQueries.PositionWait wait = queries()
-                .awaitPosition(
-                        position.entity(), position.partition(), position.offset(), Duration.ofMillis(timeoutMs));
-        if (wait == StateQueries.PositionWait.TIMED_OUT) {
-            throw Problem.positionNotReached("the " + position.entity().name() + " state of partition "
-                    + position.partition() + " did not reach offset " + position.offset() + " within " + timeoutMs
-                    + " ms; try again");
         }
     }
 
@@ -341,6 +404,9 @@ final class Reads {
         ArrayNode keys = part.putArray("keys");
         page.keys().forEach(keys::add);
         part.put("more", page.more());
+        if (page.scannedTo() != null) {
+            part.put("scannedTo", page.scannedTo());
+        }
         ArrayNode partitions = part.putArray("partitions");
         page.partitions().stream().sorted().forEach(partitions::add);
         return part;
@@ -351,14 +417,16 @@ final class Reads {
         Set<Integer> answered = new HashSet<>();
         part.path("partitions").forEach(partition -> answered.add(partition.asInt()));
         if (!answered.equals(expected)) {
-            throw Problem.unavailable("partitions are moving between instances (" + instance + " answered for "
-                    + answered + ", holds " + expected + ")");
+            throw Problem.unavailable("partitions are moving between instances (one answered for partitions " + answered
+                    + " and holds " + expected + ")");
         }
     }
 
     private static ObjectNode merge(List<JsonNode> parts, boolean descending, int limit) {
         List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
         boolean more = false;
+        // Where the first part that stopped at its scan budget stopped: the merged page goes no further.
+        String stop = null;
         for (JsonNode part : parts) {
             JsonNode items = part.path("items");
             JsonNode keys = part.path("keys");
@@ -366,15 +434,30 @@ final class Reads {
                 entries.add(Map.entry(keys.get(i).asText(), items.get(i)));
             }
             more |= part.path("more").asBoolean();
+            String scannedTo = part.path("scannedTo").asText(null);
+            if (scannedTo != null
+                    && (stop == null || (descending ? scannedTo.compareTo(stop) > 0 : scannedTo.compareTo(stop) < 0))) {
+                stop = scannedTo;
+            }
         }
         Comparator<Map.Entry<String, JsonNode>> byKey = Map.Entry.comparingByKey();
         entries.sort(descending ? byKey.reversed() : byKey);
+        if (stop != null) {
+            String last = stop;
+            entries.removeIf(entry -> descending
+                    ? entry.getKey().compareTo(last) < 0
+                    : entry.getKey().compareTo(last) > 0);
+        }
         List<Map.Entry<String, JsonNode>> page = entries.subList(0, Math.min(limit, entries.size()));
-        more |= entries.size() > limit;
+        boolean full = entries.size() > limit;
+        more |= full;
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
         ArrayNode items = answer.putArray("items");
         page.forEach(entry -> items.add(entry.getValue()));
-        if (more && !page.isEmpty()) {
+        if (stop != null && !full) {
+            // The scan stopped at its budget: fewer items than asked (maybe none), and a cursor to go on from.
+            answer.put("nextCursor", encodeCursor(stop));
+        } else if (more && !page.isEmpty()) {
             answer.put("nextCursor", encodeCursor(page.get(page.size() - 1).getKey()));
         } else {
             answer.putNull("nextCursor");

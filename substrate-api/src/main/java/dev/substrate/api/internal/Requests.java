@@ -36,6 +36,11 @@ final class Requests {
         ctx.attribute(PRINCIPAL, principal);
     }
 
+    /** Sets who the request acts as, once authenticated otherwise (a forwarded request's signed caller). */
+    static void actAs(Context ctx, Principal principal) {
+        ctx.attribute(PRINCIPAL, principal);
+    }
+
     static Principal principal(Context ctx) {
         Principal principal = ctx.attribute(PRINCIPAL);
         if (principal == null) {
@@ -89,9 +94,12 @@ final class Requests {
         return (int) limit;
     }
 
+    /** How long a read waits for a position or an outcome unless {@code timeoutMs} says otherwise. */
+    static final long DEFAULT_TIMEOUT_MS = 5_000;
+
     /** {@code timeoutMs}: how long to wait for a position or an outcome, 5 s by default, 30 s at most. */
     static long timeoutMs(Context ctx) {
-        long timeoutMs = longParam(ctx, "timeoutMs", 5_000);
+        long timeoutMs = longParam(ctx, "timeoutMs", DEFAULT_TIMEOUT_MS);
         if (timeoutMs < 0 || timeoutMs > MAX_WAIT_MS) {
             throw Problem.badRequest("timeoutMs must be between 0 and " + MAX_WAIT_MS, "timeoutMs");
         }

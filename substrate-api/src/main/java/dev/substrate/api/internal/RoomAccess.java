@@ -54,6 +54,7 @@ final class RoomAccess {
             Map<String, String> caller, Principal principal, String roomId, ReadPosition position, long timeoutMs) {
         Cluster.Answer answer = reads.readAt(
                 caller,
+                principal,
                 EntityKind.ROOM,
                 roomId,
                 "/v1/rooms/" + roomId,
@@ -64,6 +65,35 @@ final class RoomAccess {
             throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
         }
         return answer.body();
+    }
+
+    /**
+     * 403 unless {@code principal} may read the room an artifact belongs to: an artifact that names a room is the
+     * room's output, read by its members (and operators and admins) alone. One that names none is readable by
+     * every token. A room that no longer exists hides its artifacts from non-members for good.
+     *
+     * @param roomId the artifact's {@code roomId}, or null
+     */
+    void requireArtifactReadable(Map<String, String> caller, Principal principal, String artifactId, String roomId) {
+        if (roomId == null || readsEveryRoom(principal)) {
+            return;
+        }
+        try {
+            readable(caller, principal, roomId, null, Requests.DEFAULT_TIMEOUT_MS);
+        } catch (Problem problem) {
+            if (problem.status() == 403 || problem.status() == 404) {
+                throw Problem.forbidden("artifact " + artifactId + " belongs to room " + roomId + ", and "
+                        + principal.name() + " is not a member of it");
+            }
+            throw problem;
+        }
+    }
+
+    /** {@link #requireArtifactReadable} for an artifact's state as JSON. */
+    void requireArtifactReadable(Map<String, String> caller, Principal principal, JsonNode artifact) {
+        JsonNode roomId = artifact.path("provenance").path("roomId");
+        requireArtifactReadable(
+                caller, principal, artifact.path("artifactId").asText(), roomId.isTextual() ? roomId.asText() : null);
     }
 
     /**

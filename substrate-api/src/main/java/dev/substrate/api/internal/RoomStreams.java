@@ -33,9 +33,12 @@ import org.slf4j.LoggerFactory;
  * that reconnects with {@code Last-Event-ID} (or {@code ?after=}) gets exactly the events after it.
  *
  * <p>All clients of an instance share one {@link RoomStream}: one Kafka consumer per partition in use, however
- * many clients follow rooms on it. Each client has its own bounded buffer and writer thread; a client that falls
- * {@value RoomStream#BUFFER} events behind is sent an {@code end} event with reason {@code slow-consumer} and
- * closed (it resumes from its last id), so one slow client neither slows the others nor grows memory.
+ * many clients follow rooms on it (a client that starts behind it catches up on a consumer of its own, so a replay
+ * does not hold up the rooms that are live). Each client has its own bounded buffer and writer thread; a client
+ * that falls {@value RoomStream#BUFFER} events or {@code stream.max.buffered.bytes} behind is sent an {@code end}
+ * event with reason {@code slow-consumer} and closed (it resumes from its last id), so one slow client neither
+ * slows the others nor grows memory. One principal may have {@code stream.max.clients.per.principal} streams open
+ * on an instance; one more is a 429, so that one token cannot take every slot.
  *
  * <p>A member whose membership is revoked gets an {@code end} event with reason {@code revoked} at the revocation,
  * once the fold has applied it, and nothing after it.
@@ -54,6 +57,7 @@ final class RoomStreams implements AutoCloseable {
     private final RoomAccess access;
     private final Duration heartbeat;
     private final Semaphore slots;
+    private final Map<String, AtomicInteger> perPrincipal = new ConcurrentHashMap<>();
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     private final ExecutorService writers;
     private RoomStream stream;
@@ -70,6 +74,12 @@ final class RoomStreams implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+    }
+
+    private void release(Principal principal, AtomicInteger count) {
+        if (count.decrementAndGet() <= 0) {
+            perPrincipal.remove(principal.name(), count);
+        }
     }
 
     /** Streams open on this instance. */
@@ -107,7 +117,15 @@ final class RoomStreams implements AutoCloseable {
         Principal principal = Requests.principal(ctx);
         Map<String, String> caller = Cluster.caller(ctx);
         JsonNode room = access.readable(caller, principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        AtomicInteger mine = perPrincipal.computeIfAbsent(principal.name(), name -> new AtomicInteger());
+        if (mine.incrementAndGet() > config.streamMaxClientsPerPrincipal()) {
+            release(principal, mine);
+            throw Problem.tooManyRequests(principal.name() + " has " + config.streamMaxClientsPerPrincipal()
+                    + " room streams open on this instance already (stream.max.clients.per.principal); close one"
+                    + " first");
+        }
         if (!slots.tryAcquire()) {
+            release(principal, mine);
             throw Problem.unavailable("this instance serves " + config.streamMaxClients()
                     + " room streams already (stream.max.clients); try again or another instance");
         }
@@ -126,11 +144,16 @@ final class RoomStreams implements AutoCloseable {
                 shownAfter = firstOffset - 1;
             }
             long readFrom = view == View.BLOCKS ? blocksReadFrom(room, shownAfter) : shownAfter + 1;
-            RoomStream.Subscription subscription =
-                    rooms.subscribe(roomId, RoomStream.From.after(readFrom - 1), RoomStream.OnFull.END);
-            client = new Client(roomId, principal, caller, view, subscription, shownAfter, rooms.partitionOf(roomId));
+            RoomStream.Subscription subscription = rooms.subscribe(
+                    roomId,
+                    RoomStream.From.after(readFrom - 1),
+                    RoomStream.OnFull.END,
+                    config.streamMaxBufferedBytes());
+            client = new Client(
+                    roomId, principal, mine, caller, view, subscription, shownAfter, rooms.partitionOf(roomId));
         } catch (RuntimeException e) {
             slots.release();
+            release(principal, mine);
             throw e;
         }
         ctx.status(200);
@@ -230,6 +253,7 @@ final class RoomStreams implements AutoCloseable {
     private final class Client implements Runnable {
         private final String roomId;
         private final Principal principal;
+        private final AtomicInteger principalStreams;
         private final Map<String, String> caller;
         private final RoomStream.Subscription subscription;
         private final long shownAfter;
@@ -242,6 +266,7 @@ final class RoomStreams implements AutoCloseable {
         Client(
                 String roomId,
                 Principal principal,
+                AtomicInteger principalStreams,
                 Map<String, String> caller,
                 View view,
                 RoomStream.Subscription subscription,
@@ -249,11 +274,14 @@ final class RoomStreams implements AutoCloseable {
                 int partition) {
             this.roomId = roomId;
             this.principal = principal;
+            this.principalStreams = principalStreams;
             this.caller = caller;
             this.subscription = subscription;
             this.shownAfter = shownAfter;
             this.partition = partition;
-            this.renderer = view == View.BLOCKS ? new StreamView.Blocks() : new StreamView.Raw();
+            this.renderer = view == View.BLOCKS
+                    ? new StreamView.Blocks(config.blockMaxBytes(), config.streamMaxBufferedBytes())
+                    : new StreamView.Raw();
             this.lastCursor = shownAfter;
         }
 
@@ -373,6 +401,7 @@ final class RoomStreams implements AutoCloseable {
         void finish() {
             if (clients.remove(this)) {
                 slots.release();
+                release(principal, principalStreams);
             }
             subscription.close();
             done.complete(null);

@@ -12,10 +12,12 @@ import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.InvalidEvent;
+import dev.substrate.state.ArtifactState;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.streams.StateQueries;
+import dev.substrate.topic.Topics;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -24,8 +26,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * Every route of the API. Appends ({@link Appends}) answer once Kafka acknowledged the event; reads ({@link
@@ -37,23 +42,40 @@ public final class Routes implements AutoCloseable {
     public record Endpoint(String method, String path) {}
 
     private final TokenStore tokens;
+    private final Cluster cluster;
     private final Reads reads;
     private final RoomAccess rooms;
     private final Appends appends;
     private final Contents contents;
     private final RoomStreams streams;
     private final Metrics metrics;
+    private final boolean metricsOnApiPort;
     private final List<Endpoint> endpoints = new ArrayList<>();
 
     public Routes(SubstrateConfig config, SubstrateClient client, TokenStore tokens, Cluster cluster, Metrics metrics) {
         this.tokens = tokens;
-        this.reads = new Reads(cluster, config.queryStandbyMaxLag());
+        this.cluster = cluster;
+        this.reads = new Reads(
+                cluster,
+                config.queryStandbyMaxLag(),
+                queries -> new PositionWaits(
+                        queries,
+                        Topics.from(config),
+                        Admin.create(new java.util.HashMap<String, Object>(
+                                config.kafkaProperties(AdminClientConfig.configNames()))),
+                        config.httpPositionWaitsPerPrincipal()));
         this.rooms = new RoomAccess(reads);
         this.appends = new Appends(client, reads, rooms);
-        this.contents = new Contents(new BlobStore(config.blobDir()), config.blobMaxBytes(), reads, appends);
+        this.contents = new Contents(
+                new BlobStore(config.blobDir(), config.blobQuotaBytes()), config.blobMaxBytes(), reads, appends, rooms);
         this.streams = new RoomStreams(config, rooms);
         this.metrics = metrics;
+        this.metricsOnApiPort = config.metricsPort() < 0;
         metrics.addGauge("substrate_room_streams_open", "Room streams (SSE) open on this instance.", streams::clients);
+        metrics.addGauge(
+                "substrate_position_waits",
+                "Reads waiting on this instance for the fold to reach their position.",
+                reads::waitingForPosition);
         metrics.addGauge(
                 "substrate_room_stream_consumers",
                 "Kafka consumers feeding this instance's room streams: one per partition in use.",
@@ -83,6 +105,7 @@ public final class Routes implements AutoCloseable {
     @Override
     public void close() {
         streams.close();
+        reads.close();
     }
 
     /** Every route registered, for the OpenAPI check. */
@@ -92,10 +115,23 @@ public final class Routes implements AutoCloseable {
 
     /** Registers every route. */
     public void register(RoutesConfig routes) {
-        routes.before("/v1/*", ctx -> Requests.authenticate(ctx, tokens));
+        routes.before("/v1/*", ctx -> {
+            if (Cluster.isForwarded(ctx)) {
+                // Another instance's request, in a caller's name: its signature, not a token, authenticates it.
+                Requests.actAs(ctx, cluster.verifyForwarded(ctx));
+            } else {
+                Requests.authenticate(ctx, tokens);
+            }
+        });
         add(routes, HandlerType.GET, "/health", this::health);
         add(routes, HandlerType.GET, "/ready", this::ready);
-        add(routes, HandlerType.GET, "/metrics", metrics::write);
+        if (metricsOnApiPort) {
+            // Behind a token (any role): the figures describe the deployment's load and its internals.
+            add(routes, HandlerType.GET, "/metrics", ctx -> {
+                Requests.authenticate(ctx, tokens);
+                metrics.write(ctx);
+            });
+        }
         add(routes, HandlerType.GET, "/openapi.json", OpenApi::write);
         add(routes, HandlerType.POST, "/v1/tokens", this::createToken);
 
@@ -106,11 +142,7 @@ public final class Routes implements AutoCloseable {
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}/transcript", this::transcript);
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}/stream", streams::open);
 
-        addEntity(
-                routes,
-                EntityKind.ARTIFACT,
-                this::listArtifacts,
-                ctx -> state(ctx, EntityKind.ARTIFACT, ctx.pathParam("artifactId")));
+        addEntity(routes, EntityKind.ARTIFACT, this::listArtifacts, this::artifact);
         add(routes, HandlerType.PUT, "/v1/artifacts/{artifactId}/content", contents::put);
         add(routes, HandlerType.GET, "/v1/artifacts/{artifactId}/content", contents::get);
     }
@@ -168,6 +200,22 @@ public final class Routes implements AutoCloseable {
         reads.keyedOrStandby(ctx, entity, id, queries -> Reads.stateJson(queries, entity, id));
     }
 
+    /** GET /v1/artifacts/{id}: the artifact's state, if the caller may read its room (when it names one). */
+    private void artifact(Context ctx) throws Exception {
+        String artifactId = ctx.pathParam("artifactId");
+        Principal principal = Requests.principal(ctx);
+        Map<String, String> caller = Cluster.caller(ctx);
+        reads.keyedOrStandby(
+                ctx,
+                EntityKind.ARTIFACT,
+                artifactId,
+                queries -> Reads.stateJson(queries, EntityKind.ARTIFACT, artifactId)
+                        .map(artifact -> {
+                            rooms.requireArtifactReadable(caller, principal, artifact);
+                            return artifact;
+                        }));
+    }
+
     /** GET /v1/{kind}s/{id}/outcomes/{eventId}: the fold's decision about one event. */
     private void outcome(Context ctx, EntityKind<?, ?> entity, String idParam) throws Exception {
         String id = ctx.pathParam(idParam);
@@ -185,16 +233,30 @@ public final class Routes implements AutoCloseable {
         });
     }
 
+    /**
+     * GET /v1/runs/{runId}/events?after=&limit=: the run's applied events after version {@code after}, oldest
+     * first, each with the {@code version} it gave the run; {@code next} is the {@code after} of the next page.
+     */
     private void runEvents(Context ctx) throws Exception {
         String runId = ctx.pathParam("runId");
+        long after = Requests.longParam(ctx, "after", 0);
+        if (after < 0) {
+            throw Problem.badRequest("after must be a version (0 or more)", "after");
+        }
+        int limit = Requests.limit(ctx);
         reads.keyed(ctx, EntityKind.RUN, runId, local -> {
             StateQueries queries = reads.queries();
             if (queries.run(runId).isEmpty()) {
                 throw Problem.notFound("run " + runId);
             }
+            StateQueries.HistoryPage page = queries.runHistory(runId, after, limit);
             ObjectNode answer = JsonNodeFactory.instance.objectNode();
             ArrayNode items = answer.putArray("items");
-            queries.runHistory(runId).forEach(event -> items.add(AvroJson.toJson(event)));
+            page.entries()
+                    .forEach(entry -> items.add(AvroJson.toJson(entry.event()).put("version", entry.version())));
+            if (page.more()) {
+                answer.put("next", page.entries().get(page.entries().size() - 1).version());
+            }
             Requests.json(local, answer);
         });
     }
@@ -269,7 +331,7 @@ public final class Routes implements AutoCloseable {
      * GET /v1/runs?status=&project=&label=k:v&parentRunId=&limit=&cursor=: newest update first when filtered by
      * status, project or label; otherwise by run id, newest id first (ids the API generates grow with time).
      */
-    private void listRuns(Context ctx) {
+    private void listRuns(Context ctx) throws Exception {
         String status = ctx.queryParam("status");
         if (status != null
                 && Arrays.stream(RunStatus.values()).noneMatch(s -> s.name().equals(status))) {
@@ -305,7 +367,7 @@ public final class Routes implements AutoCloseable {
     }
 
     /** GET /v1/rooms?kind=&runId=&parentRoomId=: by room id; only rooms the caller may read. */
-    private void listRooms(Context ctx) {
+    private void listRooms(Context ctx) throws Exception {
         Principal principal = Requests.principal(ctx);
         String kind = ctx.queryParam("kind");
         String runId = ctx.queryParam("runId");
@@ -324,17 +386,29 @@ public final class Routes implements AutoCloseable {
         reads.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, also, cursor, limit));
     }
 
-    /** GET /v1/artifacts?parent=&runId=&roomId=: by artifact id. */
-    private void listArtifacts(Context ctx) {
+    /**
+     * GET /v1/artifacts?parent=&runId=&roomId=: by artifact id. A room's artifacts are listed for its members
+     * under {@code ?roomId=} (403 for others); the other lists leave them out unless the caller reads every room.
+     */
+    private void listArtifacts(Context ctx) throws Exception {
         String parent = ctx.queryParam("parent");
         String runId = ctx.queryParam("runId");
         String roomId = ctx.queryParam("roomId");
+        Principal principal = Requests.principal(ctx);
+        if (roomId != null) {
+            rooms.readable(Cluster.caller(ctx), principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        }
+        boolean everyRoom = RoomAccess.readsEveryRoom(principal);
+        Predicate<ArtifactState> also = artifact -> {
+            String room = artifact.getProvenance().getRoomId();
+            return (roomId == null || roomId.equals(room)) && (everyRoom || room == null || room.equals(roomId));
+        };
         StateQueries.Filter filter = parent != null
                 ? StateQueries.Filter.artifactsByParent(parent)
                 : runId != null
                         ? StateQueries.Filter.artifactsByRun(runId)
                         : roomId != null ? StateQueries.Filter.artifactsByRoom(roomId) : StateQueries.Filter.all();
         int limit = Requests.limit(ctx);
-        reads.list(ctx, EntityKind.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, cursor, limit));
+        reads.list(ctx, EntityKind.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, also, cursor, limit));
     }
 }

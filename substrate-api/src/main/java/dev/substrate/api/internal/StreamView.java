@@ -7,6 +7,7 @@ import dev.substrate.events.room.BlockStarted;
 import dev.substrate.events.room.BlockUpdated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.TextDelta;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.stream.RoomStream;
 import java.util.HashMap;
 import java.util.List;
@@ -46,9 +47,26 @@ interface StreamView {
      * Blocks as a whole ({@code view=blocks}): {@code BlockStarted}, {@code TextDelta} and {@code BlockUpdated} are
      * held back and their block is sent as one {@code block} event when it completes, with the cursor of its
      * {@code BlockCompleted}; every other event is sent as written.
+     *
+     * <p>What it holds is bounded: a block's text at {@code block.max.bytes} (the fold refuses deltas past it too),
+     * and the text of every open block together at {@code maxHeldBytes}, since the log may hold blocks that never
+     * complete. Text past either bound is dropped and its block is sent with {@code "truncated": true}; the
+     * transcript keeps what the fold accepted.
      */
     final class Blocks implements StreamView {
         private final Map<String, Block> open = new HashMap<>();
+        private final long maxBlockBytes;
+        private final long maxHeldBytes;
+        private long heldBytes;
+
+        /**
+         * @param maxBlockBytes the most text bytes one block holds ({@code block.max.bytes})
+         * @param maxHeldBytes the most text bytes all open blocks hold together
+         */
+        Blocks(long maxBlockBytes, long maxHeldBytes) {
+            this.maxBlockBytes = maxBlockBytes;
+            this.maxHeldBytes = maxHeldBytes;
+        }
 
         private static final class Block {
             final long startCursor;
@@ -56,6 +74,8 @@ interface StreamView {
             final RoomEvent startEvent;
             final StringBuilder text = new StringBuilder();
             final Map<String, String> metadata = new HashMap<>();
+            long bytes;
+            boolean truncated;
 
             Block(long startCursor, RoomEvent startEvent, BlockStarted started) {
                 this.startCursor = startCursor;
@@ -69,13 +89,23 @@ interface StreamView {
         public List<Event> render(RoomStream.Entry entry) {
             Object payload = entry.event().getPayload();
             if (payload instanceof BlockStarted started) {
-                open.put(started.getBlockId(), new Block(entry.cursor(), entry.event(), started));
+                Block replaced = open.put(started.getBlockId(), new Block(entry.cursor(), entry.event(), started));
+                if (replaced != null) {
+                    heldBytes -= replaced.bytes;
+                }
                 return List.of();
             }
             if (payload instanceof TextDelta delta) {
                 Block block = open.get(delta.getBlockId());
                 if (block != null) {
-                    block.text.append(delta.getText());
+                    int bytes = FoldLimits.utf8Length(delta.getText());
+                    if (block.bytes + bytes > maxBlockBytes || heldBytes + bytes > maxHeldBytes) {
+                        block.truncated = true;
+                    } else {
+                        block.text.append(delta.getText());
+                        block.bytes += bytes;
+                        heldBytes += bytes;
+                    }
                 }
                 return List.of();
             }
@@ -94,6 +124,9 @@ interface StreamView {
 
         private ObjectNode block(RoomStream.Entry entry, BlockCompleted completed) {
             Block block = open.remove(completed.getBlockId());
+            if (block != null) {
+                heldBytes -= block.bytes;
+            }
             ObjectNode data = JsonNodeFactory.instance.objectNode();
             data.put("cursor", entry.cursor());
             data.put("roomId", entry.event().getRoomId());
@@ -113,6 +146,9 @@ interface StreamView {
             ObjectNode metadata = data.putObject("metadata");
             block.metadata.forEach(metadata::put);
             data.put("text", completed.getText() != null ? completed.getText() : block.text.toString());
+            if (completed.getText() == null && block.truncated) {
+                data.put("truncated", true);
+            }
             return data;
         }
     }

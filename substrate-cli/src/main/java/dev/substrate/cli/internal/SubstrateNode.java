@@ -104,12 +104,18 @@ public final class SubstrateNode implements AutoCloseable {
         }
         String token = tokenStore(config).create("admin", Set.of(Role.ADMIN));
         try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            // Created owner-only, before the token is in it: it is never readable by others, not even briefly.
+            try {
+                Files.createFile(
+                        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                // Not a POSIX file system: its own access rules apply.
+                Files.createFile(file);
+            }
             Files.writeString(file, token + System.lineSeparator());
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write the admin token to " + file, e);
-        } catch (UnsupportedOperationException e) {
-            // Not a POSIX file system: its own access rules apply.
         }
         return file;
     }
