@@ -19,8 +19,10 @@ import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -204,8 +206,8 @@ public final class HttpApi implements AutoCloseable {
     public record Endpoint(String method, String path) {}
 
     /** The port {@code GET /metrics} is served on without a token, when {@code metrics.port} gives it one. */
-    public java.util.OptionalInt metricsPort() {
-        return metricsApp == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metricsApp.port());
+    public OptionalInt metricsPort() {
+        return metricsApp == null ? OptionalInt.empty() : OptionalInt.of(metricsApp.port());
     }
 
     /** The port the API listens on. */
@@ -225,7 +227,7 @@ public final class HttpApi implements AutoCloseable {
     private static Supplier<byte[]> clusterKey(SubstrateConfig config, TokenStore tokens) {
         String secret = config.clusterSecret();
         if (!secret.isEmpty()) {
-            byte[] key = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] key = secret.getBytes(StandardCharsets.UTF_8);
             if (key.length < 16) {
                 throw new InvalidConfiguration(SubstrateConfig.CLUSTER_SECRET, "must have at least 16 bytes", null);
             }

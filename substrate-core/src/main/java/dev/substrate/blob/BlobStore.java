@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -67,7 +68,7 @@ public final class BlobStore {
             return 0;
         }
         int deleted = 0;
-        java.time.Instant before = java.time.Instant.now().minus(ABANDONED);
+        Instant before = Instant.now().minus(ABANDONED);
         try (var parts = Files.list(incoming)) {
             for (Path part : (Iterable<Path>) parts::iterator) {
                 try {

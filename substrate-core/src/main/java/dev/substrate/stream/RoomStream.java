@@ -13,10 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -68,7 +72,7 @@ public final class RoomStream implements AutoCloseable {
 
     private static final Duration POLL = Duration.ofMillis(200);
 
-    private final java.util.concurrent.Semaphore catchUps = new java.util.concurrent.Semaphore(MAX_CATCH_UPS);
+    private final Semaphore catchUps = new Semaphore(MAX_CATCH_UPS);
 
     private final Map<String, Object> consumerConfig;
     private final String topic;
@@ -274,8 +278,7 @@ public final class RoomStream implements AutoCloseable {
         private final OnFull onFull;
         private final long maxBytes;
         private final BlockingQueue<Held> buffer = new ArrayBlockingQueue<>(BUFFER);
-        private final java.util.concurrent.atomic.AtomicLong bufferedBytes =
-                new java.util.concurrent.atomic.AtomicLong();
+        private final AtomicLong bufferedBytes = new AtomicLong();
         private volatile long next;
         private volatile EndReason ended;
         /** While true, its history is read by its own consumer and the shared reader only notes what it passed. */
@@ -469,7 +472,7 @@ public final class RoomStream implements AutoCloseable {
     private final class PartitionReader implements Runnable {
         private final TopicPartition partition;
         private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
-        private final java.util.Queue<Subscription> arriving = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final Queue<Subscription> arriving = new ConcurrentLinkedQueue<>();
         private final KafkaConsumer<String, byte[]> consumer = consumer();
         private final Thread thread;
         private boolean positioned;

@@ -167,6 +167,65 @@ class RoomStreamIT {
         }
     }
 
+    @Test
+    void aLateSubscriberCatchesUpOnItsOwnConsumerAndJoinsTheLiveOnesWithNothingLostOrTwice(KafkaCluster kafka)
+            throws Exception {
+        String prefix = "catchup" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        SubstrateConfig config = SubstrateConfig.of(
+                TestSettings.of(kafka, prefix, dataDir, prefix + "fold", "commit.interval.ms", "50"));
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
+        }
+        try (SubstrateClient client = SubstrateClient.create(config);
+                RoomStream stream = RoomStream.create(config)) {
+            List<String> rooms = roomsOnOnePartition(stream, 2);
+            String history = rooms.get(0);
+            String live = rooms.get(1);
+            List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
+            for (int i = 0; i < 3_000; i++) {
+                acks.add(client.append(log(history, "before " + i)));
+            }
+            acks.forEach(java.util.concurrent.CompletableFuture::join);
+            try (RoomStream.Subscription follower = stream.subscribe(live, RoomStream.From.now())) {
+                // The shared reader is at the head; the late subscriber starts 3,000 events behind it, and
+                // more of its room's events arrive while it catches up.
+                client.append(log(live, "head")).join();
+                assertThat(follower.poll(Duration.ofSeconds(30))).hasSize(1);
+                java.util.concurrent.CompletableFuture<Void> more =
+                        java.util.concurrent.CompletableFuture.runAsync(() -> {
+                            for (int i = 0; i < 500; i++) {
+                                client.append(log(history, "during " + i)).join();
+                                client.append(log(live, "live " + i));
+                            }
+                        });
+                List<RoomStream.Entry> seen = new ArrayList<>();
+                try (RoomStream.Subscription late = stream.subscribe(history, RoomStream.From.after(-1))) {
+                    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                    while (seen.size() < 3_500 && System.nanoTime() < deadline) {
+                        seen.addAll(late.poll(Duration.ofMillis(200)));
+                    }
+                    more.join();
+                    seen.addAll(late.poll(Duration.ofMillis(500)));
+                    assertThat(late.isOpen()).isTrue();
+                }
+                assertThat(seen).hasSize(3_500);
+                assertThat(seen).extracting(RoomStream.Entry::cursor).isSorted().doesNotHaveDuplicates();
+                assertThat(seen.subList(3_000, 3_500))
+                        .extracting(e -> ((LogEmitted) e.event().getPayload()).getMessage())
+                        .first()
+                        .isEqualTo("during 0");
+                List<RoomStream.Entry> followed = new ArrayList<>();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (followed.size() < 500 && System.nanoTime() < deadline) {
+                    followed.addAll(follower.poll(Duration.ofMillis(200)));
+                }
+                assertThat(followed)
+                        .as("the live room kept its events meanwhile")
+                        .hasSize(500);
+            }
+        }
+    }
+
     private static List<RoomStream.Entry> read(RoomStream stream, String room, RoomStream.From from, int expected)
             throws InterruptedException {
         List<RoomStream.Entry> seen = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.api.auth.Principal;
 import dev.substrate.streams.Instance;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -16,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,14 +63,14 @@ public final class Cluster {
 
     private final HttpClient http;
     private final String scheme;
-    private final java.util.function.Supplier<InstanceSignature> signer;
+    private final Supplier<InstanceSignature> signer;
     private volatile Instance self;
 
     /**
      * @param tls the trust for forwarding over HTTPS, or null to forward over plain HTTP
      * @param key the application's key for signing forwarded requests, read each time (it may be rotated)
      */
-    public Cluster(javax.net.ssl.SSLContext tls, java.util.function.Supplier<byte[]> key) {
+    public Cluster(SSLContext tls, Supplier<byte[]> key) {
         HttpClient.Builder builder =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1);
         if (tls != null) {
@@ -82,7 +85,7 @@ public final class Cluster {
      * The caller of a forwarded request, as the forwarding instance vouches for it; 401 when the request is not
      * signed by an instance of this application.
      */
-    public dev.substrate.api.auth.Principal verifyForwarded(Context ctx) {
+    public Principal verifyForwarded(Context ctx) {
         try {
             return signer.get().verify(ctx, System.currentTimeMillis());
         } catch (IllegalArgumentException e) {

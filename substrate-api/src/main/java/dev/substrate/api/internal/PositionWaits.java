@@ -5,6 +5,7 @@ import dev.substrate.streams.StateQueries;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -21,6 +22,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Reads that wait for the fold to reach a {@link ReadPosition}, without holding a thread: each wait is a future
@@ -161,7 +163,7 @@ final class PositionWaits implements AutoCloseable {
                 topic,
                 (key, current) -> current != null && !current.isDone()
                         ? current
-                        : admin.describeTopics(java.util.List.of(topic))
+                        : admin.describeTopics(List.of(topic))
                                 .allTopicNames()
                                 .toCompletionStage()
                                 .thenApply(described ->
@@ -187,7 +189,7 @@ final class PositionWaits implements AutoCloseable {
         return asked.handle((end, failure) -> {
             if (failure != null) {
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                if (cause instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                if (cause instanceof UnknownTopicOrPartitionException) {
                     throw notInLog(position, "its log has no partition " + position.partition());
                 }
                 throw Problem.unavailable("the end of " + partition + " could not be read: " + cause.getMessage());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.api.auth.Principal;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.streams.Instance;
@@ -102,13 +103,15 @@ final class Reads {
         afterPosition(ctx, () -> {
             ctx.header(Cluster.ANSWERED_BY, owner.toString());
             local.handle(ctx);
+            return null;
         });
     }
 
     /** What a read does once its position is reached. */
     @FunctionalInterface
     interface Answer {
-        void answer() throws Exception;
+        /** Answers, or starts answering: a future to finish first (other instances' parts), or null when done. */
+        CompletableFuture<?> answer() throws Exception;
     }
 
     /**
@@ -118,7 +121,7 @@ final class Reads {
     private void afterPosition(Context ctx, Answer then) throws Exception {
         ReadPosition position = ReadPosition.from(ctx);
         if (position == null) {
-            then.answer();
+            answerNow(ctx, then);
             return;
         }
         CompletableFuture<Void> reached = waits.await(Requests.principal(ctx), position, Requests.timeoutMs(ctx));
@@ -128,18 +131,27 @@ final class Reads {
             } catch (CompletionException e) {
                 throw e.getCause() instanceof Problem problem ? problem : e;
             }
-            then.answer();
+            answerNow(ctx, then);
             return;
         }
-        ctx.future(() -> reached.thenRun(() -> {
+        ctx.future(() -> reached.thenCompose(done -> {
             try {
-                then.answer();
+                CompletableFuture<?> more = then.answer();
+                return more == null ? CompletableFuture.completedFuture(null) : more;
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
         }));
+    }
+
+    /** Runs {@code then} on this thread; when it leaves something to finish, the request ends when that does. */
+    private static void answerNow(Context ctx, Answer then) throws Exception {
+        CompletableFuture<?> more = then.answer();
+        if (more != null) {
+            ctx.future(() -> more);
+        }
     }
 
     /**
@@ -289,7 +301,7 @@ final class Reads {
      */
     Cluster.Answer readAt(
             Map<String, String> caller,
-            dev.substrate.api.auth.Principal principal,
+            Principal principal,
             EntityKind<?, ?> entity,
             String id,
             String path,
@@ -329,7 +341,10 @@ final class Reads {
         int limit = Requests.limit(ctx);
         StateQueries queries = queries();
         if (Cluster.isForwarded(ctx)) {
-            afterPosition(ctx, () -> Requests.json(ctx, part(localPage(query, cursor))));
+            afterPosition(ctx, () -> {
+                Requests.json(ctx, part(localPage(query, cursor)));
+                return null;
+            });
             return;
         }
         Map<Instance, Set<Integer>> placement = queries.placement(entity);
@@ -347,17 +362,17 @@ final class Reads {
             }
             if (asked.isEmpty()) {
                 Requests.json(ctx, merge(parts, descending, limit));
-                return;
+                return null;
             }
             // The other instances may wait for the position too: no thread is held for their parts.
-            ctx.future(() -> CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
+            return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
                     .handle((done, failure) -> {
                         for (Map.Entry<Instance, CompletableFuture<Cluster.Answer>> remote : asked.entrySet()) {
                             parts.add(remotePart(remote.getKey(), remote.getValue(), placement));
                         }
                         Requests.json(ctx, merge(parts, descending, limit));
                         return null;
-                    }));
+                    });
         });
     }
 

@@ -25,6 +25,7 @@ import io.javalin.http.HandlerType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,8 +62,8 @@ public final class Routes implements AutoCloseable {
                 queries -> new PositionWaits(
                         queries,
                         Topics.from(config),
-                        Admin.create(new java.util.HashMap<String, Object>(
-                                config.kafkaProperties(AdminClientConfig.configNames()))),
+                        Admin.create(
+                                new HashMap<String, Object>(config.kafkaProperties(AdminClientConfig.configNames()))),
                         config.httpPositionWaitsPerPrincipal()));
         this.rooms = new RoomAccess(reads);
         this.appends = new Appends(client, reads, rooms);
