@@ -233,6 +233,8 @@ public final class HttpApi implements AutoCloseable {
             }
             return () -> key;
         }
+        // Made now, at start, so that instances starting together settle on one key before any forwards.
+        tokens.clusterKey();
         return tokens::clusterKey;
     }
 

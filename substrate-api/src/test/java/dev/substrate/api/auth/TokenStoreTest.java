@@ -71,4 +71,21 @@ class TokenStoreTest {
         assertThatThrownBy(() -> store.create(" ", Set.of(Role.ADMIN))).hasMessageContaining("principal");
         assertThatThrownBy(() -> Role.of("wizard")).hasMessageContaining("admin, operator, service, observer");
     }
+
+    @Test
+    void theClusterKeyIsMadeOnceAndSharedByEveryStoreOfTheFileAndKeptWithTheTokens() throws Exception {
+        Path file = dir.resolve("tokens.json");
+        TokenStore first = new TokenStore(file);
+        String token = first.create("alice", Set.of(Role.ADMIN));
+        byte[] key = first.clusterKey();
+        TokenStore second = new TokenStore(file);
+
+        assertThat(key).hasSize(32);
+        assertThat(second.clusterKey()).isEqualTo(key);
+        second.create("bob", Set.of(Role.OBSERVER));
+        assertThat(first.clusterKey()).as("creating a token keeps the key").isEqualTo(key);
+        assertThat(first.authenticate(token)).isPresent();
+        assertThat(Files.getPosixFilePermissions(file))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    }
 }

@@ -90,22 +90,30 @@ public interface SharedRuns extends AutoCloseable {
 
             @Override
             public Optional<Set<String>> appliedEventIds(String runId) {
-                // Events of one run are decided in order: the history read at the last one's position has them all.
-                JsonNode history;
-                try {
-                    history = api.get(
-                            "/v1/runs/" + runId + "/events",
-                            java.util.Map.of("position", lastPosition, "timeoutMs", 30_000));
-                } catch (ApiClient.ApiRefused e) {
-                    if (e.status() == 404) {
-                        return Optional.of(Set.of());
-                    }
-                    throw e;
-                }
+                // Events of one run are decided in order: the history read at the last one's position has them
+                // all. It comes a page at a time; the first page waits for the position, the rest are past it.
                 Set<String> applied = new HashSet<>();
-                history.path("items")
-                        .forEach(item -> applied.add(item.path("eventId").asText()));
-                return Optional.of(applied);
+                long after = 0;
+                while (true) {
+                    JsonNode page;
+                    try {
+                        page = api.get(
+                                "/v1/runs/" + runId + "/events",
+                                java.util.Map.of(
+                                        "position", lastPosition, "timeoutMs", 30_000, "after", after, "limit", 1000));
+                    } catch (ApiClient.ApiRefused e) {
+                        if (e.status() == 404) {
+                            return Optional.of(Set.of());
+                        }
+                        throw e;
+                    }
+                    page.path("items")
+                            .forEach(item -> applied.add(item.path("eventId").asText()));
+                    if (!page.hasNonNull("next")) {
+                        return Optional.of(applied);
+                    }
+                    after = page.get("next").asLong();
+                }
             }
 
             @Override
