@@ -158,9 +158,10 @@ class LocalRunsCliIT {
         // The Kafka share is decided by the fold a moment later; the history never holds an event twice.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             List<String> shared = new ArrayList<>();
-            get("/v1/runs/" + runId + "/events")
-                    .get("items")
-                    .forEach(e -> shared.add(e.get("eventId").asText()));
+            // One page holds the whole history (at most 1,000 events a page).
+            JsonNode history = get("/v1/runs/" + runId + "/events?limit=1000");
+            assertThat(history.hasNonNull("next")).isFalse();
+            history.get("items").forEach(e -> shared.add(e.get("eventId").asText()));
             assertThat(shared).isEqualTo(applied);
         });
         JsonNode state = get("/v1/runs/" + runId);
