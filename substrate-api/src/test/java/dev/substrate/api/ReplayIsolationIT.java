@@ -108,6 +108,8 @@ class ReplayIsolationIT {
                         int n;
                         while (replaying.get() && read < 4 * 1024 * 1024 && (n = history.read(buffer)) >= 0) {
                             read += n;
+                            // A viewer's pace, not a benchmark client's: the test measures room A's latency, not
+                            // how fast this JVM can parse 32 MB (which would take the two cores from both).
                             Thread.sleep(2);
                         }
                         replays.incrementAndGet();
@@ -151,6 +153,7 @@ class ReplayIsolationIT {
                     .pollInterval(Duration.ofMillis(1))
                     .until(() -> live.events().size() > before);
             latencies.add((System.nanoTime() - start) / 1e6);
+            // Appends spaced apart, as a live room's are: each sample times one event on its own, not a queue.
             Thread.sleep(10);
         }
         Collections.sort(latencies);

@@ -390,6 +390,8 @@ public final class RoomStream implements AutoCloseable {
                         return false;
                     }
                     if (!hasRoomFor(held)) {
+                        // Full by bytes: the queue can only wait for a free slot, so look again once the
+                        // subscriber has had a moment to drain (bounded: ends when it drains or closes).
                         Thread.sleep(10);
                     } else if (buffer.offer(held, POLL.toMillis(), TimeUnit.MILLISECONDS)) {
                         break;
