@@ -544,7 +544,8 @@ public final class SubstrateClient implements AutoCloseable {
                         pending.release();
                         if (error != null) {
                             result.completeExceptionally(new AppendFailed(
-                                    "Kafka did not acknowledge event " + eventId + " on " + topic, error));
+                                    "Kafka did not acknowledge event " + eventId + " on " + topic + ": " + error,
+                                    error));
                         } else {
                             result.complete(new Appended(
                                     key, eventId, new Position(topic, metadata.partition(), metadata.offset())));
