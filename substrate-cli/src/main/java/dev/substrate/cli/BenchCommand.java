@@ -65,6 +65,19 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> scale;
 
     @Option(
+            names = "--wire-format",
+            paramLabel = "FORMAT",
+            description =
+                    "single-object (default) or confluent (needs --schema-registry): how Substrate's parts write.")
+    String wireFormat;
+
+    @Option(
+            names = "--schema-registry",
+            paramLabel = "URL",
+            description = "The Schema Registry of --wire-format confluent.")
+    String schemaRegistry;
+
+    @Option(
             names = {"-c", "--config"},
             paramLabel = "KEY=VALUE",
             description = "A Substrate or Kafka client setting for every part (such as linger.ms). Repeatable.")
@@ -84,6 +97,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         Path dataDir = Files.createTempDirectory("substrate-bench-");
         Map<String, String> explicit = new HashMap<>(settings);
+        if (wireFormat != null) {
+            explicit.put(SubstrateConfig.WIRE_FORMAT, wireFormat);
+        }
+        if (schemaRegistry != null) {
+            explicit.put(SubstrateConfig.SCHEMA_REGISTRY_URL, schemaRegistry);
+        }
         ObjectNode report;
         if (bootstrapServers != null) {
             explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
@@ -196,7 +215,8 @@ final class BenchCommand implements Callable<Integer> {
                 forwarded.path("throughput").asText() + ", " + ms(forwarded),
                 "-",
                 "-");
-        return table.render();
+        String wire = report.path("settings").path("wireFormat").asText("single-object");
+        return "wire format: " + wire + "\n" + table.render();
     }
 
     private static String ms(JsonNode latencies) {

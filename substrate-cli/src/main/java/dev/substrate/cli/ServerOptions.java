@@ -29,6 +29,13 @@ final class ServerOptions {
     String httpHost;
 
     @Option(
+            names = "--schema-registry",
+            paramLabel = "URL",
+            description = "Write the Confluent wire format with schema ids from this Schema Registry (one or more "
+                    + "URLs, comma-separated): shorthand for -c wire.format=confluent -c schema.registry.url=URL.")
+    String schemaRegistry;
+
+    @Option(
             names = {"-c", "--config"},
             paramLabel = "KEY=VALUE",
             description = "Any configuration key, or a Kafka client setting passed through unchanged "
@@ -41,6 +48,10 @@ final class ServerOptions {
         putIfSet(explicit, SubstrateConfig.DATA_DIR, dataDir);
         putIfSet(explicit, SubstrateConfig.HTTP_PORT, httpPort);
         putIfSet(explicit, SubstrateConfig.HTTP_HOST, httpHost);
+        if (schemaRegistry != null) {
+            explicit.put(SubstrateConfig.WIRE_FORMAT, "confluent");
+            explicit.put(SubstrateConfig.SCHEMA_REGISTRY_URL, schemaRegistry);
+        }
         explicit.putAll(extra);
         return SubstrateConfig.load(System.getenv(), explicit);
     }

@@ -61,7 +61,7 @@ class KcatIT {
         }
     }
 
-    private static boolean kcatInstalled() {
+    static boolean kcatInstalled() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "kcat"))) {
                 return true;

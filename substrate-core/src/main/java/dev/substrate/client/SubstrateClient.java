@@ -6,6 +6,7 @@ import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
+import dev.substrate.event.Wire;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.artifact.ArtifactDeleted;
 import dev.substrate.events.artifact.ArtifactEvent;
@@ -108,8 +109,10 @@ public final class SubstrateClient implements AutoCloseable {
     private final ExecutorService sender;
     private final Semaphore pending;
     private final int maxPendingAppends;
+    private final Wire wire;
 
     private SubstrateClient(Builder builder) {
+        this.wire = builder.wire;
         this.clock = builder.clock;
         this.ids = new EventIds(builder.clock);
         this.validator = new EventValidator(builder.maxEventBytes, builder.clock);
@@ -134,13 +137,18 @@ public final class SubstrateClient implements AutoCloseable {
 
     /**
      * A client configured like the Substrate process: its producer settings (Streams-only keys such as {@code
-     * application.id} are left out), topic prefix and event size limit.
+     * application.id} are left out), topic prefix, event size limit and wire format (in the {@code confluent}
+     * format, this registers the subjects first).
+     *
+     * @throws dev.substrate.registry.SchemaRegistryFailed if the configured registry cannot be reached or refuses
+     *     a schema
      */
     public static SubstrateClient create(SubstrateConfig config) {
         return builder()
                 .kafkaProperties(config.kafkaProperties(ProducerConfig.configNames()))
                 .topicPrefix(config.topicPrefix())
                 .maxEventBytes(config.maxEventBytes())
+                .wire(Wire.start(config))
                 .build();
     }
 
@@ -482,7 +490,7 @@ public final class SubstrateClient implements AutoCloseable {
                 kind.entityId(event),
                 kind.eventId(event),
                 kind.payload(event),
-                kind.eventCodec().encode(event));
+                wire.encode(kind.log(topics).name(), kind.eventCodec(), event));
     }
 
     private <E extends SpecificRecord> CompletableFuture<Appended> append(
@@ -592,6 +600,7 @@ public final class SubstrateClient implements AutoCloseable {
         private int maxEventBytes = EventValidator.DEFAULT_MAX_EVENT_BYTES;
         private int maxPendingAppends = 100_000;
         private Clock clock = Clock.systemUTC();
+        private Wire wire = Wire.singleObject();
 
         private Builder() {}
 
@@ -634,6 +643,15 @@ public final class SubstrateClient implements AutoCloseable {
         /** The clock that stamps events without an explicit time; the system clock by default. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * How events are written: {@link Wire#singleObject()} by default; {@link Wire#start} for the Confluent
+         * format (its topics must be this client's).
+         */
+        public Builder wire(Wire wire) {
+            this.wire = Objects.requireNonNull(wire, "wire");
             return this;
         }
 

@@ -1,8 +1,10 @@
 package dev.substrate.config;
 
+import dev.substrate.event.WireFormat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -74,6 +76,14 @@ public final class SubstrateConfig {
     public static final String HTTP_TLS_TRUSTSTORE = "http.tls.truststore";
     /** The password of {@link #HTTP_TLS_TRUSTSTORE}. */
     public static final String HTTP_TLS_TRUSTSTORE_PASSWORD = "http.tls.truststore.password";
+    /** How records are written to Substrate's topics: {@code single-object} or {@code confluent}. */
+    public static final String WIRE_FORMAT = "wire.format";
+    /** The Schema Registry (one or more URLs, comma-separated) of the {@code confluent} wire format. */
+    public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+    /** {@code user:password} for the Schema Registry's HTTP basic authentication. */
+    public static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO = "schema.registry.basic.auth.user.info";
+    /** How long one Schema Registry call may take. */
+    public static final String SCHEMA_REGISTRY_TIMEOUT_MS = "schema.registry.timeout.ms";
     /** The secret instances of one application sign the requests they forward to each other with. */
     public static final String CLUSTER_SECRET = "cluster.secret";
     /** Where {@code /metrics} is served: on the API port behind a token (-1), or on a port of its own. */
@@ -288,6 +298,40 @@ public final class SubstrateConfig {
                     "The most store entries one list request looks at in each partition: a filter few entries pass "
                             + "(a non-member's room list, `parentRunId`) answers with what it found and a `nextCursor` "
                             + "to go on from, maybe with fewer items than `limit`, instead of scanning a whole store.")
+            .define(
+                    WIRE_FORMAT,
+                    Type.STRING,
+                    "single-object",
+                    ConfigDef.ValidString.in("single-object", "confluent"),
+                    Importance.HIGH,
+                    "How Substrate writes the records of its topics (the logs, the state topics, rejections): "
+                            + "`single-object` (Avro single-object encoding, no registry needed) or `confluent` "
+                            + "(Confluent's wire format with ids from `schema.registry.url`, what serdes in every "
+                            + "language read). Readers read both, so a deployment can move between them as it runs.")
+            .define(
+                    SCHEMA_REGISTRY_URL,
+                    Type.LIST,
+                    "",
+                    Importance.HIGH,
+                    "The Confluent-compatible Schema Registry, one or more URLs (comma-separated, tried in turn). "
+                            + "Needed by `wire.format=confluent`, which registers the subjects `<topic>-value` at "
+                            + "start; with `single-object` it is only used to read Confluent-format records other "
+                            + "writers produced. TLS uses the JVM's trust store.")
+            .define(
+                    SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO,
+                    Type.PASSWORD,
+                    "",
+                    Importance.MEDIUM,
+                    "`user:password` for the Schema Registry's HTTP basic authentication; never printed.")
+            .define(
+                    SCHEMA_REGISTRY_TIMEOUT_MS,
+                    Type.LONG,
+                    10_000L,
+                    Range.between(100, 600_000),
+                    Importance.LOW,
+                    "How long one Schema Registry call may take, connecting included; a call that gets no answer "
+                            + "or a 5xx is made at most 3 times. A start that cannot register its subjects in time "
+                            + "fails with the registry's URL and answer.")
             .define(
                     EMBEDDED_KAFKA_PORT,
                     Type.INT,
@@ -544,6 +588,28 @@ public final class SubstrateConfig {
         return ((Password) values.get(HTTP_TLS_TRUSTSTORE_PASSWORD)).value();
     }
 
+    /** How records are written to Substrate's topics. */
+    public WireFormat wireFormat() {
+        return WireFormat.fromSetting((String) values.get(WIRE_FORMAT));
+    }
+
+    /** The Schema Registry's URLs; empty when none is configured. */
+    @SuppressWarnings("unchecked")
+    public List<String> schemaRegistryUrls() {
+        return ((List<String>) values.get(SCHEMA_REGISTRY_URL))
+                .stream().filter(url -> !url.isBlank()).toList();
+    }
+
+    /** {@code user:password} for the registry, or empty. */
+    public String schemaRegistryUserInfo() {
+        return ((Password) values.get(SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO)).value();
+    }
+
+    /** How long one registry call may take. */
+    public Duration schemaRegistryTimeout() {
+        return Duration.ofMillis((Long) values.get(SCHEMA_REGISTRY_TIMEOUT_MS));
+    }
+
     /** The secret forwarded requests are signed with; empty to use the key beside the token file. */
     public String clusterSecret() {
         return ((Password) values.get(CLUSTER_SECRET)).value();
@@ -644,8 +710,12 @@ public final class SubstrateConfig {
         table.append("| key | environment variable | type | default | meaning |\n");
         table.append("| --- | --- | --- | --- | --- |\n");
         for (ConfigDef.ConfigKey key : new TreeMap<>(DEFINITION.configKeys()).values()) {
-            String defaultValue =
-                    key.defaultValue instanceof Password password ? password.value() : String.valueOf(key.defaultValue);
+            String defaultValue = key.defaultValue instanceof Password password
+                    ? password.value()
+                    : key.defaultValue instanceof List<?> list
+                            ? String.join(
+                                    ",", list.stream().map(String::valueOf).toList())
+                            : String.valueOf(key.defaultValue);
             table.append("| `")
                     .append(key.name)
                     .append("` | `")

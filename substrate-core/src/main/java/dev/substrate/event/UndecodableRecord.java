@@ -11,10 +11,18 @@ public final class UndecodableRecord extends SubstrateException {
 
     /** What was wrong with the bytes. */
     public enum Reason {
-        /** Not Avro single-object encoding: too short, or without the {@code C3 01} marker. */
+        /**
+         * Neither Avro single-object encoding ({@code C3 01} and a fingerprint) nor Confluent's wire format (a zero
+         * byte and a schema id): too short, or another first byte.
+         */
         BAD_HEADER,
-        /** The header names a writer schema this build does not know. */
+        /** The header names a writer schema this build does not know, or one it cannot read as its type. */
         UNKNOWN_SCHEMA,
+        /**
+         * A Confluent-format record whose schema id the Schema Registry does not know (or no registry is
+         * configured to look it up in).
+         */
+        UNKNOWN_SCHEMA_ID,
         /** The body is truncated or does not match the writer schema. */
         MALFORMED_BODY
     }

@@ -38,7 +38,12 @@ public enum Reason {
     /** The event would make a transcript entry (a block's attributes, say) larger than the fold writes. */
     ENTRY_TOO_LARGE,
     /** The delta or completion would give a block more text than {@link FoldLimits#blockMaxBytes()}. */
-    BLOCK_TOO_LARGE;
+    BLOCK_TOO_LARGE,
+    /**
+     * The event is on another partition of its log than its entity id maps to (murmur2, as Kafka's Java producer
+     * partitions): a producer with another partitioner. Folding it would start a second copy of the entity.
+     */
+    WRONG_PARTITION;
 
     /** The code, e.g. {@code illegal_transition}. */
     public String code() {

@@ -2,8 +2,10 @@ package dev.substrate.stream;
 
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.UndecodableRecord;
+import dev.substrate.event.Wire;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.room.RoomEvent;
+import dev.substrate.registry.SchemaRegistryFailed;
 import dev.substrate.topic.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -74,14 +76,19 @@ public final class RoomStream implements AutoCloseable {
 
     private final Semaphore catchUps = new Semaphore(MAX_CATCH_UPS);
 
+    /** How long a partition's reader waits for the Schema Registry to tell it a new schema id before it skips. */
+    private static final Duration REGISTRY_PATIENCE = Duration.ofSeconds(30);
+
     private final Map<String, Object> consumerConfig;
+    private final Wire wire;
     private final String topic;
     private final String statesTopic;
     private final int partitions;
     private final Map<Integer, PartitionReader> readers = new HashMap<>();
     private boolean closed;
 
-    private RoomStream(Map<String, Object> consumerConfig, String topic, String statesTopic) {
+    private RoomStream(Map<String, Object> consumerConfig, String topic, String statesTopic, Wire wire) {
+        this.wire = wire;
         this.consumerConfig = consumerConfig;
         this.topic = topic;
         this.statesTopic = statesTopic;
@@ -98,7 +105,7 @@ public final class RoomStream implements AutoCloseable {
         Map<String, Object> consumer = new HashMap<>(config.kafkaProperties(ConsumerConfig.configNames()));
         Topics topics = Topics.from(config);
         return new RoomStream(
-                consumer, topics.roomEvents().name(), topics.rooms().name());
+                consumer, topics.roomEvents().name(), topics.rooms().name(), Wire.reading(config));
     }
 
     /** Where a subscription starts. */
@@ -221,8 +228,7 @@ public final class RoomStream implements AutoCloseable {
                     if (roomId.equals(record.key())) {
                         first = record.value() == null
                                 ? OptionalLong.empty()
-                                : OptionalLong.of(WireCodec.ROOM_STATE
-                                        .decode(record.value())
+                                : OptionalLong.of(wire.decode(WireCodec.ROOM_STATE, record.value())
                                         .getFirstOffset());
                     }
                 }
@@ -462,11 +468,30 @@ public final class RoomStream implements AutoCloseable {
         if (record.value() == null) {
             return null;
         }
-        try {
-            return WireCodec.ROOM.decode(record.value());
-        } catch (UndecodableRecord e) {
-            log.warn("Skipping unreadable record at {}@{}: {}", partition, record.offset(), e.getMessage());
-            return null;
+        long giveUp = System.nanoTime() + REGISTRY_PATIENCE.toNanos();
+        while (true) {
+            try {
+                return wire.decode(WireCodec.ROOM, record.value());
+            } catch (UndecodableRecord e) {
+                log.warn("Skipping unreadable record at {}@{}: {}", partition, record.offset(), e.getMessage());
+                return null;
+            } catch (SchemaRegistryFailed e) {
+                // A schema id not seen before, and the registry not answering now: the partition's observers
+                // wait (each try is bounded and backs off) rather than miss the event, for a bounded time.
+                if (!e.isRetriable() || System.nanoTime() - giveUp > 0) {
+                    log.warn(
+                            "Skipping record at {}@{} whose schema the registry did not give: {}",
+                            partition,
+                            record.offset(),
+                            e.getMessage());
+                    return null;
+                }
+                log.info(
+                        "Waiting for the Schema Registry to read {}@{}: {}",
+                        partition,
+                        record.offset(),
+                        e.getMessage());
+            }
         }
     }
 

@@ -1,9 +1,11 @@
 package dev.substrate.streams;
 
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.event.Wire;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -16,13 +18,19 @@ import java.util.Objects;
  * @param sessionRetention how long a closed session room is kept before it is cleaned up
  * @param sessionCleanupInterval how often, on the wall clock, closed sessions are looked for (and their expiry
  *     appended to the room log)
+ * @param wire how the fold reads its logs (both formats) and writes its topics (the configured one)
+ * @param logPartitions each log's partition count, so that an event on another partition than its key maps to
+ *     (a producer with another partitioner than Kafka's murmur2) is refused as {@code wrong_partition}; a log
+ *     not named is not checked
  */
 public record FoldSettings(
         Topics topics,
         FoldLimits limits,
         Duration outcomeRetention,
         Duration sessionRetention,
-        Duration sessionCleanupInterval) {
+        Duration sessionCleanupInterval,
+        Wire wire,
+        Map<String, Integer> logPartitions) {
 
     public FoldSettings {
         Objects.requireNonNull(topics, "topics");
@@ -30,6 +38,30 @@ public record FoldSettings(
         Objects.requireNonNull(outcomeRetention, "outcomeRetention");
         Objects.requireNonNull(sessionRetention, "sessionRetention");
         Objects.requireNonNull(sessionCleanupInterval, "sessionCleanupInterval");
+        Objects.requireNonNull(wire, "wire");
+        logPartitions = Map.copyOf(logPartitions);
+    }
+
+    /** Settings that read and write single-object encoding and do not check partitions (a topology test's). */
+    public FoldSettings(
+            Topics topics,
+            FoldLimits limits,
+            Duration outcomeRetention,
+            Duration sessionRetention,
+            Duration sessionCleanupInterval) {
+        this(topics, limits, outcomeRetention, sessionRetention, sessionCleanupInterval, Wire.singleObject(), Map.of());
+    }
+
+    /** These settings with {@code wire}. */
+    public FoldSettings withWire(Wire wire) {
+        return new FoldSettings(
+                topics, limits, outcomeRetention, sessionRetention, sessionCleanupInterval, wire, logPartitions);
+    }
+
+    /** These settings with the logs' partition counts. */
+    public FoldSettings withLogPartitions(Map<String, Integer> logPartitions) {
+        return new FoldSettings(
+                topics, limits, outcomeRetention, sessionRetention, sessionCleanupInterval, wire, logPartitions);
     }
 
     /** The settings a configuration names. */

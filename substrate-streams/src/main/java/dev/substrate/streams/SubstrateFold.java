@@ -2,6 +2,8 @@ package dev.substrate.streams;
 
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.event.Wire;
+import dev.substrate.streams.internal.FoldReadErrors;
 import dev.substrate.streams.internal.FoldTopology;
 import dev.substrate.streams.internal.FoldWriteErrors;
 import dev.substrate.streams.internal.StoreNames;
@@ -22,7 +24,6 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -82,8 +83,7 @@ public final class SubstrateFold implements AutoCloseable {
         props.putIfAbsent(
                 StreamsConfig.STATE_DIR_CONFIG,
                 config.dataDir().resolve("streams").toAbsolutePath().toString());
-        props.putIfAbsent(
-                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+        props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, FoldReadErrors.class);
         props.putIfAbsent(
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueProcessingExceptionHandler.class);
@@ -136,7 +136,8 @@ public final class SubstrateFold implements AutoCloseable {
 
     private static SubstrateFold start(SubstrateConfig config, FoldSettings settings, Instance self) {
         Properties properties = streamsProperties(config);
-        checkChangelogs(config, properties);
+        Map<String, Integer> logPartitions = checkTopics(config, properties, settings.topics());
+        settings = settings.withWire(Wire.start(config, settings.topics())).withLogPartitions(logPartitions);
         FoldHealth health = new FoldHealth();
         properties.put(FoldWriteErrors.ON_DEAD_LETTER, (Runnable) health::recordDeadLettered);
         if (self != null) {
@@ -164,9 +165,10 @@ public final class SubstrateFold implements AutoCloseable {
     /**
      * Raises the record limit of changelogs that exist already with a limit below what the fold writes (Kafka
      * Streams creates missing ones with the limit set here, but never changes existing ones); refuses to start when
-     * it may not.
+     * it may not. Returns the logs' partition counts, for the fold's check that each event is on its key's
+     * partition.
      */
-    private static void checkChangelogs(SubstrateConfig config, Properties properties) {
+    private static Map<String, Integer> checkTopics(SubstrateConfig config, Properties properties, Topics topics) {
         String applicationId = properties.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
         List<String> changelogs = StoreNames.ALL.stream()
                 .map(store -> applicationId + "-" + store + "-changelog")
@@ -174,6 +176,12 @@ public final class SubstrateFold implements AutoCloseable {
         try (Admin admin =
                 Admin.create(new HashMap<String, Object>(config.kafkaProperties(AdminClientConfig.configNames())))) {
             TopicSetup.raiseRecordLimit(admin, changelogs, Topics.recordLimit(config.maxEventBytes()));
+            return TopicSetup.partitionCounts(
+                    admin,
+                    List.of(
+                            topics.runEvents().name(),
+                            topics.roomEvents().name(),
+                            topics.artifactEvents().name()));
         }
     }
 

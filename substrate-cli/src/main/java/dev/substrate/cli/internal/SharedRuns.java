@@ -6,6 +6,7 @@ import dev.substrate.api.EventJson;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.registry.SchemaRegistryFailed;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -138,7 +139,11 @@ public interface SharedRuns extends AutoCloseable {
                 } catch (KafkaReachability.KafkaUnreachable e) {
                     throw new NotShared(e.getMessage(), e);
                 }
-                client = SubstrateClient.create(config);
+                try {
+                    client = SubstrateClient.create(config);
+                } catch (SchemaRegistryFailed e) {
+                    throw new NotShared(e.getMessage(), e);
+                }
             }
 
             @Override

@@ -5,6 +5,7 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.event.Wire;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.topic.Topics;
 import dev.substrate.topic.internal.TopicSetup;
@@ -33,9 +34,16 @@ public final class SubstrateNode implements AutoCloseable {
     private final HttpApi http;
     private final String topicPrefix;
     private final List<String> createdTopics;
+    private final Wire wire;
 
     private SubstrateNode(
-            SubstrateFold fold, SubstrateClient client, HttpApi http, String topicPrefix, List<String> createdTopics) {
+            SubstrateFold fold,
+            SubstrateClient client,
+            HttpApi http,
+            String topicPrefix,
+            List<String> createdTopics,
+            Wire wire) {
+        this.wire = wire;
         this.fold = fold;
         this.client = client;
         this.http = http;
@@ -55,6 +63,8 @@ public final class SubstrateNode implements AutoCloseable {
             created = TopicSetup.ensure(
                     admin, Topics.from(config), config.topicPartitions(), config.topicReplicationFactor());
         }
+        // In the confluent format this registers the subjects first; the client and the fold share the ids.
+        Wire wire = Wire.start(config);
         SubstrateClient client = SubstrateClient.create(config);
         HttpApi http = null;
         SubstrateFold fold = null;
@@ -63,7 +73,7 @@ public final class SubstrateNode implements AutoCloseable {
             http = HttpApi.start(config, client, tokenStore(config));
             fold = SubstrateFold.start(config, http.instance());
             http.serve(fold.queries(), fold::metrics);
-            return new SubstrateNode(fold, client, http, config.topicPrefix(), created);
+            return new SubstrateNode(fold, client, http, config.topicPrefix(), created, wire);
         } catch (RuntimeException e) {
             if (fold != null) {
                 fold.close();
@@ -137,6 +147,7 @@ public final class SubstrateNode implements AutoCloseable {
                 "  Topics  %s*   (%s)%n",
                 topicPrefix, createdTopics.isEmpty() ? "all present" : createdTopics.size() + " created");
         out.printf("  Fold    Kafka Streams application %s, state in %s%n", fold.applicationId(), fold.stateDir());
+        out.printf("  Wire    %s%n", wire.describe());
     }
 
     @Override

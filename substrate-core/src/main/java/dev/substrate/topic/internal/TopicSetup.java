@@ -169,6 +169,31 @@ public final class TopicSetup {
         }
     }
 
+    /**
+     * The partition counts of those of {@code names} that exist (a topic not created yet is left out), as the
+     * brokers tell them now.
+     */
+    public static Map<String, Integer> partitionCounts(Admin admin, Collection<String> names) {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            List<String> present = names.stream().filter(existing::contains).toList();
+            Map<String, Integer> counts = new java.util.HashMap<>();
+            if (!present.isEmpty()) {
+                admin.describeTopics(present)
+                        .allTopicNames()
+                        .get()
+                        .forEach((name, description) ->
+                                counts.put(name, description.partitions().size()));
+            }
+            return counts;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SetupFailed("Interrupted while describing topics", e);
+        } catch (ExecutionException e) {
+            throw new SetupFailed("Cannot describe the logs: " + e.getCause().getMessage(), e);
+        }
+    }
+
     private static void raise(Admin admin, ConfigResource topic, int required, TopicMisconfigured tooSmall)
             throws InterruptedException {
         AlterConfigOp set = new AlterConfigOp(

@@ -7,6 +7,7 @@ import dev.substrate.fold.Decision;
 import dev.substrate.fold.internal.FoldStep;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
+import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -21,8 +22,8 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
     private KeyValueStore<String, String> byRun;
     private KeyValueStore<String, String> byRoom;
 
-    ArtifactFoldProcessor(FoldStep step, Duration outcomeRetention) {
-        super(EntityKind.ARTIFACT, step, outcomeRetention);
+    ArtifactFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
+        super(EntityKind.ARTIFACT, step, outcomeRetention, settings);
     }
 
     @Override
@@ -56,7 +57,8 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
         }
         artifacts.put(artifactId, state);
         context.forward(
-                record.withKey(artifactId).withValue(WireCodec.ARTIFACT_STATE.encode(state)),
+                record.withKey(artifactId)
+                        .withValue(wire.encode(topics.artifacts().name(), WireCodec.ARTIFACT_STATE, state)),
                 FoldTopology.ARTIFACTS_SINK);
         return state.getVersion();
     }

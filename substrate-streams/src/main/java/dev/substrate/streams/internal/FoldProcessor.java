@@ -1,17 +1,23 @@
 package dev.substrate.streams.internal;
 
 import dev.substrate.entity.EntityKind;
+import dev.substrate.event.Wire;
 import dev.substrate.event.WireCodec;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldLimits;
+import dev.substrate.fold.Reason;
 import dev.substrate.fold.internal.FoldStep;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Rejection;
+import dev.substrate.streams.FoldSettings;
+import dev.substrate.topic.Topics;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -37,13 +43,24 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     private final String entityType;
     private final WireCodec<E> eventCodec;
     private final Duration outcomeRetention;
+    /** How the fold writes its topics. */
+    protected final Wire wire;
+
+    protected final Topics topics;
+    /** The log's partition count, or 0 not to check that an event is on its key's partition. */
+    private final int partitions;
+
     protected final FoldStep step;
     protected ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, EventOutcome> outcomes;
     private KeyValueStore<String, String> outcomesByTime;
 
-    FoldProcessor(EntityKind<E, ?> kind, FoldStep step, Duration outcomeRetention) {
+    FoldProcessor(EntityKind<E, ?> kind, FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         this.kind = kind;
+        this.wire = settings.wire();
+        this.topics = settings.topics();
+        this.partitions = settings.logPartitions()
+                .getOrDefault(kind.log(settings.topics()).name(), 0);
         this.entityType = kind.name();
         this.eventCodec = kind.eventCodec();
         this.step = step;
@@ -66,7 +83,10 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         String eventId = eventId(event);
         boolean recordable = FoldStep.recordable(eventId);
         EventOutcome previous = recordable ? outcomes.get(eventId) : null;
-        Decision<D> decision = decide(record.key(), event, metadata.offset(), previous, time);
+        String misplaced = misplaced(event, metadata);
+        Decision<D> decision = misplaced != null
+                ? Decision.rejected(Reason.WRONG_PARTITION, misplaced)
+                : decide(record.key(), event, metadata.offset(), previous, time);
         Long version = null;
         if (decision instanceof Decision.Applied<D> applied) {
             version = applyChange(event, applied.state(), record);
@@ -96,7 +116,8 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
                     .setEvent(java.nio.ByteBuffer.wrap(encoded))
                     .build();
             context.forward(
-                    record.withKey(entityId).withValue(WireCodec.REJECTION.encode(rejection)),
+                    record.withKey(entityId)
+                            .withValue(wire.encode(topics.rejections().name(), WireCodec.REJECTION, rejection)),
                     FoldTopology.REJECTIONS_SINK_PREFIX + entityType);
         }
         if (!recordable) {
@@ -121,6 +142,26 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
             outcomes.put(eventId, outcome);
             outcomesByTime.put(StoreNames.timeIndexKey("", time.toEpochMilli(), eventId), eventId);
         }
+    }
+
+    /**
+     * Why the event is not on the partition its entity id maps to (murmur2 of the key, as Kafka's Java producer
+     * partitions), or null when it is (or cannot be said). An entity is decided on one partition: folding such an
+     * event would start a second copy of it.
+     */
+    private String misplaced(E event, RecordMetadata metadata) {
+        String entityId = entityId(event);
+        if (partitions <= 0 || entityId == null || metadata.partition() < 0) {
+            return null;
+        }
+        int expected = Utils.toPositive(Utils.murmur2(entityId.getBytes(StandardCharsets.UTF_8))) % partitions;
+        if (expected == metadata.partition()) {
+            return null;
+        }
+        return FoldLimits.cut(kind.idField() + " " + entityId, FoldLimits.MAX_ID_CHARS + 20) + " belongs on partition "
+                + expected + " of " + metadata.topic() + " (murmur2 of the key, as Kafka's Java producer partitions) "
+                + "but the event is on partition " + metadata.partition() + ": produce with a murmur2 partitioner "
+                + "(librdkafka, kcat, confluent-kafka: partitioner=murmur2_random)";
     }
 
     /** Decides one event against the current state (read from this processor's stores). */

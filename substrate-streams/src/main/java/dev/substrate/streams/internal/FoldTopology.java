@@ -43,7 +43,7 @@ public final class FoldTopology {
                 topology,
                 settings,
                 EntityKind.RUN,
-                () -> new RunFoldProcessor(step, settings.outcomeRetention()),
+                () -> new RunFoldProcessor(step, settings.outcomeRetention(), settings),
                 List.of(store(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))),
                 StoreNames.RUNS_BY_STATUS,
                 StoreNames.RUNS_BY_PROJECT,
@@ -57,7 +57,8 @@ public final class FoldTopology {
                         settings.outcomeRetention(),
                         settings.sessionRetention(),
                         settings.sessionCleanupInterval(),
-                        !topics.rebuild()),
+                        !topics.rebuild(),
+                        settings),
                 List.of(store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY))),
                 StoreNames.ROOM_BLOCK_PARTS,
                 StoreNames.ROOMS_BY_KIND,
@@ -75,7 +76,7 @@ public final class FoldTopology {
                 topology,
                 settings,
                 EntityKind.ARTIFACT,
-                () -> new ArtifactFoldProcessor(step, settings.outcomeRetention()),
+                () -> new ArtifactFoldProcessor(step, settings.outcomeRetention(), settings),
                 List.of(),
                 StoreNames.ARTIFACTS_BY_PARENT,
                 StoreNames.ARTIFACTS_BY_RUN,
@@ -99,7 +100,7 @@ public final class FoldTopology {
         topology.addSource(
                 source,
                 new StringDeserializer(),
-                new WireSerde<>(kind.eventCodec()),
+                new WireSerde<>(settings.wire(), kind.eventCodec()),
                 kind.log(settings.topics()).name());
         topology.addProcessor(name, processor, source);
         topology.addStateStore(store(StoreNames.stateStore(kind), new WireSerde<>(kind.stateCodec())), name);

@@ -12,6 +12,7 @@ import dev.substrate.room.internal.RoomFold;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,8 +53,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             Duration outcomeRetention,
             Duration sessionRetention,
             Duration cleanupInterval,
-            boolean appendsExpiry) {
-        super(EntityKind.ROOM, step, outcomeRetention);
+            boolean appendsExpiry,
+            FoldSettings settings) {
+        super(EntityKind.ROOM, step, outcomeRetention, settings);
         this.sessionRetention = sessionRetention;
         this.cleanupInterval = cleanupInterval;
         this.appendsExpiry = appendsExpiry;
@@ -110,7 +112,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             closedSessions.put(closedSessionKey(state), roomId);
         }
         rooms.put(roomId, state);
-        context.forward(record.withKey(roomId).withValue(WireCodec.ROOM_STATE.encode(state)), FoldTopology.ROOMS_SINK);
+        context.forward(
+                record.withKey(roomId).withValue(wire.encode(topics.rooms().name(), WireCodec.ROOM_STATE, state)),
+                FoldTopology.ROOMS_SINK);
         return state.getVersion();
     }
 
@@ -148,7 +152,10 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             if (room != null && RoomFold.cleanupDue(room, sessionRetention) != null) {
                 RoomEvent expiry = RoomFold.expiry(room, sessionRetention, now);
                 context.forward(
-                        new Record<String, byte[]>(room.getRoomId(), WireCodec.ROOM.encode(expiry), wallClock),
+                        new Record<String, byte[]>(
+                                room.getRoomId(),
+                                wire.encode(topics.roomEvents().name(), WireCodec.ROOM, expiry),
+                                wallClock),
                         FoldTopology.ROOM_EVENTS_SINK);
             }
         }

@@ -7,6 +7,7 @@ import dev.substrate.fold.Decision;
 import dev.substrate.fold.internal.FoldStep;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
+import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,8 +26,8 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     private KeyValueStore<String, String> byProject;
     private KeyValueStore<String, String> byLabel;
 
-    RunFoldProcessor(FoldStep step, Duration outcomeRetention) {
-        super(EntityKind.RUN, step, outcomeRetention);
+    RunFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
+        super(EntityKind.RUN, step, outcomeRetention, settings);
     }
 
     @Override
@@ -54,7 +55,9 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         indexKeys(state).forEach((store, keys) -> keys.forEach(key -> store.put(key, runId)));
         runs.put(runId, state);
         history.put(StoreNames.sequenceKey(runId, state.getVersion()), event);
-        context.forward(record.withKey(runId).withValue(WireCodec.RUN_STATE.encode(state)), FoldTopology.RUNS_SINK);
+        context.forward(
+                record.withKey(runId).withValue(wire.encode(topics.runs().name(), WireCodec.RUN_STATE, state)),
+                FoldTopology.RUNS_SINK);
         return state.getVersion();
     }
 

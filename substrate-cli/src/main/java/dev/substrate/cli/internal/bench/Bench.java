@@ -115,6 +115,7 @@ public final class Bench {
         used.put("querySeconds", sizes.queryDuration().toSeconds());
         used.put("queryThreads", QUERY_THREADS);
         used.put("processingGuarantee", "exactly_once_v2");
+        used.put("wireFormat", base.wireFormat().setting());
 
         SubstrateConfig first = config("a");
         Topics topics = Topics.from(first);

@@ -1,0 +1,2 @@
+/** The registry's REST client. Not API. */
+package dev.substrate.registry.internal;
