@@ -4,24 +4,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.Wire;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.schemas.WireSchema;
 import dev.substrate.state.Rejection;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.streams.SubstrateFold;
-import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SampleEvents;
 import dev.substrate.testing.SchemaRegistry;
 import dev.substrate.testing.SchemaRegistry.Registry;
 import dev.substrate.testing.SharedKafka;
+import dev.substrate.testing.TcpProxy;
 import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
 import dev.substrate.topic.internal.TopicSetup;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,9 +54,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
-import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -56,13 +63,16 @@ import org.junit.jupiter.api.io.TempDir;
  * The fold reads both wire formats: a log holding records of both folds to the state of a log of one; a record
  * naming a schema id the registry does not know is dead-lettered with that reason and the fold goes on; and an
  * event a producer put on another partition than Kafka's partitioner would (kcat's default) is refused, never
- * folded into a second copy of its entity.
+ * folded into a second copy of its entity; and a registry that goes away after start stops neither appends nor the
+ * fold of known ids, while a record of an id not seen before waits for it (holding its stream thread) and is then
+ * folded, never dead-lettered.
  */
 @ExtendWith({SharedKafka.class, SchemaRegistry.class})
 @Timeout(600)
 class MixedWireFormatsIT {
 
     private static final int PARTITIONS = 3;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dataDir;
@@ -153,9 +163,12 @@ class MixedWireFormatsIT {
         try (SubstrateFold fold = SubstrateFold.start(config)) {
             await().ignoreExceptions()
                     .atMost(Duration.ofSeconds(60))
-                    .until(() -> runs(fold).containsKey("run-unk-1"));
-            List<ConsumerRecord<String, byte[]>> dead =
-                    TestRecords.readAll(kafka, Topics.from(config).deadLetters().name());
+                    .until(() -> FoldStores.runs(fold).containsKey("run-unk-1"));
+            List<ConsumerRecord<String, byte[]>> dead = await().atMost(Duration.ofSeconds(30))
+                    .until(
+                            () -> TestRecords.readAll(
+                                    kafka, Topics.from(config).deadLetters().name()),
+                            d -> !d.isEmpty());
             assertThat(dead).hasSize(1);
             String message = new String(
                     dead.get(0).headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8);
@@ -196,7 +209,8 @@ class MixedWireFormatsIT {
             await().ignoreExceptions()
                     .atMost(Duration.ofSeconds(30))
                     .untilAsserted(
-                            () -> assertThat(runs(fold).get(runId).getStatus()).isEqualTo(RunStatus.queued));
+                            () -> assertThat(FoldStores.runs(fold).get(runId).getStatus())
+                                    .isEqualTo(RunStatus.queued));
         }
     }
 
@@ -237,11 +251,85 @@ class MixedWireFormatsIT {
             String applied = agrees;
             await().ignoreExceptions()
                     .atMost(Duration.ofSeconds(60))
-                    .until(() -> runs(fold).containsKey(applied));
+                    .until(() -> FoldStores.runs(fold).containsKey(applied));
             List<Rejection> refused = awaitRejections(kafka, config, 1);
             assertThat(refused.get(0).getEntityId()).isEqualTo(differs);
             assertThat(refused.get(0).getReason()).isEqualTo("wrong_partition");
-            assertThat(runs(fold)).doesNotContainKey(differs).hasSize(1);
+            assertThat(FoldStores.runs(fold)).doesNotContainKey(differs).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRegistryGoneAfterStartStallsOnlyAnIdNotSeenAndLosesNothing(KafkaCluster kafka, Registry registry)
+            throws Exception {
+        URI target = URI.create(registry.url());
+        try (TcpProxy proxy = TcpProxy.to(target.getHost(), target.getPort())) {
+            String prefix = "gone" + UUID.randomUUID().toString().substring(0, 6) + ".";
+            SubstrateConfig config =
+                    config(kafka, prefix, "confluent", "http://127.0.0.1:" + proxy.port() + target.getPath());
+            Wire wire = Wire.start(config); // registers through the proxy
+            ensureTopics(kafka, config);
+            String log = Topics.from(config).runEvents().name();
+            // Another writer registers a newer, compatible version of the schema: an id this process has not seen.
+            ObjectNode newer =
+                    (ObjectNode) JSON.readTree(WireSchema.RUN.currentSchema().toString());
+            ((ArrayNode) newer.get("fields"))
+                    .addObject()
+                    .put("name", "note")
+                    .putNull("default")
+                    .putArray("type")
+                    .add("null")
+                    .add("string");
+            HttpResponse<String> registered = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(registry.url() + "/subjects/" + log + "-value/versions"))
+                                    .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode()
+                                            .put("schema", newer.toString())
+                                            .toString()))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(registered.statusCode()).as(registered.body()).isEqualTo(200);
+            int newId = JSON.readTree(registered.body()).get("id").asInt();
+            assertThat(newId).isNotEqualTo(wire.schemaId(log));
+
+            proxy.down();
+            try (SubstrateClient client = SubstrateClient.create(config);
+                    SubstrateFold fold = SubstrateFold.start(config)) {
+                // Appends and the fold go on without the registry: the ids are cached.
+                client.append(at(SampleEvents.run("run-gone-1", SampleEvents.created()), Instant.now()))
+                        .join();
+                await().ignoreExceptions()
+                        .atMost(Duration.ofSeconds(60))
+                        .until(() -> FoldStores.runs(fold).containsKey("run-gone-1"));
+
+                // A record of the newer version (this build's body and the new field, null) waits for the registry.
+                byte[] known = wire.encode(
+                        log, WireCodec.RUN, at(SampleEvents.run("run-gone-2", SampleEvents.created()), Instant.now()));
+                ByteBuffer unseen = ByteBuffer.allocate(known.length + 1);
+                unseen.put((byte) 0)
+                        .putInt(newId)
+                        .put(known, 5, known.length - 5)
+                        .put((byte) 0);
+                try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+                    producer.send(new ProducerRecord<>(log, "run-gone-2", unseen.array()))
+                            .get();
+                }
+                await().atMost(Duration.ofSeconds(60)).until(() -> fold.health().threadFailures() > 0);
+                assertThat(fold.health().notReady()).isPresent();
+                // The record holds its stream thread (the fold says so on /ready); it is not dead-lettered.
+                assertThat(TestRecords.readAll(
+                                kafka, Topics.from(config).deadLetters().name()))
+                        .isEmpty();
+
+                proxy.up();
+                await().ignoreExceptions()
+                        .atMost(Duration.ofSeconds(90))
+                        .until(() -> FoldStores.runs(fold).containsKey("run-gone-2"));
+                assertThat(TestRecords.readAll(
+                                kafka, Topics.from(config).deadLetters().name()))
+                        .isEmpty();
+            }
         }
     }
 
@@ -277,24 +365,10 @@ class MixedWireFormatsIT {
         Map<String, RunState> states = new TreeMap<>();
         await().ignoreExceptions().atMost(Duration.ofSeconds(90)).until(() -> {
             states.clear();
-            states.putAll(runs(fold));
+            states.putAll(FoldStores.runs(fold));
             return states.size() == runs && states.values().stream().allMatch(run -> run.getVersion() == 4);
         });
         return states;
-    }
-
-    /** Every run in the fold's store (a fold started without an HTTP address cannot locate keys). */
-    @SuppressWarnings("unchecked")
-    private static Map<String, RunState> runs(SubstrateFold fold) {
-        ReadOnlyKeyValueStore<String, RunState> store =
-                (ReadOnlyKeyValueStore<String, RunState>) (ReadOnlyKeyValueStore<?, ?>) fold.streams()
-                        .store(StoreQueryParameters.fromNameAndType(
-                                StoreNames.RUNS, QueryableStoreTypes.keyValueStore()));
-        Map<String, RunState> runs = new TreeMap<>();
-        try (var all = store.all()) {
-            all.forEachRemaining(entry -> runs.put(entry.key, entry.value));
-        }
-        return runs;
     }
 
     private static List<Rejection> awaitRejections(KafkaCluster kafka, SubstrateConfig config, int count) {

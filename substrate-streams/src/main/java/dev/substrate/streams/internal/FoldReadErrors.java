@@ -13,8 +13,10 @@ import org.slf4j.LoggerFactory;
  * schema id, malformed body) goes to the dead-letter topic with the reason, and the fold goes on. A record whose
  * schema id the Schema Registry did not answer for (unreachable, 5xx, refused credentials, an answer that is not
  * its API; anything but "no such id") is not given up: the stream thread fails, is replaced, and reads the record
- * again from its last commit, until the registry answers (meanwhile {@code /ready} says the fold is failing). A
- * registry that is down or misconfigured stalls the fold on new ids; it never loses their events.
+ * again from its last commit, until the registry answers (meanwhile {@code /ready} says the fold is failing). Such a
+ * record holds its stream thread, and so every task on that thread (Kafka Streams cannot pause one partition from a
+ * deserializer); with {@code num.stream.threads} above 1 the other threads go on. A registry that is down or
+ * misconfigured stalls the fold on ids it has not seen; it never loses their events.
  */
 public final class FoldReadErrors extends LogAndContinueExceptionHandler {
 
