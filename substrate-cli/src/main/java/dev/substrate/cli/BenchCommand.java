@@ -216,7 +216,8 @@ final class BenchCommand implements Callable<Integer> {
                 "-",
                 "-");
         String wire = report.path("settings").path("wireFormat").asText("single-object");
-        return "wire format: " + wire + "\n" + table.render();
+        return "wire format: " + wire + " (started in "
+                + append.path("wireStartMs").asText() + " ms)\n" + table.render();
     }
 
     private static String ms(JsonNode latencies) {

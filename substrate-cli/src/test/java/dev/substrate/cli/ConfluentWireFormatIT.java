@@ -25,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -52,19 +53,7 @@ class ConfluentWireFormatIT {
     @Test
     void devRegistersItsSubjectsAndEveryFeatureWorksInTheConfluentFormat(Registry registry) throws Exception {
         String prefix = "cw" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        try (SubstrateProcess dev = SubstrateProcess.start(
-                Map.of(),
-                "dev",
-                "--data-dir",
-                dataDir.toString(),
-                "--kafka-port",
-                "0",
-                "--http-port",
-                "0",
-                "--schema-registry",
-                registry.url(),
-                "-c",
-                "topic.prefix=" + prefix)) {
+        try (SubstrateProcess dev = startDev(registry.url(), "-c", "topic.prefix=" + prefix)) {
             String url = dev.awaitOutput("HTTP\\s+(\\S+)", Duration.ofSeconds(120));
             String kafka = dev.awaitOutput("Kafka\\s+(\\S+)", Duration.ofSeconds(5));
             assertThat(dev.awaitOutput("Wire\\s+(.*)", Duration.ofSeconds(5)))
@@ -203,17 +192,7 @@ class ConfluentWireFormatIT {
             closed = socket.getLocalPort();
         }
         String registry = "http://127.0.0.1:" + closed;
-        try (SubstrateProcess dev = SubstrateProcess.start(
-                Map.of(),
-                "dev",
-                "--data-dir",
-                dataDir.toString(),
-                "--kafka-port",
-                "0",
-                "--http-port",
-                "0",
-                "--schema-registry",
-                registry)) {
+        try (SubstrateProcess dev = startDev(registry)) {
             assertThat(dev.awaitExit(Duration.ofSeconds(120))).isEqualTo(1);
             assertThat(String.join("\n", dev.stderr())).contains(registry).contains("no answer");
         }
@@ -250,6 +229,22 @@ class ConfluentWireFormatIT {
                 .hasMessageContaining("409")
                 .satisfies(e ->
                         assertThat(((SchemaRegistryFailed) e).isRetriable()).isFalse());
+    }
+
+    /** {@code substrate dev} on free ports, in this test's data directory, writing the Confluent format. */
+    private SubstrateProcess startDev(String registry, String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "dev",
+                "--data-dir",
+                dataDir.toString(),
+                "--kafka-port",
+                "0",
+                "--http-port",
+                "0",
+                "--schema-registry",
+                registry));
+        args.addAll(List.of(more));
+        return SubstrateProcess.start(Map.of(), args.toArray(String[]::new));
     }
 
     private static int header(byte[] value) {
