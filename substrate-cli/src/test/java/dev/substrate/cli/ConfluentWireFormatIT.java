@@ -119,7 +119,11 @@ class ConfluentWireFormatIT {
             try (SseConnection sse = SseConnection.open(
                             HTTP, url + "/v1/rooms/room-cw-1/stream", Map.of("Authorization", "Bearer " + token));
                     RoomStream stream = RoomStream.create(observer);
-                    RoomStream.Subscription subscription = stream.subscribe("room-cw-1", RoomStream.From.start())) {
+                    // From.start finds the room's first event in the rooms state topic, which the fold's
+                    // transaction makes visible at its next commit, a moment after ?wait=applied answered.
+                    RoomStream.Subscription subscription = await().ignoreException(IllegalArgumentException.class)
+                            .atMost(Duration.ofSeconds(30))
+                            .until(() -> stream.subscribe("room-cw-1", RoomStream.From.start()), s -> true)) {
                 post(
                         url,
                         token,
