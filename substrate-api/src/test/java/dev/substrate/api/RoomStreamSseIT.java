@@ -242,6 +242,33 @@ class RoomStreamSseIT {
     }
 
     @Test
+    void theAgUiViewEndsARevokedReadersRunWithRunErrorAndRefusesBadInput() throws Exception {
+        String roomId = createRoom(
+                "[{\"principal\": \"svc:owner\", \"role\": \"owner\"}, {\"principal\": \"ui:reader\", \"role\": "
+                        + "\"reader\"}]",
+                owner);
+        Map<String, String> auth = Map.of("Authorization", "Bearer " + reader);
+        SseConnection agUi =
+                SseConnection.open(HTTP, instance.url() + "/v1/rooms/" + roomId + "/ag-ui?runId=ui-1", auth);
+        await().atMost(Duration.ofSeconds(30)).until(() -> agUi.events().size() >= 3);
+        JsonNode started = JSON.readTree(agUi.events().get(0).data());
+        assertThat(started.get("type").asText()).isEqualTo("RUN_STARTED");
+        assertThat(started.get("threadId").asText()).isEqualTo(roomId);
+        assertThat(started.get("runId").asText()).isEqualTo("ui-1");
+
+        appendApplied(roomId, "{\"type\": \"MemberRevoked\", \"principal\": \"ui:reader\"}", owner);
+        await().atMost(Duration.ofSeconds(30)).until(agUi::ended);
+        JsonNode last =
+                JSON.readTree(agUi.events().get(agUi.events().size() - 1).data());
+        assertThat(last.get("type").asText()).isEqualTo("RUN_ERROR");
+        assertThat(last.get("code").asText()).isEqualTo("revoked");
+
+        assertStatus(post("/v1/rooms/" + roomId + "/ag-ui", "{\"threadId\": \"other\", \"runId\": \"r\"}", owner), 400);
+        assertStatus(post("/v1/rooms/" + roomId + "/ag-ui", "{\"threadId\": \"" + roomId + "\"}", owner), 400);
+        assertStatus(post("/v1/rooms/" + roomId + "/ag-ui", "{\"runId\": \"r\"}", reader), 403);
+    }
+
+    @Test
     void refusesBadStreamRequestsAndSendsHeartbeats() throws Exception {
         String roomId = createRoom("[]");
         assertStatus(get("/v1/rooms/" + roomId + "/stream?view=deltas", operator), 400);

@@ -141,7 +141,9 @@ final class RoomsCommand {
             mixinStandardHelpOptions = true,
             description = {
                 "Follows a room's live stream (GET /v1/rooms/{id}/stream) until it is deleted or you stop it.",
-                "Reconnects after a dropped connection, resuming after the last event shown."
+                "Reconnects after a dropped connection, resuming after the last event shown.",
+                "With --ag-ui, prints the room's AG-UI events (GET /v1/rooms/{id}/ag-ui) as JSON lines, from a",
+                "snapshot, until the room is closed (RUN_FINISHED)."
             })
     static final class Tail implements Callable<Integer> {
         @Spec
@@ -164,6 +166,9 @@ final class RoomsCommand {
             Long cursor;
         }
 
+        @Option(names = "--ag-ui", description = "AG-UI events as JSON lines, starting with a snapshot of the room.")
+        boolean agUi;
+
         /** How often, at most, it reconnects in a row after the server ended the stream or the connection broke. */
         private static final int RECONNECTS = 10;
 
@@ -181,18 +186,38 @@ final class RoomsCommand {
                 Map<String, Object> query = new LinkedHashMap<>();
                 if (after[0] != null) {
                     query.put("after", after[0]);
+                } else if (agUi) {
+                    if (start != null && start.fromStart) {
+                        query.put("after", -1); // every event live, after an empty snapshot
+                    }
                 } else {
                     query.put("from", start != null && start.fromStart ? "start" : "now");
                 }
                 ended[0] = null;
                 received[0] = false;
                 try {
-                    client.client().stream("/v1/rooms/" + roomId + "/stream", query, event -> {
+                    client.client().stream("/v1/rooms/" + roomId + (agUi ? "/ag-ui" : "/stream"), query, event -> {
                         JsonNode data;
                         try {
                             data = json.readTree(event.data());
                         } catch (IOException e) {
                             throw new UncheckedIOException(e);
+                        }
+                        if (agUi) {
+                            out.println(data);
+                            out.flush();
+                            received[0] = true;
+                            if (event.id() != null) {
+                                after[0] = Long.parseLong(event.id());
+                            }
+                            String type = data.path("type").asText();
+                            if (type.equals("RUN_FINISHED") || type.equals("RUN_ERROR")) {
+                                ended[0] = type.equals("RUN_FINISHED")
+                                        ? "finished"
+                                        : data.path("code").asText();
+                                return false;
+                            }
+                            return true;
                         }
                         if (event.name().equals("end")) {
                             ended[0] = data.path("reason").asText();
@@ -221,6 +246,9 @@ final class RoomsCommand {
                 }
                 String reason = ended[0] == null ? "closed" : ended[0];
                 switch (reason) {
+                    case "finished" -> {
+                        return 0;
+                    }
                     case "deleted" -> {
                         if (client.json) {
                             err.println("The room was deleted.");

@@ -1,13 +1,14 @@
 package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.MemberRevoked;
 import dev.substrate.events.room.RoomDeleted;
+import dev.substrate.fold.FoldLimits;
+import dev.substrate.stream.AgUiTranslator;
 import dev.substrate.stream.RoomStream;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -92,10 +93,11 @@ final class RoomStreams implements AutoCloseable {
         return stream == null ? 0 : stream.consumers();
     }
 
-    /** What a client sees: every event as written, or blocks assembled from their deltas. */
+    /** What a client sees: every event as written, blocks assembled from their deltas, or AG-UI events. */
     private enum View {
         RAW,
-        BLOCKS
+        BLOCKS,
+        AG_UI
     }
 
     /**
@@ -114,6 +116,43 @@ final class RoomStreams implements AutoCloseable {
             throw Problem.badRequest(
                     "from and a cursor to resume after (after, Last-Event-ID) exclude each other", "from");
         }
+        stream(ctx, roomId, view, after, from, null);
+    }
+
+    /**
+     * POST /v1/rooms/{roomId}/ag-ui with AG-UI's {@code RunAgentInput} (as {@code HttpAgent} sends it; its {@code
+     * threadId} is the room, its {@code runId} is echoed), or GET with {@code ?runId=} for {@code EventSource}: the
+     * room as AG-UI events. The input's messages, tools and state are not taken: the view reads the room, it does not
+     * append to it (appends are {@code POST /v1/rooms/{roomId}/events}).
+     */
+    void openAgUi(Context ctx) {
+        String roomId = ctx.pathParam("roomId");
+        String runId;
+        if ("POST".equals(ctx.method().name())) {
+            ObjectNode input = Requests.body(ctx);
+            String threadId = input.path("threadId").asText(null);
+            if (threadId != null && !threadId.equals(roomId)) {
+                throw Problem.badRequest(
+                        "threadId is the room the AG-UI view follows; it must be " + roomId + ", not " + threadId,
+                        "threadId");
+            }
+            runId = input.path("runId").asText("");
+            if (runId.isBlank()) {
+                throw Problem.badRequest("runId is required (RunAgentInput.runId)", "runId");
+            }
+        } else {
+            String asked = ctx.queryParam("runId");
+            runId = asked == null || asked.isBlank()
+                    ? java.util.UUID.randomUUID().toString()
+                    : asked;
+        }
+        if (runId.length() > FoldLimits.MAX_ID_CHARS) {
+            throw Problem.badRequest("runId is longer than " + FoldLimits.MAX_ID_CHARS + " characters", "runId");
+        }
+        stream(ctx, roomId, View.AG_UI, resumeCursor(ctx), null, runId);
+    }
+
+    private void stream(Context ctx, String roomId, View view, Long after, String from, String runId) {
         Principal principal = Requests.principal(ctx);
         Map<String, String> caller = Cluster.caller(ctx);
         JsonNode room = access.readable(caller, principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
@@ -138,19 +177,32 @@ final class RoomStreams implements AutoCloseable {
             long shownAfter;
             if (after != null) {
                 shownAfter = Math.max(after, firstOffset - 1);
+            } else if (view == View.AG_UI) {
+                // AG-UI clients start with a snapshot of what the fold has applied, then follow.
+                shownAfter = Math.max(room.path("lastOffset").asLong(), firstOffset - 1);
             } else if ("now".equals(from)) {
                 shownAfter = rooms.endOffset(roomId) - 1;
             } else {
                 shownAfter = firstOffset - 1;
             }
-            long readFrom = view == View.BLOCKS ? blocksReadFrom(room, shownAfter) : shownAfter + 1;
+            long readFrom = switch (view) {
+                case BLOCKS -> blocksReadFrom(room, shownAfter);
+                case AG_UI -> firstOffset; // the snapshot is built from the room's whole stream
+                case RAW -> shownAfter + 1;
+            };
+            StreamView renderer = switch (view) {
+                case BLOCKS -> new StreamView.Blocks(config.blockMaxBytes(), config.streamMaxBufferedBytes());
+                case AG_UI ->
+                    new StreamView.AgUi(new AgUiTranslator(roomId, runId, config.streamMaxBufferedBytes()), shownAfter);
+                case RAW -> new StreamView.Raw();
+            };
             RoomStream.Subscription subscription = rooms.subscribe(
                     roomId,
                     RoomStream.From.after(readFrom - 1),
                     RoomStream.OnFull.END,
                     config.streamMaxBufferedBytes());
             client = new Client(
-                    roomId, principal, mine, caller, view, subscription, shownAfter, rooms.partitionOf(roomId));
+                    roomId, principal, mine, caller, renderer, subscription, shownAfter, rooms.partitionOf(roomId));
         } catch (RuntimeException e) {
             slots.release();
             release(principal, mine);
@@ -268,7 +320,7 @@ final class RoomStreams implements AutoCloseable {
                 Principal principal,
                 AtomicInteger principalStreams,
                 Map<String, String> caller,
-                View view,
+                StreamView renderer,
                 RoomStream.Subscription subscription,
                 long shownAfter,
                 int partition) {
@@ -279,9 +331,7 @@ final class RoomStreams implements AutoCloseable {
             this.subscription = subscription;
             this.shownAfter = shownAfter;
             this.partition = partition;
-            this.renderer = view == View.BLOCKS
-                    ? new StreamView.Blocks(config.blockMaxBytes(), config.streamMaxBufferedBytes())
-                    : new StreamView.Raw();
+            this.renderer = renderer;
             this.lastCursor = shownAfter;
         }
 
@@ -296,7 +346,15 @@ final class RoomStreams implements AutoCloseable {
                             end(endReason(subscription.endReason()), null);
                             return;
                         }
-                        write(": heartbeat\n\n");
+                        StringBuilder quiet = new StringBuilder();
+                        for (StreamView.Event event : renderer.idle()) {
+                            quiet.append(StreamView.sse(event));
+                            lastCursor = event.cursor();
+                        }
+                        write(quiet.length() == 0 ? ": heartbeat\n\n" : quiet.toString());
+                        if (renderer.over()) {
+                            return;
+                        }
                         continue;
                     }
                     StringBuilder batch = new StringBuilder();
@@ -308,16 +366,14 @@ final class RoomStreams implements AutoCloseable {
                             return;
                         }
                         for (StreamView.Event event : renderer.render(entry)) {
-                            if (event.cursor() > shownAfter) {
-                                batch.append("id: ")
-                                        .append(event.cursor())
-                                        .append("\nevent: ")
-                                        .append(event.name())
-                                        .append("\ndata: ")
-                                        .append(event.data())
-                                        .append("\n\n");
+                            if (renderer.filtersItself() || event.cursor() > shownAfter) {
+                                batch.append(StreamView.sse(event));
                                 lastCursor = event.cursor();
                             }
+                        }
+                        if (renderer.over()) {
+                            write(batch.toString());
+                            return;
                         }
                         if (entry.event().getPayload() instanceof RoomDeleted && entry.cursor() > shownAfter) {
                             write(batch.toString());
@@ -373,13 +429,7 @@ final class RoomStreams implements AutoCloseable {
         }
 
         private void end(String reason, String message) throws IOException {
-            ObjectNode data = JsonNodeFactory.instance.objectNode();
-            data.put("reason", reason);
-            data.put("lastCursor", lastCursor);
-            if (message != null) {
-                data.put("message", message);
-            }
-            write("event: end\ndata: " + data + "\n\n");
+            write(renderer.ending(reason, message, lastCursor));
         }
 
         private void endQuietly(String reason) {

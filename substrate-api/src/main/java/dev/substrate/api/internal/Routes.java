@@ -142,6 +142,8 @@ public final class Routes implements AutoCloseable {
         addEntity(routes, EntityKind.ROOM, this::listRooms, this::room);
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}/transcript", this::transcript);
         add(routes, HandlerType.GET, "/v1/rooms/{roomId}/stream", streams::open);
+        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/ag-ui", streams::openAgUi);
+        add(routes, HandlerType.POST, "/v1/rooms/{roomId}/ag-ui", streams::openAgUi);
 
         addEntity(routes, EntityKind.ARTIFACT, this::listArtifacts, this::artifact);
         add(routes, HandlerType.PUT, "/v1/artifacts/{artifactId}/content", contents::put);

@@ -8,20 +8,61 @@ import dev.substrate.events.room.BlockUpdated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.TextDelta;
 import dev.substrate.fold.FoldLimits;
+import dev.substrate.stream.AgUiTranslator;
 import dev.substrate.stream.RoomStream;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 
-/** How a room stream shows its events to a client: each as written, or blocks assembled from their deltas. */
+/**
+ * How a room stream shows its events to a client: each as written, blocks assembled from their deltas, or AG-UI
+ * events.
+ */
 interface StreamView {
 
-    /** One server-sent event: its id (a cursor), its name and its JSON data. */
+    /** One server-sent event: its id (a cursor), its name (none: an unnamed {@code message}) and its JSON data. */
     record Event(long cursor, String name, ObjectNode data) {}
 
     /** What the client is sent for {@code entry}, given everything before it in the room; maybe nothing. */
     List<Event> render(RoomStream.Entry entry);
+
+    /**
+     * Whether this view decides itself which events are before the client's resume point (and sends nothing for
+     * them); otherwise events with a cursor at or before it are not sent.
+     */
+    default boolean filtersItself() {
+        return false;
+    }
+
+    /** What the client is sent when the room has been quiet for a heartbeat; nothing (a heartbeat) by default. */
+    default List<Event> idle() {
+        return List.of();
+    }
+
+    /** Whether the view has said all it will: the stream ends after what it sent. */
+    default boolean over() {
+        return false;
+    }
+
+    /** The last event of a stream that ends for {@code reason}: an {@code end} event by default. */
+    default String ending(String reason, String message, long lastCursor) {
+        ObjectNode data = JsonNodeFactory.instance.objectNode();
+        data.put("reason", reason);
+        data.put("lastCursor", lastCursor);
+        if (message != null) {
+            data.put("message", message);
+        }
+        return "event: end\ndata: " + data + "\n\n";
+    }
+
+    /** {@code event} in the {@code text/event-stream} format. */
+    static String sse(Event event) {
+        return "id: " + event.cursor() + "\n" + (event.name() == null ? "" : "event: " + event.name() + "\n") + "data: "
+                + event.data() + "\n\n";
+    }
 
     /** The event's type, such as {@code TextDelta}: the name of its SSE event. */
     static String type(RoomEvent event) {
@@ -33,6 +74,82 @@ interface StreamView {
         ObjectNode data = AvroJson.toJson(entry.event());
         data.put("cursor", entry.cursor());
         return data;
+    }
+
+    /**
+     * The AG-UI view ({@code /v1/rooms/{id}/ag-ui}): the room replayed from its start up to where the client starts
+     * ({@code startAfter}, silently, into the snapshot), then {@link AgUiTranslator}'s start events, then every
+     * later event translated. Each AG-UI event's SSE id is the cursor of the room event it came from, so a client
+     * that reconnects with {@code Last-Event-ID} starts after it.
+     */
+    final class AgUi implements StreamView {
+        private final AgUiTranslator translator;
+        private final long startAfter;
+        private boolean started;
+
+        AgUi(AgUiTranslator translator, long startAfter) {
+            this.translator = translator;
+            this.startAfter = startAfter;
+        }
+
+        @Override
+        public List<Event> render(RoomStream.Entry entry) {
+            if (started) {
+                return events(entry.cursor(), translator.next(entry.event()));
+            }
+            if (entry.cursor() <= startAfter) {
+                translator.replay(entry.event());
+                return entry.cursor() == startAfter ? start(entry.event().getOccurredAt()) : List.of();
+            }
+            List<Event> out = new ArrayList<>(start(entry.event().getOccurredAt()));
+            out.addAll(events(entry.cursor(), translator.next(entry.event())));
+            return out;
+        }
+
+        /** A resume point no event of the room reaches (a cursor past the room's last): start once it is quiet. */
+        @Override
+        public List<Event> idle() {
+            return started ? List.of() : start(Instant.now());
+        }
+
+        @Override
+        public boolean filtersItself() {
+            return true;
+        }
+
+        @Override
+        public boolean over() {
+            return translator.ended();
+        }
+
+        @Override
+        public String ending(String reason, String message, long lastCursor) {
+            StringBuilder text = new StringBuilder();
+            if (!started) {
+                start(Instant.now()).forEach(event -> text.append(sse(event)));
+            }
+            if (!translator.ended()) {
+                text.append(sse(new Event(
+                        lastCursor,
+                        null,
+                        translator.error(
+                                reason, message != null ? message : "the stream ended: " + reason, Instant.now()))));
+            }
+            return text.toString();
+        }
+
+        private List<Event> start(Instant at) {
+            started = true;
+            return events(startAfter, translator.start(at));
+        }
+
+        private static List<Event> events(long cursor, List<ObjectNode> events) {
+            List<Event> out = new ArrayList<>(events.size());
+            for (ObjectNode event : events) {
+                out.add(new Event(cursor, null, event));
+            }
+            return out;
+        }
     }
 
     /** Every event as written ({@code view=raw}): text arrives delta by delta. */
