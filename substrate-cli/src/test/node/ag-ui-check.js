@@ -160,7 +160,7 @@ async function main() {
   const anonymous = await fetch(`${base}/v1/rooms/${room}/ag-ui`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: input });
   check(anonymous.status === 401, `no token: ${anonymous.status}`);
 
-  console.log(`ok ${live.length} live events, ${afterwards.length} after the fact, ${full.length} in a full read, resumed after ${middle}`);
+  console.log(`ok room=${room} ${live.length} live events, ${afterwards.length} after the fact, ${full.length} in a full read, resumed after ${middle}`);
 }
 
 main().catch((error) => {

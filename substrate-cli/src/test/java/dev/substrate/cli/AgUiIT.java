@@ -61,6 +61,16 @@ class AgUiIT {
             assertThat(text).contains("ok ");
             LoggerFactory.getLogger(AgUiIT.class).info("ag-ui-check.js: {}", text.strip());
 
+            // The CLI prints the same view as JSON lines: the closed room's snapshot, then RUN_FINISHED.
+            String roomId = text.replaceAll("(?s).*ok room=(\\S+).*", "$1");
+            CliRun tail = CliRun.of("rooms", "tail", roomId, "--ag-ui", "--url", url, "--token", owner);
+            assertThat(tail.exitCode()).as(tail.err()).isZero();
+            List<String> lines = tail.out().lines().toList();
+            assertThat(JSON.readTree(lines.get(0)).get("type").asText()).isEqualTo("RUN_STARTED");
+            assertThat(JSON.readTree(lines.get(1)).get("messages")).hasSize(4);
+            assertThat(JSON.readTree(lines.get(lines.size() - 1)).get("type").asText())
+                    .isEqualTo("RUN_FINISHED");
+
             assertThat(dev.stop()).isEqualTo(SubstrateProcess.EXIT_ON_SIGTERM);
         }
     }
