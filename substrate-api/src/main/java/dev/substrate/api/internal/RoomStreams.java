@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -142,9 +143,7 @@ final class RoomStreams implements AutoCloseable {
             }
         } else {
             String asked = ctx.queryParam("runId");
-            runId = asked == null || asked.isBlank()
-                    ? java.util.UUID.randomUUID().toString()
-                    : asked;
+            runId = asked == null || asked.isBlank() ? UUID.randomUUID().toString() : asked;
         }
         if (runId.length() > FoldLimits.MAX_ID_CHARS) {
             throw Problem.badRequest("runId is longer than " + FoldLimits.MAX_ID_CHARS + " characters", "runId");
