@@ -96,8 +96,17 @@ class RoomStreamSseIT {
 
         SseConnection second = stream(roomId, "", operator, Map.of("Last-Event-ID", lastId));
         appending.get();
+        // Said on failure: whether the second stream ended (and how), and the last event it got.
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> before.size() + second.events().size() >= appended.size());
+                .untilAsserted(() -> assertThat(before.size() + second.events().size())
+                        .as(
+                                "events before the reconnect + after it; the second stream %s, status %d, last %s",
+                                second.ended() ? "ended (" + second.failure() + ")" : "open",
+                                second.status(),
+                                second.events().isEmpty()
+                                        ? "none"
+                                        : second.events().get(second.events().size() - 1))
+                        .isGreaterThanOrEqualTo(appended.size()));
         second.close();
 
         List<String> seen = new ArrayList<>();

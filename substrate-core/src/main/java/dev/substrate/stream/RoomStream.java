@@ -409,6 +409,11 @@ public final class RoomStream implements AutoCloseable {
             return false;
         }
 
+        /** Whether the buffer is at most half full, by events and by bytes. */
+        private boolean drained() {
+            return buffer.size() <= BUFFER / 2 && bufferedBytes.get() <= maxBytes / 2;
+        }
+
         /** Whether the buffer's bytes leave room for {@code held} (an empty buffer takes any one event). */
         private boolean hasRoomFor(Held held) {
             long buffered = bufferedBytes.get();
@@ -440,7 +445,10 @@ public final class RoomStream implements AutoCloseable {
                                 }
                                 synchronized (this) {
                                     next = Math.max(next, own.position(tp));
-                                    if (next > seenByReader) {
+                                    // Hand over once caught up and the subscriber has drained what catching up
+                                    // gave it: the shared reader does not wait (a full buffer may end the
+                                    // subscription), so it must not meet a buffer this consumer filled.
+                                    if (next > seenByReader && drained()) {
                                         catchingUp = false;
                                         return;
                                     }

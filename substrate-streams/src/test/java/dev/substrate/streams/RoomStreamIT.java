@@ -170,6 +170,20 @@ class RoomStreamIT {
     @Test
     void aLateSubscriberCatchesUpOnItsOwnConsumerAndJoinsTheLiveOnesWithNothingLostOrTwice(KafkaCluster kafka)
             throws Exception {
+        lateSubscriberCatchesUp(kafka, RoomStream.OnFull.WAIT);
+    }
+
+    /**
+     * As the SSE gateway subscribes: a full buffer ends the subscription. Catching up fills the buffer (its own
+     * consumer waits for the subscriber); the handover to the shared reader must not find it full and end a
+     * subscriber that keeps up.
+     */
+    @Test
+    void aLateSubscriberThatEndsWhenFullIsNotEndedByItsOwnCatchUp(KafkaCluster kafka) throws Exception {
+        lateSubscriberCatchesUp(kafka, RoomStream.OnFull.END);
+    }
+
+    private void lateSubscriberCatchesUp(KafkaCluster kafka, RoomStream.OnFull onFull) throws Exception {
         String prefix = "catchup" + UUID.randomUUID().toString().substring(0, 6) + ".";
         SubstrateConfig config = SubstrateConfig.of(
                 TestSettings.of(kafka, prefix, dataDir, prefix + "fold", "commit.interval.ms", "50"));
@@ -199,14 +213,19 @@ class RoomStreamIT {
                             }
                         });
                 List<RoomStream.Entry> seen = new ArrayList<>();
-                try (RoomStream.Subscription late = stream.subscribe(history, RoomStream.From.after(-1))) {
+                try (RoomStream.Subscription late = stream.subscribe(history, RoomStream.From.after(-1), onFull)) {
                     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
                     while (seen.size() < 3_500 && System.nanoTime() < deadline) {
                         seen.addAll(late.poll(Duration.ofMillis(200)));
+                        if (onFull == RoomStream.OnFull.END) {
+                            // A subscriber that keeps up (a full buffer every 20 ms is 50,000 events a second,
+                            // a hundred times the live rate) but not at once, as an SSE writer does.
+                            Thread.sleep(20);
+                        }
                     }
                     more.join();
                     seen.addAll(late.poll(Duration.ofMillis(500)));
-                    assertThat(late.isOpen()).isTrue();
+                    assertThat(late.isOpen()).as("ended: %s", late.endReason()).isTrue();
                 }
                 assertThat(seen).hasSize(3_500);
                 assertThat(seen).extracting(RoomStream.Entry::cursor).isSorted().doesNotHaveDuplicates();
