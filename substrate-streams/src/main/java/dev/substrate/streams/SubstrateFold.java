@@ -129,7 +129,11 @@ public final class SubstrateFold implements AutoCloseable {
         return start(config, FoldSettings.from(config), self);
     }
 
-    /** Builds and starts the fold with explicit settings (such as other output topics, for a rebuild). */
+    /**
+     * Builds and starts the fold with explicit settings (such as other output topics, for a rebuild). The settings'
+     * wire and log partition counts are replaced by what {@code config} and the brokers say at start (in the
+     * {@code confluent} format, the settings' topics are registered first).
+     */
     public static SubstrateFold start(SubstrateConfig config, FoldSettings settings) {
         return start(config, settings, null);
     }
