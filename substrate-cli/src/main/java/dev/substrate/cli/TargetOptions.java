@@ -30,6 +30,13 @@ final class TargetOptions {
     String bootstrapServers;
 
     @Option(
+            names = "--schema-registry",
+            paramLabel = "URL",
+            description = "With --bootstrap-servers: write the Confluent wire format with schema ids from this "
+                    + "Schema Registry (shorthand for -c wire.format=confluent -c schema.registry.url=URL).")
+    String schemaRegistry;
+
+    @Option(
             names = {"-c", "--config"},
             paramLabel = "KEY=VALUE",
             description = "A Substrate or Kafka client setting, with --bootstrap-servers (such as topic.prefix or "
@@ -40,6 +47,10 @@ final class TargetOptions {
         if (bootstrapServers != null) {
             Map<String, String> explicit = new HashMap<>(settings);
             explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+            if (schemaRegistry != null) {
+                explicit.put(SubstrateConfig.WIRE_FORMAT, "confluent");
+                explicit.put(SubstrateConfig.SCHEMA_REGISTRY_URL, schemaRegistry);
+            }
             return SharedRuns.kafka(SubstrateConfig.load(System.getenv(), explicit));
         }
         return SharedRuns.http(new ApiClient(

@@ -173,10 +173,8 @@ class ConfluentWireFormatIT {
                     kafka,
                     "-c",
                     "topic.prefix=" + prefix,
-                    "-c",
-                    "wire.format=confluent",
-                    "-c",
-                    "schema.registry.url=" + registry.url());
+                    "--schema-registry",
+                    registry.url());
             assertThat(shared.exitCode()).as(shared.err()).isZero();
             await().atMost(Duration.ofSeconds(30))
                     .untilAsserted(() -> assertThat(JSON.readTree(get(url + "/v1/runs/" + localRun, token)
