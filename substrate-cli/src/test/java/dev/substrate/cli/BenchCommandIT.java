@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.substrate.testing.SchemaRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -58,32 +56,5 @@ class BenchCommandIT {
             }
         }
         assertThat(report.at("/appendToQueryable/samples").asInt()).isEqualTo(20);
-        assertThat(report.at("/settings/wireFormat").asText()).isEqualTo("single-object");
-    }
-
-    /** The same run in the Confluent wire format, against a real Schema Registry: every part still runs. */
-    @Test
-    @ExtendWith(SchemaRegistry.class)
-    void runsInTheConfluentWireFormat(SchemaRegistry.Registry registry) throws Exception {
-        Path out = dir.resolve("confluent.json");
-        CliRun bench = CliRun.of(
-                "bench",
-                "--events",
-                "2000",
-                "--wire-format",
-                "confluent",
-                "--schema-registry",
-                registry.url(),
-                "--out",
-                out.toString());
-
-        assertThat(bench.exitCode()).as(bench.err()).isZero();
-        assertThat(bench.out()).contains("wire format: confluent");
-        JsonNode report = new ObjectMapper().readTree(out.toFile());
-        assertThat(report.at("/settings/wireFormat").asText()).isEqualTo("confluent");
-        assertThat(report.at("/append/wireStartMs").asDouble()).isPositive();
-        assertThat(report.at("/fold/events").asInt())
-                .isEqualTo(report.at("/append/events").asInt());
-        assertThat(report.at("/observerLatency/sse/p99Ms").asDouble()).isPositive();
     }
 }
