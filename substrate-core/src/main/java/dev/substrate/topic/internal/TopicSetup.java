@@ -59,6 +59,7 @@ public final class TopicSetup {
             }
             List<String> created = create(admin, missing);
             check(admin, topics.all());
+            awaitLeaders(admin, created);
             return created;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -68,6 +69,45 @@ public final class TopicSetup {
                     "Cannot set up Substrate's topics: " + e.getCause().getMessage(), e);
         }
     }
+
+    /**
+     * Waits, at most {@value #LEADER_WAIT_SECONDS} s, until the brokers know a leader for every partition of {@code
+     * names} (topics just created). Producing to a topic before its leader is known makes an idempotent producer
+     * retry its first batches; Kafka 4.3's has been seen to resend them from sequence 0 and be refused as out of
+     * order until its delivery timeout.
+     *
+     * @throws SetupFailed if a partition has no leader by then
+     */
+    public static void awaitLeaders(Admin admin, Collection<String> names) throws InterruptedException {
+        if (names.isEmpty()) {
+            return;
+        }
+        long deadline =
+                System.nanoTime() + Duration.ofSeconds(LEADER_WAIT_SECONDS).toNanos();
+        while (true) {
+            try {
+                boolean led = admin.describeTopics(names).allTopicNames().get().values().stream()
+                        .flatMap(description -> description.partitions().stream())
+                        .allMatch(partition -> partition.leader() != null);
+                if (led) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw new SetupFailed(
+                            "Cannot describe " + names + ": " + e.getCause().getMessage(), e);
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SetupFailed(
+                        "No leader for every partition of " + names + " after " + LEADER_WAIT_SECONDS + " s", null);
+            }
+            // A bounded pause between two metadata requests while topics just created get their leaders.
+            Thread.sleep(100);
+        }
+    }
+
+    private static final int LEADER_WAIT_SECONDS = 30;
 
     private static List<String> create(Admin admin, List<NewTopic> missing)
             throws InterruptedException, ExecutionException {

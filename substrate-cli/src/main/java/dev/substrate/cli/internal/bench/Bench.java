@@ -127,7 +127,7 @@ public final class Bench {
                             new NewTopic(prefix + "raw-latency", 1, (short) -1)))
                     .all()
                     .get();
-            awaitLeaders(admin, List.of(prefix + "raw-append", prefix + "raw-latency"));
+            TopicSetup.awaitLeaders(admin, List.of(prefix + "raw-append", prefix + "raw-latency"));
         }
         Backlog backlog = Backlog.of(sizes.events(), topics, "");
         used.put("bytesPerEvent", backlog.averageBytes());
@@ -168,35 +168,6 @@ public final class Bench {
             }
         }
         return report;
-    }
-
-    /**
-     * Waits until the broker knows a leader for every partition of {@code names}: an idempotent producer that
-     * meets a topic still unknown to the broker it asks retries its first batches, and has been seen (Kafka 4.3,
-     * embedded broker, a CI machine) to resend them from sequence 0 and be refused as out of order until its
-     * delivery timeout, which stalled the raw baseline for minutes.
-     */
-    private static void awaitLeaders(Admin admin, List<String> names) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            try {
-                boolean led = admin.describeTopics(names).allTopicNames().get().values().stream()
-                        .flatMap(description -> description.partitions().stream())
-                        .allMatch(partition -> partition.leader() != null);
-                if (led) {
-                    return;
-                }
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("No leader for the partitions of " + names + " after 30 s");
-            }
-            // A bounded pause between two metadata requests while a topic just created gets its leaders.
-            Thread.sleep(100);
-        }
     }
 
     // ---- append ------------------------------------------------------------------------------------------------
