@@ -37,7 +37,7 @@ class AgUiIT {
 
     @Test
     void anAgUiClientFollowsASessionLiveAfterTheFactAndOnResume() throws Exception {
-        assumeThat(NodeSerdeIT.onPath("node")).as("node is not installed").isTrue();
+        assumeThat(TestPrograms.onPath("node")).as("node is not installed").isTrue();
         assumeThat(Files.isDirectory(NODE_DIR.resolve("node_modules/@ag-ui/client")))
                 .as("@ag-ui/client is not installed: npm install --no-package-lock in " + NODE_DIR)
                 .isTrue();

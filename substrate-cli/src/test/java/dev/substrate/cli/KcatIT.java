@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -25,7 +24,9 @@ class KcatIT {
 
     @Test
     void kcatProducesAndConsumesThroughTheDevBroker() throws Exception {
-        assumeTrue(kcatInstalled(), "kcat is not installed (apt-get install kcat); this test needs a non-Java client");
+        assumeTrue(
+                TestPrograms.onPath("kcat"),
+                "kcat is not installed (apt-get install kcat); this test needs a non-Java client");
         try (SubstrateProcess dev = SubstrateProcess.start(
                 Map.of(), "dev", "--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0")) {
             String bootstrap = dev.awaitOutput("Kafka\\s+(\\S+)", Duration.ofSeconds(90));
@@ -59,14 +60,5 @@ class KcatIT {
 
             assertThat(dev.stop()).isEqualTo(SubstrateProcess.EXIT_ON_SIGTERM);
         }
-    }
-
-    static boolean kcatInstalled() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "kcat"))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -216,7 +216,7 @@ class MixedWireFormatsIT {
 
     @Test
     void kcatWithItsDefaultPartitionerGetsItsMisplacedEventsRefused(KafkaCluster kafka) throws Exception {
-        assumeThat(KcatIT.kcatInstalled())
+        assumeThat(TestPrograms.onPath("kcat"))
                 .as("kcat is not installed (apt-get install kcat)")
                 .isTrue();
         String prefix = "kcat" + UUID.randomUUID().toString().substring(0, 6) + ".";

@@ -64,7 +64,7 @@ class NodeSerdeIT {
     @Test
     void aNodeServiceReadsSubstratesRecordsAndWritesEventsTheFoldApplies(KafkaCluster kafka, Registry registry)
             throws Exception {
-        assumeThat(onPath("node")).as("node is not installed").isTrue();
+        assumeThat(TestPrograms.onPath("node")).as("node is not installed").isTrue();
         assumeThat(Files.isDirectory(NODE_DIR.resolve("node_modules/@kafkajs/confluent-schema-registry")))
                 .as("@kafkajs/confluent-schema-registry is not installed: npm install --no-package-lock in " + NODE_DIR)
                 .isTrue();
@@ -138,14 +138,5 @@ class NodeSerdeIT {
         return text.lines()
                 .filter(line -> line.startsWith("decoded ") || line.startsWith("encoded "))
                 .toList();
-    }
-
-    static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
     }
 }
