@@ -3,8 +3,9 @@ package dev.substrate.blob;
 import dev.substrate.SubstrateException;
 
 /**
- * Content the blob store did not keep, and nothing of it is left behind: larger than the limit, not matching the
- * digest the writer named, cut off before its end, or past the store's quota.
+ * Content the blob store did not keep (or could not serve), and nothing of it is left behind: larger than the
+ * limit, not matching the digest the writer named, cut off before its end, past the store's quota, the instance
+ * too busy, or Kafka not answering.
  */
 public final class BlobRefused extends SubstrateException {
     private static final long serialVersionUID = 1L;
@@ -18,7 +19,11 @@ public final class BlobRefused extends SubstrateException {
         /** The writer's stream ended with an error before the content's end: an aborted upload. */
         INCOMPLETE,
         /** Keeping it would pass the store's quota. */
-        QUOTA
+        QUOTA,
+        /** As many uploads as the instance takes at once are under way, or as many reads: try again shortly. */
+        BUSY,
+        /** Kafka did not take the content (or could not be read): nothing was kept; try again. */
+        UNAVAILABLE
     }
 
     private final Reason reason;
@@ -38,9 +43,12 @@ public final class BlobRefused extends SubstrateException {
         return reason == Reason.TOO_LARGE;
     }
 
-    /** A complete upload may succeed where an aborted one did not; the others fail the same way again. */
+    /**
+     * A complete upload may succeed where an aborted one did not, and any may once the instance is less busy or
+     * Kafka answers again; the others fail the same way again.
+     */
     @Override
     public boolean isRetriable() {
-        return reason == Reason.INCOMPLETE;
+        return reason == Reason.INCOMPLETE || reason == Reason.BUSY || reason == Reason.UNAVAILABLE;
     }
 }

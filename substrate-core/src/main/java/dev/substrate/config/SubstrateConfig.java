@@ -50,7 +50,7 @@ public final class SubstrateConfig {
     public static final String HTTP_ADVERTISED_HOST = "http.advertised.host";
     /** The file of hashed bearer tokens. */
     public static final String TOKENS_FILE = "tokens.file";
-    /** The directory of the content-addressed blob store. */
+    /** The directory of this instance's cache of artifact content. */
     public static final String BLOB_DIR = "blob.dir";
     /** The largest artifact content accepted. */
     public static final String BLOB_MAX_BYTES = "blob.max.bytes";
@@ -90,6 +90,12 @@ public final class SubstrateConfig {
     public static final String METRICS_PORT = "metrics.port";
     /** The most bytes the blob store may hold. */
     public static final String BLOB_QUOTA_BYTES = "blob.quota.bytes";
+    /** The most bytes of blobs this instance keeps a copy of on local disk. */
+    public static final String BLOB_CACHE_BYTES = "blob.cache.bytes";
+    /** Uploads of artifact content one instance takes at once. */
+    public static final String BLOB_UPLOADS_MAX = "blob.uploads.max";
+    /** Reads of artifact content from Kafka one instance serves at once. */
+    public static final String BLOB_READS_MAX = "blob.reads.max";
     /** The most store entries one list request looks at per partition. */
     public static final String QUERY_SCAN_BUDGET = "query.scan.budget";
     /** The client port of the embedded broker that {@code substrate dev} starts. */
@@ -160,16 +166,17 @@ public final class SubstrateConfig {
                     Type.STRING,
                     "",
                     Importance.MEDIUM,
-                    "File of the HTTP API's bearer tokens, hashed. Empty means `<data.dir>/tokens.json`. Instances "
-                            + "that serve one application must share it, as a token is checked by whichever "
-                            + "instance a request reaches.")
+                    "The token file of versions before tokens lived in Kafka (hashes of the HTTP API's bearer "
+                            + "tokens). Empty means `<data.dir>/tokens.json`. Read once, at start, if it exists: its "
+                            + "tokens are imported into the tokens topic (once each; a token revoked since stays "
+                            + "revoked). Nothing is written to it.")
             .define(
                     BLOB_DIR,
                     Type.STRING,
                     "",
                     Importance.MEDIUM,
-                    "Directory of the content-addressed blob store holding artifact content. Empty means "
-                            + "`<data.dir>/blobs`. Instances that serve one application must share it.")
+                    "Directory of this instance's cache of artifact content (the content itself lives in Kafka, on "
+                            + "the `blobs` topic). Empty means `<data.dir>/blobs`. Not shared between instances.")
             .define(
                     BLOB_MAX_BYTES,
                     Type.LONG,
@@ -270,9 +277,8 @@ public final class SubstrateConfig {
                     "",
                     Importance.MEDIUM,
                     "The secret the instances of one application sign requests they forward to each other with "
-                            + "(HMAC-SHA256), in place of relaying the caller's token; empty to use the key kept "
-                            + "beside the token file (created on first use; instances share it as they share the "
-                            + "tokens).")
+                            + "(HMAC-SHA256), in place of relaying the caller's token; empty to use the key kept on "
+                            + "the tokens topic (made by the first instance that starts; every instance reads it).")
             .define(
                     METRICS_PORT,
                     Type.INT,
@@ -287,8 +293,33 @@ public final class SubstrateConfig {
                     0L,
                     Range.atLeast(0),
                     Importance.LOW,
-                    "The most bytes the blob store (`blob.dir`) may hold; an upload that would pass it is refused "
-                            + "with 507. 0 for no quota.")
+                    "The most bytes of artifact content the substrate may hold in Kafka (every blob counted once); an "
+                            + "upload that would pass it is refused with 507. 0 for no quota.")
+            .define(
+                    BLOB_CACHE_BYTES,
+                    Type.LONG,
+                    1024L * 1024 * 1024,
+                    Range.atLeast(0),
+                    Importance.LOW,
+                    "The most bytes of artifact content this instance keeps a copy of in `blob.dir`, the least "
+                            + "recently used put out first; 0 keeps none (every read comes from Kafka).")
+            .define(
+                    BLOB_UPLOADS_MAX,
+                    Type.INT,
+                    4,
+                    Range.between(1, 256),
+                    Importance.LOW,
+                    "Uploads of artifact content one instance takes at once, each with a transactional producer of "
+                            + "its own holding at most 4 MiB; one more is refused with 503 and `Retry-After`.")
+            .define(
+                    BLOB_READS_MAX,
+                    Type.INT,
+                    32,
+                    Range.between(1, 10_000),
+                    Importance.LOW,
+                    "Reads of artifact content from Kafka one instance serves at once, each with a consumer of its "
+                            + "own holding about 2 MiB; one more is refused with 503 and `Retry-After`. Reads from "
+                            + "the local cache do not count.")
             .define(
                     QUERY_SCAN_BUDGET,
                     Type.INT,
@@ -522,7 +553,7 @@ public final class SubstrateConfig {
         return file.isEmpty() ? dataDir().resolve("tokens.json") : Path.of(file);
     }
 
-    /** The directory of the blob store. */
+    /** The directory of this instance's cache of artifact content. */
     public Path blobDir() {
         String dir = ((String) values.get(BLOB_DIR)).strip();
         return dir.isEmpty() ? dataDir().resolve("blobs") : Path.of(dir);
@@ -620,9 +651,24 @@ public final class SubstrateConfig {
         return (Integer) values.get(METRICS_PORT);
     }
 
-    /** The most bytes the blob store may hold; 0 for no quota. */
+    /** The most bytes of artifact content the substrate may hold; 0 for no quota. */
     public long blobQuotaBytes() {
         return (Long) values.get(BLOB_QUOTA_BYTES);
+    }
+
+    /** The most bytes of blobs this instance keeps a copy of in {@code blob.dir}; 0 for none. */
+    public long blobCacheBytes() {
+        return (Long) values.get(BLOB_CACHE_BYTES);
+    }
+
+    /** Uploads of artifact content one instance takes at once. */
+    public int blobUploadsMax() {
+        return (Integer) values.get(BLOB_UPLOADS_MAX);
+    }
+
+    /** Reads of artifact content from Kafka one instance serves at once. */
+    public int blobReadsMax() {
+        return (Integer) values.get(BLOB_READS_MAX);
     }
 
     /** The most store entries one list request looks at per partition. */
@@ -701,6 +747,30 @@ public final class SubstrateConfig {
     public SubstrateConfig withBootstrapServers(String bootstrapServers) {
         Map<String, Object> copy = new HashMap<>(values);
         copy.put(BOOTSTRAP_SERVERS, Objects.requireNonNull(bootstrapServers, "bootstrapServers"));
+        return new SubstrateConfig(Map.copyOf(copy), kafkaPassThrough);
+    }
+
+    /**
+     * A copy of this configuration with the Substrate setting {@code key} set to {@code value}, checked as at load.
+     *
+     * @throws InvalidConfiguration if the key is not a Substrate setting or the value is not valid for it
+     */
+    public SubstrateConfig with(String key, String value) {
+        ConfigDef.ConfigKey definition = DEFINITION.configKeys().get(key);
+        if (definition == null) {
+            throw new InvalidConfiguration(key, "is not a Substrate setting", null);
+        }
+        Object parsed;
+        try {
+            parsed = ConfigDef.parseType(key, value, definition.type);
+            if (definition.validator != null) {
+                definition.validator.ensureValid(key, parsed);
+            }
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new InvalidConfiguration(key, e.getMessage(), null);
+        }
+        Map<String, Object> copy = new HashMap<>(values);
+        copy.put(key, parsed);
         return new SubstrateConfig(Map.copyOf(copy), kafkaPassThrough);
     }
 

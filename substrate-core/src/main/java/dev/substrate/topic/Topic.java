@@ -11,8 +11,14 @@ import java.util.Objects;
  * @param key what the record key is, e.g. {@code runId}
  * @param cleanupPolicy {@code delete} for logs, {@code compact} for latest-state topics
  * @param configs the topic configuration set at creation, including {@code cleanup.policy}
+ * @param partitions the partitions it is created with; 0 for the configured {@code topic.partitions}
  */
-public record Topic(String name, String key, CleanupPolicy cleanupPolicy, Map<String, String> configs) {
+public record Topic(String name, String key, CleanupPolicy cleanupPolicy, Map<String, String> configs, int partitions) {
+
+    /** A topic created with the configured {@code topic.partitions}. */
+    public Topic(String name, String key, CleanupPolicy cleanupPolicy, Map<String, String> configs) {
+        this(name, key, cleanupPolicy, configs, 0);
+    }
 
     /** How Kafka cleans a topic up. */
     public enum CleanupPolicy {
@@ -38,5 +44,8 @@ public record Topic(String name, String key, CleanupPolicy cleanupPolicy, Map<St
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(cleanupPolicy, "cleanupPolicy");
         configs = Map.copyOf(configs);
+        if (partitions < 0) {
+            throw new IllegalArgumentException("partitions must be 0 or more");
+        }
     }
 }

@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * The registry of Substrate's topics, all under one configurable prefix ({@code substrate.} by default). The
  * three logs keep every event forever; compacting a log keyed by entity would erase history. The three state
- * topics keep the latest state per id. Rejections and dead letters keep 30 days.
+ * topics keep the latest state per id. Rejections and dead letters keep 30 days. Tokens and artifact content live
+ * in Kafka too, so that instances share nothing but the brokers.
  */
 public final class Topics {
 
@@ -24,6 +25,9 @@ public final class Topics {
     private final Topic artifacts;
     private final Topic rejections;
     private final Topic deadLetters;
+    private final Topic tokens;
+    private final Topic blobs;
+    private final Topic blobIndex;
     private final boolean rebuild;
 
     /** The topics under {@code prefix}, whose log topics accept events of up to {@code maxEventBytes}. */
@@ -65,7 +69,32 @@ public final class Topics {
         rejections =
                 new Topic(prefix + "rejections", "the refused event's entity id", CleanupPolicy.DELETE, diagnostics);
         deadLetters = new Topic(prefix + "dead-letters", "the key as read", CleanupPolicy.DELETE, diagnostics);
+        // Shared by every fold of the logs (a rebuild's included): they belong with the logs, not with a fold.
+        tokens = new Topic(
+                logPrefix + "tokens",
+                "token:<tokenId>, imported:<tokenId> or cluster-key:<id>",
+                CleanupPolicy.COMPACT,
+                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                1);
+        blobs = new Topic(
+                logPrefix + "blobs",
+                "<uploadId>/<chunk number>",
+                CleanupPolicy.COMPACT,
+                Map.of(
+                        "cleanup.policy",
+                        CleanupPolicy.COMPACT.config(),
+                        "max.message.bytes",
+                        Integer.toString(recordLimit(BLOB_CHUNK_BYTES))));
+        blobIndex = new Topic(
+                logPrefix + "blob-index",
+                "the blob's digest, sha256:<hex>",
+                CleanupPolicy.COMPACT,
+                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                1);
     }
+
+    /** The most bytes of content one record of {@link #blobs()} holds: 1 MiB. */
+    public static final int BLOB_CHUNK_BYTES = 1024 * 1024;
 
     /** The topics a configuration names. */
     public static Topics from(SubstrateConfig config) {
@@ -128,8 +157,40 @@ public final class Topics {
         return deadLetters;
     }
 
-    /** All eight, logs first. */
+    /**
+     * The API's bearer tokens (salted hashes, never secrets) and the key instances sign forwarded requests with;
+     * one partition, compacted, read whole by every instance. A revoked token is a tombstone.
+     */
+    public Topic tokens() {
+        return tokens;
+    }
+
+    /**
+     * Artifact content, in chunks of at most {@link #BLOB_CHUNK_BYTES}, written in a transaction with the blob's
+     * {@link #blobIndex()} record; compacted (every key is written once), kept forever.
+     */
+    public Topic blobs() {
+        return blobs;
+    }
+
+    /** Where each blob's chunks are, by digest: written with the chunks, read whole by every instance. */
+    public Topic blobIndex() {
+        return blobIndex;
+    }
+
+    /** All eleven, logs first. */
     public List<Topic> all() {
-        return List.of(runEvents, roomEvents, artifactEvents, runs, rooms, artifacts, rejections, deadLetters);
+        return List.of(
+                runEvents,
+                roomEvents,
+                artifactEvents,
+                runs,
+                rooms,
+                artifacts,
+                rejections,
+                deadLetters,
+                tokens,
+                blobs,
+                blobIndex);
     }
 }

@@ -39,7 +39,7 @@ public final class TopicSetup {
     /**
      * Creates each missing topic and checks each existing one.
      *
-     * @param partitions partitions of each topic created
+     * @param partitions partitions of each topic created, unless the topic names its own ({@link Topic#partitions})
      * @param replicationFactor replication factor of each topic created; -1 for the broker's default
      * @return the names of the topics this call created
      * @throws TopicMisconfigured if an existing topic has the wrong cleanup policy or too small a record limit
@@ -52,13 +52,13 @@ public final class TopicSetup {
                 if (!existing.contains(topic.name())) {
                     missing.add(new NewTopic(
                                     topic.name(),
-                                    Optional.of(partitions),
+                                    Optional.of(topic.partitions() > 0 ? topic.partitions() : partitions),
                                     replicationFactor < 0 ? Optional.empty() : Optional.of(replicationFactor))
                             .configs(topic.configs()));
                 }
             }
             List<String> created = create(admin, missing);
-            check(admin, topics.all());
+            check(admin, topics.all(), topics.blobs());
             awaitLeaders(admin, created);
             return created;
         } catch (InterruptedException e) {
@@ -128,7 +128,12 @@ public final class TopicSetup {
         return created;
     }
 
-    private static void check(Admin admin, Collection<Topic> topics) throws InterruptedException, ExecutionException {
+    /**
+     * @param eitherPolicy a topic that may be compacted or not: {@code blobs}, whose keys are each written once, and
+     *     which tiered storage (delete policy only) can take off the brokers' disks
+     */
+    private static void check(Admin admin, Collection<Topic> topics, Topic eitherPolicy)
+            throws InterruptedException, ExecutionException {
         List<ConfigResource> resources = topics.stream()
                 .map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic.name()))
                 .toList();
@@ -139,7 +144,10 @@ public final class TopicSetup {
                             config.get("cleanup.policy").value().split(","))
                     .map(String::strip)
                     .collect(Collectors.toSet());
-            if (!policies.equals(Set.of(topic.cleanupPolicy().config()))) {
+            boolean either = topic.equals(eitherPolicy)
+                    && (policies.equals(Set.of(Topic.CleanupPolicy.DELETE.config()))
+                            || policies.equals(Set.of(Topic.CleanupPolicy.COMPACT.config())));
+            if (!either && !policies.equals(Set.of(topic.cleanupPolicy().config()))) {
                 throw new TopicMisconfigured(
                         topic.name(),
                         "Topic " + topic.name() + " has cleanup.policy=" + String.join(",", policies)
