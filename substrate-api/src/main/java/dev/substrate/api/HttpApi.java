@@ -1,6 +1,7 @@
 package dev.substrate.api;
 
 import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokensUnavailable;
 import dev.substrate.api.internal.Cluster;
 import dev.substrate.api.internal.Console;
 import dev.substrate.api.internal.JettyProblems;
@@ -86,10 +87,11 @@ public final class HttpApi implements AutoCloseable {
 
     /**
      * Binds the API to {@code http.host:http.port} of {@code config} and starts serving; artifact content goes
-     * to the blob store in {@code blob.dir}.
+     * to the blob topics in Kafka ({@link dev.substrate.blob.BlobStore}).
      *
      * @param client appends events
-     * @param tokens authenticates the bearer token of every {@code /v1} request
+     * @param tokens authenticates the bearer token of every {@code /v1} request (and holds the cluster key unless
+     *     {@code cluster.secret} sets one)
      */
     public static HttpApi start(SubstrateConfig config, SubstrateClient client, TokenStore tokens) {
         Metrics metrics = new Metrics();
@@ -126,6 +128,9 @@ public final class HttpApi implements AutoCloseable {
             javalin.routes.exception(
                     InvalidEvent.class,
                     (e, ctx) -> Problem.badRequest(e.getMessage(), e.field()).writeTo(ctx));
+            javalin.routes.exception(
+                    TokensUnavailable.class,
+                    (e, ctx) -> Problem.unavailable(e.getMessage()).writeTo(ctx));
             javalin.routes.exception(
                     StateUnavailable.class,
                     (e, ctx) -> Problem.unavailable(e.getMessage()).writeTo(ctx));
@@ -221,8 +226,8 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /**
-     * The key forwarded requests are signed with: {@code cluster.secret} when set, else the key kept in the token
-     * file the instances share.
+     * The key forwarded requests are signed with: {@code cluster.secret} when set, else the key kept in the tokens
+     * topic the instances share.
      */
     private static Supplier<byte[]> clusterKey(SubstrateConfig config, TokenStore tokens) {
         String secret = config.clusterSecret();
@@ -233,8 +238,6 @@ public final class HttpApi implements AutoCloseable {
             }
             return () -> key;
         }
-        // Made now, at start, so that instances starting together settle on one key before any forwards.
-        tokens.clusterKey();
         return tokens::clusterKey;
     }
 

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
@@ -47,7 +47,7 @@ class AccessBoundsIT {
     @TempDir
     static Path dataDir;
 
-    private static TokenStore tokens;
+    private static TokenFile tokens;
     private static String admin;
     private static String operator;
     private static String member;
@@ -56,7 +56,7 @@ class AccessBoundsIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        tokens = new TokenFile(dataDir.resolve("tokens.json"));
         admin = tokens.create("admin", Set.of(Role.ADMIN));
         operator = tokens.create("ops", Set.of(Role.OPERATOR));
         member = tokens.create("member", Set.of(Role.OBSERVER));
@@ -153,7 +153,7 @@ class AccessBoundsIT {
         String runId = createRun();
         List<String> waiters = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            waiters.add(tokens.create("waiter-" + i, Set.of(Role.OBSERVER)));
+            waiters.add(instance.mint("waiter-" + i, Role.OBSERVER));
         }
         HttpClient http = HttpClient.newHttpClient();
         instance.fold.streams().pause();

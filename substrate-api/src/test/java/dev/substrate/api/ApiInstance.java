@@ -2,6 +2,8 @@ package dev.substrate.api;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.substrate.api.auth.Role;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 
@@ -24,20 +27,34 @@ final class ApiInstance implements AutoCloseable {
     final HttpApi api;
     final SubstrateFold fold;
     final Topics topics;
+    final TokenStore tokens;
 
-    private ApiInstance(SubstrateClient client, HttpApi api, SubstrateFold fold, Topics topics) {
+    private ApiInstance(SubstrateClient client, HttpApi api, SubstrateFold fold, Topics topics, TokenStore tokens) {
+        this.tokens = tokens;
         this.client = client;
         this.api = api;
         this.fold = fold;
         this.topics = topics;
     }
 
-    static ApiInstance start(SubstrateConfig config, TokenStore tokens) {
-        SubstrateClient client = SubstrateClient.create(config);
-        HttpApi api = HttpApi.start(config, client, tokens);
-        SubstrateFold fold = SubstrateFold.start(config, api.instance());
+    /**
+     * Starts an instance whose tokens are those of the tokens topic, with the tokens of {@code legacy} (an earlier
+     * version's token file, where tests write the tokens they start with) imported.
+     */
+    static ApiInstance start(SubstrateConfig config, TokenFile legacy) {
+        SubstrateConfig withFile =
+                config.with(SubstrateConfig.TOKENS_FILE, legacy.file().toString());
+        SubstrateClient client = SubstrateClient.create(withFile);
+        TokenStore tokens = TokenStore.start(withFile);
+        HttpApi api = HttpApi.start(withFile, client, tokens);
+        SubstrateFold fold = SubstrateFold.start(withFile, api.instance());
         api.serve(fold.queries(), fold::metrics);
-        return new ApiInstance(client, api, fold, Topics.from(config));
+        return new ApiInstance(client, api, fold, Topics.from(withFile), tokens);
+    }
+
+    /** Mints a token on this instance (in Kafka: every instance of the application honours it). */
+    String mint(String principal, Role... roles) {
+        return tokens.create(principal, Set.of(roles), List.of(), "test").token();
     }
 
     /**
@@ -45,7 +62,7 @@ final class ApiInstance implements AutoCloseable {
      * suffix), data in {@code dataDir}, a free port and a 50 ms commit interval, with {@code more} settings as
      * key, value pairs; returns once {@code /ready} answers 200.
      */
-    static ApiInstance startReady(KafkaCluster kafka, String name, Path dataDir, TokenStore tokens, String... more)
+    static ApiInstance startReady(KafkaCluster kafka, String name, Path dataDir, TokenFile tokens, String... more)
             throws Exception {
         String prefix = name + UUID.randomUUID().toString().substring(0, 6) + ".";
         List<String> settings = new ArrayList<>(List.of("commit.interval.ms", "50", "http.port", "0"));
@@ -70,5 +87,6 @@ final class ApiInstance implements AutoCloseable {
         api.close();
         fold.close();
         client.close();
+        tokens.close();
     }
 }

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.MultiBrokerCluster;
 import dev.substrate.testing.RunLoad;
@@ -66,8 +66,8 @@ class BrokerLossIT {
         try (Admin admin = cluster.admin()) {
             TopicSetup.ensure(admin, Topics.from(config), 3, (short) 3);
         }
-        String token = new TokenStore(dataDir.resolve("tokens.json")).create("ops", Set.of(Role.ADMIN));
-        instance = ApiInstance.start(config, new TokenStore(dataDir.resolve("tokens.json")));
+        String token = new TokenFile(dataDir.resolve("tokens.json")).create("ops", Set.of(Role.ADMIN));
+        instance = ApiInstance.start(config, new TokenFile(dataDir.resolve("tokens.json")));
         await().atMost(Duration.ofMinutes(2))
                 .until(() -> ApiCalls.get(instance.url() + "/ready", null).statusCode() == 200);
 

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import java.io.IOException;
@@ -75,7 +75,7 @@ class ConsoleIT {
                 Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "Chromium is not installed (apt-get install chromium chromium-driver); the console's browser test"
                         + " needs it");
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         token = tokens.create("ops", Set.of(Role.ADMIN));
         instance = ApiInstance.startReady(kafka, "console", dataDir, tokens);
 

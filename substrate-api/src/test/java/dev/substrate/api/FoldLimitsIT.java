@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
@@ -42,7 +42,7 @@ class FoldLimitsIT {
 
     @Test
     void aBlockOfFifteenHundredDeltasOfAThousandBytesCompletesAndReadsBackWhole(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         String token = tokens.create("svc:agent", Set.of(Role.OPERATOR));
         try (ApiInstance instance = ApiInstance.startReady(kafka, "long-block", dataDir, tokens);
                 ReadinessWatch watch = ReadinessWatch.start(instance.url(), token)) {
@@ -79,7 +79,7 @@ class FoldLimitsIT {
     @Test
     void withFourMebibyteEventsAnEventOfTwoAndAHalfMegabytesIsAppliedAndTheRestKeepsAnswering(KafkaCluster kafka)
             throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         String token = tokens.create("svc:agent", Set.of(Role.OPERATOR));
         int maxEventBytes = 4 * 1024 * 1024;
         try (ApiInstance instance = ApiInstance.startReady(
@@ -120,7 +120,7 @@ class FoldLimitsIT {
 
     @Test
     void anEventTheBrokerRefusesAsTooLargeIsAnswered413NotTryAgain(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         String token = tokens.create("svc:agent", Set.of(Role.OPERATOR));
         try (ApiInstance instance = ApiInstance.startReady(
                 kafka, "refused", dataDir, tokens, "max.event.bytes", Integer.toString(4 * 1024 * 1024))) {

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.client.Appended;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.event.WireCodec;
@@ -73,7 +73,7 @@ class FoldSoakIT {
 
     @Test
     void randomValidSequencesAtTheExtremesAreEachDecidedWhileTheFoldStaysReady(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         String token = tokens.create("ops", Set.of(Role.OPERATOR));
         try (ApiInstance instance = ApiInstance.startReady(kafka, "soak", dataDir, tokens);
                 ReadinessWatch watch = ReadinessWatch.start(instance.url(), token)) {

@@ -3,7 +3,7 @@ package dev.substrate.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import java.io.ByteArrayOutputStream;
@@ -48,7 +48,7 @@ class HostileInputIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         token = tokens.create("admin", Set.of(Role.ADMIN));
         instance = ApiInstance.startReady(kafka, "hostile", dataDir, tokens, "http.idle.timeout.ms", "2000");
         port = instance.api.port();

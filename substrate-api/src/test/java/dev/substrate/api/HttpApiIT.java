@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import java.net.URI;
@@ -47,7 +47,7 @@ class HttpApiIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         adminToken = tokens.create("admin", Set.of(Role.ADMIN));
         operatorToken = tokens.create("ops", Set.of(Role.OPERATOR));
         serviceToken = tokens.create("svc:runner", Set.of(Role.SERVICE));
@@ -368,7 +368,7 @@ class HttpApiIT {
 
         assertThat(created.statusCode()).isEqualTo(201);
         String token = JSON.readTree(created.body()).get("token").asText();
-        assertThat(token).startsWith(TokenStore.PREFIX);
+        assertThat(token).startsWith(dev.substrate.api.auth.TokenStore.PREFIX);
         assertThat(get("/v1/runs/none", token).statusCode()).isEqualTo(404);
         assertThat(Files.readString(dataDir.resolve("tokens.json"))).doesNotContain(token);
     }

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
@@ -41,7 +41,7 @@ class ReadinessIT {
     @Test
     void anInstanceStaysReadyWhileAnotherJoinsItsApplication(KafkaCluster kafka) throws Exception {
         String prefix = "ready" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        TokenStore tokens = new TokenStore(first.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(first.resolve("tokens.json"));
         tokens.create("ops", Set.of(Role.OPERATOR));
         try (Admin admin = kafka.admin()) {
             TopicSetup.ensure(admin, Topics.from(config(kafka, prefix, first)), 6, (short) -1);
@@ -69,7 +69,7 @@ class ReadinessIT {
 
     @Test
     void anInstanceWhoseFoldStoppedIsNotReadyButStillLive(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(first.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(first.resolve("tokens.json"));
         try (ApiInstance instance = ApiInstance.startReady(kafka, "stopped", first, tokens)) {
             instance.fold.close();
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SampleEvents;
@@ -54,7 +54,7 @@ class ReplayIsolationIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         observer = tokens.create("observer-ops", Set.of(Role.OPERATOR));
         replayer = tokens.create("replayer-ops", Set.of(Role.OPERATOR));
         instance = ApiInstance.startReady(kafka, "replay", dataDir, tokens);

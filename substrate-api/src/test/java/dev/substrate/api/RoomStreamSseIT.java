@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
@@ -49,7 +49,7 @@ class RoomStreamSseIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        TokenStore tokens = new TokenStore(dataDir.resolve("tokens.json"));
+        TokenFile tokens = new TokenFile(dataDir.resolve("tokens.json"));
         operator = tokens.create("ops", Set.of(Role.OPERATOR));
         owner = tokens.create("svc:owner", Set.of(Role.SERVICE));
         reader = tokens.create("ui:reader", Set.of(Role.OBSERVER));

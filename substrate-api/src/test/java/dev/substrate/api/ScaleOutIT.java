@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
@@ -71,7 +71,7 @@ class ScaleOutIT {
         try (Admin admin = kafka.admin()) {
             TopicSetup.ensure(admin, Topics.from(config(dirA)), 6, (short) -1);
         }
-        token = new TokenStore(shared.resolve("tokens.json")).create("ops", Set.of(Role.OPERATOR));
+        token = new TokenFile(shared.resolve("tokens.json")).create("ops", Set.of(Role.OPERATOR));
         instances.add(ApiInstance.start(config(dirA), tokens()));
         instances.add(ApiInstance.start(config(dirB), tokens()));
         awaitBothHoldState();
@@ -255,22 +255,13 @@ class ScaleOutIT {
         });
     }
 
-    private TokenStore tokens() {
-        return new TokenStore(shared.resolve("tokens.json"));
+    private TokenFile tokens() {
+        return new TokenFile(shared.resolve("tokens.json"));
     }
 
     private SubstrateConfig config(Path dataDir) {
-        return SubstrateConfig.of(TestSettings.of(
-                kafka,
-                prefix,
-                dataDir,
-                prefix + "app",
-                "blob.dir",
-                shared.resolve("blobs").toString(),
-                "commit.interval.ms",
-                "50",
-                "http.port",
-                "0"));
+        return SubstrateConfig.of(
+                TestSettings.of(kafka, prefix, dataDir, prefix + "app", "commit.interval.ms", "50", "http.port", "0"));
     }
 
     private HttpResponse<String> send(String url, String method, String path, String body, Map<String, String> headers)

@@ -11,7 +11,7 @@ import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
@@ -68,7 +68,7 @@ class TokenSecrecyIT {
         substrate.setLevel(Level.DEBUG);
         List<ApiInstance> instances = new ArrayList<>();
         Path tokensFile = dir.resolve("tokens.json");
-        TokenStore tokens = new TokenStore(tokensFile);
+        TokenFile tokens = new TokenFile(tokensFile);
         String admin = tokens.create("admin", Set.of(Role.ADMIN));
         String observer = tokens.create("watcher", Set.of(Role.OBSERVER));
         String unknown = "sbt_" + UUID.randomUUID().toString().replace("-", "");
@@ -89,7 +89,7 @@ class TokenSecrecyIT {
                         TopicSetup.ensure(adminClient, Topics.from(config), 4, (short) -1);
                     }
                 }
-                instances.add(ApiInstance.start(config, new TokenStore(tokensFile)));
+                instances.add(ApiInstance.start(config, new TokenFile(tokensFile)));
             }
             for (ApiInstance instance : instances) {
                 await().atMost(Duration.ofMinutes(2))

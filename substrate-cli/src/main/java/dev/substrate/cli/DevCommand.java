@@ -47,7 +47,6 @@ final class DevCommand implements Callable<Integer> {
         SubstrateConfig config = server.load(extra);
         Path dataDir = config.dataDir().toAbsolutePath().normalize();
         Files.createDirectories(dataDir);
-        Path adminToken = SubstrateNode.ensureAdminToken(config);
         PrintWriter out = spec.commandLine().getOut();
 
         UntilStopped untilStopped = UntilStopped.onSignal();
@@ -57,6 +56,7 @@ final class DevCommand implements Callable<Integer> {
                             .port(config.embeddedKafkaPort())
                             .start();
                     SubstrateNode node = SubstrateNode.start(config.withBootstrapServers(kafka.bootstrapServers()))) {
+                Path adminToken = node.ensureAdminToken(dataDir);
                 out.printf("Substrate dev is running.%n");
                 out.printf(
                         "  Kafka   %s   (embedded KRaft broker, cluster %s, %s, started in %.1f s)%n",

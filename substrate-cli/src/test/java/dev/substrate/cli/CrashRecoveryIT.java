@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.api.internal.AvroJson;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.EventValidator;
@@ -70,7 +70,7 @@ class CrashRecoveryIT {
     @Test
     void everyAcknowledgedAppendSurvivesSigkillExactlyOnce(KafkaCluster kafka) throws Exception {
         String prefix = "crash" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        token = new TokenStore(dataDir.resolve("tokens.json")).create("ops", Set.of(Role.ADMIN));
+        token = new TokenFile(dataDir.resolve("tokens.json")).create("ops", Set.of(Role.ADMIN));
         Map<String, String> environment = Map.of(
                 "SUBSTRATE_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                 "SUBSTRATE_HTTP_PORT", "0",

@@ -34,7 +34,8 @@ class DevCommandIT {
             String http = dev.awaitOutput("HTTP\\s+(\\S+)", STARTUP);
             dev.awaitOutput("Press Ctrl-C to stop", STARTUP);
             assertThat(dev.stdout()).anyMatch(line -> line.contains("new log dir"));
-            assertThat(dev.stdout()).anyMatch(line -> line.matches("\\s*Topics\\s+substrate\\.\\*\\s+\\(8 created\\)"));
+            assertThat(dev.stdout())
+                    .anyMatch(line -> line.matches("\\s*Topics\\s+substrate\\.\\*\\s+\\(11 created\\)"));
             assertThat(dev.stdout()).anyMatch(line -> line.contains(dataDir.toString()));
             assertThat(dev.stdout())
                     .anyMatch(line -> line.contains("Fold")
@@ -58,9 +59,16 @@ class DevCommandIT {
             assertThat(dev.stop()).isEqualTo(SubstrateProcess.EXIT_ON_SIGTERM);
         }
 
+        String adminToken = Files.readString(dataDir.resolve("admin.token")).strip();
         try (SubstrateProcess again = startDev()) {
             String bootstrap = again.awaitOutput("Kafka\\s+(\\S+)", STARTUP);
+            String http = again.awaitOutput("HTTP\\s+(\\S+)", STARTUP);
             again.awaitOutput("Press Ctrl-C to stop", STARTUP);
+            assertThat(Files.readString(dataDir.resolve("admin.token")).strip())
+                    .as("the admin token, kept in Kafka, is the same after a restart")
+                    .isEqualTo(adminToken);
+            await().atMost(STARTUP).until(() -> status(http + "/ready", null) == 200);
+            assertThat(status(http + "/v1/runs/none", adminToken)).isEqualTo(404);
             assertThat(again.stdout()).anyMatch(line -> line.contains("existing log dir reused"));
             assertThat(again.stdout()).anyMatch(line -> line.contains("Topics") && line.contains("all present"));
 

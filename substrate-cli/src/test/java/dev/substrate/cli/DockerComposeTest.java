@@ -68,6 +68,19 @@ class DockerComposeTest {
     }
 
     @Test
+    void theInstancesShareNothingButTheBrokersAndTheReadOnlyJar() {
+        List<String> writable = new ArrayList<>();
+        for (JsonNode instance : substrateInstances()) {
+            instance.path("volumes").forEach(volume -> {
+                if (!volume.asText().endsWith(":ro")) {
+                    writable.add(volume.asText().split(":")[0]);
+                }
+            });
+        }
+        assertThat(writable).as("each instance's own data volume").hasSize(2).doesNotHaveDuplicates();
+    }
+
+    @Test
     void everySubstrateEnvironmentVariableIsOneTheApplicationReads() {
         Set<String> read = SubstrateConfig.definition().names().stream()
                 .map(SubstrateConfig::envName)

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
-import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokenFile;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
@@ -63,7 +63,7 @@ class InstanceLossIT {
     void killingAnInstanceMovesItsPartitionsWhileQueriesAndObserversGoOn(KafkaCluster kafka) throws Exception {
         String prefix = "inst" + UUID.randomUUID().toString().substring(0, 6) + ".";
         Path tokens = dir.resolve("tokens.json");
-        token = new TokenStore(tokens).create("ops", Set.of(Role.ADMIN));
+        token = new TokenFile(tokens).create("ops", Set.of(Role.ADMIN));
         Map<String, String> environment = Map.of(
                 "SUBSTRATE_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
                 "SUBSTRATE_HTTP_PORT", "0",

@@ -33,12 +33,14 @@ class OperatorCliIT {
     private static SubstrateProcess dev;
     private static String url;
     private static String token;
+    private static String kafka;
 
     @BeforeAll
     static void startDevAndAddData() throws Exception {
         dev = SubstrateProcess.start(
                 Map.of(), "dev", "--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0");
         url = dev.awaitOutput("HTTP\\s+(\\S+)", Duration.ofSeconds(90));
+        kafka = dev.awaitOutput("Kafka\\s+(\\S+)", Duration.ofSeconds(10));
         token = Files.readString(dataDir.resolve("admin.token")).strip();
         await().atMost(Duration.ofSeconds(90)).until(() -> DevCommandIT.status(url + "/ready", null) == 200);
 
@@ -242,6 +244,43 @@ class OperatorCliIT {
         CliRun unreachable = run("runs", "list", "--url", "http://localhost:1", "--token", token);
         assertThat(unreachable.exitCode()).isEqualTo(1);
         assertThat(unreachable.err()).contains("Cannot reach Substrate at http://localhost:1");
+    }
+
+    @Test
+    void mintsListsAndRevokesTokensThroughTheApiAndStraightInKafka() throws Exception {
+        CliRun viaApi = cli("tokens", "create", "svc:cli", "-r", "service", "-p", "project:cli/*");
+        assertThat(viaApi.exitCode()).as(viaApi.err()).isZero();
+        String minted = viaApi.out().strip();
+        assertThat(DevCommandIT.status(url + "/v1/runs", minted)).isEqualTo(200);
+
+        CliRun viaKafka = run("tokens", "create", "svc:kafka", "-r", "observer", "--bootstrap-servers", kafka);
+        assertThat(viaKafka.exitCode()).as(viaKafka.err()).isZero();
+        String direct = viaKafka.out().strip();
+        await().atMost(Duration.ofSeconds(2)).until(() -> DevCommandIT.status(url + "/v1/runs", direct) == 200);
+
+        CliRun table = run("tokens", "list", "--bootstrap-servers", kafka);
+        assertThat(table.out())
+                .contains("TOKEN ID", "svc:cli", "project:cli/*", "svc:kafka")
+                .doesNotContain(minted);
+        JsonNode listed = JSON.readTree(cli("tokens", "list", "--json").out());
+        String id = null;
+        for (JsonNode item : listed.get("items")) {
+            if (item.get("principal").asText().equals("svc:kafka")) {
+                id = item.get("tokenId").asText();
+            }
+        }
+        assertThat(id).isNotNull();
+        assertThat(direct).contains(id);
+
+        CliRun revoked = cli("tokens", "revoke", id);
+        assertThat(revoked.exitCode()).as(revoked.err()).isZero();
+        assertThat(DevCommandIT.status(url + "/v1/runs", direct)).isEqualTo(401);
+        CliRun again = run("tokens", "revoke", id, "--bootstrap-servers", kafka);
+        assertThat(again.exitCode()).isEqualTo(1);
+        assertThat(again.err()).contains("No token " + id);
+        CliRun refused = run("tokens", "list", "--url", url, "--token", minted);
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).contains("403");
     }
 
     private static CliRun cli(String... args) {

@@ -35,12 +35,17 @@ final class SubstrateProcess implements AutoCloseable {
     }
 
     static SubstrateProcess start(Map<String, String> environment, String... args) {
+        return startWithHeap("512m", environment, args);
+    }
+
+    /** {@link #start}, with a heap of at most {@code maxHeap} ({@code -Xmx}). */
+    static SubstrateProcess startWithHeap(String maxHeap, Map<String, String> environment, String... args) {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: integration tests run after package");
         }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx512m");
+        command.add("-Xmx" + maxHeap);
         command.add("-jar");
         command.add(JAR.toString());
         command.addAll(List.of(args));

@@ -1,15 +1,53 @@
 package dev.substrate.api.auth;
 
+import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Who a request acts as: the name events are appended under ({@code actor}) and room membership is checked
- * against, and the roles the token grants.
+ * against, the roles the token grants and, for a token scoped to projects, the project patterns it is limited to.
+ *
+ * @param name the principal's name
+ * @param roles what it may do
+ * @param projects project patterns such as {@code project:acme/*} ({@code *} matches any characters); empty for a
+ *     token that reaches every project
  */
-public record Principal(String name, Set<Role> roles) {
+public record Principal(String name, Set<Role> roles, List<String> projects) {
+
+    /** The most project patterns one token carries. */
+    public static final int MAX_PROJECTS = 32;
+
+    private static final Pattern PROJECT_PATTERN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/*@-]{0,199}");
 
     public Principal {
         roles = Set.copyOf(roles);
+        projects = List.copyOf(projects);
+        if (projects.size() > MAX_PROJECTS) {
+            throw new IllegalArgumentException("a token carries at most " + MAX_PROJECTS + " project patterns");
+        }
+        for (String project : projects) {
+            requireProjectPattern(project);
+        }
+    }
+
+    /** A principal that reaches every project. */
+    public Principal(String name, Set<Role> roles) {
+        this(name, roles, List.of());
+    }
+
+    /**
+     * Checks one project pattern: 1 to 200 of letters, digits and {@code . _ : / * @ -}, starting with a letter or
+     * digit.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static String requireProjectPattern(String pattern) {
+        if (pattern == null || !PROJECT_PATTERN.matcher(pattern).matches()) {
+            throw new IllegalArgumentException("a project pattern is 1 to 200 letters, digits and . _ : / * @ -, "
+                    + "starting with a letter or digit, such as project:acme/*; was '" + pattern + "'");
+        }
+        return pattern;
     }
 
     /** Whether the principal has any of {@code roles}. */
@@ -20,5 +58,71 @@ public record Principal(String name, Set<Role> roles) {
             }
         }
         return false;
+    }
+
+    /** Whether the token is limited to some projects. */
+    public boolean scoped() {
+        return !projects.isEmpty();
+    }
+
+    /**
+     * Whether {@code project} (a run's or room's {@code project}, an artifact's {@code parentId}) is within the
+     * principal's reach: always for an unscoped principal; for a scoped one, when a pattern matches it. Nothing
+     * without a project is within a scoped principal's reach.
+     */
+    public boolean reaches(String project) {
+        if (!scoped()) {
+            return true;
+        }
+        if (project == null || project.isEmpty()) {
+            return false;
+        }
+        for (String pattern : projects) {
+            if (matches(pattern, project)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether every project the {@code wanted} patterns match is within reach: how a scoped token may mint only
+     * tokens inside its own scope. An unscoped principal covers everything; a scoped one covers no unscoped token.
+     */
+    public boolean covers(List<String> wanted) {
+        if (!scoped()) {
+            return true;
+        }
+        if (wanted.isEmpty()) {
+            return false;
+        }
+        // A pattern's own '*' can only be matched by a '*' of ours, so matching its text proves it is inside.
+        return wanted.stream().allMatch(this::reaches);
+    }
+
+    /** Glob matching: {@code *} matches any run of characters, everything else itself. */
+    static boolean matches(String pattern, String text) {
+        int p = 0;
+        int t = 0;
+        int star = -1;
+        int resume = 0;
+        while (t < text.length()) {
+            if (p < pattern.length() && pattern.charAt(p) == '*') {
+                star = p++;
+                resume = t;
+            } else if (p < pattern.length() && pattern.charAt(p) == text.charAt(t)) {
+                p++;
+                t++;
+            } else if (star >= 0) {
+                p = star + 1;
+                t = ++resume;
+            } else {
+                return false;
+            }
+        }
+        while (p < pattern.length() && pattern.charAt(p) == '*') {
+            p++;
+        }
+        return p == pattern.length();
     }
 }

@@ -22,32 +22,32 @@ import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
- * Bearer tokens, kept in a JSON file as SHA-256 hashes only: a token is shown once, when it is created, and
- * cannot be read back from the file. A token is 32 random bytes (so a fast hash is enough); checking one
- * compares hashes in constant time. The file is re-read when it changes, so tokens created by {@code substrate
- * tokens create} reach a running server. Thread-safe.
+ * The token file of earlier versions ({@code tokens.file}, {@code <data-dir>/tokens.json}): SHA-256 hashes of
+ * tokens, never the tokens. {@link TokenStore} imports it once, on start, into the tokens topic, so an upgrade
+ * loses no token. {@link #create} writes a token the way those versions did (to prepare a file, and to test the
+ * upgrade). Thread-safe.
  */
-public final class TokenStore {
-
-    /** Every token starts with this, so that secret scanners and people recognise it. */
-    public static final String PREFIX = "sbt_";
+public final class TokenFile {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path file;
-    private List<Entry> entries = List.of();
-    private byte[] clusterKey;
-    private long loadedModified = -1;
 
-    private record Entry(byte[] hash, Principal principal) {}
+    /**
+     * One token of the file.
+     *
+     * @param sha256 the SHA-256 of the token, as hex
+     * @param principal who it stands for
+     * @param createdAt when it was made, if the file says
+     */
+    public record Entry(String sha256, Principal principal, Instant createdAt) {}
 
     /** The tokens in {@code file} (created, with owner-only permissions, on the first token). */
-    public TokenStore(Path file) {
+    public TokenFile(Path file) {
         this.file = file;
     }
 
@@ -67,7 +67,8 @@ public final class TokenStore {
         }
         byte[] secret = new byte[32];
         RANDOM.nextBytes(secret);
-        String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        String token =
+                TokenStore.PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         ObjectNode root = read();
         ArrayNode tokens = root.withArray("tokens");
         ObjectNode entry = tokens.addObject();
@@ -80,72 +81,23 @@ public final class TokenStore {
         return token;
     }
 
-    /** The principal a presented token stands for, if it is one of ours. */
-    public synchronized Optional<Principal> authenticate(String token) {
-        if (token == null || !token.startsWith(PREFIX)) {
-            return Optional.empty();
-        }
-        reloadIfChanged();
-        byte[] presented = sha256(token);
-        Principal found = null;
-        for (Entry entry : entries) {
-            // Compare with every entry, in constant time each, whatever matched before.
-            if (MessageDigest.isEqual(entry.hash(), presented)) {
-                found = entry.principal();
+    /** Every token in the file (none when there is no file). */
+    public synchronized List<Entry> entries() {
+        List<Entry> loaded = new ArrayList<>();
+        for (JsonNode token : read().withArray("tokens")) {
+            Set<Role> roles = EnumSet.noneOf(Role.class);
+            token.withArray("roles").forEach(role -> roles.add(Role.of(role.asText())));
+            String sha256 = token.path("sha256").asText();
+            if (!sha256.matches("[0-9a-f]{64}")) {
+                throw new IllegalStateException("the token file " + file + " holds a token without its sha256");
             }
+            JsonNode createdAt = token.get("createdAt");
+            loaded.add(new Entry(
+                    sha256,
+                    new Principal(token.path("principal").asText(), roles),
+                    createdAt == null ? null : Instant.parse(createdAt.asText())));
         }
-        return Optional.ofNullable(found);
-    }
-
-    /**
-     * The key the instances sharing this token file sign the requests they forward to each other with (when no
-     * {@code cluster.secret} is set): 32 random bytes, created on first use and kept in the file beside the token
-     * hashes, which only its owner can read.
-     */
-    public synchronized byte[] clusterKey() {
-        reloadIfChanged();
-        if (clusterKey == null) {
-            ObjectNode root = read();
-            if (!root.hasNonNull("clusterKey")) {
-                byte[] key = new byte[32];
-                RANDOM.nextBytes(key);
-                root.put("clusterKey", Base64.getEncoder().encodeToString(key));
-                write(root);
-            }
-            reloadIfChanged();
-        }
-        return clusterKey.clone();
-    }
-
-    /** Whether any token exists. */
-    public synchronized boolean isEmpty() {
-        reloadIfChanged();
-        return entries.isEmpty();
-    }
-
-    private void reloadIfChanged() {
-        try {
-            long modified = Files.exists(file) ? Files.getLastModifiedTime(file).toMillis() + Files.size(file) : 0;
-            if (modified == loadedModified) {
-                return;
-            }
-            List<Entry> loaded = new ArrayList<>();
-            ObjectNode root = read();
-            for (JsonNode token : root.withArray("tokens")) {
-                Set<Role> roles = EnumSet.noneOf(Role.class);
-                token.withArray("roles").forEach(role -> roles.add(Role.of(role.asText())));
-                loaded.add(new Entry(
-                        HexFormat.of().parseHex(token.get("sha256").asText()),
-                        new Principal(token.get("principal").asText(), roles)));
-            }
-            entries = List.copyOf(loaded);
-            JsonNode key = root.get("clusterKey");
-            clusterKey =
-                    key == null || key.isNull() ? null : Base64.getDecoder().decode(key.asText());
-            loadedModified = modified;
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read the token file " + file, e);
-        }
+        return List.copyOf(loaded);
     }
 
     private ObjectNode read() {
@@ -175,7 +127,6 @@ public final class TokenStore {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
             }
-            loadedModified = -1;
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write the token file " + file, e);
         }

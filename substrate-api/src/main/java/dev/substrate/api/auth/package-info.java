@@ -1,5 +1,7 @@
 /**
- * Bearer-token authentication of the HTTP API: {@link dev.substrate.api.auth.TokenStore} (hashed tokens in a
- * file), {@link dev.substrate.api.auth.Principal} and {@link dev.substrate.api.auth.Role}.
+ * Bearer-token authentication of the HTTP API: {@link dev.substrate.api.auth.TokenStore} (salted hashes in the
+ * tokens topic, followed by every instance), {@link dev.substrate.api.auth.TokenFile} (the token file of earlier
+ * versions, imported once), {@link dev.substrate.api.auth.Principal} (name, roles, project scope) and {@link
+ * dev.substrate.api.auth.Role}.
  */
 package dev.substrate.api.auth;

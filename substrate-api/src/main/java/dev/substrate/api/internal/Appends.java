@@ -47,13 +47,53 @@ final class Appends {
         }
         String entityId = id == null ? entity.name() + "-" + EventIds.next() : id.asText();
         body.put("type", payloadSchema.getName());
+        JsonNode project = body.get(Scope.projectField(entity));
+        Scope.requireCreatable(
+                Requests.principal(ctx), entity, project != null && project.isTextual() ? project.asText() : null);
         answer(ctx, append(ctx, entity, entityId, body));
     }
 
     /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
     void event(Context ctx, EntityKind<?, ?> entity, String idParam) {
         Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
-        answer(ctx, append(ctx, entity, ctx.pathParam(idParam), Requests.body(ctx)));
+        String entityId = ctx.pathParam(idParam);
+        ObjectNode body = Requests.body(ctx);
+        requireReach(ctx, entity, entityId, body);
+        answer(ctx, append(ctx, entity, entityId, body));
+    }
+
+    /**
+     * For a token scoped to projects: 404 unless the entity exists within its reach (read where it is held), and
+     * 403 if the event names a project outside it. Unscoped tokens append to any id, existing or not: the fold
+     * decides.
+     */
+    private void requireReach(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode body) {
+        Principal principal = Requests.principal(ctx);
+        if (!principal.scoped()) {
+            return;
+        }
+        JsonNode project = body.get(Scope.projectField(entity));
+        if (project != null && !project.isNull()) {
+            Scope.requireCreatable(principal, entity, project.isTextual() ? project.asText() : null);
+        }
+        if (entity == EntityKind.ROOM) {
+            // RoomAccess.checkAppend reads the room anyway, and refuses one outside the reach with 404.
+            return;
+        }
+        Cluster.Answer answer = reads.readAt(
+                ctx,
+                entity,
+                entityId,
+                "/v1/" + entity.name() + "s/" + entityId,
+                ReadPosition.from(ctx),
+                Requests.timeoutMs(ctx),
+                () -> reads.stateJson(entity, entityId)
+                        .filter(state -> Scope.reaches(principal, entity, state))
+                        .orElseThrow(() -> Scope.hidden(entity, entityId)));
+        if (answer.status() != 200) {
+            throw Problem.relayed(
+                    answer.status(), answer.body(), entity.name() + " " + entityId + " could not be read");
+        }
     }
 
     /** An append's answer: the status and body to send. */

@@ -8,21 +8,27 @@ import dev.substrate.blob.BlobRefused;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.artifact.ArtifactRevised;
-import dev.substrate.state.ArtifactState;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Artifact content: {@code PUT} streams the body into the {@link BlobStore} (hashed on the way, never whole in
- * memory, refused past the size limit or when it does not match {@value #DIGEST_HEADER}), then records the
- * blob on the artifact with an {@code ArtifactRevised} event (locator {@code blob:sha256:<hex>}, digest, size,
- * media type). {@code GET} streams it back from the instance holding the artifact.
+ * Artifact content: {@code PUT} streams the body into the {@link BlobStore} (chunked into Kafka in one
+ * transaction, hashed on the way, never whole in memory, refused past the size limit or when it does not match
+ * {@value #DIGEST_HEADER}), then records the blob on the artifact with an {@code ArtifactRevised} event (locator
+ * {@code blob:sha256:<hex>}, digest, size, media type). {@code GET} streams it back from whichever instance the
+ * request reaches (every instance reads every blob from Kafka), whole or one byte range ({@code Range: bytes=},
+ * answered {@code 206}; a range outside the content is {@code 416}).
  */
 final class Contents {
 
     /** The request header naming the digest the content must have: {@code sha256:<hex>}. */
     static final String DIGEST_HEADER = "X-Substrate-Digest";
+
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
     private final BlobStore blobs;
     private final long maxBytes;
@@ -56,12 +62,7 @@ final class Contents {
                 blob = blobs.put(body, maxBytes, ctx.header(DIGEST_HEADER));
             }
         } catch (BlobRefused e) {
-            throw switch (e.reason()) {
-                case TOO_LARGE -> Problem.tooLarge(e.getMessage());
-                case DIGEST_MISMATCH -> Problem.badRequest(e.getMessage(), DIGEST_HEADER);
-                case INCOMPLETE -> Problem.badRequest(e.getMessage(), null);
-                case QUOTA -> Problem.insufficientStorage(e.getMessage());
-            };
+            throw problem(e);
         } catch (IOException e) {
             // Opening or closing the request's body: the connection, not the store.
             throw Problem.badRequest("the upload could not be read: " + e.getMessage(), null);
@@ -83,35 +84,96 @@ final class Contents {
         Appends.answer(ctx, result);
     }
 
-    /** GET /v1/artifacts/{artifactId}/content: the bytes, with the artifact's media type and digest. */
-    void get(Context ctx) throws Exception {
-        String artifactId = ctx.pathParam("artifactId");
-        reads.keyed(ctx, EntityKind.ARTIFACT, artifactId, local -> {
-            ArtifactState artifact =
-                    reads.queries().artifact(artifactId).orElseThrow(() -> Problem.notFound("artifact " + artifactId));
-            rooms.requireArtifactReadable(
-                    Cluster.caller(local),
-                    Requests.principal(local),
-                    artifactId,
-                    artifact.getProvenance().getRoomId());
-            String digest = BlobStore.digestOf(artifact.getLocator())
-                    .orElseThrow(() -> Problem.notFound("content of artifact " + artifactId + " in the blob store (its "
-                            + "locator is " + artifact.getLocator() + ")"));
-            BlobStore.Blob blob = blobs.find(digest)
-                    .orElseThrow(() -> Problem.notFound(
-                            "blob " + digest + " in this instance's blob store (instances must share blob.dir)"));
-            String mediaType = artifact.getMediaType();
-            local.status(200)
-                    .contentType(mediaType == null ? "application/octet-stream" : mediaType)
-                    .header("Content-Length", Long.toString(blob.size()))
-                    .header("ETag", "\"" + blob.digest() + "\"")
-                    .header(DIGEST_HEADER, blob.digest())
-                    .result(blobs.open(blob));
-        });
+    private static Problem problem(BlobRefused e) {
+        return switch (e.reason()) {
+            case TOO_LARGE -> Problem.tooLarge(e.getMessage());
+            case DIGEST_MISMATCH -> Problem.badRequest(e.getMessage(), DIGEST_HEADER);
+            case INCOMPLETE -> Problem.badRequest(e.getMessage(), null);
+            case QUOTA -> Problem.insufficientStorage(e.getMessage());
+            case BUSY, UNAVAILABLE -> Problem.unavailable(e.getMessage());
+        };
     }
 
-    /** 404 unless the artifact exists (read at the request's position, from whichever instance holds it). */
-    private void requireArtifact(Context ctx, String artifactId) {
+    /**
+     * GET /v1/artifacts/{artifactId}/content: the bytes, with the artifact's media type and digest; one range of
+     * them for {@code Range: bytes=first-last} ({@code first-}, {@code -suffix}).
+     */
+    void get(Context ctx) {
+        String artifactId = ctx.pathParam("artifactId");
+        JsonNode artifact = requireArtifact(ctx, artifactId);
+        String locator = artifact.path("locator").asText(null);
+        String digest = BlobStore.digestOf(locator)
+                .orElseThrow(() ->
+                        Problem.notFound("content of artifact " + artifactId + " (its locator is " + locator + ")"));
+        BlobStore.Blob blob;
+        try {
+            blob = blobs.find(digest, Duration.ofMillis(Requests.timeoutMs(ctx)))
+                    .orElseThrow(() -> Problem.unavailable(
+                            "blob " + digest + " is not in this instance's index yet; " + "try again shortly"));
+        } catch (BlobRefused e) {
+            throw problem(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Problem.unavailable("interrupted while waiting for the blob index");
+        }
+        JsonNode mediaType = artifact.get("mediaType");
+        ctx.contentType(mediaType == null || !mediaType.isTextual() ? "application/octet-stream" : mediaType.asText())
+                .header("Accept-Ranges", "bytes")
+                .header("ETag", "\"" + blob.digest() + "\"")
+                .header(DIGEST_HEADER, blob.digest());
+        long first = 0;
+        long last = blob.size() - 1;
+        String range = ctx.header("Range");
+        Matcher matcher = range == null ? null : RANGE.matcher(range.strip());
+        // One range is served; several, or one that is not bytes=, are ignored (RFC 9110): the whole content.
+        if (matcher != null
+                && matcher.matches()
+                && !(matcher.group(1).isEmpty() && matcher.group(2).isEmpty())) {
+            try {
+                if (matcher.group(1).isEmpty()) {
+                    long suffix = Long.parseLong(matcher.group(2));
+                    first = Math.max(0, blob.size() - suffix);
+                    if (suffix == 0) {
+                        first = blob.size();
+                    }
+                } else {
+                    first = Long.parseLong(matcher.group(1));
+                    if (!matcher.group(2).isEmpty()) {
+                        last = Math.min(last, Long.parseLong(matcher.group(2)));
+                        if (Long.parseLong(matcher.group(2)) < first) {
+                            throw unsatisfiable(ctx, blob, range);
+                        }
+                    }
+                }
+            } catch (NumberFormatException e) {
+                throw unsatisfiable(ctx, blob, range);
+            }
+            if (first >= blob.size()) {
+                throw unsatisfiable(ctx, blob, range);
+            }
+            ctx.status(206).header("Content-Range", "bytes " + first + "-" + last + "/" + blob.size());
+        } else {
+            ctx.status(200);
+        }
+        ctx.header("Content-Length", Long.toString(last - first + 1));
+        try {
+            ctx.result(blobs.open(blob, first, last));
+        } catch (BlobRefused e) {
+            throw problem(e);
+        }
+    }
+
+    private static Problem unsatisfiable(Context ctx, BlobStore.Blob blob, String range) {
+        ctx.header("Content-Range", "bytes */" + blob.size());
+        return Problem.rangeNotSatisfiable(
+                "the range " + range + " is not within the content's " + blob.size() + " bytes");
+    }
+
+    /**
+     * The artifact's state (read at the request's position, from whichever instance holds it); 404 unless it
+     * exists and is within the caller's reach.
+     */
+    private JsonNode requireArtifact(Context ctx, String artifactId) {
         ReadPosition position = ReadPosition.from(ctx);
         Cluster.Answer answer = reads.readAt(
                 ctx,
@@ -128,5 +190,6 @@ final class Contents {
             throw Problem.relayed(answer.status(), answer.body(), "artifact " + artifactId + " could not be read");
         }
         rooms.requireArtifactReadable(Cluster.caller(ctx), Requests.principal(ctx), answer.body());
+        return answer.body();
     }
 }

@@ -8,6 +8,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.crypto.Mac;
@@ -23,7 +24,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class InstanceSignature {
 
-    /** The caller a forwarded request acts for: {@code principal;role,role}. */
+    /** The caller a forwarded request acts for: {@code principal;role,role}, then {@code ;pattern,pattern} if scoped. */
     static final String ON_BEHALF_OF = "X-Substrate-On-Behalf-Of";
 
     /** {@code t=<epoch ms>,v=<base64url HMAC-SHA256>}. */
@@ -45,7 +46,8 @@ final class InstanceSignature {
     /** The {@value #ON_BEHALF_OF} value naming {@code principal}. */
     static String onBehalfOf(Principal principal) {
         return principal.name() + ";"
-                + principal.roles().stream().map(Role::id).sorted().collect(Collectors.joining(","));
+                + principal.roles().stream().map(Role::id).sorted().collect(Collectors.joining(","))
+                + (principal.scoped() ? ";" + String.join(",", principal.projects()) : "");
     }
 
     /** The {@value #SIGNATURE} value for a request of {@code method} to {@code pathAndQuery} for {@code caller}. */
@@ -87,13 +89,15 @@ final class InstanceSignature {
         if (semicolon < 1) {
             throw Problem.unauthenticated("the forwarded caller is malformed");
         }
+        String[] parts = caller.substring(semicolon + 1).split(";", -1);
         Set<Role> roles = EnumSet.noneOf(Role.class);
-        for (String role : caller.substring(semicolon + 1).split(",")) {
+        for (String role : parts[0].split(",")) {
             if (!role.isEmpty()) {
                 roles.add(Role.of(role));
             }
         }
-        return new Principal(caller.substring(0, semicolon), roles);
+        List<String> projects = parts.length > 1 ? List.of(parts[1].split(",")) : List.of();
+        return new Principal(caller.substring(0, semicolon), roles, projects);
     }
 
     private String mac(long time, String method, String pathAndQuery, String caller) {

@@ -84,6 +84,11 @@ public final class Problem extends RuntimeException {
         return new Problem(507, "insufficient-storage", "No room to store this", detail, null);
     }
 
+    /** 416: the range asked for is not within the content (the answer's {@code Content-Range} says its size). */
+    public static Problem rangeNotSatisfiable(String detail) {
+        return new Problem(416, "range-not-satisfiable", "The range is not within the content", detail, null);
+    }
+
     /** 413: the body is larger than the limit. */
     public static Problem tooLarge(String detail) {
         return new Problem(413, "too-large", "The content is too large", detail, null);

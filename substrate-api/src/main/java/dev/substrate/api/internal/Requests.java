@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
+import dev.substrate.api.auth.TokensUnavailable;
 import io.javalin.http.Context;
 import java.util.Arrays;
 import java.util.Locale;
@@ -31,8 +32,13 @@ final class Requests {
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw Problem.unauthenticated("send Authorization: Bearer <token>");
         }
-        Principal principal = tokens.authenticate(header.substring(7).strip())
-                .orElseThrow(() -> Problem.unauthenticated("the token is not valid"));
+        Principal principal;
+        try {
+            principal = tokens.authenticate(header.substring(7).strip())
+                    .orElseThrow(() -> Problem.unauthenticated("the token is not valid"));
+        } catch (TokensUnavailable e) {
+            throw Problem.unavailable(e.getMessage());
+        }
         ctx.attribute(PRINCIPAL, principal);
     }
 

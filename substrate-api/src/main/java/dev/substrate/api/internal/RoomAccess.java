@@ -32,14 +32,21 @@ final class RoomAccess {
         return principal.hasAny(Role.ADMIN, Role.OPERATOR);
     }
 
-    /** Whether {@code principal} may read {@code room}. */
+    /** Whether {@code principal} may read {@code room}: within its reach, and an operator, admin or member. */
     static boolean mayRead(Principal principal, RoomState room) {
-        return readsEveryRoom(principal) || room.getMembers().containsKey(principal.name());
+        return principal.reaches(room.getProject())
+                && (readsEveryRoom(principal) || room.getMembers().containsKey(principal.name()));
     }
 
-    /** The room, held on this instance, if {@code principal} may read it; 404 or 403 otherwise. */
+    /**
+     * The room, held on this instance, if {@code principal} may read it; 404 when it does not exist or is outside
+     * the principal's reach, 403 for a non-member.
+     */
     RoomState readableHere(Principal principal, String roomId) {
-        RoomState room = reads.queries().room(roomId).orElseThrow(() -> Problem.notFound("room " + roomId));
+        RoomState room = reads.queries()
+                .room(roomId)
+                .filter(found -> principal.reaches(found.getProject()))
+                .orElseThrow(() -> Problem.notFound("room " + roomId));
         if (!mayRead(principal, room)) {
             throw Problem.forbidden(principal.name() + " is not a member of room " + roomId);
         }
@@ -89,8 +96,14 @@ final class RoomAccess {
         }
     }
 
-    /** {@link #requireArtifactReadable} for an artifact's state as JSON. */
+    /**
+     * {@link #requireArtifactReadable} for an artifact's state as JSON; 404 first when the artifact is outside the
+     * principal's reach.
+     */
     void requireArtifactReadable(Map<String, String> caller, Principal principal, JsonNode artifact) {
+        if (!Scope.reaches(principal, EntityKind.ARTIFACT, artifact)) {
+            throw Scope.hidden(EntityKind.ARTIFACT, artifact.path("artifactId").asText());
+        }
         JsonNode roomId = artifact.path("provenance").path("roomId");
         requireArtifactReadable(
                 caller, principal, artifact.path("artifactId").asText(), roomId.isTextual() ? roomId.asText() : null);
@@ -115,6 +128,10 @@ final class RoomAccess {
                 Requests.timeoutMs(ctx),
                 () -> AvroJson.toJson(readableHere(principal, roomId)));
         if (answer.status() == 404) {
+            if (principal.scoped()) {
+                // Missing, or outside its reach: the same for a scoped token, which appends to what it reaches.
+                throw Problem.notFound("room " + roomId);
+            }
             return;
         }
         if (answer.status() == 403) {

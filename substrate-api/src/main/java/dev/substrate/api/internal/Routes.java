@@ -1,17 +1,14 @@
 package dev.substrate.api.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Principal;
-import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
-import dev.substrate.event.InvalidEvent;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
@@ -24,11 +21,9 @@ import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -43,11 +38,13 @@ public final class Routes implements AutoCloseable {
     public record Endpoint(String method, String path) {}
 
     private final TokenStore tokens;
+    private final TokenRoutes tokenRoutes;
     private final Cluster cluster;
     private final Reads reads;
     private final RoomAccess rooms;
     private final Appends appends;
     private final Contents contents;
+    private final BlobStore blobs;
     private final RoomStreams streams;
     private final Metrics metrics;
     private final boolean metricsOnApiPort;
@@ -55,6 +52,7 @@ public final class Routes implements AutoCloseable {
 
     public Routes(SubstrateConfig config, SubstrateClient client, TokenStore tokens, Cluster cluster, Metrics metrics) {
         this.tokens = tokens;
+        this.tokenRoutes = new TokenRoutes(tokens);
         this.cluster = cluster;
         this.reads = new Reads(
                 cluster,
@@ -67,8 +65,8 @@ public final class Routes implements AutoCloseable {
                         config.httpPositionWaitsPerPrincipal()));
         this.rooms = new RoomAccess(reads);
         this.appends = new Appends(client, reads, rooms);
-        this.contents = new Contents(
-                new BlobStore(config.blobDir(), config.blobQuotaBytes()), config.blobMaxBytes(), reads, appends, rooms);
+        this.blobs = BlobStore.start(config);
+        this.contents = new Contents(blobs, config.blobMaxBytes(), reads, appends, rooms);
         this.streams = new RoomStreams(config, rooms);
         this.metrics = metrics;
         this.metricsOnApiPort = config.metricsPort() < 0;
@@ -107,6 +105,7 @@ public final class Routes implements AutoCloseable {
     public void close() {
         streams.close();
         reads.close();
+        blobs.close();
     }
 
     /** Every route registered, for the OpenAPI check. */
@@ -134,7 +133,9 @@ public final class Routes implements AutoCloseable {
             });
         }
         add(routes, HandlerType.GET, "/openapi.json", OpenApi::write);
-        add(routes, HandlerType.POST, "/v1/tokens", this::createToken);
+        add(routes, HandlerType.POST, "/v1/tokens", tokenRoutes::create);
+        add(routes, HandlerType.GET, "/v1/tokens", tokenRoutes::list);
+        add(routes, HandlerType.DELETE, "/v1/tokens/{tokenId}", tokenRoutes::revoke);
 
         addEntity(routes, EntityKind.RUN, this::listRuns, ctx -> state(ctx, EntityKind.RUN, ctx.pathParam("runId")));
         add(routes, HandlerType.GET, "/v1/runs/{runId}/events", this::runEvents);
@@ -175,10 +176,13 @@ public final class Routes implements AutoCloseable {
     }
 
     /**
-     * GET /ready (readiness): 200 while the fold decides events (restored once; running or in an ordinary
-     * rebalance; no stream thread failed in the last 30 s), else 503 with the reason.
+     * GET /ready (readiness): 200 while the tokens and the blob index are read and the fold decides events (restored once; running or
+     * in an ordinary rebalance; no stream thread failed in the last 30 s), else 503 with the reason.
      */
     private void ready(Context ctx) {
+        tokens.notReady().or(blobs::notReady).ifPresent(reason -> {
+            throw Problem.unavailable(reason);
+        });
         StateQueries queries = reads.queries();
         queries.notReady().ifPresent(reason -> {
             throw Problem.unavailable(reason);
@@ -198,9 +202,15 @@ public final class Routes implements AutoCloseable {
         Requests.json(ctx, status("up"));
     }
 
-    /** GET /v1/{kind}s/{id}: the entity's current state. */
+    /** GET /v1/{kind}s/{id}: the entity's current state, if within the caller's reach. */
     private void state(Context ctx, EntityKind<?, ?> entity, String id) throws Exception {
-        reads.keyedOrStandby(ctx, entity, id, queries -> Reads.stateJson(queries, entity, id));
+        Principal principal = Requests.principal(ctx);
+        reads.keyedOrStandby(
+                ctx,
+                entity,
+                id,
+                queries ->
+                        Reads.stateJson(queries, entity, id).filter(state -> Scope.reaches(principal, entity, state)));
     }
 
     /** GET /v1/artifacts/{id}: the artifact's state, if the caller may read its room (when it names one). */
@@ -226,6 +236,12 @@ public final class Routes implements AutoCloseable {
         reads.keyed(ctx, entity, id, local -> {
             if (entity == EntityKind.ROOM) {
                 readableRoom(local, id);
+            } else if (Requests.principal(local).scoped()) {
+                // A decision names its entity: a scoped caller sees those of entities it reaches alone.
+                Principal principal = Requests.principal(local);
+                reads.stateJson(entity, id)
+                        .filter(state -> Scope.reaches(principal, entity, state))
+                        .orElseThrow(() -> Scope.hidden(entity, id));
             }
             // ?state=true adds the entity's state: how ?wait=applied reads both in one hop.
             Requests.json(
@@ -249,7 +265,10 @@ public final class Routes implements AutoCloseable {
         int limit = Requests.limit(ctx);
         reads.keyed(ctx, EntityKind.RUN, runId, local -> {
             StateQueries queries = reads.queries();
-            if (queries.run(runId).isEmpty()) {
+            Principal principal = Requests.principal(local);
+            if (queries.run(runId)
+                    .filter(run -> principal.reaches(run.getProject()))
+                    .isEmpty()) {
                 throw Problem.notFound("run " + runId);
             }
             StateQueries.HistoryPage page = queries.runHistory(runId, after, limit);
@@ -297,39 +316,6 @@ public final class Routes implements AutoCloseable {
         return rooms.readableHere(Requests.principal(ctx), roomId);
     }
 
-    /** POST /v1/tokens (admin): {@code {principal, roles}} -> {@code {token}}, shown once. */
-    private void createToken(Context ctx) {
-        Requests.require(ctx, Role.ADMIN);
-        ObjectNode body = Requests.body(ctx);
-        JsonNode principal = body.get("principal");
-        if (principal == null || !principal.isTextual()) {
-            throw Problem.badRequest("principal is required: the name the token acts as", "principal");
-        }
-        JsonNode roles = body.get("roles");
-        if (roles == null || !roles.isArray() || roles.isEmpty()) {
-            throw Problem.badRequest("roles is required: a list of admin, operator, service, observer", "roles");
-        }
-        Set<Role> granted = EnumSet.noneOf(Role.class);
-        for (JsonNode role : roles) {
-            try {
-                granted.add(Role.of(role.asText()));
-            } catch (IllegalArgumentException e) {
-                throw Problem.badRequest(e.getMessage(), "roles");
-            }
-        }
-        String token;
-        try {
-            token = tokens.create(principal.asText(), granted);
-        } catch (InvalidEvent e) {
-            throw Problem.badRequest(e.getMessage(), e.field());
-        }
-        ObjectNode answer = JsonNodeFactory.instance.objectNode();
-        answer.put("principal", principal.asText());
-        answer.put("token", token);
-        ctx.status(201);
-        Requests.json(ctx, answer);
-    }
-
     /**
      * GET /v1/runs?status=&project=&label=k:v&parentRunId=&limit=&cursor=: newest update first when filtered by
      * status, project or label; otherwise by run id, newest id first (ids the API generates grow with time).
@@ -360,8 +346,9 @@ public final class Routes implements AutoCloseable {
         String wantedKey = labelKey;
         String wantedValue = labelValue;
         String parent = ctx.queryParam("parentRunId");
-        Predicate<RunState> also = run -> (status == null
-                        || run.getStatus().name().equals(status))
+        Principal principal = Requests.principal(ctx);
+        Predicate<RunState> also = run -> principal.reaches(run.getProject())
+                && (status == null || run.getStatus().name().equals(status))
                 && (project == null || run.getProject().equals(project))
                 && (wantedKey == null || wantedValue.equals(run.getLabels().get(wantedKey)))
                 && (parent == null || parent.equals(run.getParentRunId()));
@@ -404,7 +391,9 @@ public final class Routes implements AutoCloseable {
         boolean everyRoom = RoomAccess.readsEveryRoom(principal);
         Predicate<ArtifactState> also = artifact -> {
             String room = artifact.getProvenance().getRoomId();
-            return (roomId == null || roomId.equals(room)) && (everyRoom || room == null || room.equals(roomId));
+            return principal.reaches(artifact.getParentId())
+                    && (roomId == null || roomId.equals(room))
+                    && (everyRoom || room == null || room.equals(roomId));
         };
         StateQueries.Filter filter = parent != null
                 ? StateQueries.Filter.artifactsByParent(parent)

@@ -66,6 +66,17 @@ public final class ApiClient {
         return json(send(request, "application/json", HttpResponse.BodyHandlers.ofString(), Duration.ofSeconds(30)));
     }
 
+    /** DELETEs {@code path}; an error answer is an {@link ApiRefused}. */
+    public void delete(String path) {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(URI.create(baseUrl + path)).DELETE();
+        HttpResponse<String> response =
+                send(request, "application/json", HttpResponse.BodyHandlers.ofString(), Duration.ofSeconds(30));
+        if (response.statusCode() >= 400) {
+            json(response);
+        }
+    }
+
     /** The API's base URL. */
     public String baseUrl() {
         return baseUrl;

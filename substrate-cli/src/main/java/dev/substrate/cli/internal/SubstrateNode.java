@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,7 @@ public final class SubstrateNode implements AutoCloseable {
     private final String topicPrefix;
     private final List<String> createdTopics;
     private final Wire wire;
+    private final TokenStore tokens;
 
     private SubstrateNode(
             SubstrateFold fold,
@@ -42,8 +44,10 @@ public final class SubstrateNode implements AutoCloseable {
             HttpApi http,
             String topicPrefix,
             List<String> createdTopics,
-            Wire wire) {
+            Wire wire,
+            TokenStore tokens) {
         this.wire = wire;
+        this.tokens = tokens;
         this.fold = fold;
         this.client = client;
         this.http = http;
@@ -66,14 +70,15 @@ public final class SubstrateNode implements AutoCloseable {
         // In the confluent format this registers the subjects first; the client and the fold share the ids.
         Wire wire = Wire.start(config);
         SubstrateClient client = SubstrateClient.create(config);
+        TokenStore tokens = TokenStore.start(config);
         HttpApi http = null;
         SubstrateFold fold = null;
         try {
             // The API starts first: the fold advertises where it answers, so other instances can forward to it.
-            http = HttpApi.start(config, client, tokenStore(config));
+            http = HttpApi.start(config, client, tokens);
             fold = SubstrateFold.start(config, http.instance());
             http.serve(fold.queries(), fold::metrics);
-            return new SubstrateNode(fold, client, http, config.topicPrefix(), created, wire);
+            return new SubstrateNode(fold, client, http, config.topicPrefix(), created, wire, tokens);
         } catch (RuntimeException e) {
             if (fold != null) {
                 fold.close();
@@ -81,6 +86,7 @@ public final class SubstrateNode implements AutoCloseable {
             if (http != null) {
                 http.close();
             }
+            tokens.close();
             client.close();
             throw e;
         }
@@ -96,25 +102,46 @@ public final class SubstrateNode implements AutoCloseable {
         return createdTopics;
     }
 
-    /** The bearer tokens of the HTTP API: {@code tokens.file}, by default {@code <data-dir>/tokens.json}, hashed. */
-    public static TokenStore tokenStore(SubstrateConfig config) {
-        return new TokenStore(config.tokensFile());
+    /** The bearer tokens of the HTTP API, followed from the tokens topic. */
+    public TokenStore tokens() {
+        return tokens;
     }
 
     /**
-     * Makes sure an admin token exists for {@code substrate dev}: on first start, creates one for the principal
-     * {@code admin} and writes it, readable by its owner only, to {@code <data-dir>/admin.token}.
+     * Mints a token once the tokens are read (at most 60 s), for a principal reaching every project.
+     *
+     * @return the token
+     */
+    public String mintToken(String principal, Set<Role> roles, String createdBy) throws InterruptedException {
+        if (!tokens.awaitReady(Duration.ofSeconds(60))) {
+            throw new IllegalStateException(
+                    "Cannot read the tokens: " + tokens.notReady().orElse(""));
+        }
+        return tokens.create(principal, roles, List.of(), createdBy).token();
+    }
+
+    /**
+     * Makes sure an admin token exists for {@code substrate dev}: on first start (or when the one in the file is no
+     * longer known, its Kafka data gone), mints one for the principal {@code admin} and writes it, readable by its
+     * owner only, to {@code <data-dir>/admin.token}.
      *
      * @return the file holding the admin token
      */
-    public static Path ensureAdminToken(SubstrateConfig config) {
-        Path file = config.dataDir().resolve("admin.token");
-        if (Files.exists(file)) {
-            return file;
+    public Path ensureAdminToken(Path dataDir) throws InterruptedException {
+        Path file = dataDir.resolve("admin.token");
+        if (!tokens.awaitReady(Duration.ofSeconds(60))) {
+            throw new IllegalStateException(
+                    "Cannot read the tokens: " + tokens.notReady().orElse(""));
         }
-        String token = tokenStore(config).create("admin", Set.of(Role.ADMIN));
         try {
+            if (Files.exists(file)
+                    && tokens.authenticate(Files.readString(file).strip()).isPresent()) {
+                return file;
+            }
+            String token =
+                    tokens.create("admin", Set.of(Role.ADMIN), List.of(), "dev").token();
             Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.deleteIfExists(file);
             // Created owner-only, before the token is in it: it is never readable by others, not even briefly.
             try {
                 Files.createFile(
@@ -158,7 +185,11 @@ public final class SubstrateNode implements AutoCloseable {
             try {
                 client.close();
             } finally {
-                fold.close();
+                try {
+                    fold.close();
+                } finally {
+                    tokens.close();
+                }
             }
         }
     }

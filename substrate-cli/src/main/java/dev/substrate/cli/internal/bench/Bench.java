@@ -149,7 +149,7 @@ public final class Bench {
             foldReport.put("substratePerSecond", Math.round(fold));
             foldReport.put("ratio", Latencies.round(fold / raw));
 
-            token = SubstrateNode.tokenStore(first).create("bench", Set.of(Role.OPERATOR));
+            token = a.mintToken("bench", Set.of(Role.OPERATOR), "bench");
             HttpClient http =
                     HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 

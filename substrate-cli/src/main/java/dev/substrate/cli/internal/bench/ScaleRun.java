@@ -87,13 +87,14 @@ public final class ScaleRun {
         report.put("runs", runs);
         report.put("rooms", rooms);
         report.put("events", events);
-        String token = SubstrateNode.tokenStore(config).create("scale", Set.of(Role.OPERATOR));
+        String token;
         HttpClient http = HttpClient.newHttpClient();
         Path stateDir = config.dataDir().resolve("streams");
 
         step("folding");
         long start = System.nanoTime();
         try (SubstrateNode node = SubstrateNode.start(config)) {
+            token = node.mintToken("scale", Set.of(Role.OPERATOR), "bench");
             CaughtUp.await(config, node.fold().applicationId(), topics);
             double seconds = seconds(start);
             report.put("foldSeconds", Latencies.round(seconds));
