@@ -176,8 +176,9 @@ public final class Routes implements AutoCloseable {
     }
 
     /**
-     * GET /ready (readiness): 200 while the tokens and the blob index are read and the fold decides events (restored once; running or
-     * in an ordinary rebalance; no stream thread failed in the last 30 s), else 503 with the reason.
+     * GET /ready (readiness): 200 while the tokens and the blob index are read and the fold decides events
+     * (restored once; running or in an ordinary rebalance; no stream thread failed in the last 30 s), else 503
+     * with the reason.
      */
     private void ready(Context ctx) {
         tokens.notReady().or(blobs::notReady).ifPresent(reason -> {
@@ -237,11 +238,14 @@ public final class Routes implements AutoCloseable {
             if (entity == EntityKind.ROOM) {
                 readableRoom(local, id);
             } else if (Requests.principal(local).scoped()) {
-                // A decision names its entity: a scoped caller sees those of entities it reaches alone.
+                // A decision names its entity: a scoped caller sees those of entities it reaches alone (and of
+                // ones that do not exist, such as a refused creation, which hide nothing).
                 Principal principal = Requests.principal(local);
-                reads.stateJson(entity, id)
-                        .filter(state -> Scope.reaches(principal, entity, state))
-                        .orElseThrow(() -> Scope.hidden(entity, id));
+                if (reads.stateJson(entity, id)
+                        .filter(state -> !Scope.reaches(principal, entity, state))
+                        .isPresent()) {
+                    throw Scope.hidden(entity, id);
+                }
             }
             // ?state=true adds the entity's state: how ?wait=applied reads both in one hop.
             Requests.json(
