@@ -86,10 +86,12 @@ public final class TopicSetup {
                 System.nanoTime() + Duration.ofSeconds(LEADER_WAIT_SECONDS).toNanos();
         while (true) {
             try {
-                boolean led = admin.describeTopics(names).allTopicNames().get().values().stream()
+                Map<String, org.apache.kafka.clients.admin.TopicDescription> descriptions =
+                        admin.describeTopics(names).allTopicNames().get();
+                boolean led = descriptions.values().stream()
                         .flatMap(description -> description.partitions().stream())
                         .allMatch(partition -> partition.leader() != null);
-                if (led) {
+                if (led && leadersServe(admin, descriptions)) {
                     return;
                 }
             } catch (ExecutionException e) {
@@ -108,6 +110,30 @@ public final class TopicSetup {
     }
 
     private static final int LEADER_WAIT_SECONDS = 30;
+
+    /**
+     * Whether every partition's leader answers for it: the metadata can name a leader a moment before that broker
+     * has taken the partition on, and a produce in that moment is answered NOT_LEADER_OR_FOLLOWER (after which
+     * Kafka 4.3's idempotent producer has been seen to resend from sequence 0 until its delivery timeout). A
+     * ListOffsets request is served by the leader alone.
+     */
+    private static boolean leadersServe(
+            Admin admin, Map<String, org.apache.kafka.clients.admin.TopicDescription> descriptions)
+            throws InterruptedException {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+                new java.util.HashMap<>();
+        descriptions.forEach((name, description) -> description
+                .partitions()
+                .forEach(partition -> latest.put(
+                        new org.apache.kafka.common.TopicPartition(name, partition.partition()),
+                        org.apache.kafka.clients.admin.OffsetSpec.latest())));
+        try {
+            admin.listOffsets(latest).all().get();
+            return true;
+        } catch (ExecutionException e) {
+            return false;
+        }
+    }
 
     private static List<String> create(Admin admin, List<NewTopic> missing)
             throws InterruptedException, ExecutionException {
