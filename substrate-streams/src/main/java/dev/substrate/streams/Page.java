@@ -13,8 +13,10 @@ import java.util.Set;
  * @param partitions the partitions the page was read from
  * @param scannedTo when the scan stopped at its budget ({@code query.scan.budget}) before filling the page:
  *     the last key it looked at, where the next page goes on (every item is at or before it); else null
+ * @param scanned how many store entries the page looked at: what it cost
  */
-public record Page<T>(List<T> items, List<String> keys, boolean more, Set<Integer> partitions, String scannedTo) {
+public record Page<T>(
+        List<T> items, List<String> keys, boolean more, Set<Integer> partitions, String scannedTo, long scanned) {
     public Page {
         items = List.copyOf(items);
         keys = List.copyOf(keys);

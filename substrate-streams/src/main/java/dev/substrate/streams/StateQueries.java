@@ -16,14 +16,19 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.LagInfo;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsMetadata;
@@ -429,21 +434,6 @@ public final class StateQueries {
             return ALL;
         }
 
-        /** Runs in {@code status}, newest update first. */
-        public static Filter runsByStatus(String status) {
-            return new Filter(StoreNames.RUNS_BY_STATUS, status);
-        }
-
-        /** Runs of {@code project}, newest update first. */
-        public static Filter runsByProject(String project) {
-            return new Filter(StoreNames.RUNS_BY_PROJECT, project);
-        }
-
-        /** Runs labelled {@code key} = {@code value}, newest update first. */
-        public static Filter runsByLabel(String key, String value) {
-            return new Filter(StoreNames.RUNS_BY_LABEL, key + "=" + value);
-        }
-
         /** Rooms of {@code kind}. */
         public static Filter roomsByKind(String kind) {
             return new Filter(StoreNames.ROOMS_BY_KIND, kind);
@@ -476,17 +466,165 @@ public final class StateQueries {
     }
 
     /**
-     * Runs that {@code filter} selects (newest update first; every run by id, highest, newest generated, first,
-     * for {@link Filter#all()}), each also passing {@code also}.
+     * Runs that {@code index} yields, each also passing {@code also}, in the index's order (newest first); each
+     * page key is {@code <millis, 13 digits>\0<runId>}.
      *
-     * @param cursor the {@code nextCursor} of the previous page, or null for the first
+     * @param cursor the key of the last run of the previous page (or where its scan stopped), or null for the first
+     * @throws IllegalArgumentException when {@code cursor} is not such a key
      */
-    public Page<RunState> runs(Filter filter, Predicate<RunState> also, String cursor, int limit) {
-        if (filter.index == null) {
-            return scanAll(EntityKind.RUN, StoreNames.RUNS, true, cursor, limit, also);
+    public Page<RunState> runs(RunIndex index, Predicate<RunState> also, String cursor, int limit) {
+        if (cursor != null && !TIME_KEY.matcher(cursor).matches()) {
+            throw new IllegalArgumentException("the cursor belongs to another query");
         }
-        return scanIndex(
-                EntityKind.RUN, filter.index, filter.value, true, cursor, limit, id -> run(id).orElse(null), also);
+        List<Map.Entry<String, RunState>> candidates = new ArrayList<>();
+        Scan scan = new Scan(true, scanBudget);
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = this.partitions(EntityKind.RUN, index.store());
+        for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
+            try (IndexMerge range = new IndexMerge(partition, index, cursor)) {
+                take(range, cursor, limit, also, id -> run(id).orElse(null), candidates, scan);
+            } catch (InvalidStateStoreException e) {
+                throw unavailable(index.store(), e);
+            }
+        }
+        return page(candidates, true, limit, scan, partitions.keySet());
+    }
+
+    /**
+     * How many runs of this instance's partitions {@code index} yields that pass {@code also}, by {@code groupBy}'s
+     * value for each (a run whose value is null counts under {@code "none"}).
+     *
+     * @param budget the most index entries looked at, over all partitions
+     * @throws TooMuchToCount when there are more
+     */
+    public Counts countRuns(RunIndex index, Predicate<RunState> also, Function<RunState, String> groupBy, long budget) {
+        Map<String, Long> counts = new TreeMap<>();
+        long scanned = 0;
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = this.partitions(EntityKind.RUN, index.store());
+        for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
+            try (IndexMerge range = new IndexMerge(partition, index, null)) {
+                while (range.hasNext()) {
+                    String runId = range.next().value;
+                    if (++scanned > budget) {
+                        throw new TooMuchToCount(budget);
+                    }
+                    RunState run = runId == null ? null : run(runId).orElse(null);
+                    if (run != null && also.test(run)) {
+                        String group = groupBy.apply(run);
+                        counts.merge(group == null ? "none" : group, 1L, Long::sum);
+                    }
+                }
+            } catch (InvalidStateStoreException e) {
+                throw unavailable(index.store(), e);
+            }
+        }
+        return new Counts(counts, scanned, partitions.keySet());
+    }
+
+    /**
+     * One instance's counts.
+     *
+     * @param counts how many entities have each value
+     * @param scanned how many index entries were looked at
+     * @param partitions the partitions counted
+     */
+    public record Counts(Map<String, Long> counts, long scanned, Set<Integer> partitions) {
+        public Counts {
+            counts = Map.copyOf(counts);
+            partitions = Set.copyOf(partitions);
+        }
+    }
+
+    /** A count that would look at more entries than its budget allows: narrow it with filters. */
+    public static final class TooMuchToCount extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TooMuchToCount(long budget) {
+            super("the count would look at more than " + budget + " runs (query.count.budget); narrow it with filters");
+        }
+    }
+
+    private static final Pattern TIME_KEY = Pattern.compile("[0-9]{13}\u0000.+");
+
+    /**
+     * The entries of one partition's run index, newest first, keyed by their page key: the parts of every value the
+     * index reads, merged; each part starting below {@code cursor}.
+     */
+    private static final class IndexMerge implements KeyValueIterator<String, String> {
+        private final List<KeyValueIterator<String, String>> parts = new ArrayList<>();
+        private final List<Integer> prefixLengths = new ArrayList<>();
+        private final PriorityQueue<Head> heads = new PriorityQueue<>(
+                Comparator.comparing((Head head) -> head.key).reversed());
+
+        private record Head(String key, String value, int part) {}
+
+        IndexMerge(ReadOnlyKeyValueStore<String, String> store, RunIndex index, String cursor) {
+            try {
+                String upper = cursor == null
+                        ? index.highest()
+                        : index.highest() == null || cursor.compareTo(index.highest()) < 0 ? cursor : index.highest();
+                if (index.values().isEmpty()) {
+                    // Keys are page keys; the completion marker ("") sorts below every one and is left out.
+                    parts.add(store.reverseRange(index.lowest() == null ? "0" : index.lowest(), upper));
+                    prefixLengths.add(0);
+                } else {
+                    for (String value : index.values()) {
+                        String prefix = StoreNames.indexPrefix(value);
+                        String from = index.lowest() == null ? prefix : prefix + index.lowest();
+                        String to = upper == null ? value + (char) (StoreNames.SEPARATOR + 1) : prefix + upper;
+                        parts.add(store.reverseRange(from, to));
+                        prefixLengths.add(prefix.length());
+                    }
+                }
+                for (int i = 0; i < parts.size(); i++) {
+                    advance(i);
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private void advance(int part) {
+            KeyValueIterator<String, String> range = parts.get(part);
+            while (range.hasNext()) {
+                var entry = range.next();
+                // A null value is an entry the fold removed and has not flushed yet (still in the record cache,
+                // where a reverse range over the cached store can find it): its run moved to another key.
+                if (entry.value != null) {
+                    heads.add(new Head(entry.key.substring(prefixLengths.get(part)), entry.value, part));
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            return !heads.isEmpty();
+        }
+
+        @Override
+        public KeyValue<String, String> next() {
+            Head head = heads.poll();
+            if (head == null) {
+                throw new NoSuchElementException();
+            }
+            advance(head.part);
+            return KeyValue.pair(head.key, head.value);
+        }
+
+        @Override
+        public String peekNextKey() {
+            Head head = heads.peek();
+            if (head == null) {
+                throw new NoSuchElementException();
+            }
+            return head.key;
+        }
+
+        @Override
+        public void close() {
+            parts.forEach(KeyValueIterator::close);
+        }
     }
 
     /** Rooms that {@code filter} selects, by id, each also passing {@code also}; paged as {@link #runs}. */
@@ -577,6 +715,8 @@ public final class StateQueries {
         final boolean descending;
         boolean more;
         String stoppedAt;
+        /** Entries looked at, over every partition. */
+        long scanned;
 
         final int budget;
 
@@ -624,7 +764,9 @@ public final class StateQueries {
                 return;
             }
             looked++;
-            V item = load.apply(entry.value);
+            scan.scanned++;
+            // A null value is an entry the fold removed and has not flushed yet: nothing to load.
+            V item = entry.value == null ? null : load.apply(entry.value);
             if (item != null && also.test(item)) {
                 candidates.add(Map.entry(entry.key, item));
                 taken++;
@@ -652,7 +794,8 @@ public final class StateQueries {
                 taken.stream().map(Map.Entry::getKey).toList(),
                 scan.more || full,
                 partitions,
-                scan.stoppedAt != null && !full ? scan.stoppedAt : null);
+                scan.stoppedAt != null && !full ? scan.stoppedAt : null,
+                scan.scanned);
     }
 
     /**

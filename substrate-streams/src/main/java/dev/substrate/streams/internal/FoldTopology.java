@@ -47,7 +47,8 @@ public final class FoldTopology {
                 List.of(store(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))),
                 StoreNames.RUNS_BY_STATUS,
                 StoreNames.RUNS_BY_PROJECT,
-                StoreNames.RUNS_BY_LABEL);
+                StoreNames.RUNS_BY_LABEL,
+                StoreNames.RUNS_BY_CREATED);
         wire(
                 topology,
                 settings,

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /** Folds {@code substrate.run-events} into the runs store, its history and indexes, and {@code substrate.runs}. */
@@ -25,6 +26,9 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     private KeyValueStore<String, String> byStatus;
     private KeyValueStore<String, String> byProject;
     private KeyValueStore<String, String> byLabel;
+    private KeyValueStore<String, String> byCreated;
+    /** Whether this task has checked that every run of its partition is in {@link #byCreated}. */
+    private boolean createdIndexChecked;
 
     RunFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         super(EntityKind.RUN, step, outcomeRetention, settings);
@@ -38,10 +42,13 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         byStatus = context.getStateStore(StoreNames.RUNS_BY_STATUS);
         byProject = context.getStateStore(StoreNames.RUNS_BY_PROJECT);
         byLabel = context.getStateStore(StoreNames.RUNS_BY_LABEL);
+        byCreated = context.getStateStore(StoreNames.RUNS_BY_CREATED);
+        createdIndexChecked = false;
     }
 
     @Override
     Decision<RunState> decide(String key, RunEvent event, long offset, EventOutcome previous, Instant time) {
+        completeCreatedIndex();
         return step.run(key, runs.get(event.getRunId()), event, previous, time);
     }
 
@@ -51,6 +58,9 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         RunState before = runs.get(runId);
         if (before != null) {
             indexKeys(before).forEach((store, keys) -> keys.forEach(store::delete));
+        } else {
+            // Written once: a run's creation time never changes.
+            byCreated.put(createdKey(state), runId);
         }
         indexKeys(state).forEach((store, keys) -> keys.forEach(key -> store.put(key, runId)));
         runs.put(runId, state);
@@ -59,6 +69,29 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
                 record.withKey(runId).withValue(wire.encode(topics.runs().name(), WireCodec.RUN_STATE, state)),
                 FoldTopology.RUNS_SINK);
         return state.getVersion();
+    }
+
+    private static String createdKey(RunState run) {
+        return StoreNames.timeKey(run.getTimestamps().getCreatedAt().toEpochMilli(), run.getRunId());
+    }
+
+    /**
+     * Puts every run of this partition into the by-creation index once, when the index has not said it holds them
+     * all: a deployment whose fold ran before the index existed gets it filled on its first record after the
+     * upgrade, in the same transaction as that record. Later runs are put there as they are created.
+     */
+    private void completeCreatedIndex() {
+        if (createdIndexChecked) {
+            return;
+        }
+        createdIndexChecked = true;
+        if (byCreated.get(StoreNames.CREATED_INDEX_COMPLETE) != null) {
+            return;
+        }
+        try (KeyValueIterator<String, RunState> all = runs.all()) {
+            all.forEachRemaining(entry -> byCreated.put(createdKey(entry.value), entry.key));
+        }
+        byCreated.put(StoreNames.CREATED_INDEX_COMPLETE, "complete");
     }
 
     private Map<KeyValueStore<String, String>, List<String>> indexKeys(RunState run) {

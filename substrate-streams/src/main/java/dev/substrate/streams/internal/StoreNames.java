@@ -22,6 +22,14 @@ public final class StoreNames {
     public static final String RUNS_BY_PROJECT = "runs-by-project";
     /** {@code key=value\0updatedAt\0runId} -> runId. */
     public static final String RUNS_BY_LABEL = "runs-by-label";
+    /**
+     * {@code createdAt (13 digits)\0runId} -> runId: every run by creation time, written once per run (the key
+     * never changes), plus the marker {@link #CREATED_INDEX_COMPLETE} once runs folded before the store existed
+     * are in it.
+     */
+    public static final String RUNS_BY_CREATED = "runs-by-created";
+    /** The key of {@link #RUNS_BY_CREATED} that says every run of the partition is in it: sorts before every run. */
+    public static final String CREATED_INDEX_COMPLETE = "";
     /** eventId -> EventOutcome, for run events. */
     public static final String RUN_EVENT_OUTCOMES = "run-event-outcomes";
     /** {@code decidedAt\0eventId} -> eventId: expires run outcomes. */
@@ -69,6 +77,7 @@ public final class StoreNames {
             RUNS_BY_STATUS,
             RUNS_BY_PROJECT,
             RUNS_BY_LABEL,
+            RUNS_BY_CREATED,
             RUN_EVENT_OUTCOMES,
             RUN_EVENT_OUTCOMES_BY_TIME,
             ROOMS,
@@ -118,7 +127,12 @@ public final class StoreNames {
 
     /** {@code value\0millis(13 digits)\0id}: ordered by time within a value. */
     public static String timeIndexKey(String value, long millis, String id) {
-        return value + SEPARATOR + String.format("%013d", millis) + SEPARATOR + id;
+        return value + SEPARATOR + timeKey(millis, id);
+    }
+
+    /** {@code millis(13 digits)\0id}: the order of a time index within one value, and of a run list's pages. */
+    public static String timeKey(long millis, String id) {
+        return String.format("%013d", millis) + SEPARATOR + id;
     }
 
     /** The prefix shared by every index key of {@code value}. */
