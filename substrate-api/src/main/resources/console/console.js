@@ -58,6 +58,59 @@ async function api(path) {
   return body;
 }
 
+// An append: the decision the fold made ({ status, body }), or what refused the request before it reached the log.
+async function apiPost(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { Authorization: "Bearer " + token(), Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (response.status === 401) {
+    throw new Unauthenticated();
+  }
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+// Who the token acts as, asked once per sign-in: the actions are shown only to tokens whose role may append.
+let whoamiCache = null;
+async function whoami() {
+  if (!whoamiCache || whoamiCache.token !== token()) {
+    whoamiCache = { token: token(), answer: await api("/v1/whoami") };
+  }
+  return whoamiCache.answer;
+}
+
+// A button that appends `event` to an entity after the user confirms, shows the fold's decision in place, and
+// calls `then` once the event is applied.
+function actionButton(id, text, confirmText, path, event, then) {
+  const outcome = h("span", { class: "action-outcome", id: id + "-outcome" });
+  const button = h("button", { class: "action", id, type: "button", onclick: async () => {
+    if (!window.confirm(confirmText)) return;
+    button.disabled = true;
+    outcome.textContent = "appending…";
+    outcome.className = "action-outcome";
+    try {
+      const { status, body } = await apiPost(path + "?wait=applied", event);
+      if (status === 200) {
+        outcome.textContent = "Applied" + (body.state && body.state.status ? ": now " + body.state.status : "") + ".";
+        outcome.classList.add("applied");
+        if (then) setTimeout(then, 800);
+        return;
+      }
+      outcome.classList.add("refused");
+      outcome.textContent = status === 409
+        ? "Refused (" + (body && body.reason) + "): " + (body && body.detail)
+        : status === 202 ? "Accepted, not decided yet: reload in a moment."
+        : "Not appended (" + status + "): " + (body && body.detail ? body.detail : "");
+    } catch (error) {
+      outcome.classList.add("refused");
+      outcome.textContent = error.message;
+    }
+    button.disabled = false;
+  } }, text);
+  return h("span", { class: "action-wrap" }, button, outcome);
+}
+
 // ---- DOM helpers ---------------------------------------------------------------------------------------
 
 function h(tag, attributes, ...children) {
@@ -125,22 +178,25 @@ function tokenView(message) {
   input.focus();
 }
 
+const RUN_FILTERS = ["status", "project", "label", "correlationId", "waitingOn"];
+const WAITING_KINDS = ["approval", "input", "resource", "dependency", "schedule"];
+
 async function runsView(query) {
-  const filters = {
-    status: query.get("status") || "",
-    project: query.get("project") || "",
-    label: query.get("label") || "",
-  };
+  const filters = {};
+  for (const field of RUN_FILTERS) filters[field] = query.get(field) || "";
   const params = new URLSearchParams({ limit: PAGE });
   for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
   if (query.get("cursor")) params.set("cursor", query.get("cursor"));
-  const page = await api("/v1/runs?" + params);
+  // The counts per status answer the same filters but the status itself: how the rest are spread.
+  const countParams = new URLSearchParams({ groupBy: "status" });
+  for (const [name, value] of Object.entries(filters)) if (value && name !== "status") countParams.set(name, value);
+  const [page, counts] = await Promise.all([api("/v1/runs?" + params), api("/v1/runs/counts?" + countParams)]);
   const form = h(
     "form",
     { class: "filters", id: "run-filters", onsubmit: (event) => {
       event.preventDefault();
       const next = new URLSearchParams();
-      for (const field of ["status", "project", "label"]) {
+      for (const field of RUN_FILTERS) {
         const value = form.elements[field].value.trim();
         if (value) next.set(field, value);
       }
@@ -150,8 +206,22 @@ async function runsView(query) {
       STATUSES.map((status) => h("option", { value: status, selected: status === filters.status }, status)))),
     h("label", {}, "Project", h("input", { name: "project", value: filters.project, placeholder: "project:acme/web" })),
     h("label", {}, "Label", h("input", { name: "label", value: filters.label, placeholder: "key:value" })),
+    h("label", {}, "Correlation id", h("input", { name: "correlationId", value: filters.correlationId })),
+    h("label", {}, "Waiting on", h("select", { name: "waitingOn" }, h("option", { value: "" }, "any"),
+      WAITING_KINDS.map((kind) => h("option", { value: kind, selected: kind === filters.waitingOn }, kind)))),
     h("button", { class: "primary", type: "submit" }, "Filter"),
   );
+  const byStatus = (status) => {
+    const next = new URLSearchParams();
+    for (const [name, value] of Object.entries(filters)) if (value && name !== "status") next.set(name, value);
+    if (status) next.set("status", status);
+    return "#/runs" + (next.toString() ? "?" + next : "");
+  };
+  const summary = h("div", { class: "counts", id: "run-counts" },
+    h("a", { href: byStatus(""), class: filters.status ? "" : "active", "data-count": "total" }, "all " + counts.total),
+    STATUSES.filter((status) => counts.counts[status]).map((status) =>
+      h("a", { href: byStatus(status), class: status === filters.status ? "active" : "", "data-count": status },
+        badge(status), " " + counts.counts[status])));
   const rows = page.items.map((run) =>
     h("tr", { "data-run": run.runId },
       h("td", {}, runLink(run.runId)),
@@ -164,6 +234,7 @@ async function runsView(query) {
   show(
     h("h1", {}, "Runs"),
     form,
+    summary,
     table(["run", "status", "project", "labels", "created", "updated"], rows, "No runs match."),
     pager("#/runs", filters, query, page.nextCursor),
   );
@@ -182,14 +253,29 @@ function pager(base, filters, query, nextCursor) {
   return h("div", { class: "pager" }, items);
 }
 
+const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out"];
+
 async function runView(runId) {
-  const [run, history, artifacts, rooms, children] = await Promise.all([
+  const [run, history, artifacts, rooms, children, me] = await Promise.all([
     api("/v1/runs/" + enc(runId)),
     api("/v1/runs/" + enc(runId) + "/events?limit=1000"),
     api("/v1/artifacts?limit=100&runId=" + enc(runId)),
     api("/v1/rooms?limit=100&runId=" + enc(runId)),
     api("/v1/runs?limit=100&parentRunId=" + enc(runId)),
+    whoami(),
   ]);
+  const reload = () => route();
+  const actions = [];
+  if (me.mayAppend && run.status === "waiting") {
+    actions.push(actionButton("approve", "Approve", "Approve run " + run.runId + "? It resumes running.",
+      "/v1/runs/" + enc(runId) + "/events",
+      { type: "RunResumed", detail: "approved by " + me.principal, expectedVersion: run.version }, reload));
+  }
+  if (me.mayAppend && !TERMINAL.includes(run.status)) {
+    actions.push(actionButton("cancel", "Cancel run", "Cancel run " + run.runId + "? This cannot be undone.",
+      "/v1/runs/" + enc(runId) + "/events",
+      { type: "RunCancelled", reason: "cancelled by " + me.principal, expectedVersion: run.version }, reload));
+  }
   const callouts = [];
   if (run.waitingOn) {
     callouts.push(h("div", { class: "callout waiting", id: "waiting-on" }, h("strong", {}, "Waiting on " + run.waitingOn.kind + ": "),
@@ -208,6 +294,7 @@ async function runView(runId) {
   const sessionRooms = new Set([run.sessionRoomId, ...rooms.items.map((room) => room.roomId)].filter(Boolean));
   show(
     h("h1", {}, "Run ", h("span", { class: "mono" }, run.runId), " ", badge(run.status)),
+    actions.length ? h("div", { class: "actions", id: "run-actions" }, actions) : null,
     callouts,
     facts([
       ["Project", run.project],
@@ -271,7 +358,12 @@ async function roomsView(query) {
 }
 
 async function roomView(roomId) {
-  const room = await api("/v1/rooms/" + enc(roomId));
+  const [room, me] = await Promise.all([api("/v1/rooms/" + enc(roomId)), whoami()]);
+  const actions = me.mayAppend && !room.closed
+    ? h("div", { class: "actions", id: "room-actions" }, actionButton("close-room", "Close room",
+      "Close room " + room.roomId + "? Nothing more can be appended to its stream.", "/v1/rooms/" + enc(roomId) + "/events",
+      { type: "RoomClosed", reason: "closed by " + me.principal }, () => route()))
+    : null;
   const statePanel = h("div", { id: "room-state" });
   const renderState = (state) => {
     statePanel.replaceChildren(facts([
@@ -294,7 +386,7 @@ async function roomView(roomId) {
   renderState(room);
   const streamState = h("div", { class: "stream-state", id: "stream-state" }, "connecting…");
   const stream = h("div", { id: "stream" });
-  show(h("h1", {}, "Room ", h("span", { class: "mono" }, room.roomId)), statePanel, h("h2", {}, "Live stream"), streamState, stream);
+  show(h("h1", {}, "Room ", h("span", { class: "mono" }, room.roomId)), actions, statePanel, h("h2", {}, "Live stream"), streamState, stream);
 
   const transcript = new Transcript(stream);
   let refresh = null;

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -195,10 +196,10 @@ public final class HttpApi implements AutoCloseable {
         return instance;
     }
 
-    /** Every route, as method and path: what {@code /openapi.json} documents. */
+    /** Every route, as method, path and query parameters: what {@code /openapi.json} documents. */
     public List<Endpoint> endpoints() {
         return routes.endpoints().stream()
-                .map(endpoint -> new Endpoint(endpoint.method(), endpoint.path()))
+                .map(endpoint -> new Endpoint(endpoint.method(), endpoint.path(), endpoint.params()))
                 .toList();
     }
 
@@ -207,8 +208,13 @@ public final class HttpApi implements AutoCloseable {
      *
      * @param method the HTTP method, such as {@code GET}
      * @param path the path, with {@code {name}} for its parameters
+     * @param params the query parameters it takes (any other is a 400)
      */
-    public record Endpoint(String method, String path) {}
+    public record Endpoint(String method, String path, Set<String> params) {
+        public Endpoint {
+            params = Set.copyOf(params);
+        }
+    }
 
     /** The port {@code GET /metrics} is served on without a token, when {@code metrics.port} gives it one. */
     public OptionalInt metricsPort() {

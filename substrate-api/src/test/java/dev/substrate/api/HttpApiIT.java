@@ -70,15 +70,28 @@ class HttpApiIT {
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).isEqualTo(200);
-        JsonNode paths = JSON.readTree(answer.body()).get("paths");
+        JsonNode document = JSON.readTree(answer.body());
+        JsonNode paths = document.get("paths");
+        // Each route with the query parameters it documents, $refs resolved: exactly those it takes.
         java.util.Set<String> documented = new java.util.TreeSet<>();
         paths.properties()
-                .forEach(path -> path.getValue()
-                        .fieldNames()
-                        .forEachRemaining(method ->
-                                documented.add(method.toUpperCase(java.util.Locale.ROOT) + " " + path.getKey())));
+                .forEach(path -> path.getValue().properties().forEach(operation -> {
+                    java.util.Set<String> params = new java.util.TreeSet<>();
+                    operation.getValue().path("parameters").forEach(param -> {
+                        JsonNode resolved = param.has("$ref")
+                                ? document.at(param.get("$ref").asText().substring(1))
+                                : param;
+                        if (resolved.path("in").asText().equals("query")) {
+                            params.add(resolved.path("name").asText());
+                        }
+                    });
+                    documented.add(
+                            operation.getKey().toUpperCase(java.util.Locale.ROOT) + " " + path.getKey() + " " + params);
+                }));
         java.util.Set<String> registered = new java.util.TreeSet<>();
-        api.endpoints().forEach(endpoint -> registered.add(endpoint.method() + " " + endpoint.path()));
+        api.endpoints()
+                .forEach(endpoint -> registered.add(
+                        endpoint.method() + " " + endpoint.path() + " " + new java.util.TreeSet<>(endpoint.params())));
         assertThat(registered).hasSizeGreaterThan(20);
         assertThat(documented).isEqualTo(registered);
     }
@@ -277,7 +290,13 @@ class HttpApiIT {
                 {"scope": "galactic", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}}"""), 400, "scope");
         assertProblem(post("/v1/runs", """
                 {"scope": "shared", "project": "p:1", "activation": {"surface": "ui", "actor": "a"}, "colour": "red"}"""), 400, "colour");
-        assertProblem(post("/v1/runs", "{\"scope\": \"shared\", \"project\": \"p:1\"}"), 400, "activation");
+        // scope and activation have defaults over HTTP; a project does not, and an activation must be an object.
+        assertProblem(post("/v1/runs", "{\"scope\": \"shared\"}"), 400, "project");
+        assertProblem(post("/v1/runs", "{\"project\": \"p:1\", \"activation\": \"ui\"}"), 400, "activation");
+        assertProblem(
+                post("/v1/runs", "{\"project\": \"p:1\", \"activation\": {\"surface\": \"web\"}}"),
+                400,
+                "activation.surface");
         assertProblem(post("/v1/runs/run-1/events", "{\"type\": \"RunExploded\"}"), 400, "type");
         assertProblem(post("/v1/runs/run-1/events", "{\"where\": {}}"), 400, "type");
         assertProblem(post("/v1/runs/bad%20id/events", "{\"type\": \"RunStarted\"}"), 400, "runId");

@@ -98,6 +98,8 @@ public final class SubstrateConfig {
     public static final String BLOB_READS_MAX = "blob.reads.max";
     /** The most store entries one list request looks at per partition. */
     public static final String QUERY_SCAN_BUDGET = "query.scan.budget";
+    /** The most index entries one count request looks at on one instance. */
+    public static final String QUERY_COUNT_BUDGET = "query.count.budget";
     /** The client port of the embedded broker that {@code substrate dev} starts. */
     public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
 
@@ -329,6 +331,15 @@ public final class SubstrateConfig {
                     "The most store entries one list request looks at in each partition: a filter few entries pass "
                             + "(a non-member's room list, `parentRunId`) answers with what it found and a `nextCursor` "
                             + "to go on from, maybe with fewer items than `limit`, instead of scanning a whole store.")
+            .define(
+                    QUERY_COUNT_BUDGET,
+                    Type.INT,
+                    2_000_000,
+                    Range.between(10, Integer.MAX_VALUE),
+                    Importance.LOW,
+                    "The most index entries one `GET /v1/runs/counts` looks at on one instance (each entry is one run "
+                            + "read): a count that would look at more answers 422 and asks for narrower filters, rather "
+                            + "than hold a request thread for minutes.")
             .define(
                     WIRE_FORMAT,
                     Type.STRING,
@@ -674,6 +685,11 @@ public final class SubstrateConfig {
     /** The most store entries one list request looks at per partition. */
     public int queryScanBudget() {
         return (Integer) values.get(QUERY_SCAN_BUDGET);
+    }
+
+    /** The most index entries one count request looks at on one instance. */
+    public int queryCountBudget() {
+        return (Integer) values.get(QUERY_COUNT_BUDGET);
     }
 
     /** The client port of the embedded broker; 0 for any free port. */

@@ -13,6 +13,8 @@ import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.InvalidEvent;
 import io.javalin.http.Context;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CompletionException;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
@@ -26,6 +28,15 @@ import org.apache.avro.specific.SpecificRecord;
  */
 final class Appends {
 
+    /** The roles that may append. */
+    static final Role[] APPENDERS = {Role.ADMIN, Role.OPERATOR, Role.SERVICE};
+
+    /**
+     * The surface a run created over HTTP is recorded with when its {@code activation} names none: a program
+     * calling the API, most often.
+     */
+    static final String DEFAULT_SURFACE = "automation";
+
     private final SubstrateClient client;
     private final Reads reads;
     private final RoomAccess rooms;
@@ -38,7 +49,7 @@ final class Appends {
 
     /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
     void create(Context ctx, EntityKind<?, ?> entity, Schema payloadSchema) {
-        Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
+        Requests.require(ctx, APPENDERS);
         ObjectNode body = Requests.body(ctx);
         String idField = entity.idField();
         JsonNode id = body.remove(idField);
@@ -47,6 +58,9 @@ final class Appends {
         }
         String entityId = id == null ? entity.name() + "-" + EventIds.next() : id.asText();
         body.put("type", payloadSchema.getName());
+        if (entity == EntityKind.RUN) {
+            runDefaults(body, Requests.principal(ctx));
+        }
         JsonNode project = body.get(Scope.projectField(entity));
         Scope.requireCreatable(
                 Requests.principal(ctx), entity, project != null && project.isTextual() ? project.asText() : null);
@@ -55,11 +69,58 @@ final class Appends {
 
     /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
     void event(Context ctx, EntityKind<?, ?> entity, String idParam) {
-        Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
+        Requests.require(ctx, APPENDERS);
         String entityId = ctx.pathParam(idParam);
         ObjectNode body = Requests.body(ctx);
+        if (entity == EntityKind.RUN) {
+            waitingDefaults(body);
+        }
         requireReach(ctx, entity, entityId, body);
         answer(ctx, append(ctx, entity, entityId, body));
+    }
+
+    /**
+     * What a run created over HTTP need not say: it is {@code shared} (a run in the substrate is, by definition),
+     * and it was activated through {@value #DEFAULT_SURFACE} by the token's principal, unless the body says
+     * otherwise. The Java client and local runs keep their explicit forms.
+     */
+    private static void runDefaults(ObjectNode body, Principal principal) {
+        if (!body.has("scope")) {
+            body.put("scope", "shared");
+        }
+        JsonNode activation = body.get("activation");
+        if (activation == null) {
+            activation = body.putObject("activation");
+        }
+        if (activation.isObject()) {
+            ObjectNode fields = (ObjectNode) activation;
+            if (!fields.has("surface")) {
+                fields.put("surface", DEFAULT_SURFACE);
+            }
+            if (!fields.has("actor")) {
+                JsonNode actor = body.get("actor");
+                fields.put("actor", actor != null && actor.isTextual() ? actor.asText() : principal.name());
+            }
+        }
+    }
+
+    /** A {@code RunWaiting} whose {@code waitingOn} gives no {@code since} began waiting when it happened. */
+    private static void waitingDefaults(ObjectNode body) {
+        JsonNode waitingOn = body.get("waitingOn");
+        if (!"RunWaiting".equals(body.path("type").asText())
+                || waitingOn == null
+                || !waitingOn.isObject()
+                || waitingOn.has("since")) {
+            return;
+        }
+        JsonNode occurredAt = body.get("occurredAt");
+        if (occurredAt == null || occurredAt.isNull()) {
+            occurredAt = body.put(
+                            "occurredAt",
+                            Instant.now().truncatedTo(ChronoUnit.MILLIS).toString())
+                    .get("occurredAt");
+        }
+        ((ObjectNode) waitingOn).set("since", occurredAt);
     }
 
     /**

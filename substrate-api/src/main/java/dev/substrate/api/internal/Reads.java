@@ -14,15 +14,19 @@ import dev.substrate.streams.StateUnavailable;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
@@ -330,24 +334,101 @@ final class Reads {
 
     /**
      * Answers a list: this instance's part and every other instance's, merged in key order ({@code descending}
-     * for newest-first lists), cut at {@code limit}. A forwarded request gets this instance's part alone.
+     * for newest-first lists), cut at {@code limit}. A forwarded request gets this instance's part alone. The
+     * answer's {@value #SCANNED} header says how many store entries all parts looked at.
      *
      * @param query this instance's page after a raw cursor (null for the first page)
      */
     <T extends SpecificRecord> void list(
             Context ctx, EntityKind<?, ?> entity, boolean descending, Function<String, Page<T>> query)
             throws Exception {
-        String cursor = decodeCursor(ctx.queryParam("cursor"));
+        String fingerprint = queryFingerprint(ctx);
+        String cursor = decodeCursor(ctx.queryParam("cursor"), fingerprint);
         int limit = Requests.limit(ctx);
+        gather(ctx, entity, () -> part(localPage(query, cursor)), parts -> {
+            ctx.header(SCANNED, Long.toString(scanned(parts)));
+            return merge(parts, descending, limit, fingerprint);
+        });
+    }
+
+    /** The header that says how many store entries a list or count looked at, over every instance. */
+    static final String SCANNED = "X-Substrate-Scanned";
+
+    private static long scanned(List<JsonNode> parts) {
+        long scanned = 0;
+        for (JsonNode part : parts) {
+            scanned += part.path("scanned").asLong();
+        }
+        return scanned;
+    }
+
+    /**
+     * Counts {@code entity}'s runs over every instance: each counts the partitions it holds ({@code local}); the
+     * answer is {@code {"counts": {group: n, ...}, "total": n}}, and says in {@value #SCANNED} what it looked at.
+     */
+    void count(Context ctx, EntityKind<?, ?> entity, Supplier<StateQueries.Counts> local) throws Exception {
+        gather(
+                ctx,
+                entity,
+                () -> {
+                    StateQueries.Counts counts;
+                    try {
+                        counts = local.get();
+                    } catch (StateQueries.TooMuchToCount e) {
+                        throw Problem.ofStatus(422, "Count too large", e.getMessage());
+                    }
+                    ObjectNode part = JsonNodeFactory.instance.objectNode();
+                    ObjectNode groups = part.putObject("counts");
+                    new TreeMap<>(counts.counts()).forEach(groups::put);
+                    part.put("scanned", counts.scanned());
+                    ArrayNode partitions = part.putArray("partitions");
+                    counts.partitions().stream().sorted().forEach(partitions::add);
+                    return part;
+                },
+                parts -> {
+                    TreeMap<String, Long> counts = new TreeMap<>();
+                    for (JsonNode part : parts) {
+                        part.path("counts")
+                                .properties()
+                                .forEach(group -> counts.merge(
+                                        group.getKey(), group.getValue().asLong(), Long::sum));
+                    }
+                    ObjectNode answer = JsonNodeFactory.instance.objectNode();
+                    ObjectNode groups = answer.putObject("counts");
+                    counts.forEach(groups::put);
+                    answer.put(
+                            "total",
+                            counts.values().stream().mapToLong(Long::longValue).sum());
+                    ctx.header(SCANNED, Long.toString(scanned(parts)));
+                    return answer;
+                });
+    }
+
+    /**
+     * Answers with what every instance holding part of {@code entity}'s partitions says of its part ({@code local}
+     * here, the same route forwarded elsewhere), each checked to cover exactly the partitions its instance holds,
+     * combined by {@code merge}. A forwarded request gets this instance's part alone.
+     */
+    private void gather(
+            Context ctx,
+            EntityKind<?, ?> entity,
+            Supplier<ObjectNode> local,
+            Function<List<JsonNode>, ObjectNode> merge)
+            throws Exception {
         StateQueries queries = queries();
         if (Cluster.isForwarded(ctx)) {
             afterPosition(ctx, () -> {
-                Requests.json(ctx, part(localPage(query, cursor)));
+                Requests.json(ctx, local.get());
                 return null;
             });
             return;
         }
-        Map<Instance, Set<Integer>> placement = queries.placement(entity);
+        Map<Instance, Set<Integer>> placement;
+        try {
+            placement = queries.placement(entity);
+        } catch (StateUnavailable e) {
+            throw Problem.unavailable(e.getMessage());
+        }
         Map<Instance, CompletableFuture<Cluster.Answer>> asked = new LinkedHashMap<>();
         placement.keySet().stream()
                 .filter(instance -> !instance.equals(cluster.self()))
@@ -356,12 +437,12 @@ final class Reads {
         afterPosition(ctx, () -> {
             List<JsonNode> parts = new ArrayList<>();
             if (placement.containsKey(cluster.self())) {
-                JsonNode local = part(localPage(query, cursor));
-                requireCovers(local, placement.get(cluster.self()), cluster.self());
-                parts.add(local);
+                JsonNode mine = local.get();
+                requireCovers(mine, placement.get(cluster.self()), cluster.self());
+                parts.add(mine);
             }
             if (asked.isEmpty()) {
-                Requests.json(ctx, merge(parts, descending, limit));
+                Requests.json(ctx, merge.apply(parts));
                 return null;
             }
             // The other instances may wait for the position too: no thread is held for their parts.
@@ -370,7 +451,7 @@ final class Reads {
                         for (Map.Entry<Instance, CompletableFuture<Cluster.Answer>> remote : asked.entrySet()) {
                             parts.add(remotePart(remote.getKey(), remote.getValue(), placement));
                         }
-                        Requests.json(ctx, merge(parts, descending, limit));
+                        Requests.json(ctx, merge.apply(parts));
                         return null;
                     });
         });
@@ -419,6 +500,7 @@ final class Reads {
         ArrayNode keys = part.putArray("keys");
         page.keys().forEach(keys::add);
         part.put("more", page.more());
+        part.put("scanned", page.scanned());
         if (page.scannedTo() != null) {
             part.put("scannedTo", page.scannedTo());
         }
@@ -437,7 +519,7 @@ final class Reads {
         }
     }
 
-    private static ObjectNode merge(List<JsonNode> parts, boolean descending, int limit) {
+    private static ObjectNode merge(List<JsonNode> parts, boolean descending, int limit, String fingerprint) {
         List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
         boolean more = false;
         // Where the first part that stopped at its scan budget stopped: the merged page goes no further.
@@ -471,27 +553,68 @@ final class Reads {
         page.forEach(entry -> items.add(entry.getValue()));
         if (stop != null && !full) {
             // The scan stopped at its budget: fewer items than asked (maybe none), and a cursor to go on from.
-            answer.put("nextCursor", encodeCursor(stop));
+            answer.put("nextCursor", encodeCursor(stop, fingerprint));
         } else if (more && !page.isEmpty()) {
-            answer.put("nextCursor", encodeCursor(page.get(page.size() - 1).getKey()));
+            answer.put("nextCursor", encodeCursor(page.get(page.size() - 1).getKey(), fingerprint));
         } else {
             answer.putNull("nextCursor");
         }
         return answer;
     }
 
-    private static String encodeCursor(String key) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
+    /** The form of the cursors this API gives out: a version, then a check of the query and key, then the key. */
+    private static final String CURSOR_VERSION = "c1";
+
+    /**
+     * What a list's cursor is bound to: its path and every parameter but the cursor itself, the page size and the
+     * read position. A cursor carried over to another query, or made up, is refused rather than read as a key.
+     */
+    private static String queryFingerprint(Context ctx) {
+        TreeMap<String, List<String>> params = new TreeMap<>(ctx.queryParamMap());
+        params.keySet().removeAll(Set.of("cursor", "limit", "position", "timeoutMs"));
+        StringBuilder query = new StringBuilder(ctx.path());
+        params.forEach((name, values) -> values.forEach(
+                value -> query.append('\n').append(name).append('=').append(value)));
+        return query.toString();
     }
 
-    private static String decodeCursor(String cursor) {
+    private static String cursorCheck(String fingerprint, String key) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(fingerprint.getBytes(StandardCharsets.UTF_8));
+            sha256.update((byte) 0);
+            byte[] hash = sha256.digest(key.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    private static String encodeCursor(String key, String fingerprint) {
+        String plain = CURSOR_VERSION + ":" + cursorCheck(fingerprint, key) + ":" + key;
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The store key a cursor names; 400 for one this API did not give out for this query. */
+    private static String decodeCursor(String cursor, String fingerprint) {
         if (cursor == null) {
             return null;
         }
+        String plain;
         try {
-            return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            plain = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw Problem.badRequest("cursor is not one this API gave out", "cursor");
         }
+        String[] parts = plain.split(":", 3);
+        if (parts.length != 3 || !parts[0].equals(CURSOR_VERSION)) {
+            throw Problem.badRequest("cursor is not one this API gave out", "cursor");
+        }
+        if (!parts[1].equals(cursorCheck(fingerprint, parts[2]))) {
+            throw Problem.badRequest(
+                    "cursor was not given out for this query: pass back the nextCursor of the same path and filters",
+                    "cursor");
+        }
+        return parts[2];
     }
 }

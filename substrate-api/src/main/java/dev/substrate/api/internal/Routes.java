@@ -4,15 +4,17 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Principal;
+import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
+import dev.substrate.events.room.RoomKind;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
-import dev.substrate.state.RunStatus;
+import dev.substrate.streams.RunIndex;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.topic.Topics;
 import io.javalin.config.RoutesConfig;
@@ -20,10 +22,11 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -34,8 +37,12 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  */
 public final class Routes implements AutoCloseable {
 
-    /** One registered route: its method and path, as {@code /openapi.json} must document it. */
-    public record Endpoint(String method, String path) {}
+    /** One registered route: its method, path and query parameters, as {@code /openapi.json} must document it. */
+    public record Endpoint(String method, String path, Set<String> params) {
+        public Endpoint {
+            params = Set.copyOf(params);
+        }
+    }
 
     private final TokenStore tokens;
     private final TokenRoutes tokenRoutes;
@@ -48,6 +55,9 @@ public final class Routes implements AutoCloseable {
     private final RoomStreams streams;
     private final Metrics metrics;
     private final boolean metricsOnApiPort;
+    /** The most run-index entries one count looks at on one instance ({@code query.count.budget}). */
+    private final long countBudget;
+
     private final List<Endpoint> endpoints = new ArrayList<>();
 
     public Routes(SubstrateConfig config, SubstrateClient client, TokenStore tokens, Cluster cluster, Metrics metrics) {
@@ -70,6 +80,7 @@ public final class Routes implements AutoCloseable {
         this.streams = new RoomStreams(config, rooms);
         this.metrics = metrics;
         this.metricsOnApiPort = config.metricsPort() < 0;
+        this.countBudget = config.queryCountBudget();
         metrics.addGauge("substrate_room_streams_open", "Room streams (SSE) open on this instance.", streams::clients);
         metrics.addGauge(
                 "substrate_position_waits",
@@ -123,52 +134,95 @@ public final class Routes implements AutoCloseable {
                 Requests.authenticate(ctx, tokens);
             }
         });
-        add(routes, HandlerType.GET, "/health", this::health);
-        add(routes, HandlerType.GET, "/ready", this::ready);
+        add(routes, HandlerType.GET, "/health", Params.NONE, this::health);
+        add(routes, HandlerType.GET, "/ready", Params.NONE, this::ready);
         if (metricsOnApiPort) {
             // Behind a token (any role): the figures describe the deployment's load and its internals.
-            add(routes, HandlerType.GET, "/metrics", ctx -> {
+            add(routes, HandlerType.GET, "/metrics", Params.NONE, ctx -> {
                 Requests.authenticate(ctx, tokens);
                 metrics.write(ctx);
             });
         }
-        add(routes, HandlerType.GET, "/openapi.json", OpenApi::write);
-        add(routes, HandlerType.POST, "/v1/tokens", tokenRoutes::create);
-        add(routes, HandlerType.GET, "/v1/tokens", tokenRoutes::list);
-        add(routes, HandlerType.DELETE, "/v1/tokens/{tokenId}", tokenRoutes::revoke);
+        add(routes, HandlerType.GET, "/openapi.json", Params.NONE, OpenApi::write);
+        add(routes, HandlerType.GET, "/v1/whoami", Params.NONE, Routes::whoami);
+        add(routes, HandlerType.POST, "/v1/tokens", Params.NONE, tokenRoutes::create);
+        add(routes, HandlerType.GET, "/v1/tokens", Params.NONE, tokenRoutes::list);
+        add(routes, HandlerType.DELETE, "/v1/tokens/{tokenId}", Params.NONE, tokenRoutes::revoke);
 
-        addEntity(routes, EntityKind.RUN, this::listRuns, ctx -> state(ctx, EntityKind.RUN, ctx.pathParam("runId")));
-        add(routes, HandlerType.GET, "/v1/runs/{runId}/events", this::runEvents);
+        // Before /v1/runs/{runId}, which would otherwise take "counts" for a run id.
+        add(routes, HandlerType.GET, "/v1/runs/counts", RunQuery.COUNT, this::countRuns);
+        addEntity(
+                routes,
+                EntityKind.RUN,
+                RunQuery.LIST,
+                this::listRuns,
+                ctx -> state(ctx, EntityKind.RUN, ctx.pathParam("runId")));
+        add(routes, HandlerType.GET, "/v1/runs/{runId}/events", Params.read("after", "limit"), this::runEvents);
 
-        addEntity(routes, EntityKind.ROOM, this::listRooms, this::room);
-        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/transcript", this::transcript);
-        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/stream", streams::open);
-        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/ag-ui", streams::openAgUi);
-        add(routes, HandlerType.POST, "/v1/rooms/{roomId}/ag-ui", streams::openAgUi);
+        addEntity(routes, EntityKind.ROOM, ROOM_LIST, this::listRooms, this::room);
+        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/transcript", Params.read("after", "limit"), this::transcript);
+        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/stream", Params.read("view", "from", "after"), streams::open);
+        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/ag-ui", Params.read("runId", "after"), streams::openAgUi);
+        add(routes, HandlerType.POST, "/v1/rooms/{roomId}/ag-ui", Params.read("after"), streams::openAgUi);
 
-        addEntity(routes, EntityKind.ARTIFACT, this::listArtifacts, this::artifact);
-        add(routes, HandlerType.PUT, "/v1/artifacts/{artifactId}/content", contents::put);
-        add(routes, HandlerType.GET, "/v1/artifacts/{artifactId}/content", contents::get);
+        addEntity(routes, EntityKind.ARTIFACT, ARTIFACT_LIST, this::listArtifacts, this::artifact);
+        add(routes, HandlerType.PUT, "/v1/artifacts/{artifactId}/content", APPEND, contents::put);
+        add(routes, HandlerType.GET, "/v1/artifacts/{artifactId}/content", Params.READ_ONLY, contents::get);
     }
+
+    /** What {@code GET /v1/rooms} takes. */
+    static final Params ROOM_LIST =
+            Params.read("cursor", "limit", "kind", "runId", "parentRoomId", "project", "status", "member");
+
+    /** What {@code GET /v1/artifacts} takes. */
+    static final Params ARTIFACT_LIST =
+            Params.read("cursor", "limit", "parent", "runId", "roomId", "kind", "mediaType", "digest", "name");
+
+    /**
+     * What an append takes: {@code ?wait=applied}, how long to wait, and a position at which a scoped token's reach is
+     * checked.
+     */
+    static final Params APPEND = Params.read("wait");
 
     /**
      * The routes every kind has, under {@code /v1/<kind>s}: create (POST), list (GET), one entity's state (GET
      * {@code /{id}}), append an event (POST {@code /{id}/events}) and an event's outcome (GET {@code
      * /{id}/outcomes/{eventId}}).
      */
-    private void addEntity(RoutesConfig routes, EntityKind<?, ?> kind, Handler list, Handler state) {
+    private void addEntity(RoutesConfig routes, EntityKind<?, ?> kind, Params listParams, Handler list, Handler state) {
         String base = "/v1/" + kind.name() + "s";
         String one = base + "/{" + kind.idField() + "}";
-        add(routes, HandlerType.POST, base, ctx -> appends.create(ctx, kind, kind.creationSchema()));
-        add(routes, HandlerType.GET, base, list);
-        add(routes, HandlerType.GET, one, state);
-        add(routes, HandlerType.POST, one + "/events", ctx -> appends.event(ctx, kind, kind.idField()));
-        add(routes, HandlerType.GET, one + "/outcomes/{eventId}", ctx -> outcome(ctx, kind, kind.idField()));
+        add(routes, HandlerType.POST, base, APPEND, ctx -> appends.create(ctx, kind, kind.creationSchema()));
+        add(routes, HandlerType.GET, base, listParams, list);
+        add(routes, HandlerType.GET, one, Params.READ_ONLY, state);
+        add(routes, HandlerType.POST, one + "/events", APPEND, ctx -> appends.event(ctx, kind, kind.idField()));
+        add(
+                routes,
+                HandlerType.GET,
+                one + "/outcomes/{eventId}",
+                Params.read("state"),
+                ctx -> outcome(ctx, kind, kind.idField()));
     }
 
-    private void add(RoutesConfig routes, HandlerType method, String path, Handler handler) {
-        endpoints.add(new Endpoint(method.name(), path));
-        routes.addHttpHandler(method, path, metrics.timed(path, handler));
+    private void add(RoutesConfig routes, HandlerType method, String path, Params params, Handler handler) {
+        endpoints.add(new Endpoint(method.name(), path, params.names()));
+        routes.addHttpHandler(method, path, metrics.timed(path, ctx -> {
+            params.check(ctx);
+            handler.handle(ctx);
+        }));
+    }
+
+    /** GET /v1/whoami: who the token acts as, its roles and the projects it reaches (what the console shows). */
+    private static void whoami(Context ctx) {
+        Principal principal = Requests.principal(ctx);
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.put("principal", principal.name());
+        ArrayNode roles = answer.putArray("roles");
+        principal.roles().stream().map(Role::id).sorted().forEach(roles::add);
+        ArrayNode projects = answer.putArray("projects");
+        principal.projects().forEach(projects::add);
+        answer.put("mayAppend", principal.hasAny(Appends.APPENDERS));
+        Requests.json(ctx, answer);
     }
 
     private static ObjectNode status(String status) {
@@ -321,73 +375,74 @@ public final class Routes implements AutoCloseable {
     }
 
     /**
-     * GET /v1/runs?status=&project=&label=k:v&parentRunId=&limit=&cursor=: newest update first when filtered by
-     * status, project or label; otherwise by run id, newest id first (ids the API generates grow with time).
+     * GET /v1/runs with {@link RunQuery}'s filters: newest update first, or newest creation first with {@code
+     * order=created}.
      */
     private void listRuns(Context ctx) throws Exception {
-        String status = ctx.queryParam("status");
-        if (status != null
-                && Arrays.stream(RunStatus.values()).noneMatch(s -> s.name().equals(status))) {
-            throw Problem.badRequest("status must be one of " + Arrays.toString(RunStatus.values()), "status");
-        }
-        String project = ctx.queryParam("project");
-        String label = ctx.queryParam("label");
-        String labelKey = null;
-        String labelValue = null;
-        if (label != null) {
-            int colon = label.indexOf(':');
-            if (colon < 1) {
-                throw Problem.badRequest("label must be key:value", "label");
-            }
-            labelKey = label.substring(0, colon);
-            labelValue = label.substring(colon + 1);
-        }
-        StateQueries.Filter filter = label != null
-                ? StateQueries.Filter.runsByLabel(labelKey, labelValue)
-                : project != null
-                        ? StateQueries.Filter.runsByProject(project)
-                        : status != null ? StateQueries.Filter.runsByStatus(status) : StateQueries.Filter.all();
-        String wantedKey = labelKey;
-        String wantedValue = labelValue;
-        String parent = ctx.queryParam("parentRunId");
-        Principal principal = Requests.principal(ctx);
-        Predicate<RunState> also = run -> principal.reaches(run.getProject())
-                && (status == null || run.getStatus().name().equals(status))
-                && (project == null || run.getProject().equals(project))
-                && (wantedKey == null || wantedValue.equals(run.getLabels().get(wantedKey)))
-                && (parent == null || parent.equals(run.getParentRunId()));
+        RunQuery query = RunQuery.from(ctx);
+        RunIndex index = query.index();
+        Predicate<RunState> also = query.forPrincipal(Requests.principal(ctx));
         int limit = Requests.limit(ctx);
-        reads.list(ctx, EntityKind.RUN, true, cursor -> reads.queries().runs(filter, also, cursor, limit));
+        reads.list(ctx, EntityKind.RUN, true, cursor -> reads.queries().runs(index, also, cursor, limit));
     }
 
-    /** GET /v1/rooms?kind=&runId=&parentRoomId=: by room id; only rooms the caller may read. */
+    /**
+     * GET /v1/runs/counts?groupBy=status|project|surface with {@link RunQuery}'s filters: {@code {"counts": {...},
+     * "total": n}} over every instance, of the runs the caller reaches.
+     */
+    private void countRuns(Context ctx) throws Exception {
+        RunQuery query = RunQuery.from(ctx);
+        Function<RunState, String> groupBy = RunQuery.groupBy(ctx);
+        RunIndex index = query.index();
+        Predicate<RunState> also = query.forPrincipal(Requests.principal(ctx));
+        reads.count(ctx, EntityKind.RUN, () -> reads.queries().countRuns(index, also, groupBy, countBudget));
+    }
+
+    /**
+     * GET /v1/rooms?kind=&runId=&parentRoomId=&project=&status=open|closed&member=: by room id; only rooms the
+     * caller may read.
+     */
     private void listRooms(Context ctx) throws Exception {
         Principal principal = Requests.principal(ctx);
-        String kind = ctx.queryParam("kind");
+        RoomKind kind = RunQuery.choice(ctx, "kind", RoomKind.class);
         String runId = ctx.queryParam("runId");
         String parent = ctx.queryParam("parentRoomId");
+        String project = ctx.queryParam("project");
+        String status = ctx.queryParam("status");
+        if (status != null && !status.equals("open") && !status.equals("closed")) {
+            throw Problem.badRequest("status must be open or closed", "status");
+        }
+        Boolean closed = status == null ? null : status.equals("closed");
+        String member = ctx.queryParam("member");
         StateQueries.Filter filter = runId != null
                 ? StateQueries.Filter.roomsByRun(runId)
                 : parent != null
                         ? StateQueries.Filter.roomsByParent(parent)
-                        : kind != null ? StateQueries.Filter.roomsByKind(kind) : StateQueries.Filter.all();
-        Predicate<RoomState> also =
-                room -> (kind == null || room.getKind().name().equals(kind))
-                        && (runId == null || runId.equals(room.getRunId()))
-                        && (parent == null || parent.equals(room.getParentRoomId()))
-                        && RoomAccess.mayRead(principal, room);
+                        : kind != null ? StateQueries.Filter.roomsByKind(kind.name()) : StateQueries.Filter.all();
+        Predicate<RoomState> also = room -> (kind == null || room.getKind() == kind)
+                && (runId == null || runId.equals(room.getRunId()))
+                && (parent == null || parent.equals(room.getParentRoomId()))
+                && (project == null || project.equals(room.getProject()))
+                && (closed == null || closed == room.getClosed())
+                && (member == null || room.getMembers().containsKey(member))
+                && RoomAccess.mayRead(principal, room);
         int limit = Requests.limit(ctx);
         reads.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, also, cursor, limit));
     }
 
     /**
-     * GET /v1/artifacts?parent=&runId=&roomId=: by artifact id. A room's artifacts are listed for its members
-     * under {@code ?roomId=} (403 for others); the other lists leave them out unless the caller reads every room.
+     * GET /v1/artifacts?parent=&runId=&roomId=&kind=&mediaType=&digest=&name=(prefix): by artifact id. A room's
+     * artifacts are listed for its members under {@code ?roomId=} (403 for others); the other lists leave them out
+     * unless the caller reads every room.
      */
     private void listArtifacts(Context ctx) throws Exception {
         String parent = ctx.queryParam("parent");
         String runId = ctx.queryParam("runId");
         String roomId = ctx.queryParam("roomId");
+        String kind = ctx.queryParam("kind");
+        String mediaType = ctx.queryParam("mediaType");
+        String digest = ctx.queryParam("digest");
+        String name = ctx.queryParam("name");
         Principal principal = Requests.principal(ctx);
         if (roomId != null) {
             rooms.readable(Cluster.caller(ctx), principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
@@ -396,7 +451,13 @@ public final class Routes implements AutoCloseable {
         Predicate<ArtifactState> also = artifact -> {
             String room = artifact.getProvenance().getRoomId();
             return principal.reaches(artifact.getParentId())
+                    && (runId == null || runId.equals(artifact.getProvenance().getRunId()))
                     && (roomId == null || roomId.equals(room))
+                    && (parent == null || parent.equals(artifact.getParentId()))
+                    && (kind == null || kind.equals(artifact.getKind()))
+                    && (mediaType == null || mediaType.equals(artifact.getMediaType()))
+                    && (digest == null || digest.equals(artifact.getDigest()))
+                    && (name == null || artifact.getName().startsWith(name))
                     && (everyRoom || room == null || room.equals(roomId));
         };
         StateQueries.Filter filter = parent != null
