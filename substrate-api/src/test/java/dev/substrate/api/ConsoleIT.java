@@ -279,6 +279,61 @@ class ConsoleIT {
     }
 
     @Test
+    void anOperatorApprovesAWaitingRunAndAnObserverSeesNoButtons() throws Exception {
+        // The defaults of HTTP creation: a project is enough, and a wait begins when it is recorded.
+        String runId = created(post("/v1/runs?wait=applied", "{\"project\": \"project:approvals\"}"), "runId");
+        appendApplied("/v1/runs/" + runId + "/events", "{\"type\": \"RunStarted\"}");
+        appendApplied(
+                "/v1/runs/" + runId + "/events",
+                "{\"type\": \"RunWaiting\", \"waitingOn\": {\"kind\": \"approval\", \"detail\": \"ship it?\"}}");
+
+        signIn("/#token=" + token + "#/runs?project=project:approvals");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#run-counts [data-count='waiting']"), "1"));
+        assertThat(browser.findElement(By.cssSelector("#run-counts [data-count='total']"))
+                        .getText())
+                .isEqualTo("all 1");
+
+        browser.get(proxy.url() + "/#/runs/" + runId);
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("approve")));
+        assertThat(browser.findElements(By.id("cancel"))).hasSize(1);
+        screenshot("run-actions");
+        browser.findElement(By.id("approve")).click();
+        wait.until(ExpectedConditions.alertIsPresent()).accept();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approve-outcome"), "Applied"));
+        assertThat(browser.findElement(By.id("approve-outcome")).getText()).contains("now running");
+        // The page reloads the run: running, and no Approve any more.
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("h1 [data-status='running']")));
+        wait.until(driver -> driver.findElements(By.id("approve")).isEmpty());
+        assertThat(browser.findElements(By.cssSelector("tr.timeline-entry[data-type='RunResumed']")))
+                .hasSize(1);
+
+        // The log says who approved: the event is the operator's own.
+        JsonNode history = JSON.readTree(ApiCalls.get(instance.url() + "/v1/runs/" + runId + "/events", token)
+                .body());
+        JsonNode resumed = history.get("items").get(history.get("items").size() - 1);
+        assertThat(resumed.path("payload").path("type").asText()).isEqualTo("RunResumed");
+        assertThat(resumed.path("actor").asText()).isEqualTo("ops");
+        assertThat(resumed.path("payload").path("detail").asText()).isEqualTo("approved by ops");
+
+        // An observer reads the same kind of run and gets no buttons; cancelling it is for operators.
+        String waitingId = created(post("/v1/runs?wait=applied", "{\"project\": \"project:approvals\"}"), "runId");
+        appendApplied("/v1/runs/" + waitingId + "/events", "{\"type\": \"RunStarted\"}");
+        appendApplied(
+                "/v1/runs/" + waitingId + "/events",
+                "{\"type\": \"RunWaiting\", \"waitingOn\": {\"kind\": \"approval\", \"detail\": \"again?\"}}");
+        String observer = instance.mint("watcher", Role.OBSERVER);
+        signIn("/#token=" + observer + "#/runs/" + waitingId);
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("h1 [data-status='waiting']")));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("waiting-on")));
+        assertThat(browser.findElements(By.id("run-actions"))).isEmpty();
+        assertThat(browser.findElements(By.id("approve"))).isEmpty();
+        assertThat(browser.findElements(By.id("cancel"))).isEmpty();
+        signIn("/#token=" + token + "#/runs");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
+    }
+
+    @Test
     void aLinksTokenReplacesAStoredOneOnlyWhenTheUserAgreesAndAQueryTokenIsNotTaken() {
         signIn("/#token=" + token + "#/runs");
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
