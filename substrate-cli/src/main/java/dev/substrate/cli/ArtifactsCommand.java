@@ -42,6 +42,18 @@ final class ArtifactsCommand {
         @Option(names = "--room-id", description = "Only artifacts produced in this room.")
         String roomId;
 
+        @Option(names = "--kind", description = "Only artifacts of this kind.")
+        String kind;
+
+        @Option(names = "--media-type", description = "Only artifacts of this media type.")
+        String mediaType;
+
+        @Option(names = "--digest", description = "Only artifacts with this digest.")
+        String digest;
+
+        @Option(names = "--name", paramLabel = "PREFIX", description = "Only artifacts whose name starts with this.")
+        String name;
+
         @Mixin
         PageOptions page;
 
@@ -51,6 +63,10 @@ final class ArtifactsCommand {
             query.put("parent", parent);
             query.put("runId", runId);
             query.put("roomId", roomId);
+            query.put("kind", kind);
+            query.put("mediaType", mediaType);
+            query.put("digest", digest);
+            query.put("name", name);
             page.addTo(query);
             JsonNode page = client.client().get("/v1/artifacts", query);
             client.print(

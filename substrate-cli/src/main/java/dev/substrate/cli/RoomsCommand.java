@@ -2,6 +2,8 @@ package dev.substrate.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.cli.internal.ApiClient;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,17 +20,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code substrate rooms list|show|transcript|tail}: rooms as the API sees them. */
+/** {@code substrate rooms list|show|transcript|tail|close|grant|revoke|append}: rooms as the API sees them. */
 @Command(
         name = "rooms",
         mixinStandardHelpOptions = true,
-        description = "Lists and shows rooms, prints their transcripts and follows their live streams through the "
-                + "HTTP API.",
+        description = "Lists and shows rooms, prints their transcripts, follows their live streams and acts on them "
+                + "(close, grant, revoke, append) through the HTTP API.",
         subcommands = {
             RoomsCommand.ListRooms.class,
             RoomsCommand.Show.class,
             RoomsCommand.Transcript.class,
-            RoomsCommand.Tail.class
+            RoomsCommand.Tail.class,
+            RoomsCommand.Close.class,
+            RoomsCommand.Grant.class,
+            RoomsCommand.Revoke.class,
+            RoomsCommand.Append.class
         })
 final class RoomsCommand {
 
@@ -49,6 +55,15 @@ final class RoomsCommand {
         @Option(names = "--parent", description = "Only child rooms of this room.")
         String parent;
 
+        @Option(names = "--project", description = "Only rooms of this project.")
+        String project;
+
+        @Option(names = "--status", paramLabel = "open|closed", description = "Only open or only closed rooms.")
+        String status;
+
+        @Option(names = "--member", paramLabel = "PRINCIPAL", description = "Only rooms this principal is a member of.")
+        String member;
+
         @Mixin
         PageOptions page;
 
@@ -58,6 +73,9 @@ final class RoomsCommand {
             query.put("kind", kind);
             query.put("runId", runId);
             query.put("parentRoomId", parent);
+            query.put("project", project);
+            query.put("status", status);
+            query.put("member", member);
             page.addTo(query);
             JsonNode page = client.client().get("/v1/rooms", query);
             client.print(
@@ -273,6 +291,146 @@ final class RoomsCommand {
                     }
                 }
             }
+        }
+    }
+
+    @Command(
+            name = "close",
+            mixinStandardHelpOptions = true,
+            description = "Closes a room: nothing more may be appended to its stream (appends RoomClosed).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Close implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(paramLabel = "ROOM_ID", description = "The room to close.")
+        String roomId;
+
+        @Option(names = "--reason", description = "Why, as the event records it.")
+        String reason;
+
+        @Override
+        public Integer call() {
+            ObjectNode event = JsonNodeFactory.instance.objectNode().put("type", "RoomClosed");
+            if (reason != null) {
+                event.put("reason", reason);
+            }
+            return append.append(spec.commandLine().getOut(), "rooms", roomId, event);
+        }
+    }
+
+    @Command(
+            name = "grant",
+            mixinStandardHelpOptions = true,
+            description = "Makes a principal a member of a room, or changes its role (appends MemberGranted).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Grant implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(index = "0", paramLabel = "ROOM_ID", description = "The room.")
+        String roomId;
+
+        @Parameters(index = "1", paramLabel = "PRINCIPAL", description = "Who becomes a member.")
+        String principal;
+
+        @Option(
+                names = "--role",
+                defaultValue = "reader",
+                paramLabel = "owner|writer|reader",
+                description = "What the member may do (default: ${DEFAULT-VALUE}).")
+        String role;
+
+        @Override
+        public Integer call() {
+            ObjectNode event = JsonNodeFactory.instance.objectNode().put("type", "MemberGranted");
+            event.putObject("member").put("principal", principal).put("role", role);
+            return append.append(spec.commandLine().getOut(), "rooms", roomId, event);
+        }
+    }
+
+    @Command(
+            name = "revoke",
+            mixinStandardHelpOptions = true,
+            description = "Removes a principal from a room's members (appends MemberRevoked).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Revoke implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(index = "0", paramLabel = "ROOM_ID", description = "The room.")
+        String roomId;
+
+        @Parameters(index = "1", paramLabel = "PRINCIPAL", description = "The member to remove.")
+        String principal;
+
+        @Override
+        public Integer call() {
+            ObjectNode event = JsonNodeFactory.instance.objectNode().put("type", "MemberRevoked");
+            event.put("principal", principal);
+            return append.append(spec.commandLine().getOut(), "rooms", roomId, event);
+        }
+    }
+
+    @Command(
+            name = "append",
+            mixinStandardHelpOptions = true,
+            description = "Appends any room event, given as JSON: {\"type\": \"LogEmitted\", ...} (the event's own "
+                    + "fields, as POST /v1/rooms/{roomId}/events takes them).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Append implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(index = "0", paramLabel = "ROOM_ID", description = "The room.")
+        String roomId;
+
+        @Parameters(
+                index = "1",
+                paramLabel = "EVENT",
+                description = "The event as a JSON object; - reads it from stdin.")
+        String event;
+
+        @Override
+        public Integer call() {
+            return append.append(
+                    spec.commandLine().getOut(), "rooms", roomId, AppendOptions.event(spec.commandLine(), event));
         }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,15 +16,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code substrate runs list|show|events}: runs as the API sees them. */
+/** {@code substrate runs list|count|show|events|cancel|resume|label|append}: runs as the API sees them. */
 @Command(
         name = "runs",
         mixinStandardHelpOptions = true,
-        description = "Lists and shows runs through the HTTP API.",
-        subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class, RunsCommand.Events.class})
+        description = "Lists, counts and shows runs, and acts on them (cancel, resume, label, append), through the HTTP"
+                + " API.",
+        subcommands = {
+            RunsCommand.ListRuns.class,
+            RunsCommand.Count.class,
+            RunsCommand.Show.class,
+            RunsCommand.Events.class,
+            RunsCommand.Cancel.class,
+            RunsCommand.Resume.class,
+            RunsCommand.Label.class,
+            RunsCommand.Append.class
+        })
 final class RunsCommand {
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists runs, newest update first.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "Lists runs, newest update first (--order created: newest creation first); every filter "
+                    + "given must hold.")
     static final class ListRuns implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -31,14 +46,14 @@ final class RunsCommand {
         @Mixin
         ClientOptions client;
 
-        @Option(names = "--status", description = "queued, running, waiting, succeeded, failed, cancelled, timed_out")
-        String status;
+        @Mixin
+        RunFilterOptions filters;
 
-        @Option(names = "--project", description = "Only runs of this project.")
-        String project;
-
-        @Option(names = "--label", paramLabel = "KEY:VALUE", description = "Only runs with this label.")
-        String label;
+        @Option(
+                names = "--order",
+                paramLabel = "updated|created",
+                description = "What newest means (default: updated).")
+        String order;
 
         @Mixin
         PageOptions page;
@@ -46,13 +61,201 @@ final class RunsCommand {
         @Override
         public Integer call() {
             Map<String, Object> query = new LinkedHashMap<>();
-            query.put("status", status);
-            query.put("project", project);
-            query.put("label", label);
+            filters.addTo(query, Clock.systemUTC());
+            query.put("order", order);
             page.addTo(query);
             JsonNode page = client.client().get("/v1/runs", query);
             client.print(spec.commandLine().getOut(), page, Table.runs(page.get("items")));
             return 0;
+        }
+    }
+
+    @Command(
+            name = "count",
+            mixinStandardHelpOptions = true,
+            description = "Counts runs by status, project or surface, with the same filters as list.")
+    static final class Count implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Mixin
+        RunFilterOptions filters;
+
+        @Option(
+                names = "--by",
+                defaultValue = "status",
+                paramLabel = "status|project|surface",
+                description = "What to count by (default: ${DEFAULT-VALUE}).")
+        String by;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> query = new LinkedHashMap<>();
+            query.put("groupBy", by);
+            filters.addTo(query, Clock.systemUTC());
+            JsonNode counts = client.client().get("/v1/runs/counts", query);
+            Table table = new Table(by.toUpperCase(java.util.Locale.ROOT), "RUNS");
+            counts.path("counts")
+                    .properties()
+                    .forEach(group -> table.row(group.getKey(), group.getValue().asText()));
+            table.row("total", counts.path("total").asText());
+            client.print(spec.commandLine().getOut(), counts, table);
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "cancel",
+            mixinStandardHelpOptions = true,
+            description = "Cancels a run that has not finished (appends RunCancelled under your principal).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Cancel implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(paramLabel = "RUN_ID", description = "The run to cancel.")
+        String runId;
+
+        @Option(names = "--reason", description = "Why, as the event records it.")
+        String reason;
+
+        @Override
+        public Integer call() {
+            ObjectNode event = JsonNodeFactory.instance.objectNode().put("type", "RunCancelled");
+            if (reason != null) {
+                event.put("reason", reason);
+            }
+            return append.append(spec.commandLine().getOut(), "runs", runId, event);
+        }
+    }
+
+    @Command(
+            name = "resume",
+            mixinStandardHelpOptions = true,
+            description = "Resumes a waiting run, such as one waiting on your approval (appends RunResumed).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Resume implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(paramLabel = "RUN_ID", description = "The waiting run.")
+        String runId;
+
+        @Option(names = "--detail", description = "Why it resumes, such as 'approved: looks good'.")
+        String detail;
+
+        @Override
+        public Integer call() {
+            ObjectNode event = JsonNodeFactory.instance.objectNode().put("type", "RunResumed");
+            if (detail != null) {
+                event.put("detail", detail);
+            }
+            return append.append(spec.commandLine().getOut(), "runs", runId, event);
+        }
+    }
+
+    @Command(
+            name = "label",
+            mixinStandardHelpOptions = true,
+            description = "Sets and removes a run's labels (appends RunLabelled).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Label implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(paramLabel = "RUN_ID", description = "The run to label.")
+        String runId;
+
+        @Option(names = "--set", paramLabel = "KEY:VALUE", description = "A label to set; repeatable.")
+        List<String> set = List.of();
+
+        @Option(names = "--remove", paramLabel = "KEY", description = "A label key to remove; repeatable.")
+        List<String> remove = List.of();
+
+        @Override
+        public Integer call() {
+            if (set.isEmpty() && remove.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "Say what to change: --set KEY:VALUE or --remove KEY");
+            }
+            ObjectNode event = JsonNodeFactory.instance.objectNode().put("type", "RunLabelled");
+            ObjectNode labels = event.putObject("labels");
+            for (String label : set) {
+                int colon = label.indexOf(':');
+                if (colon < 1) {
+                    throw new picocli.CommandLine.ParameterException(
+                            spec.commandLine(), "--set takes KEY:VALUE, was '" + label + "'");
+                }
+                labels.put(label.substring(0, colon), label.substring(colon + 1));
+            }
+            ArrayNode removed = event.putArray("removed");
+            remove.forEach(removed::add);
+            return append.append(spec.commandLine().getOut(), "runs", runId, event);
+        }
+    }
+
+    @Command(
+            name = "append",
+            mixinStandardHelpOptions = true,
+            description = "Appends any run event, given as JSON: {\"type\": \"RunStarted\", ...} (the event's own "
+                    + "fields, as POST /v1/runs/{runId}/events takes them).",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:accepted, or applied with --wait",
+                "1:the API could not be reached or refused the request",
+                "3:the fold refused the event (with --wait)",
+                "4:not decided within --timeout-ms (with --wait)"
+            })
+    static final class Append implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AppendOptions append;
+
+        @Parameters(index = "0", paramLabel = "RUN_ID", description = "The run.")
+        String runId;
+
+        @Parameters(
+                index = "1",
+                paramLabel = "EVENT",
+                description = "The event as a JSON object; - reads it from stdin.")
+        String event;
+
+        @Override
+        public Integer call() {
+            return append.append(
+                    spec.commandLine().getOut(), "runs", runId, AppendOptions.event(spec.commandLine(), event));
         }
     }
 

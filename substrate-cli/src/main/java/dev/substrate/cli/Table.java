@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.function.Function;
 
 /** A plain text table: a header, then one row per item, columns padded to their widest cell. */
-final class Table {
+class Table {
 
     private static final int MAX_CELL = 60;
 
@@ -46,6 +46,16 @@ final class Table {
                 run -> run.get("project").asText(),
                 run -> run.get("version").asText(),
                 run -> run.path("timestamps").path("updatedAt").asText());
+    }
+
+    /** One line of text, no header: what an action prints. */
+    static Table line(String text) {
+        return new Table(text) {
+            @Override
+            String render() {
+                return text + System.lineSeparator();
+            }
+        };
     }
 
     /** A two-column table of a record's fields: name and value. */

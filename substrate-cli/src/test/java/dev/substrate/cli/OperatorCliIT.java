@@ -283,6 +283,124 @@ class OperatorCliIT {
         assertThat(refused.err()).contains("403");
     }
 
+    @Test
+    void operatorsFilterCountAndActOnRunsSeeingTheFoldsDecision() throws Exception {
+        // Over HTTP a project is enough: shared, activated by the token's principal; the wait starts when recorded.
+        post("/v1/runs?wait=applied", """
+                {"runId": "run-act-1", "project": "project:act", "correlationId": "corr-act"}""");
+        post("/v1/runs?wait=applied", """
+                {"runId": "run-act-2", "project": "project:act", "correlationId": "corr-other"}""");
+        post("/v1/runs/run-act-1/events?wait=applied", "{\"type\": \"RunStarted\"}");
+        post(
+                "/v1/runs/run-act-1/events?wait=applied",
+                "{\"type\": \"RunWaiting\", \"waitingOn\": {\"kind\": \"approval\", \"detail\": \"deploy?\"}}");
+
+        CliRun filtered = cli("runs", "list", "--correlation-id", "corr-act", "--created-after", "1h");
+        assertThat(filtered.exitCode()).as(filtered.err()).isZero();
+        assertThat(filtered.out()).contains("run-act-1").doesNotContain("run-act-2");
+        assertThat(cli("runs", "list", "--correlation-id", "corr-act", "--created-before", "1h")
+                        .out())
+                .doesNotContain("run-act-1");
+        CliRun waiting = cli("runs", "list", "--project", "project:act", "--waiting-on", "approval", "--json");
+        assertThat(JSON.readTree(waiting.out()).get("items")).hasSize(1);
+
+        CliRun counted = cli("runs", "count", "--by", "status", "--project", "project:act");
+        assertThat(counted.exitCode()).as(counted.err()).isZero();
+        assertThat(counted.out())
+                .containsPattern("waiting\\s+1")
+                .containsPattern("queued\\s+1")
+                .containsPattern("total\\s+2");
+        assertThat(JSON.readTree(cli("runs", "count", "--by", "surface", "--project", "project:act", "--json")
+                                .out())
+                        .path("counts")
+                        .path("automation")
+                        .asInt())
+                .isEqualTo(2);
+
+        CliRun approved = cli("runs", "resume", "run-act-1", "--detail", "approved by the on-call", "--wait");
+        assertThat(approved.exitCode()).as(approved.out() + approved.err()).isZero();
+        assertThat(approved.out()).startsWith("applied: RunResumed to run run-act-1, now version 4, status running");
+        CliRun again = cli("runs", "resume", "run-act-1", "--wait");
+        assertThat(again.exitCode()).isEqualTo(3);
+        assertThat(again.out()).startsWith("refused (illegal_transition): RunResumed to run run-act-1");
+
+        assertThat(cli("runs", "label", "run-act-1", "--set", "team:web", "--wait")
+                        .out())
+                .startsWith("applied:");
+        assertThat(cli("runs", "list", "--project", "project:act", "--label", "team:web")
+                        .out())
+                .contains("run-act-1")
+                .doesNotContain("run-act-2");
+        CliRun stale = cli("runs", "cancel", "run-act-1", "--expected-version", "2", "--wait");
+        assertThat(stale.exitCode()).isEqualTo(3);
+        assertThat(stale.out()).startsWith("refused (version_conflict)");
+        CliRun succeeded = cli(
+                "runs",
+                "append",
+                "run-act-1",
+                "{\"type\": \"RunSucceeded\", \"result\": {\"summary\": \"shipped\"}}",
+                "--wait");
+        assertThat(succeeded.out())
+                .as(succeeded.err())
+                .startsWith("applied: RunSucceeded")
+                .contains("status succeeded");
+        assertThat(cli("runs", "cancel", "run-act-1", "--wait").exitCode()).isEqualTo(3);
+        CliRun accepted = cli("runs", "cancel", "run-act-2", "--reason", "not needed");
+        assertThat(accepted.exitCode()).isZero();
+        assertThat(accepted.out()).startsWith("accepted: RunCancelled to run run-act-2");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> JSON.readTree(
+                                cli("runs", "show", "run-act-2", "--json").out())
+                        .path("status")
+                        .asText()
+                        .equals("cancelled"));
+
+        // Every action is the operator's own event on the log.
+        assertThat(cli("runs", "events", "run-act-1").out())
+                .contains("RunResumed")
+                .contains("admin");
+        CliRun bad = cli("runs", "append", "run-act-1", "not json");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("EVENT is not JSON");
+    }
+
+    @Test
+    void operatorsGrantRevokeAppendToAndCloseRooms() throws Exception {
+        post("/v1/rooms?wait=applied", """
+                {"roomId": "room-act-1", "kind": "conversation", "project": "project:act",
+                 "members": [{"principal": "admin", "role": "owner"}]}""");
+        CliRun granted = cli("rooms", "grant", "room-act-1", "bob", "--role", "writer", "--wait");
+        assertThat(granted.exitCode()).as(granted.out() + granted.err()).isZero();
+        assertThat(granted.out())
+                .startsWith("applied: MemberGranted to room room-act-1")
+                .contains("open");
+        assertThat(cli("rooms", "list", "--member", "bob").out()).contains("room-act-1");
+        assertThat(cli("rooms", "revoke", "room-act-1", "bob", "--wait").out()).startsWith("applied: MemberRevoked");
+        assertThat(cli("rooms", "list", "--member", "bob").out()).doesNotContain("room-act-1");
+        CliRun logged = cli(
+                "rooms",
+                "append",
+                "room-act-1",
+                "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"hi\"}",
+                "--wait");
+        assertThat(logged.out()).as(logged.err()).startsWith("applied: LogEmitted");
+        CliRun closed = cli("rooms", "close", "room-act-1", "--reason", "done", "--wait");
+        assertThat(closed.out())
+                .startsWith("applied: RoomClosed to room room-act-1")
+                .contains("closed");
+        assertThat(cli("rooms", "list", "--project", "project:act", "--status", "closed")
+                        .out())
+                .contains("room-act-1");
+        CliRun late = cli(
+                "rooms",
+                "append",
+                "room-act-1",
+                "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"late\"}",
+                "--wait");
+        assertThat(late.exitCode()).isEqualTo(3);
+        assertThat(late.out()).startsWith("refused (room_closed)");
+    }
+
     private static CliRun cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--url", url, "--token", token));

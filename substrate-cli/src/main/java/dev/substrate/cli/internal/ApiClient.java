@@ -36,7 +36,10 @@ public final class ApiClient {
         this.token = token;
     }
 
-    /** GETs {@code path} with the query parameters that are not null, and returns the JSON answer. */
+    /**
+     * GETs {@code path} with the query parameters that are not null (a collection's values as the parameter
+     * repeated), and returns the JSON answer.
+     */
     public JsonNode get(String path, Map<String, ?> query) {
         return json(send(path, query, "application/json", HttpResponse.BodyHandlers.ofString()));
     }
@@ -64,6 +67,31 @@ public final class ApiClient {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
         return json(send(request, "application/json", HttpResponse.BodyHandlers.ofString(), Duration.ofSeconds(30)));
+    }
+
+    /** An answer's status and JSON body. */
+    public record Answer(int status, JsonNode body) {}
+
+    /**
+     * POSTs the JSON {@code body} to {@code path} and returns the answer when its status is 2xx or one of {@code
+     * expected}; any other error answer is an {@link ApiRefused}.
+     */
+    public Answer postExpecting(String path, JsonNode body, int... expected) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+        HttpResponse<String> response =
+                send(request, "application/json", HttpResponse.BodyHandlers.ofString(), Duration.ofSeconds(45));
+        for (int status : expected) {
+            if (response.statusCode() == status) {
+                try {
+                    return new Answer(status, JSON.readTree(response.body()));
+                } catch (IOException e) {
+                    throw new ApiUnreachable("Substrate at " + baseUrl + " answered " + status + " without JSON", e);
+                }
+            }
+        }
+        return new Answer(response.statusCode(), json(response));
     }
 
     /** DELETEs {@code path}; an error answer is an {@link ApiRefused}. */
@@ -173,7 +201,10 @@ public final class ApiClient {
             String path, Map<String, ?> query, String accept, HttpResponse.BodyHandler<T> handler, Duration timeout) {
         StringJoiner params = new StringJoiner("&", "?", "").setEmptyValue("");
         query.forEach((name, value) -> {
-            if (value != null) {
+            if (value instanceof java.util.Collection<?> values) {
+                values.forEach(
+                        each -> params.add(name + "=" + URLEncoder.encode(each.toString(), StandardCharsets.UTF_8)));
+            } else if (value != null) {
                 params.add(name + "=" + URLEncoder.encode(value.toString(), StandardCharsets.UTF_8));
             }
         });
