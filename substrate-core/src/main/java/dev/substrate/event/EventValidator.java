@@ -369,7 +369,7 @@ public final class EventValidator {
         labels.forEach((key, value) -> {
             key(field, key);
             shortText(field + "." + key, value, MAX_LABEL_VALUE);
-            if (value.chars().anyMatch(Character::isISOControl)) {
+            if (hasControlCharacter(value)) {
                 throw new InvalidEvent(field + "." + key, "must not contain control characters");
             }
         });
@@ -429,9 +429,19 @@ public final class EventValidator {
     public static void principal(String field, String value) {
         requireText(field, value);
         shortText(field, value, 256);
-        if (value.chars().anyMatch(Character::isISOControl)) {
+        if (hasControlCharacter(value)) {
             throw new InvalidEvent(field, "must not contain control characters");
         }
+    }
+
+    /** Whether {@code value} holds a control character (a loop: this runs for every label of every event). */
+    private static boolean hasControlCharacter(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void requireText(String field, String value) {

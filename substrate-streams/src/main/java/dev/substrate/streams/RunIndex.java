@@ -53,7 +53,7 @@ public final class RunIndex {
                 store,
                 values,
                 order,
-                from == null ? null : String.format("%013d", Math.max(0, from.toEpochMilli())),
+                from == null ? null : StoreNames.zeroPadded(Math.max(0, from.toEpochMilli()), 13),
                 until == null
                         ? null
                         : StoreNames.timeKey(Math.max(0, until.toEpochMilli()), "")

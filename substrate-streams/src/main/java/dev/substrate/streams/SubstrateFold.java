@@ -174,7 +174,7 @@ public final class SubstrateFold implements AutoCloseable {
      */
     private static Map<String, Integer> checkTopics(SubstrateConfig config, Properties properties, Topics topics) {
         String applicationId = properties.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
-        List<String> changelogs = StoreNames.ALL.stream()
+        List<String> changelogs = StoreNames.LOGGED.stream()
                 .map(store -> applicationId + "-" + store + "-changelog")
                 .toList();
         try (Admin admin =

@@ -232,28 +232,13 @@ class RunFoldTopologyTest {
     }
 
     @Test
-    void shouldIndexEachRunByCreationOnceAndFillTheIndexForRunsFoldedBeforeItExisted() {
+    void shouldIndexEachRunByCreationOnce() {
         fold.given(run("run-1", created()), run("run-1", started()), run("run-2", created()));
 
         java.util.Map<String, String> byCreated = fold.all(StoreNames.RUNS_BY_CREATED);
-        assertThat(byCreated).containsEntry(StoreNames.CREATED_INDEX_COMPLETE, "complete");
-        assertThat(byCreated.values()).containsExactlyInAnyOrder("complete", "run-1", "run-2");
+        assertThat(byCreated.values()).containsExactlyInAnyOrder("run-1", "run-2");
         long createdAt = fold.run("run-1").getTimestamps().getCreatedAt().toEpochMilli();
         assertThat(byCreated).containsKey(StoreNames.timeKey(createdAt, "run-1"));
-
-        // A fold whose stores were written before the index existed: runs, no index entries, no marker.
-        try (FoldFixture upgraded = new FoldFixture()) {
-            org.apache.kafka.streams.state.KeyValueStore<String, dev.substrate.state.RunState> runs =
-                    upgraded.driver.getKeyValueStore(StoreNames.RUNS);
-            runs.put("run-1", fold.run("run-1"));
-            runs.put("run-2", fold.run("run-2"));
-            assertThat(upgraded.all(StoreNames.RUNS_BY_CREATED)).isEmpty();
-
-            upgraded.given(run("run-3", created()));
-
-            assertThat(upgraded.all(StoreNames.RUNS_BY_CREATED).values())
-                    .containsExactlyInAnyOrder("complete", "run-1", "run-2", "run-3");
-        }
     }
 
     @Test

@@ -10,14 +10,19 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /** Folds {@code substrate.artifact-events} into the artifacts store, its indexes, and {@code substrate.artifacts}. */
 final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactState> {
 
     private KeyValueStore<String, ArtifactState> artifacts;
+    /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
+    private ArtifactState current;
+
     private KeyValueStore<String, String> byParent;
     private KeyValueStore<String, String> byRun;
     private KeyValueStore<String, String> byRoom;
@@ -30,36 +35,41 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         artifacts = context.getStateStore(StoreNames.ARTIFACTS);
+        StateTopicOnFlush.attach(
+                context,
+                artifacts,
+                FoldTopology.ARTIFACTS_SINK,
+                state -> wire.encode(topics.artifacts().name(), WireCodec.ARTIFACT_STATE, state));
         byParent = context.getStateStore(StoreNames.ARTIFACTS_BY_PARENT);
         byRun = context.getStateStore(StoreNames.ARTIFACTS_BY_RUN);
         byRoom = context.getStateStore(StoreNames.ARTIFACTS_BY_ROOM);
+        List.of(byParent, byRun, byRoom).forEach(FoldProcessor::clear);
+        try (KeyValueIterator<String, ArtifactState> all = artifacts.all()) {
+            all.forEachRemaining(entry -> index(entry.value, true));
+        }
     }
 
     @Override
     Decision<ArtifactState> decide(String key, ArtifactEvent event, long offset, EventOutcome previous, Instant time) {
-        return step.artifact(key, artifacts.get(event.getArtifactId()), event, previous, time);
+        current = artifacts.get(event.getArtifactId());
+        return step.artifact(key, current, event, previous, time);
     }
 
     @Override
     Long applyChange(ArtifactEvent event, ArtifactState state, Record<String, ArtifactEvent> record) {
         String artifactId = event.getArtifactId();
-        ArtifactState before = artifacts.get(artifactId);
+        ArtifactState before = current;
         if (state == null) {
             if (before != null) {
                 index(before, false);
             }
             artifacts.delete(artifactId);
-            context.forward(record.withKey(artifactId).withValue(null), FoldTopology.ARTIFACTS_SINK);
             return null;
         }
         if (before == null) {
             index(state, true);
         }
         artifacts.put(artifactId, state);
-        context.forward(
-                record.withKey(artifactId)
-                        .withValue(wire.encode(topics.artifacts().name(), WireCodec.ARTIFACT_STATE, state)),
-                FoldTopology.ARTIFACTS_SINK);
         return state.getVersion();
     }
 

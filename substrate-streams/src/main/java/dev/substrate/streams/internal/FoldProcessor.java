@@ -73,6 +73,30 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         this.outcomes = context.getStateStore(StoreNames.outcomeStore(kind));
         this.outcomesByTime = context.getStateStore(StoreNames.outcomeExpiryStore(kind));
         context.schedule(EXPIRY_INTERVAL, PunctuationType.STREAM_TIME, this::expireOutcomes);
+        clear(outcomesByTime);
+        try (KeyValueIterator<String, EventOutcome> all = outcomes.all()) {
+            all.forEachRemaining(entry -> outcomesByTime.put(
+                    StoreNames.timeIndexKey("", entry.value.getDecidedAt().toEpochMilli(), entry.key), entry.key));
+        }
+    }
+
+    /**
+     * Empties an index store of {@link StoreNames#REBUILT} before its processor fills it again from its state: what
+     * it held (from an earlier start of this task here) may be older than the state restored since.
+     */
+    static void clear(KeyValueStore<String, String> index) {
+        while (true) {
+            List<String> keys = new ArrayList<>();
+            try (KeyValueIterator<String, String> all = index.all()) {
+                while (all.hasNext() && keys.size() < 10_000) {
+                    keys.add(all.next().key);
+                }
+            }
+            if (keys.isEmpty()) {
+                return;
+            }
+            keys.forEach(index::delete);
+        }
     }
 
     @Override

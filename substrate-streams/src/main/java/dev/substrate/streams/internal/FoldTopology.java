@@ -132,8 +132,22 @@ public final class FoldTopology {
 
     private static void addIndexStores(Topology topology, String processor, String... names) {
         for (String name : names) {
-            topology.addStateStore(store(name, Serdes.String()), processor);
+            if (StoreNames.REBUILT.contains(name)) {
+                topology.addStateStore(rebuiltIndex(name), processor);
+            } else {
+                topology.addStateStore(store(name, Serdes.String()), processor);
+            }
         }
+    }
+
+    /**
+     * An index the processor fills again from its state stores at each start: no changelog (the fold writes no
+     * record for it) and no cache (a rebuild writes it before any record is processed, and reads see RocksDB).
+     */
+    private static StoreBuilder<?> rebuiltIndex(String name) {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.String())
+                .withCachingDisabled()
+                .withLoggingDisabled();
     }
 
     private static <V> StoreBuilder<?> store(String name, Serde<V> values) {

@@ -100,7 +100,7 @@ public final class FoldWriteErrors implements ProductionExceptionHandler {
             return "none";
         }
         String withoutSuffix = topic.substring(0, topic.length() - "-changelog".length());
-        for (String store : StoreNames.ALL) {
+        for (String store : StoreNames.LOGGED) {
             if (withoutSuffix.endsWith("-" + store)) {
                 return store;
             }

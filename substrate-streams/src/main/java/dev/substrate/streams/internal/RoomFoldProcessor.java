@@ -37,6 +37,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private final Duration cleanupInterval;
     private final boolean appendsExpiry;
     private KeyValueStore<String, RoomState> rooms;
+    /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
+    private RoomState current;
+
     private KeyValueStore<String, TranscriptEntry> transcript;
     private KeyValueStore<String, String> parts;
     private KeyValueStore<String, String> byKind;
@@ -65,12 +68,21 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         rooms = context.getStateStore(StoreNames.ROOMS);
+        StateTopicOnFlush.attach(
+                context,
+                rooms,
+                FoldTopology.ROOMS_SINK,
+                state -> wire.encode(topics.rooms().name(), WireCodec.ROOM_STATE, state));
         transcript = context.getStateStore(StoreNames.ROOM_TRANSCRIPT);
         parts = context.getStateStore(StoreNames.ROOM_BLOCK_PARTS);
         byKind = context.getStateStore(StoreNames.ROOMS_BY_KIND);
         byRun = context.getStateStore(StoreNames.ROOMS_BY_RUN);
         byParent = context.getStateStore(StoreNames.ROOMS_BY_PARENT);
         closedSessions = context.getStateStore(StoreNames.CLOSED_SESSIONS);
+        List.of(byKind, byRun, byParent).forEach(FoldProcessor::clear);
+        try (KeyValueIterator<String, RoomState> all = rooms.all()) {
+            all.forEachRemaining(entry -> index(entry.value, true));
+        }
         if (appendsExpiry) {
             context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::expireSessions);
         }
@@ -78,15 +90,16 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
 
     @Override
     Decision<RoomChange> decide(String key, RoomEvent event, long offset, EventOutcome previous, Instant time) {
-        return step.room(key, rooms.get(event.getRoomId()), event, offset, previous, time);
+        current = rooms.get(event.getRoomId());
+        return step.room(key, current, event, offset, previous, time);
     }
 
     @Override
     Long applyChange(RoomEvent event, RoomChange change, Record<String, RoomEvent> record) {
         String roomId = event.getRoomId();
-        RoomState before = rooms.get(roomId);
+        RoomState before = current;
         if (change.state() == null) {
-            remove(before, record.timestamp());
+            remove(before);
             return null;
         }
         RoomState state = change.state();
@@ -112,14 +125,11 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             closedSessions.put(closedSessionKey(state), roomId);
         }
         rooms.put(roomId, state);
-        context.forward(
-                record.withKey(roomId).withValue(wire.encode(topics.rooms().name(), WireCodec.ROOM_STATE, state)),
-                FoldTopology.ROOMS_SINK);
         return state.getVersion();
     }
 
-    /** Removes a room: its state, transcript and index entries; forwards a tombstone. */
-    private void remove(RoomState room, long timestamp) {
+    /** Removes a room: its state (its state topic gets a tombstone when the cache flushes), transcript and index entries. */
+    private void remove(RoomState room) {
         if (room == null) {
             return;
         }
@@ -131,7 +141,6 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         deletePrefix(transcript, roomId + "/");
         deletePrefix(parts, roomId + "/");
         rooms.delete(roomId);
-        context.forward(new Record<String, byte[]>(roomId, null, timestamp), FoldTopology.ROOMS_SINK);
     }
 
     /**

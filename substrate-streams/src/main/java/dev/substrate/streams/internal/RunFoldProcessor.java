@@ -22,13 +22,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
 
     private KeyValueStore<String, RunState> runs;
+    /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
+    private RunState current;
+
     private KeyValueStore<String, RunEvent> history;
     private KeyValueStore<String, String> byStatus;
     private KeyValueStore<String, String> byProject;
     private KeyValueStore<String, String> byLabel;
     private KeyValueStore<String, String> byCreated;
-    /** Whether this task has checked that every run of its partition is in {@link #byCreated}. */
-    private boolean createdIndexChecked;
 
     RunFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         super(EntityKind.RUN, step, outcomeRetention, settings);
@@ -38,24 +39,35 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         runs = context.getStateStore(StoreNames.RUNS);
+        StateTopicOnFlush.attach(
+                context,
+                runs,
+                FoldTopology.RUNS_SINK,
+                state -> wire.encode(topics.runs().name(), WireCodec.RUN_STATE, state));
         history = context.getStateStore(StoreNames.RUN_HISTORY);
         byStatus = context.getStateStore(StoreNames.RUNS_BY_STATUS);
         byProject = context.getStateStore(StoreNames.RUNS_BY_PROJECT);
         byLabel = context.getStateStore(StoreNames.RUNS_BY_LABEL);
         byCreated = context.getStateStore(StoreNames.RUNS_BY_CREATED);
-        createdIndexChecked = false;
+        List.of(byStatus, byProject, byLabel, byCreated).forEach(FoldProcessor::clear);
+        try (KeyValueIterator<String, RunState> all = runs.all()) {
+            all.forEachRemaining(entry -> {
+                indexKeys(entry.value).forEach((store, keys) -> keys.forEach(key -> store.put(key, entry.key)));
+                byCreated.put(createdKey(entry.value), entry.key);
+            });
+        }
     }
 
     @Override
     Decision<RunState> decide(String key, RunEvent event, long offset, EventOutcome previous, Instant time) {
-        completeCreatedIndex();
-        return step.run(key, runs.get(event.getRunId()), event, previous, time);
+        current = runs.get(event.getRunId());
+        return step.run(key, current, event, previous, time);
     }
 
     @Override
     Long applyChange(RunEvent event, RunState state, Record<String, RunEvent> record) {
         String runId = state.getRunId();
-        RunState before = runs.get(runId);
+        RunState before = current;
         if (before != null) {
             indexKeys(before).forEach((store, keys) -> keys.forEach(store::delete));
         } else {
@@ -65,33 +77,11 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         indexKeys(state).forEach((store, keys) -> keys.forEach(key -> store.put(key, runId)));
         runs.put(runId, state);
         history.put(StoreNames.sequenceKey(runId, state.getVersion()), event);
-        context.forward(
-                record.withKey(runId).withValue(wire.encode(topics.runs().name(), WireCodec.RUN_STATE, state)),
-                FoldTopology.RUNS_SINK);
         return state.getVersion();
     }
 
     private static String createdKey(RunState run) {
         return StoreNames.timeKey(run.getTimestamps().getCreatedAt().toEpochMilli(), run.getRunId());
-    }
-
-    /**
-     * Puts every run of this partition into the by-creation index once, when the index has not said it holds them
-     * all: a deployment whose fold ran before the index existed gets it filled on its first record after the
-     * upgrade, in the same transaction as that record. Later runs are put there as they are created.
-     */
-    private void completeCreatedIndex() {
-        if (createdIndexChecked) {
-            return;
-        }
-        createdIndexChecked = true;
-        if (byCreated.get(StoreNames.CREATED_INDEX_COMPLETE) != null) {
-            return;
-        }
-        try (KeyValueIterator<String, RunState> all = runs.all()) {
-            all.forEachRemaining(entry -> byCreated.put(createdKey(entry.value), entry.key));
-        }
-        byCreated.put(StoreNames.CREATED_INDEX_COMPLETE, "complete");
     }
 
     private Map<KeyValueStore<String, String>, List<String>> indexKeys(RunState run) {

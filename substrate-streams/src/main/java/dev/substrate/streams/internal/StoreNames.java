@@ -7,6 +7,9 @@ import java.util.List;
  * The name of every state store of the fold. The names are part of the application's identity: each store's
  * changelog topic is {@code <application.id>-<store>-changelog}, so a name never changes across upgrades.
  *
+ * <p>Index stores ({@link #REBUILT}) are neither logged nor cached: each processor fills them again from its state
+ * stores whenever it starts ({@code FoldProcessor#init}), so that the fold writes no changelog record for them.
+ *
  * <p>Index stores map {@code <value>\0<id>} (or {@code <value>\0<updated-at millis, 13 digits>\0<id>} where the
  * order is by last update) to the id; a prefix scan answers a query such as "runs whose status is waiting".
  */
@@ -22,14 +25,8 @@ public final class StoreNames {
     public static final String RUNS_BY_PROJECT = "runs-by-project";
     /** {@code key=value\0updatedAt\0runId} -> runId. */
     public static final String RUNS_BY_LABEL = "runs-by-label";
-    /**
-     * {@code createdAt (13 digits)\0runId} -> runId: every run by creation time, written once per run (the key
-     * never changes), plus the marker {@link #CREATED_INDEX_COMPLETE} once runs folded before the store existed
-     * are in it.
-     */
+    /** {@code createdAt (13 digits)\0runId} -> runId: every run by creation time. */
     public static final String RUNS_BY_CREATED = "runs-by-created";
-    /** The key of {@link #RUNS_BY_CREATED} that says every run of the partition is in it: sorts before every run. */
-    public static final String CREATED_INDEX_COMPLETE = "";
     /** eventId -> EventOutcome, for run events. */
     public static final String RUN_EVENT_OUTCOMES = "run-event-outcomes";
     /** {@code decidedAt\0eventId} -> eventId: expires run outcomes. */
@@ -70,6 +67,22 @@ public final class StoreNames {
     /** {@code decidedAt\0eventId} -> eventId: expires artifact outcomes. */
     public static final String ARTIFACT_EVENT_OUTCOMES_BY_TIME = "artifact-event-outcomes-by-time";
 
+    /** The index stores, kept on local disk alone and filled again from the state stores at each start. */
+    public static final List<String> REBUILT = List.of(
+            RUNS_BY_STATUS,
+            RUNS_BY_PROJECT,
+            RUNS_BY_LABEL,
+            RUNS_BY_CREATED,
+            RUN_EVENT_OUTCOMES_BY_TIME,
+            ROOMS_BY_KIND,
+            ROOMS_BY_RUN,
+            ROOMS_BY_PARENT,
+            ROOM_EVENT_OUTCOMES_BY_TIME,
+            ARTIFACTS_BY_PARENT,
+            ARTIFACTS_BY_RUN,
+            ARTIFACTS_BY_ROOM,
+            ARTIFACT_EVENT_OUTCOMES_BY_TIME);
+
     /** Every store. */
     public static final List<String> ALL = List.of(
             RUNS,
@@ -95,6 +108,10 @@ public final class StoreNames {
             ARTIFACTS_BY_ROOM,
             ARTIFACT_EVENT_OUTCOMES,
             ARTIFACT_EVENT_OUTCOMES_BY_TIME);
+
+    /** The stores with a changelog: every store but the {@link #REBUILT} ones. */
+    public static final List<String> LOGGED =
+            ALL.stream().filter(store -> !REBUILT.contains(store)).toList();
 
     /** The store of {@code kind}'s current state, keyed by entity id. */
     public static String stateStore(EntityKind<?, ?> kind) {
@@ -132,7 +149,7 @@ public final class StoreNames {
 
     /** {@code millis(13 digits)\0id}: the order of a time index within one value, and of a run list's pages. */
     public static String timeKey(long millis, String id) {
-        return String.format("%013d", millis) + SEPARATOR + id;
+        return zeroPadded(millis, 13) + SEPARATOR + id;
     }
 
     /** The prefix shared by every index key of {@code value}. */
@@ -142,7 +159,7 @@ public final class StoreNames {
 
     /** {@code roomId/blockOffset(19 digits)/part(10 digits)}: a block's parts in order. */
     public static String partKey(String roomId, long blockOffset, int part) {
-        return partPrefix(roomId, blockOffset) + String.format("%010d", part);
+        return partPrefix(roomId, blockOffset) + zeroPadded(part, 10);
     }
 
     /** The prefix of every part key of the block at {@code blockOffset}. */
@@ -152,6 +169,18 @@ public final class StoreNames {
 
     /** {@code id/number(19 digits)}: ordered by number within an id. */
     public static String sequenceKey(String id, long number) {
-        return id + "/" + String.format("%019d", number);
+        return id + "/" + zeroPadded(number, 19);
+    }
+
+    /**
+     * {@code number} (0 or more) in at least {@code width} digits, zeros in front: as {@code String.format("%0Nd")},
+     * which costs several times more and runs for every key the fold writes.
+     */
+    public static String zeroPadded(long number, int width) {
+        String digits = Long.toString(number);
+        if (number < 0 || digits.length() >= width) {
+            return number < 0 ? String.format("%0" + width + "d", number) : digits;
+        }
+        return "0".repeat(width - digits.length()) + digits;
     }
 }
