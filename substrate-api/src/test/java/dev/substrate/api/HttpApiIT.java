@@ -314,6 +314,66 @@ class HttpApiIT {
     }
 
     @Test
+    void appendsABatchOfAThousandEventsInOrderAndAnswersEachDecision() throws Exception {
+        String runId = JSON.readTree(post("/v1/runs?wait=applied", "{\"project\": \"project:batch\"}")
+                        .body())
+                .get("runId")
+                .asText();
+        StringBuilder batch = new StringBuilder("[{\"type\": \"RunStarted\"}");
+        for (int i = 1; i < 999; i++) {
+            batch.append(", {\"type\": \"RunLabelled\", \"labels\": {\"step\": \"")
+                    .append(i)
+                    .append("\"}}");
+        }
+        // The last one is refused by the fold: a run that is running cannot resume.
+        batch.append(", {\"type\": \"RunResumed\"}]");
+        HttpResponse<String> answer =
+                post("/v1/runs/" + runId + "/events?wait=applied&timeoutMs=30000", batch.toString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(answer.body());
+        assertThat(body.get("count").asInt()).isEqualTo(1000);
+        JsonNode items = body.get("items");
+        assertThat(items).hasSize(1000);
+        for (int i = 0; i < 999; i++) {
+            assertThat(items.get(i).get("outcome").asText()).as("item %d", i).isEqualTo("applied");
+            assertThat(items.get(i).get("version").asLong()).as("in order").isEqualTo(i + 2);
+        }
+        assertThat(items.get(999).get("outcome").asText()).isEqualTo("rejected");
+        assertThat(items.get(999).get("reason").asText()).isEqualTo("illegal_transition");
+        assertThat(body.path("position").asText())
+                .isEqualTo(items.get(999).get("position").asText());
+        JsonNode run = JSON.readTree(get("/v1/runs/" + runId).body());
+        assertThat(run.get("version").asLong()).isEqualTo(1000);
+        assertThat(run.path("labels").path("step").asText()).isEqualTo("998");
+
+        // Without a wait: 202, every event's id and position, in order.
+        HttpResponse<String> accepted = post(
+                "/v1/runs/" + runId + "/events",
+                "[{\"type\": \"RunLabelled\", \"labels\": {\"a\": \"1\"}}, {\"type\": \"RunLabelled\","
+                        + " \"labels\": {\"b\": \"2\"}}]");
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        assertThat(JSON.readTree(accepted.body()).get("items")).hasSize(2);
+
+        // A bad event anywhere refuses the whole batch, naming it, before anything is appended.
+        assertProblem(
+                post("/v1/runs/" + runId + "/events", "[{\"type\": \"RunLabelled\"}, {\"type\": \"RunExploded\"}]"),
+                400,
+                "[1].type");
+        assertProblem(post("/v1/runs/" + runId + "/events", "[]"), 400, "body");
+        assertProblem(post("/v1/runs/" + runId + "/events", "[1]"), 400, "[0]");
+        StringBuilder tooMany = new StringBuilder("[");
+        for (int i = 0; i < 1001; i++) {
+            tooMany.append(i == 0 ? "" : ",").append("{\"type\": \"RunLabelled\"}");
+        }
+        assertProblem(post("/v1/runs/" + runId + "/events", tooMany.append("]").toString()), 400, "body");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> JSON.readTree(get("/v1/runs/" + runId).body())
+                                .get("version")
+                                .asLong()
+                        == 1002);
+    }
+
+    @Test
     void refusesAnOversizedBodyWithoutA500() throws Exception {
         String huge =
                 "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"" + "x".repeat(5 * 1024 * 1024) + "\"}";

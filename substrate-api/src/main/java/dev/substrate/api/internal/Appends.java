@@ -1,6 +1,7 @@
 package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.SubstrateException;
@@ -15,6 +16,9 @@ import dev.substrate.event.InvalidEvent;
 import io.javalin.http.Context;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
@@ -67,11 +71,22 @@ final class Appends {
         answer(ctx, append(ctx, entity, entityId, body));
     }
 
-    /** POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. */
+    /**
+     * POST /v1/{kind}s/{id}/events: {@code type} names the event, the other fields are its own. A JSON array of such
+     * events (at most {@value #MAX_BATCH}) is a batch: see {@link #batch}.
+     */
     void event(Context ctx, EntityKind<?, ?> entity, String idParam) {
         Requests.require(ctx, APPENDERS);
         String entityId = ctx.pathParam(idParam);
-        ObjectNode body = Requests.body(ctx);
+        JsonNode json = Requests.json(ctx);
+        if (json != null && json.isArray()) {
+            batch(ctx, entity, entityId, json);
+            return;
+        }
+        if (json == null || !json.isObject()) {
+            throw Problem.badRequest("the body must be a JSON object (one event) or an array of them", "body");
+        }
+        ObjectNode body = (ObjectNode) json;
         if (entity == EntityKind.RUN) {
             waitingDefaults(body);
         }
@@ -133,10 +148,7 @@ final class Appends {
         if (!principal.scoped()) {
             return;
         }
-        JsonNode project = body.get(Scope.projectField(entity));
-        if (project != null && !project.isNull()) {
-            Scope.requireCreatable(principal, entity, project.isTextual() ? project.asText() : null);
-        }
+        requireProjectInReach(principal, entity, body);
         if (entity == EntityKind.ROOM) {
             // RoomAccess.checkAppend reads the room anyway, and refuses one outside the reach with 404.
             return;
@@ -154,6 +166,114 @@ final class Appends {
         if (answer.status() != 200) {
             throw Problem.relayed(
                     answer.status(), answer.body(), entity.name() + " " + entityId + " could not be read");
+        }
+    }
+
+    /** The most events one batch append takes. */
+    static final int MAX_BATCH = 1000;
+
+    /**
+     * A batch: events of one entity, appended in the array's order. Every event is checked before any is appended
+     * (a 400 names the first bad one as {@code [i].field}, and nothing is appended); then all are sent at once and
+     * the answer lists each event's {@code eventId} and {@code position} in order (202), or, with {@code
+     * ?wait=applied}, each decision once the fold reached the last one (200 when every one is decided, 202
+     * otherwise), an item refused by the fold carrying its {@code reason}. An append Kafka does not take fails the
+     * answer as a single append does, with {@code appended}: how many of the first events Kafka took before it.
+     */
+    private void batch(Context ctx, EntityKind<?, ?> entity, String entityId, JsonNode events) {
+        if (events.isEmpty() || events.size() > MAX_BATCH) {
+            throw Problem.badRequest(
+                    "a batch holds 1 to " + MAX_BATCH + " events; this one holds " + events.size(), "body");
+        }
+        long waitMs = waitTimeout(ctx);
+        List<SpecificRecord> built = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+            JsonNode item = events.get(i);
+            if (!item.isObject()) {
+                throw Problem.badRequest("each event of a batch must be a JSON object", "[" + i + "]");
+            }
+            ObjectNode body = (ObjectNode) item;
+            if (entity == EntityKind.RUN) {
+                waitingDefaults(body);
+            }
+            if (i == 0) {
+                requireReach(ctx, entity, entityId, body);
+            } else {
+                requireProjectInReach(Requests.principal(ctx), entity, body);
+            }
+            try {
+                built.add(build(ctx, entity, entityId, body, actor(ctx, body)));
+            } catch (InvalidEvent e) {
+                throw Problem.badRequest("[" + i + "] " + e.getMessage(), "[" + i + "]." + e.field());
+            } catch (Problem problem) {
+                throw problem.status() == 400
+                        ? Problem.badRequest("[" + i + "] " + problem.getMessage(), "[" + i + "]")
+                        : problem;
+            }
+        }
+        List<CompletableFuture<Appended>> sent = new ArrayList<>(built.size());
+        for (SpecificRecord event : built) {
+            sent.add(send(entity, event));
+        }
+        List<Appended> appended = new ArrayList<>(sent.size());
+        for (CompletableFuture<Appended> each : sent) {
+            try {
+                appended.add(each.join());
+            } catch (CompletionException | SubstrateException e) {
+                Problem failed = Problem.appendFailed(e);
+                throw failed.with("appended", appended.size());
+            }
+        }
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.put(entity.idField(), entityId);
+        ArrayNode items = answer.putArray("items");
+        boolean allDecided = true;
+        for (Appended each : appended) {
+            ReadPosition position = new ReadPosition(
+                    entity, each.position().partition(), each.position().offset());
+            ObjectNode item = items.addObject();
+            item.put("eventId", each.eventId());
+            item.put("position", position.encode());
+            if (waitMs < 0) {
+                item.put("outcome", "pending");
+                continue;
+            }
+            // Positions of one entity grow in order: once the last is reached the others are too.
+            Result decided;
+            try {
+                decided = awaitOutcome(ctx, entity, each, position, item, waitMs);
+            } catch (Problem problem) {
+                if (problem.status() != 409) {
+                    throw problem;
+                }
+                item.put("outcome", "rejected");
+                item.put("reason", problem.reason());
+                item.put("detail", problem.getMessage());
+                continue;
+            }
+            item.remove("state");
+            allDecided &= decided.status() == 200;
+        }
+        if (waitMs >= 0 && !appended.isEmpty()) {
+            // The state once the last event was decided.
+            JsonNode last = items.get(items.size() - 1);
+            if (last.path("outcome").asText().equals("applied")) {
+                reads.stateJson(entity, entityId).ifPresent(state -> answer.set("state", state));
+            }
+        }
+        answer.put("position", items.get(items.size() - 1).path("position").asText());
+        answer.put("count", items.size());
+        answer(ctx, new Result(waitMs >= 0 && allDecided ? 200 : 202, answer));
+    }
+
+    /** 403 when a scoped principal's event names a project outside its reach. */
+    private static void requireProjectInReach(Principal principal, EntityKind<?, ?> entity, ObjectNode body) {
+        if (!principal.scoped()) {
+            return;
+        }
+        JsonNode project = body.get(Scope.projectField(entity));
+        if (project != null && !project.isNull()) {
+            Scope.requireCreatable(principal, entity, project.isTextual() ? project.asText() : null);
         }
     }
 
@@ -189,13 +309,27 @@ final class Appends {
     }
 
     /** Builds the event from {@code body}, checks a room event's permission, and appends it. */
-    private <E extends SpecificRecord> Appended appendEvent(
-            Context ctx, EntityKind<E, ?> kind, String entityId, ObjectNode body, String actor) {
+    private Appended appendEvent(Context ctx, EntityKind<?, ?> kind, String entityId, ObjectNode body, String actor) {
+        return send(kind, build(ctx, kind, entityId, body, actor)).join();
+    }
+
+    /** The event {@code body} describes, checked (a room event's permission too); not yet appended. */
+    private static <E extends SpecificRecord> E buildTyped(
+            Context ctx, EntityKind<E, ?> kind, String entityId, ObjectNode body, String actor, RoomAccess rooms) {
         E event = EventJson.event(kind.envelopeSchema(), body, entityId, actor);
         if (kind == EntityKind.ROOM) {
             rooms.checkAppend(ctx, EntityKind.ROOM.cast(event));
         }
-        return client.append(kind, event).join();
+        return event;
+    }
+
+    private SpecificRecord build(Context ctx, EntityKind<?, ?> kind, String entityId, ObjectNode body, String actor) {
+        return buildTyped(ctx, kind, entityId, body, actor, rooms);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <E extends SpecificRecord> CompletableFuture<Appended> send(EntityKind<E, ?> kind, SpecificRecord event) {
+        return client.append(kind, (E) event);
     }
 
     static void answer(Context ctx, Result result) {

@@ -22,6 +22,8 @@ public final class Problem extends RuntimeException {
     private final String title;
     private final String field;
     private final String reason;
+    /** More members of the answer, beyond the standard ones (such as a batch's {@code appended}). */
+    private final ObjectNode more = JsonNodeFactory.instance.objectNode();
 
     Problem(int status, String type, String title, String detail, String field) {
         this(status, type, title, detail, field, null);
@@ -163,6 +165,17 @@ public final class Problem extends RuntimeException {
                 body.hasNonNull("reason") ? body.get("reason").asText() : null);
     }
 
+    /** The fold's reason code, for a refused event; null otherwise. */
+    public String reason() {
+        return reason;
+    }
+
+    /** This problem with one more member {@code name} in its JSON body. */
+    Problem with(String name, long value) {
+        more.put(name, value);
+        return this;
+    }
+
     /** The HTTP status. */
     public int status() {
         return status;
@@ -198,6 +211,7 @@ public final class Problem extends RuntimeException {
             body.put("reason", reason);
         }
         body.put("instance", instance);
+        body.setAll(more);
         return body;
     }
 }

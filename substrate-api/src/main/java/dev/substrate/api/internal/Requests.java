@@ -66,16 +66,20 @@ final class Requests {
 
     /** The JSON object the body holds; 400 otherwise. */
     static ObjectNode body(Context ctx) {
-        JsonNode body;
-        try {
-            body = JSON.readTree(ctx.body());
-        } catch (JsonProcessingException e) {
-            throw Problem.badRequest("the body is not valid JSON: " + e.getOriginalMessage(), "body");
-        }
+        JsonNode body = json(ctx);
         if (body == null || !body.isObject()) {
             throw Problem.badRequest("the body must be a JSON object", "body");
         }
         return (ObjectNode) body;
+    }
+
+    /** The JSON the body holds (an object or an array, say); 400 when it is not JSON. */
+    static JsonNode json(Context ctx) {
+        try {
+            return JSON.readTree(ctx.body());
+        } catch (JsonProcessingException e) {
+            throw Problem.badRequest("the body is not valid JSON: " + e.getOriginalMessage(), "body");
+        }
     }
 
     /** A whole-number query parameter, or {@code fallback} when absent; 400 when not a number. */
