@@ -184,8 +184,27 @@ final class BenchCommand implements Callable<Integer> {
                 fold.path("substratePerSecond").asText(),
                 fold.path("rawPerSecond").asText() + " (count)",
                 fold.path("ratio").asText() + "x");
+        table.row(
+                "fold",
+                "records written per event",
+                fold.path("recordsPerEvent").asText(),
+                "-",
+                "-");
         JsonNode queryable = report.path("appendToQueryable");
         table.row("appendToQueryable", "p50 / p99 ms", ms(queryable), "-", "-");
+        JsonNode http = report.path("httpAppend");
+        for (String kind : List.of("single", "batched")) {
+            for (String connections : List.of("oneConnection", "connections32")) {
+                JsonNode figure = http.path(kind).path(connections);
+                table.row(
+                        "httpAppend",
+                        kind + " (" + http.path(kind).path("eventsPerRequest").asText() + "/request), "
+                                + figure.path("connections").asText() + " conn: events/s, p50 / p99 ms",
+                        figure.path("eventsPerSecond").asText() + ", " + ms(figure),
+                        http.path("rawPerSecond").asText() + " (producer)",
+                        figure.path("ratio").asText() + "x");
+            }
+        }
         JsonNode observer = report.path("observerLatency");
         table.row(
                 "observerLatency",

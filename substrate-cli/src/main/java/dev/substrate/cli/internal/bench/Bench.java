@@ -148,6 +148,12 @@ public final class Bench {
             foldReport.put("rawPerSecond", Math.round(raw));
             foldReport.put("substratePerSecond", Math.round(fold));
             foldReport.put("ratio", Latencies.round(fold / raw));
+            // Every record the fold's producers sent (changelogs, state topics, rejections), from Kafka's own metrics.
+            long written = recordsSent(a.fold().metrics());
+            foldReport.put("recordsWritten", written);
+            foldReport.put(
+                    "recordsPerEvent",
+                    Latencies.round((double) written / backlog.items().size()));
 
             token = a.mintToken("bench", Set.of(Role.OPERATOR), "bench");
             HttpClient http =
@@ -155,6 +161,19 @@ public final class Bench {
 
             step("appendToQueryable", sizes.queryableSamples() + " appends, each read back at its position");
             report.set("appendToQueryable", appendToQueryable(http, a.httpUrl(), token));
+
+            step(
+                    "httpAppend",
+                    "appends over HTTP, one event and " + HTTP_BATCH + " events a request, on 1 and " + HTTP_CONNECTIONS
+                            + " connections");
+            report.set(
+                    "httpAppend",
+                    httpAppend(
+                            a.httpUrl(),
+                            token,
+                            report.path("append").path("rawPerSecond").asDouble()));
+            // The parts after it time reads of what they append: not behind a backlog of this part's appends.
+            CaughtUp.await(base, a.fold().applicationId(), topics);
 
             step("observerLatency", "raw produce->consume vs append->RoomStream vs append->SSE");
             report.set("observerLatency", observerLatency(first, a, token));
@@ -228,9 +247,119 @@ public final class Bench {
         }
     }
 
+    /** The records every producer among {@code metrics} has sent ({@code record-send-total}, summed). */
+    static long recordsSent(Map<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> metrics) {
+        double sent = 0;
+        for (var metric : metrics.entrySet()) {
+            if (metric.getKey().name().equals("record-send-total")
+                    && metric.getKey().group().equals("producer-metrics")
+                    && metric.getValue().metricValue() instanceof Number value) {
+                sent += value.doubleValue();
+            }
+        }
+        return Math.round(sent);
+    }
+
     /** Events per second from {@code start} until the group's committed offsets reach the end of the logs. */
     private double awaitCaughtUp(String group, Topics topics, long start) throws Exception {
         return CaughtUp.await(base, group, topics) / seconds(start);
+    }
+
+    // ---- httpAppend --------------------------------------------------------------------------------------------
+
+    private static final int HTTP_CONNECTIONS = 32;
+    private static final int HTTP_BATCH = 100;
+
+    /**
+     * Appends over HTTP, as a service in another language does: {@code single} (one event a request) and {@code
+     * batched} ({@value #HTTP_BATCH} events a request, a JSON array), each on 1 and {@value #HTTP_CONNECTIONS}
+     * connections (a client of its own each) for the query duration; events/s and the requests' p50 / p99. Each
+     * figure's {@code ratio} is to the raw producer of the append part.
+     */
+    private ObjectNode httpAppend(String url, String token, double rawPerSecond) throws Exception {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        for (int batch : List.of(1, HTTP_BATCH)) {
+            ObjectNode kind = node.putObject(batch == 1 ? "single" : "batched");
+            kind.put("eventsPerRequest", batch);
+            for (int connections : List.of(1, HTTP_CONNECTIONS)) {
+                ObjectNode figure = httpAppendLoad(url, token, batch, connections);
+                figure.put(
+                        "ratio", Latencies.round(figure.path("eventsPerSecond").asDouble() / rawPerSecond));
+                kind.set(connections == 1 ? "oneConnection" : "connections" + connections, figure);
+            }
+            // The figure a service sees at load: many connections.
+            kind.put(
+                    "eventsPerSecond",
+                    kind.path("connections" + HTTP_CONNECTIONS)
+                            .path("eventsPerSecond")
+                            .asLong());
+            kind.put(
+                    "ratio",
+                    kind.path("connections" + HTTP_CONNECTIONS).path("ratio").asDouble());
+        }
+        node.put("rawPerSecond", Math.round(rawPerSecond));
+        return node;
+    }
+
+    private ObjectNode httpAppendLoad(String url, String token, int batch, int connections) throws Exception {
+        Latencies latencies = new Latencies();
+        AtomicLong events = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(connections);
+        try {
+            List<Future<?>> clients = new ArrayList<>();
+            StringBuilder body = new StringBuilder(batch == 1 ? "" : "[");
+            for (int i = 0; i < batch; i++) {
+                body.append(i == 0 ? "" : ",")
+                        .append("{\"type\": \"RunLabelled\", \"labels\": {\"n\": \"")
+                        .append(i)
+                        .append("\"}}");
+            }
+            String events1 = body.append(batch == 1 ? "" : "]").toString();
+            long start = System.nanoTime();
+            long end = start + sizes.queryDuration().toNanos();
+            for (int c = 0; c < connections; c++) {
+                clients.add(pool.submit(() -> {
+                    HttpClient own = HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .build();
+                    HttpResponse<String> created = own.send(
+                            HttpRequest.newBuilder(URI.create(url + "/v1/runs"))
+                                    .header("Authorization", "Bearer " + token)
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"project:bench\"}"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    String runId = new ObjectMapper()
+                            .readTree(created.body())
+                            .get("runId")
+                            .asText();
+                    HttpRequest append = HttpRequest.newBuilder(URI.create(url + "/v1/runs/" + runId + "/events"))
+                            .header("Authorization", "Bearer " + token)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(events1))
+                            .build();
+                    while (System.nanoTime() < end) {
+                        long sent = System.nanoTime();
+                        HttpResponse<Void> answer = own.send(append, HttpResponse.BodyHandlers.discarding());
+                        if (answer.statusCode() != 202) {
+                            throw new IllegalStateException("an HTTP append answered " + answer.statusCode());
+                        }
+                        latencies.record(System.nanoTime() - sent);
+                        events.addAndGet(batch);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> client : clients) {
+                client.get();
+            }
+            ObjectNode figure = latencies.json();
+            figure.put("connections", connections);
+            figure.put("eventsPerSecond", Math.round(events.get() / seconds(start)));
+            return figure;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     // ---- appendToQueryable -------------------------------------------------------------------------------------
