@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.cli.internal.ApiClient;
 import java.io.PrintWriter;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -12,6 +13,15 @@ import picocli.CommandLine.Option;
  * to wait for the fold's decision, and the event's optimistic-concurrency check. Each action is an ordinary event
  * appended under the token's principal, so the log says who did what.
  */
+@Command(
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:accepted, or applied with --wait",
+            "1:the API could not be reached or refused the request",
+            "2:the command line is wrong (an unknown option, an EVENT that is not JSON)",
+            "3:the fold refused the event (with --wait)",
+            "4:not decided within --timeout-ms (with --wait)"
+        })
 final class AppendOptions {
 
     /** The exit code of an event the fold refused. */

@@ -297,14 +297,7 @@ final class RoomsCommand {
     @Command(
             name = "close",
             mixinStandardHelpOptions = true,
-            description = "Closes a room: nothing more may be appended to its stream (appends RoomClosed).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+            description = "Closes a room: nothing more may be appended to its stream (appends RoomClosed).")
     static final class Close implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -331,14 +324,7 @@ final class RoomsCommand {
     @Command(
             name = "grant",
             mixinStandardHelpOptions = true,
-            description = "Makes a principal a member of a room, or changes its role (appends MemberGranted).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+            description = "Makes a principal a member of a room, or changes its role (appends MemberGranted).")
     static final class Grant implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -370,14 +356,7 @@ final class RoomsCommand {
     @Command(
             name = "revoke",
             mixinStandardHelpOptions = true,
-            description = "Removes a principal from a room's members (appends MemberRevoked).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+            description = "Removes a principal from a room's members (appends MemberRevoked).")
     static final class Revoke implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -403,14 +382,7 @@ final class RoomsCommand {
             name = "append",
             mixinStandardHelpOptions = true,
             description = "Appends any room event, given as JSON: {\"type\": \"LogEmitted\", ...} (the event's own "
-                    + "fields, as POST /v1/rooms/{roomId}/events takes them).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+                    + "fields, as POST /v1/rooms/{roomId}/events takes them).")
     static final class Append implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -110,14 +110,7 @@ final class RunsCommand {
     @Command(
             name = "cancel",
             mixinStandardHelpOptions = true,
-            description = "Cancels a run that has not finished (appends RunCancelled under your principal).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+            description = "Cancels a run that has not finished (appends RunCancelled under your principal).")
     static final class Cancel implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -144,14 +137,7 @@ final class RunsCommand {
     @Command(
             name = "resume",
             mixinStandardHelpOptions = true,
-            description = "Resumes a waiting run, such as one waiting on your approval (appends RunResumed).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+            description = "Resumes a waiting run, such as one waiting on your approval (appends RunResumed).")
     static final class Resume implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -178,14 +164,7 @@ final class RunsCommand {
     @Command(
             name = "label",
             mixinStandardHelpOptions = true,
-            description = "Sets and removes a run's labels (appends RunLabelled).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+            description = "Sets and removes a run's labels (appends RunLabelled).")
     static final class Label implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -228,14 +207,7 @@ final class RunsCommand {
             name = "append",
             mixinStandardHelpOptions = true,
             description = "Appends any run event, given as JSON: {\"type\": \"RunStarted\", ...} (the event's own "
-                    + "fields, as POST /v1/runs/{runId}/events takes them).",
-            exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {
-                "0:accepted, or applied with --wait",
-                "1:the API could not be reached or refused the request",
-                "3:the fold refused the event (with --wait)",
-                "4:not decided within --timeout-ms (with --wait)"
-            })
+                    + "fields, as POST /v1/runs/{runId}/events takes them).")
     static final class Append implements Callable<Integer> {
         @Spec
         CommandSpec spec;
