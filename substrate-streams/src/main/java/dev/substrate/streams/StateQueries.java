@@ -563,7 +563,7 @@ public final class StateQueries {
                         ? index.highest()
                         : index.highest() == null || cursor.compareTo(index.highest()) < 0 ? cursor : index.highest();
                 if (index.values().isEmpty()) {
-                    // Keys are page keys; the completion marker ("") sorts below every one and is left out.
+                    // Keys are page keys, all of them starting with a digit.
                     parts.add(store.reverseRange(index.lowest() == null ? "0" : index.lowest(), upper));
                     prefixLengths.add(0);
                 } else {
