@@ -3,6 +3,7 @@ package dev.substrate.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.cli.internal.ApiClient;
+import dev.substrate.config.SubstrateConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -34,7 +35,7 @@ final class ClientOptions {
 
     /** SUBSTRATE_URL, else http://localhost:8080. */
     static String defaultUrl() {
-        return System.getenv().getOrDefault("SUBSTRATE_URL", "http://localhost:8080");
+        return SubstrateConfig.URL.in(System.getenv()).orElse(SubstrateConfig.URL.defaultValue());
     }
 
     private String token() {
@@ -43,9 +44,9 @@ final class ClientOptions {
 
     /** SUBSTRATE_TOKEN, else the token {@code substrate dev} wrote in ./.substrate/admin.token, else null. */
     static String defaultToken() {
-        String fromEnv = System.getenv("SUBSTRATE_TOKEN");
-        if (fromEnv != null) {
-            return fromEnv;
+        java.util.Optional<String> fromEnv = SubstrateConfig.TOKEN.in(System.getenv());
+        if (fromEnv.isPresent()) {
+            return fromEnv.get();
         }
         Path devToken = Path.of(".substrate", "admin.token");
         try {

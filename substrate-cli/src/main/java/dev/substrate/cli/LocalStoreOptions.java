@@ -1,5 +1,6 @@
 package dev.substrate.cli;
 
+import dev.substrate.config.SubstrateConfig;
 import dev.substrate.local.LocalRuns;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -17,8 +18,7 @@ final class LocalStoreOptions {
         if (file != null) {
             return file;
         }
-        String fromEnv = System.getenv("SUBSTRATE_LOCAL_DB");
-        return fromEnv != null && !fromEnv.isBlank() ? Path.of(fromEnv) : LocalRuns.DEFAULT_FILE;
+        return SubstrateConfig.LOCAL_DB.in(System.getenv()).map(Path::of).orElse(LocalRuns.DEFAULT_FILE);
     }
 
     LocalRuns open() {
@@ -30,10 +30,6 @@ final class LocalStoreOptions {
      * keeps it when the run is shared).
      */
     static String actor() {
-        String fromEnv = System.getenv("SUBSTRATE_ACTOR");
-        if (fromEnv != null && !fromEnv.isBlank()) {
-            return fromEnv.strip();
-        }
-        return "local:" + System.getProperty("user.name", "someone");
+        return SubstrateConfig.ACTOR.in(System.getenv()).orElse("local:" + System.getProperty("user.name", "someone"));
     }
 }

@@ -6,7 +6,6 @@ import dev.substrate.cli.internal.UntilStopped;
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,6 +23,11 @@ import picocli.CommandLine.Spec;
             "Runs one Substrate instance against an existing Kafka cluster.",
             "Start more instances with the same settings to scale out.",
             "Stops cleanly on Ctrl-C or SIGTERM."
+        },
+        footer = {
+            "  substrate serve --bootstrap-servers kafka-1:9092,kafka-2:9092",
+            "  SUBSTRATE_BOOTSTRAP_SERVERS=kafka-1:9092 SUBSTRATE_HTTP_HOST=0.0.0.0 \\",
+            "    substrate serve -c security.protocol=SASL_SSL"
         })
 final class ServeCommand implements Callable<Integer> {
 
@@ -42,14 +46,17 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--connect-timeout",
             paramLabel = "SECONDS",
-            defaultValue = "30",
-            description = "How long to wait for the cluster to answer at start (default: ${DEFAULT-VALUE}).")
-    int connectTimeoutSeconds;
+            description = "How long to wait for the cluster to answer at start (default: 30, or"
+                    + " SUBSTRATE_CONNECT_TIMEOUT_MS in milliseconds).")
+    Integer connectTimeoutSeconds;
 
     @Override
     public Integer call() throws InterruptedException {
         Map<String, String> extra = new HashMap<>();
         ServerOptions.putIfSet(extra, SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+        if (connectTimeoutSeconds != null) {
+            extra.put(SubstrateConfig.CONNECT_TIMEOUT_MS, Long.toString(connectTimeoutSeconds * 1000L));
+        }
         SubstrateConfig config = server.load(extra);
         if (config.bootstrapServers().isEmpty()) {
             throw new InvalidConfiguration(
@@ -58,7 +65,7 @@ final class ServeCommand implements Callable<Integer> {
                             + SubstrateConfig.envName(SubstrateConfig.BOOTSTRAP_SERVERS),
                     null);
         }
-        String clusterId = KafkaReachability.clusterId(config, Duration.ofSeconds(connectTimeoutSeconds));
+        String clusterId = KafkaReachability.clusterId(config, config.connectTimeout());
         PrintWriter out = spec.commandLine().getOut();
 
         UntilStopped untilStopped = UntilStopped.onSignal();

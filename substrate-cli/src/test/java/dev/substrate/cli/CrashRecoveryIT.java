@@ -76,7 +76,7 @@ class CrashRecoveryIT {
                 "SUBSTRATE_HTTP_PORT", "0",
                 "SUBSTRATE_TOPIC_PREFIX", prefix,
                 "SUBSTRATE_TOPIC_PARTITIONS", "3",
-                "SUBSTRATE_KAFKA_APPLICATION_ID", prefix + "app",
+                "SUBSTRATE_APPLICATION_ID", prefix + "app",
                 // A killed member never says goodbye: the group notices after the session timeout.
                 "SUBSTRATE_KAFKA_SESSION_TIMEOUT_MS", "6000",
                 "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS", "100");

@@ -70,7 +70,7 @@ class InstanceLossIT {
                 "SUBSTRATE_TOPIC_PREFIX", prefix,
                 "SUBSTRATE_TOPIC_PARTITIONS", "6",
                 "SUBSTRATE_TOKENS_FILE", tokens.toString(),
-                "SUBSTRATE_KAFKA_APPLICATION_ID", prefix + "app",
+                "SUBSTRATE_APPLICATION_ID", prefix + "app",
                 "SUBSTRATE_KAFKA_NUM_STANDBY_REPLICAS", "1",
                 "SUBSTRATE_KAFKA_SESSION_TIMEOUT_MS", "6000",
                 "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS", "100");

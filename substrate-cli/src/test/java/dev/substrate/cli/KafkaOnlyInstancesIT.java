@@ -64,7 +64,7 @@ class KafkaOnlyInstancesIT {
                 prefix,
                 "SUBSTRATE_TOPIC_PARTITIONS",
                 "4",
-                "SUBSTRATE_KAFKA_APPLICATION_ID",
+                "SUBSTRATE_APPLICATION_ID",
                 prefix + "app",
                 "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS",
                 "100");

@@ -464,7 +464,7 @@ public final class BlobStore implements AutoCloseable {
                 props.put(ProducerConfig.ACKS_CONFIG, "all");
                 props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
                 // Under the application id, as the fold's are: one prefixed ACL grants both.
-                String application = config.kafkaProperties().getOrDefault("application.id", "substrate");
+                String application = config.applicationId();
                 props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, application + "-blobs-" + processId + "-" + slot);
                 props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) UPLOAD_TIMEOUT.toMillis());
                 props.put(ProducerConfig.CLIENT_ID_CONFIG, "substrate-blobs-" + slot);

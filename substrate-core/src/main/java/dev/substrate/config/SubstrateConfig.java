@@ -103,6 +103,11 @@ public final class SubstrateConfig {
     /** The client port of the embedded broker that {@code substrate dev} starts. */
     public static final String EMBEDDED_KAFKA_PORT = "embedded.kafka.port";
 
+    /** The Kafka Streams application id of the fold; derived from the topic prefix unless set. */
+    public static final String APPLICATION_ID = "application.id";
+    /** How long {@code serve} waits at start for the cluster to answer. */
+    public static final String CONNECT_TIMEOUT_MS = "connect.timeout.ms";
+
     /** The prefix of every Substrate topic name. */
     public static final String TOPIC_PREFIX = "topic.prefix";
     /** Partitions of each topic Substrate creates. */
@@ -390,6 +395,23 @@ public final class SubstrateConfig {
                     "Prefix of every topic name (`substrate.run-events`, ...). Instances that share a prefix share "
                             + "their data.")
             .define(
+                    APPLICATION_ID,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "The fold's Kafka Streams application id: its consumer group, the prefix of its changelog "
+                            + "topics, and the blob index's group. Empty (the default): `topic.prefix` without its "
+                            + "trailing separator (`substrate.` gives `substrate`, `acme-prod.` gives `acme-prod`), "
+                            + "so two prefixes on one cluster fold independently. Instances of one deployment share "
+                            + "it; a new one rebuilds every store from the logs.")
+            .define(
+                    CONNECT_TIMEOUT_MS,
+                    Type.LONG,
+                    30_000L,
+                    Range.between(1_000, 3_600_000),
+                    Importance.LOW,
+                    "How long `serve` waits at start for the cluster to answer before it exits with the reason.")
+            .define(
                     TOPIC_PARTITIONS,
                     Type.INT,
                     6,
@@ -450,12 +472,115 @@ public final class SubstrateConfig {
                     Importance.LOW,
                     "How long the fold remembers each event's outcome: a repeated eventId within it is a no-op.");
 
+    /**
+     * An environment variable the command line reads, beside the settings of an instance: where the operator
+     * commands find the API, who local runs are appended as, how much is logged, the JVM's options.
+     *
+     * @param name the variable, such as {@code SUBSTRATE_URL}
+     * @param defaultValue what holds when it is unset, in words when it is not a value
+     * @param meaning what it sets
+     * @param secret whether its value is masked when printed
+     */
+    public record ClientVariable(String name, String defaultValue, String meaning, boolean secret) {
+
+        /** Its value in {@code environment}, stripped; empty when unset or blank. */
+        public java.util.Optional<String> in(Map<String, String> environment) {
+            String value = environment.get(name);
+            return value == null || value.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(value.strip());
+        }
+    }
+
+    /** The API the operator commands call. */
+    public static final ClientVariable URL = new ClientVariable(
+            "SUBSTRATE_URL",
+            "http://localhost:8080",
+            "The API the operator commands (`runs`, `rooms`, `artifacts`, `tokens`, `share`, `do`) call; `--url`.",
+            false);
+    /** The bearer token the operator commands send. */
+    public static final ClientVariable TOKEN = new ClientVariable(
+            "SUBSTRATE_TOKEN",
+            "./.substrate/admin.token when present",
+            "The bearer token the operator commands send; `--token`.",
+            true);
+    /** The local store of {@code local}, {@code share} and {@code do}. */
+    public static final ClientVariable LOCAL_DB = new ClientVariable(
+            "SUBSTRATE_LOCAL_DB",
+            "./.substrate/local.db",
+            "The SQLite file of local runs (`local`, `share`, `do`); `--local-db`.",
+            false);
+    /** Who local runs' events are appended as. */
+    public static final ClientVariable ACTOR = new ClientVariable(
+            "SUBSTRATE_ACTOR",
+            "local:<user name>",
+            "Who local runs' events are appended as (`local`, `do`); kept when a run is shared.",
+            false);
+    /** How much of Substrate's own logging reaches standard error. */
+    public static final ClientVariable LOG_LEVEL = new ClientVariable(
+            "SUBSTRATE_LOG_LEVEL",
+            "WARN",
+            "The least level of Substrate's own log lines on standard error (`INFO`, `DEBUG`); Kafka's stay at WARN.",
+            false);
+    /** The launcher's JVM options. */
+    public static final ClientVariable JAVA_OPTS = new ClientVariable(
+            "SUBSTRATE_JAVA_OPTS",
+            "(none)",
+            "Options the `./substrate` launcher gives the JVM, such as `-Xmx2g`.",
+            false);
+
+    private static final List<ClientVariable> CLIENT_VARIABLES =
+            List.of(URL, TOKEN, LOCAL_DB, ACTOR, LOG_LEVEL, JAVA_OPTS);
+
     private final Map<String, Object> values;
     private final Map<String, String> kafkaPassThrough;
 
     private SubstrateConfig(Map<String, Object> values, Map<String, String> kafkaPassThrough) {
         this.values = values;
         this.kafkaPassThrough = kafkaPassThrough;
+    }
+
+    /** The environment variables the command line reads beside the settings ({@link #definition()}). */
+    public static List<ClientVariable> clientVariables() {
+        return CLIENT_VARIABLES;
+    }
+
+    /**
+     * The value in effect of every setting, as text, by key; secrets (passwords, the cluster secret) masked as
+     * {@code [hidden]} when set.
+     */
+    public Map<String, String> effectiveValues() {
+        Map<String, String> effective = new TreeMap<>();
+        for (ConfigDef.ConfigKey key : DEFINITION.configKeys().values()) {
+            Object value = key.name.equals(APPLICATION_ID) ? applicationId() : values.get(key.name);
+            effective.put(key.name, text(value));
+        }
+        return effective;
+    }
+
+    /** The Kafka client settings passed through, by key; a value whose key names a secret masked. */
+    public Map<String, String> effectiveKafkaValues() {
+        Map<String, String> effective = new TreeMap<>();
+        kafkaPassThrough.forEach((key, value) -> effective.put(key, secretKey(key) ? HIDDEN : value));
+        return effective;
+    }
+
+    private static final String HIDDEN = "[hidden]";
+
+    private static boolean secretKey(String key) {
+        String lower = key.toLowerCase(Locale.ROOT);
+        return lower.contains("password")
+                || lower.contains("secret")
+                || lower.contains("jaas")
+                || lower.endsWith(".key");
+    }
+
+    private static String text(Object value) {
+        if (value instanceof Password password) {
+            return password.value().isEmpty() ? "" : HIDDEN;
+        }
+        if (value instanceof List<?> list) {
+            return String.join(",", list.stream().map(String::valueOf).toList());
+        }
+        return String.valueOf(value);
     }
 
     /** Every key Substrate defines, with its type, default, validation and documentation. */
@@ -526,6 +651,34 @@ public final class SubstrateConfig {
 
     private static String describe(String key, String message) {
         return key.isEmpty() ? message : message + " (environment variable " + envName(key) + ")";
+    }
+
+    /**
+     * The fold's Kafka Streams application id: {@code application.id} when set (as a Substrate setting, or as the
+     * Kafka setting {@code SUBSTRATE_KAFKA_APPLICATION_ID} earlier versions documented), else {@link
+     * #applicationIdFor the one derived} from {@code topic.prefix}.
+     */
+    public String applicationId() {
+        String explicit = ((String) values.get(APPLICATION_ID)).strip();
+        if (!explicit.isEmpty()) {
+            return explicit;
+        }
+        String passedThrough = kafkaPassThrough.getOrDefault(APPLICATION_ID, "").strip();
+        return passedThrough.isEmpty() ? applicationIdFor(topicPrefix()) : passedThrough;
+    }
+
+    /**
+     * The application id a topic prefix gives: the prefix without its trailing separators ({@code substrate.} gives
+     * {@code substrate}), or {@code substrate} for an empty prefix.
+     */
+    public static String applicationIdFor(String topicPrefix) {
+        String id = topicPrefix.replaceAll("[._-]+$", "");
+        return id.isEmpty() ? "substrate" : id;
+    }
+
+    /** How long {@code serve} waits at start for the cluster to answer. */
+    public Duration connectTimeout() {
+        return Duration.ofMillis((Long) values.get(CONNECT_TIMEOUT_MS));
     }
 
     /** Kafka brokers to connect to; empty when none were configured. */
@@ -743,6 +896,7 @@ public final class SubstrateConfig {
      */
     public Map<String, String> kafkaProperties() {
         Map<String, String> props = new TreeMap<>(kafkaPassThrough);
+        props.remove(APPLICATION_ID); // the fold's own, as applicationId() decides it
         if (!bootstrapServers().isEmpty()) {
             props.put(BOOTSTRAP_SERVERS, bootstrapServers());
         }
@@ -817,6 +971,18 @@ public final class SubstrateConfig {
         }
         table.append("| any Kafka client key | `SUBSTRATE_KAFKA_<KEY>` | | | Passed unchanged to every Kafka client, "
                 + "e.g. `SUBSTRATE_KAFKA_SECURITY_PROTOCOL=SASL_SSL` sets `security.protocol`. |\n");
+        for (ClientVariable variable : CLIENT_VARIABLES) {
+            table.append("| (command line) | `")
+                    .append(variable.name())
+                    .append("` | string | ")
+                    .append(
+                            variable.defaultValue().startsWith("(")
+                                    ? variable.defaultValue()
+                                    : "`" + variable.defaultValue() + "`")
+                    .append(" | ")
+                    .append(variable.meaning())
+                    .append(" |\n");
+        }
         return table.toString();
     }
 

@@ -66,6 +66,34 @@ class SubstrateConfigTest {
     }
 
     @Test
+    void derivesTheApplicationIdFromTheTopicPrefixUnlessSet() {
+        assertThat(SubstrateConfig.of(Map.of()).applicationId()).isEqualTo("substrate");
+        assertThat(SubstrateConfig.of(Map.of("topic.prefix", "acme-prod.")).applicationId())
+                .isEqualTo("acme-prod");
+        assertThat(SubstrateConfig.of(Map.of("topic.prefix", "")).applicationId())
+                .isEqualTo("substrate");
+        assertThat(SubstrateConfig.of(Map.of("topic.prefix", "acme.", "application.id", "fold"))
+                        .applicationId())
+                .isEqualTo("fold");
+        // The Kafka pass-through spelling earlier versions documented still sets it, and reaches no other client.
+        SubstrateConfig passedThrough =
+                SubstrateConfig.load(Map.of("SUBSTRATE_KAFKA_APPLICATION_ID", "legacy"), Map.of());
+        assertThat(passedThrough.applicationId()).isEqualTo("legacy");
+        assertThat(passedThrough.kafkaProperties()).doesNotContainKey("application.id");
+    }
+
+    @Test
+    void masksSecretsAmongTheEffectiveValues() {
+        SubstrateConfig config = SubstrateConfig.of(
+                Map.of("cluster.secret", "s3cret", "sasl.jaas.config", "password=\"hunter2\"", "linger.ms", "5"));
+
+        assertThat(config.effectiveValues()).containsEntry("cluster.secret", "[hidden]");
+        assertThat(config.effectiveKafkaValues())
+                .containsEntry("sasl.jaas.config", "[hidden]")
+                .containsEntry("linger.ms", "5");
+    }
+
+    @Test
     void shouldNotPrintPassThroughValuesWhichMayBeSecrets() {
         SubstrateConfig config = SubstrateConfig.of(Map.of("sasl.jaas.config", "password=\"hunter2\""));
 

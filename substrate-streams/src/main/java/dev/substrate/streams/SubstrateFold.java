@@ -41,9 +41,6 @@ public final class SubstrateFold implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SubstrateFold.class);
 
-    /** The application id used when the configuration sets none. */
-    public static final String DEFAULT_APPLICATION_ID = "substrate";
-
     /**
      * Kafka Streams' internal switch ({@code StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED})
      * that writes each store's position into its changelog headers; without it a restored store has no position
@@ -73,12 +70,12 @@ public final class SubstrateFold implements AutoCloseable {
 
     /**
      * The Kafka Streams configuration: every Kafka setting of {@code config} passed through unchanged, with
-     * Substrate's defaults where it sets none: application id {@value #DEFAULT_APPLICATION_ID}, {@code
+     * Substrate's defaults where it sets none: the {@linkplain SubstrateConfig#applicationId() application id}, {@code
      * exactly_once_v2}, state under {@code <data.dir>/streams}, and the dead-letter handlers.
      */
     public static Properties streamsProperties(SubstrateConfig config) {
         Map<String, Object> props = new HashMap<>(config.kafkaProperties());
-        props.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, DEFAULT_APPLICATION_ID);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         props.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.putIfAbsent(
                 StreamsConfig.STATE_DIR_CONFIG,
