@@ -21,11 +21,19 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "artifacts",
         mixinStandardHelpOptions = true,
-        description = "Lists and shows artifacts through the HTTP API.",
+        description = "Lists and shows artifacts, and downloads their content, through the HTTP API.",
+        footer = {"  substrate artifacts list --run-id RUN_ID", "  substrate artifacts get ARTIFACT_ID -o build.log"},
         subcommands = {ArtifactsCommand.ListArtifacts.class, ArtifactsCommand.Show.class, ArtifactsCommand.Get.class})
 final class ArtifactsCommand {
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists artifacts by owner or provenance.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "Lists artifacts by owner or provenance; every filter given must hold.",
+            footer = {
+                "  substrate artifacts list --run-id RUN_ID --kind report",
+                "  substrate artifacts list --parent project:acme/web --name build-"
+            })
     static final class ListArtifacts implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -84,7 +92,11 @@ final class ArtifactsCommand {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one artifact's state.")
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = "Shows one artifact's state: provenance, revisions, where its content is.",
+            footer = {"  substrate artifacts show ARTIFACT_ID --json"})
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -92,7 +104,7 @@ final class ArtifactsCommand {
         @Mixin
         ClientOptions client;
 
-        @Parameters(paramLabel = "ARTIFACT_ID")
+        @Parameters(paramLabel = "ARTIFACT_ID", description = "The artifact.")
         String artifactId;
 
         @Override
@@ -105,7 +117,11 @@ final class ArtifactsCommand {
     @Command(
             name = "get",
             mixinStandardHelpOptions = true,
-            description = "Downloads an artifact's content from the blob store, to a file or standard output.")
+            description = "Downloads an artifact's content from the blob store, to a file or standard output.",
+            footer = {
+                "  substrate artifacts get ARTIFACT_ID -o build.log",
+                "  substrate artifacts get ARTIFACT_ID | less"
+            })
     static final class Get implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -113,7 +129,7 @@ final class ArtifactsCommand {
         @Mixin
         ClientOptions client;
 
-        @Parameters(paramLabel = "ARTIFACT_ID")
+        @Parameters(paramLabel = "ARTIFACT_ID", description = "The artifact.")
         String artifactId;
 
         @Option(

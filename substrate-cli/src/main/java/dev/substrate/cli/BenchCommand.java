@@ -26,10 +26,16 @@ import picocli.CommandLine.Spec;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = {
-            "Measures Substrate beside raw Kafka on the same broker, part by part: append (KafkaProducer vs",
-            "SubstrateClient), fold (a plain Kafka Streams count vs the fold), append to queryable, observer latency",
-            "(produce->consume vs RoomStream and SSE) and HTTP queries. Prints a table; --out writes JSON.",
-            "Uses an embedded broker unless --bootstrap-servers is given (its topics get a bench-<id>. prefix)."
+            "Measures Substrate beside raw Kafka on the same broker, part by part.",
+            "The parts: append (KafkaProducer vs SubstrateClient), fold (a plain Kafka Streams count vs the fold),"
+                    + " append to queryable, observer latency (produce->consume vs RoomStream and SSE), appends over"
+                    + " HTTP and HTTP queries. Prints a table; --out writes JSON. Uses an embedded broker unless"
+                    + " --bootstrap-servers is given (its topics then get a bench-<id>. prefix)."
+        },
+        footer = {
+            "  substrate bench --quick                  # about 2 minutes on two cores",
+            "  substrate bench --out bench.json          # about 4 minutes",
+            "  substrate bench --scale 100000,1000000"
         })
 final class BenchCommand implements Callable<Integer> {
 
@@ -38,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--quick", description = "A smaller run: a few minutes on two cores.")
+    @Option(names = "--quick", description = "A smaller run: about 2 minutes on two cores (the full run: about 4).")
     boolean quick;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", description = "A cluster to measure.")
@@ -57,11 +63,11 @@ final class BenchCommand implements Callable<Integer> {
             names = "--scale",
             paramLabel = "RUNS[,RUNS...]",
             split = ",",
-            description = {
-                "Instead of the parts: fold RUNS runs (half started) and a tenth as many rooms, for each RUNS, and",
-                "report the fold's rate, its stores on disk, the heap after a full GC, the time to answer again after",
-                "a restart (with its state, and from the changelogs alone) and the latency of paging runs?status=."
-            })
+            hideParamSyntax = true,
+            description = "Instead of the parts: fold RUNS runs (half started) and a tenth as many rooms, for each"
+                    + " RUNS, and report the fold's rate, its stores on disk, the heap after a full GC, the time to"
+                    + " answer again after a restart (with its state, and from the changelogs alone) and the latency"
+                    + " of paging runs by status.")
     List<Integer> scale;
 
     @Option(

@@ -24,6 +24,11 @@ import picocli.CommandLine.Spec;
             "Runs Substrate on this machine with its own embedded Kafka broker (single-node KRaft).",
             "Data lives under the data directory; starting again on it keeps every topic and record.",
             "Stops cleanly on Ctrl-C or SIGTERM."
+        },
+        footer = {
+            "  substrate dev",
+            "  substrate dev --kafka-port 0 --http-port 0      # free ports, printed at start",
+            "  substrate dev --data-dir /tmp/sub -c topic.partitions=3"
         })
 final class DevCommand implements Callable<Integer> {
 

@@ -39,11 +39,17 @@ import picocli.CommandLine.Spec;
         name = "do",
         mixinStandardHelpOptions = true,
         description = {
-            "Runs COMMAND as a run of the substrate: creates a shared run, mirrors it in the local store, marks it",
-            "running, runs the command, and records RunSucceeded or RunFailed (exit code, end of stderr).",
-            "Exits with the command's exit code; 125 when the substrate cannot be reached (the command is not run),",
-            "127 when the command cannot be started."
-        })
+            "Runs COMMAND as a run of the substrate, mirrored in the local store.",
+            "Creates a shared run, marks it running, runs the command, and records RunSucceeded or RunFailed (with"
+                    + " the exit code and the end of stderr)."
+        },
+        exitCodeList = {
+            "0:the command succeeded",
+            "125:the substrate cannot be reached (the command is not run)",
+            "127:the command cannot be started",
+            "N:the command's own exit code"
+        },
+        footer = {"  substrate do -- make test", "  substrate do --project project:acme/web -- ./deploy.sh staging"})
 final class DoCommand implements Callable<Integer> {
 
     /** How much of the end of stderr a failure keeps. */

@@ -23,9 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,8 +37,14 @@ import picocli.CommandLine.Spec;
         name = "local",
         mixinStandardHelpOptions = true,
         description = {
-            "Keeps runs in a local SQLite file (./.substrate/local.db): the substrate's events and rules, no Kafka.",
-            "Share a local run into the substrate later with `substrate share RUN_ID`."
+            "Keeps runs in a local SQLite file: the substrate's events and rules, no Kafka.",
+            "The file is ./.substrate/local.db unless --local-db or SUBSTRATE_LOCAL_DB says otherwise. Share a"
+                    + " local run into the substrate later with substrate share RUN_ID."
+        },
+        footer = {
+            "  RUN=$(substrate local create --label task:T-1)",
+            "  substrate local append \"$RUN\" '{\"type\": \"RunStarted\"}'",
+            "  substrate local list"
         },
         subcommands = {
             LocalCommand.Create.class,
@@ -53,7 +57,11 @@ final class LocalCommand {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a local run; prints its id.")
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
+            description = "Creates a local run; prints its id.",
+            footer = {"  substrate local create --project project:acme/web --label task:T-1"})
     static final class Create implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -73,8 +81,8 @@ final class LocalCommand {
         @Option(names = "--task-id", paramLabel = "ID", description = "The task the run works on.")
         String taskId;
 
-        @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label. Repeatable.")
-        Map<String, String> labels = new HashMap<>();
+        @Option(names = "--label", paramLabel = "KEY:VALUE", description = "A label to set; repeatable.")
+        List<String> labels = List.of();
 
         @Override
         public Integer call() {
@@ -91,7 +99,7 @@ final class LocalCommand {
                             .setProject(project != null ? project : defaultProject())
                             .setTaskId(taskId)
                             .setActivation(new Activation(ActivationSurface.operator, actor))
-                            .setLabels(labels)
+                            .setLabels(Labels.parse(spec, "--label", labels))
                             .build())
                     .build();
             try (LocalRuns runs = store.open()) {
@@ -104,9 +112,14 @@ final class LocalCommand {
             name = "append",
             mixinStandardHelpOptions = true,
             description = {
-                "Appends an event to a local run: the JSON POST /v1/runs/{id}/events takes, such as",
-                "'{\"type\": \"RunStarted\"}' or '{\"type\": \"RunFailed\", \"failure\": {\"code\": \"E\", \"message\": \"m\"}}'.",
-                "A refused event is kept with its reason; the exit code is then 1."
+                "Appends an event to a local run, as JSON.",
+                "The JSON POST /v1/runs/{id}/events takes. A refused event is kept with its reason; the exit code"
+                        + " is then 1."
+            },
+            footer = {
+                "  substrate local append RUN_ID '{\"type\": \"RunStarted\"}'",
+                "  substrate local append RUN_ID '{\"type\": \"RunFailed\",",
+                "      \"failure\": {\"code\": \"E_TEST\", \"message\": \"3 tests failed\"}}'"
             })
     static final class Append implements Callable<Integer> {
         @Spec
@@ -115,10 +128,10 @@ final class LocalCommand {
         @Mixin
         LocalStoreOptions store;
 
-        @Parameters(index = "0", paramLabel = "RUN_ID")
+        @Parameters(index = "0", paramLabel = "RUN_ID", description = "The local run.")
         String runId;
 
-        @Parameters(index = "1", paramLabel = "JSON")
+        @Parameters(index = "1", paramLabel = "JSON", description = "The event, such as {\"type\": \"RunStarted\"}.")
         String json;
 
         @Option(names = "--json", description = "Print the decision as JSON.")
@@ -143,7 +156,11 @@ final class LocalCommand {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists local runs, latest update first.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "Lists local runs, latest update first.",
+            footer = {"  substrate local list", "  substrate local list --json"})
     static final class ListRuns implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -166,7 +183,11 @@ final class LocalCommand {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one local run's state.")
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = "Shows one local run's state.",
+            footer = {"  substrate local show RUN_ID"})
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -174,7 +195,7 @@ final class LocalCommand {
         @Mixin
         LocalStoreOptions store;
 
-        @Parameters(paramLabel = "RUN_ID")
+        @Parameters(paramLabel = "RUN_ID", description = "The local run.")
         String runId;
 
         @Option(names = "--json", description = "Print the run as JSON.")
@@ -198,7 +219,8 @@ final class LocalCommand {
     @Command(
             name = "events",
             mixinStandardHelpOptions = true,
-            description = "Lists one local run's events, applied and refused, in append order.")
+            description = "Lists one local run's events, applied and refused, in append order.",
+            footer = {"  substrate local events RUN_ID"})
     static final class Events implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -206,7 +228,7 @@ final class LocalCommand {
         @Mixin
         LocalStoreOptions store;
 
-        @Parameters(paramLabel = "RUN_ID")
+        @Parameters(paramLabel = "RUN_ID", description = "The local run.")
         String runId;
 
         @Option(names = "--json", description = "Print {\"items\": [...]} instead of a table.")

@@ -24,8 +24,9 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "rooms",
         mixinStandardHelpOptions = true,
-        description = "Lists and shows rooms, prints their transcripts, follows their live streams and acts on them "
-                + "(close, grant, revoke, append) through the HTTP API.",
+        description =
+                "Lists and shows rooms, prints and follows their streams, and acts on them, through the HTTP API.",
+        footer = {"  substrate rooms list --status open", "  substrate rooms tail ROOM_ID"},
         subcommands = {
             RoomsCommand.ListRooms.class,
             RoomsCommand.Show.class,
@@ -38,7 +39,12 @@ import picocli.CommandLine.Spec;
         })
 final class RoomsCommand {
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the rooms the token may read.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "Lists the rooms the token may read; every filter given must hold.",
+            footer = {"  substrate rooms list --run-id RUN_ID", "  substrate rooms list --member user:ana --status open"
+            })
     static final class ListRooms implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -46,13 +52,13 @@ final class RoomsCommand {
         @Mixin
         ClientOptions client;
 
-        @Option(names = "--kind", description = "conversation or session")
+        @Option(names = "--kind", paramLabel = "conversation|session", description = "Only rooms of this kind.")
         String kind;
 
         @Option(names = "--run-id", description = "Only rooms of this run.")
         String runId;
 
-        @Option(names = "--parent", description = "Only child rooms of this room.")
+        @Option(names = "--parent-room-id", paramLabel = "ROOM_ID", description = "Only child rooms of this room.")
         String parent;
 
         @Option(names = "--project", description = "Only rooms of this project.")
@@ -94,7 +100,11 @@ final class RoomsCommand {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one room's state.")
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = "Shows one room's state: kind, status, members, runtime state.",
+            footer = {"  substrate rooms show ROOM_ID --json"})
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -102,7 +112,7 @@ final class RoomsCommand {
         @Mixin
         ClientOptions client;
 
-        @Parameters(paramLabel = "ROOM_ID")
+        @Parameters(paramLabel = "ROOM_ID", description = "The room.")
         String roomId;
 
         @Override
@@ -112,7 +122,14 @@ final class RoomsCommand {
         }
     }
 
-    @Command(name = "transcript", mixinStandardHelpOptions = true, description = "Prints a room's transcript.")
+    @Command(
+            name = "transcript",
+            mixinStandardHelpOptions = true,
+            description = "Prints a room's transcript: its turns, blocks, logs and errors, a page at a time.",
+            footer = {
+                "  substrate rooms transcript ROOM_ID --limit 500",
+                "  substrate rooms transcript ROOM_ID --after 41"
+            })
     static final class Transcript implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -120,7 +137,7 @@ final class RoomsCommand {
         @Mixin
         ClientOptions client;
 
-        @Parameters(paramLabel = "ROOM_ID")
+        @Parameters(paramLabel = "ROOM_ID", description = "The room.")
         String roomId;
 
         @Option(names = "--after", description = "Only entries after this offset.")
@@ -158,10 +175,16 @@ final class RoomsCommand {
             name = "tail",
             mixinStandardHelpOptions = true,
             description = {
-                "Follows a room's live stream (GET /v1/rooms/{id}/stream) until it is deleted or you stop it.",
-                "Reconnects after a dropped connection, resuming after the last event shown.",
-                "With --ag-ui, prints the room's AG-UI events (GET /v1/rooms/{id}/ag-ui) as JSON lines, from a",
-                "snapshot, until the room is closed (RUN_FINISHED)."
+                "Follows a room's stream, from its start, until the room is deleted or you stop it.",
+                "Reads GET /v1/rooms/{id}/stream; reconnects after a dropped connection, resuming after the last"
+                        + " event shown. With --ag-ui, prints the room's AG-UI events (GET /v1/rooms/{id}/ag-ui) as"
+                        + " JSON lines, from a snapshot, until the room is closed (RUN_FINISHED)."
+            },
+            footer = {
+                "  substrate rooms tail ROOM_ID",
+                "  substrate rooms tail ROOM_ID --from now",
+                "  substrate rooms tail ROOM_ID --cursor 41 --json",
+                "  substrate rooms tail ROOM_ID --ag-ui"
             })
     static final class Tail implements Callable<Integer> {
         @Spec
@@ -170,15 +193,20 @@ final class RoomsCommand {
         @Mixin
         ClientOptions client;
 
-        @Parameters(paramLabel = "ROOM_ID")
+        @Parameters(paramLabel = "ROOM_ID", description = "The room.")
         String roomId;
 
         @picocli.CommandLine.ArgGroup(exclusive = true)
         Start start;
 
         static final class Start {
-            @Option(names = "--from-start", description = "From the room's first event (default: from now).")
-            boolean fromStart;
+            @Option(
+                    names = "--from",
+                    paramLabel = "start|now",
+                    description = "From the room's first event (start, the default, as the SSE stream) or only"
+                            + " what is appended from now on. With --ag-ui, start replays every event after an"
+                            + " empty snapshot.")
+            String from;
 
             @Option(names = "--cursor", paramLabel = "N", description = "After the event at cursor N.")
             Long cursor;
@@ -197,6 +225,11 @@ final class RoomsCommand {
             StreamPrinter printer = new StreamPrinter(out, !client.json && Help.Ansi.AUTO.enabled());
             ObjectMapper json = new ObjectMapper();
             Long[] after = {start != null ? start.cursor : null};
+            String from = start != null ? start.from : null;
+            if (from != null && !from.equals("start") && !from.equals("now")) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--from takes start or now, was '" + from + "'");
+            }
             String[] ended = {null};
             boolean[] received = {false};
             int attempts = 0;
@@ -205,11 +238,11 @@ final class RoomsCommand {
                 if (after[0] != null) {
                     query.put("after", after[0]);
                 } else if (agUi) {
-                    if (start != null && start.fromStart) {
+                    if ("start".equals(from)) {
                         query.put("after", -1); // every event live, after an empty snapshot
                     }
                 } else {
-                    query.put("from", start != null && start.fromStart ? "start" : "now");
+                    query.put("from", from == null ? "start" : from);
                 }
                 ended[0] = null;
                 received[0] = false;
@@ -297,7 +330,8 @@ final class RoomsCommand {
     @Command(
             name = "close",
             mixinStandardHelpOptions = true,
-            description = "Closes a room: nothing more may be appended to its stream (appends RoomClosed).")
+            description = "Closes a room: nothing more may be appended to its stream (appends RoomClosed).",
+            footer = {"  substrate rooms close ROOM_ID --reason 'session ended' --wait"})
     static final class Close implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -324,7 +358,8 @@ final class RoomsCommand {
     @Command(
             name = "grant",
             mixinStandardHelpOptions = true,
-            description = "Makes a principal a member of a room, or changes its role (appends MemberGranted).")
+            description = "Makes a principal a member of a room, or changes its role (appends MemberGranted).",
+            footer = {"  substrate rooms grant ROOM_ID user:ana --role writer"})
     static final class Grant implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -356,7 +391,8 @@ final class RoomsCommand {
     @Command(
             name = "revoke",
             mixinStandardHelpOptions = true,
-            description = "Removes a principal from a room's members (appends MemberRevoked).")
+            description = "Removes a principal from a room's members (appends MemberRevoked).",
+            footer = {"  substrate rooms revoke ROOM_ID user:ana --wait"})
     static final class Revoke implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -381,8 +417,15 @@ final class RoomsCommand {
     @Command(
             name = "append",
             mixinStandardHelpOptions = true,
-            description = "Appends any room event, given as JSON: {\"type\": \"LogEmitted\", ...} (the event's own "
-                    + "fields, as POST /v1/rooms/{roomId}/events takes them).")
+            description = {
+                "Appends any room event, given as JSON.",
+                "The event's own fields, as POST /v1/rooms/{roomId}/events takes them, such as {\"type\":"
+                        + " \"LogEmitted\", \"level\": \"info\", \"message\": \"...\"}."
+            },
+            footer = {
+                "  substrate rooms append ROOM_ID '{\"type\": \"LogEmitted\", \"level\": \"info\",",
+                "      \"message\": \"deploy started\"}'"
+            })
     static final class Append implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -20,8 +20,11 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "runs",
         mixinStandardHelpOptions = true,
-        description = "Lists, counts and shows runs, and acts on them (cancel, resume, label, append), through the HTTP"
-                + " API.",
+        description = "Lists, counts and shows runs, and acts on them, through the HTTP API.",
+        footer = {
+            "  substrate runs list --status waiting --waiting-on approval",
+            "  substrate runs resume RUN_ID --detail 'approved: looks good'"
+        },
         subcommands = {
             RunsCommand.ListRuns.class,
             RunsCommand.Count.class,
@@ -37,8 +40,15 @@ final class RunsCommand {
     @Command(
             name = "list",
             mixinStandardHelpOptions = true,
-            description = "Lists runs, newest update first (--order created: newest creation first); every filter "
-                    + "given must hold.")
+            description = {
+                "Lists runs, newest update first; every filter given must hold.",
+                "With --order created, newest creation first."
+            },
+            footer = {
+                "  substrate runs list --status running,waiting --project project:acme/web",
+                "  substrate runs list --label task:T-1 --created-after 30m",
+                "  substrate runs list --failure-code E_TIMEOUT --retryable true --json"
+            })
     static final class ListRuns implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -73,7 +83,11 @@ final class RunsCommand {
     @Command(
             name = "count",
             mixinStandardHelpOptions = true,
-            description = "Counts runs by status, project or surface, with the same filters as list.")
+            description = "Counts runs by status, project or surface, with the same filters as list.",
+            footer = {
+                "  substrate runs count",
+                "  substrate runs count --group-by project --status failed --updated-after 24h"
+            })
     static final class Count implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -85,7 +99,7 @@ final class RunsCommand {
         RunFilterOptions filters;
 
         @Option(
-                names = "--by",
+                names = "--group-by",
                 defaultValue = "status",
                 paramLabel = "status|project|surface",
                 description = "What to count by (default: ${DEFAULT-VALUE}).")
@@ -110,7 +124,11 @@ final class RunsCommand {
     @Command(
             name = "cancel",
             mixinStandardHelpOptions = true,
-            description = "Cancels a run that has not finished (appends RunCancelled under your principal).")
+            description = "Cancels a run that has not finished (appends RunCancelled under your principal).",
+            footer = {
+                "  substrate runs cancel RUN_ID --reason 'superseded by a newer deploy'",
+                "  substrate runs cancel RUN_ID --wait"
+            })
     static final class Cancel implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -137,7 +155,8 @@ final class RunsCommand {
     @Command(
             name = "resume",
             mixinStandardHelpOptions = true,
-            description = "Resumes a waiting run, such as one waiting on your approval (appends RunResumed).")
+            description = "Resumes a waiting run, such as one waiting on your approval (appends RunResumed).",
+            footer = {"  substrate runs resume RUN_ID --detail 'approved: looks good' --wait"})
     static final class Resume implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -164,7 +183,11 @@ final class RunsCommand {
     @Command(
             name = "label",
             mixinStandardHelpOptions = true,
-            description = "Sets and removes a run's labels (appends RunLabelled).")
+            description = "Sets and removes a run's labels (appends RunLabelled).",
+            footer = {
+                "  substrate runs label RUN_ID --set team:web --set tier:1",
+                "  substrate runs label RUN_ID --remove tier"
+            })
     static final class Label implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -189,14 +212,7 @@ final class RunsCommand {
             }
             ObjectNode event = JsonNodeFactory.instance.objectNode().put("type", "RunLabelled");
             ObjectNode labels = event.putObject("labels");
-            for (String label : set) {
-                int colon = label.indexOf(':');
-                if (colon < 1) {
-                    throw new picocli.CommandLine.ParameterException(
-                            spec.commandLine(), "--set takes KEY:VALUE, was '" + label + "'");
-                }
-                labels.put(label.substring(0, colon), label.substring(colon + 1));
-            }
+            Labels.parse(spec, "--set", set).forEach(labels::put);
             ArrayNode removed = event.putArray("removed");
             remove.forEach(removed::add);
             return append.append(spec.commandLine().getOut(), "runs", runId, event);
@@ -206,8 +222,15 @@ final class RunsCommand {
     @Command(
             name = "append",
             mixinStandardHelpOptions = true,
-            description = "Appends any run event, given as JSON: {\"type\": \"RunStarted\", ...} (the event's own "
-                    + "fields, as POST /v1/runs/{runId}/events takes them).")
+            description = {
+                "Appends any run event, given as JSON.",
+                "The event's own fields, as POST /v1/runs/{runId}/events takes them, such as {\"type\":"
+                        + " \"RunStarted\"}."
+            },
+            footer = {
+                "  substrate runs append RUN_ID '{\"type\": \"RunStarted\"}' --wait",
+                "  echo '{\"type\": \"RunSucceeded\"}' | substrate runs append RUN_ID -"
+            })
     static final class Append implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -231,7 +254,11 @@ final class RunsCommand {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one run's state.")
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = "Shows one run's state.",
+            footer = {"  substrate runs show RUN_ID", "  substrate runs show RUN_ID --json"})
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -239,7 +266,7 @@ final class RunsCommand {
         @Mixin
         ClientOptions client;
 
-        @Parameters(paramLabel = "RUN_ID")
+        @Parameters(paramLabel = "RUN_ID", description = "The run.")
         String runId;
 
         @Override
@@ -249,7 +276,11 @@ final class RunsCommand {
         }
     }
 
-    @Command(name = "events", mixinStandardHelpOptions = true, description = "Lists one run's applied events.")
+    @Command(
+            name = "events",
+            mixinStandardHelpOptions = true,
+            description = "Lists one run's applied events, oldest first.",
+            footer = {"  substrate runs events RUN_ID --json"})
     static final class Events implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -257,7 +288,7 @@ final class RunsCommand {
         @Mixin
         ClientOptions client;
 
-        @Parameters(paramLabel = "RUN_ID")
+        @Parameters(paramLabel = "RUN_ID", description = "The run.")
         String runId;
 
         @Override

@@ -24,9 +24,15 @@ import picocli.CommandLine.Spec;
         name = "share",
         mixinStandardHelpOptions = true,
         description = {
-            "Shares a local run into the substrate: every event it applied, in order, with its event id, time and",
-            "actor. Sharing again adds nothing (the substrate ignores an event id it has seen). The local run is",
-            "not changed. The shared run keeps scope local and gets the label " + ShareCommand.IMPORTED + "=local."
+            "Shares a local run into the substrate, with every event it applied.",
+            "The events go in order, each with its event id, time and actor. Sharing again adds nothing (the"
+                    + " substrate ignores an event id it has seen). The local run is not changed. The shared run"
+                    + " keeps scope local and gets the label " + ShareCommand.IMPORTED + ":local."
+        },
+        footer = {
+            "  substrate share run-0193a2b4c5d6",
+            "  substrate share run-0193a2b4c5d6 --url https://substrate.example.com",
+            "  substrate share run-0193a2b4c5d6 --bootstrap-servers kafka-1:9092"
         })
 final class ShareCommand implements Callable<Integer> {
 
@@ -45,7 +51,7 @@ final class ShareCommand implements Callable<Integer> {
     @Mixin
     TargetOptions target;
 
-    @Parameters(paramLabel = "RUN_ID")
+    @Parameters(paramLabel = "RUN_ID", description = "The local run, as substrate local list shows it.")
     String runId;
 
     @Override

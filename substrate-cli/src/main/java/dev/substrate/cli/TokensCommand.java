@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
         name = "tokens",
         mixinStandardHelpOptions = true,
         description = "Manages the bearer tokens of the HTTP API (kept hashed in Kafka, on <prefix>tokens).",
+        footer = {"  substrate tokens create svc:ci --role service", "  substrate tokens list"},
         subcommands = {TokensCommand.Create.class, TokensCommand.ListTokens.class, TokensCommand.Revoke.class})
 final class TokensCommand {
 
@@ -97,6 +98,11 @@ final class TokensCommand {
             description = {
                 "Creates a token for PRINCIPAL and prints it: the only time it is shown.",
                 "Every instance honours it within moments."
+            },
+            footer = {
+                "  substrate tokens create svc:ci --role service",
+                "  substrate tokens create user:ana --role operator --project 'project:acme/*'",
+                "  substrate tokens create ops --role admin --bootstrap-servers kafka-1:9092"
             })
     static final class Create implements Callable<Integer> {
 
@@ -148,7 +154,11 @@ final class TokensCommand {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the tokens (never their secrets).")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "Lists the tokens (never their secrets).",
+            footer = {"  substrate tokens list --json"})
     static final class ListTokens implements Callable<Integer> {
 
         @Spec
@@ -202,7 +212,8 @@ final class TokensCommand {
     @Command(
             name = "revoke",
             mixinStandardHelpOptions = true,
-            description = "Revokes the token TOKEN_ID: every instance refuses it within moments.")
+            description = "Revokes the token TOKEN_ID: every instance refuses it within moments.",
+            footer = {"  substrate tokens revoke 0193a2b4c5d6e7f8"})
     static final class Revoke implements Callable<Integer> {
 
         @Spec

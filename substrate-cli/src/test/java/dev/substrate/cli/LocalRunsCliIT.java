@@ -65,7 +65,7 @@ class LocalRunsCliIT {
     void aLocalRunMovesThroughItsLifeWithoutAServer() throws Exception {
         String db = dataDir.resolve("alone.db").toString();
         CliRun created =
-                run("local", "create", "--local-db", db, "--project", "project:acme/web", "--label", "task=T-1");
+                run("local", "create", "--local-db", db, "--project", "project:acme/web", "--label", "task:T-1");
         assertThat(created.exitCode()).as(created.err()).isZero();
         String runId = created.out().strip();
         assertThat(runId).startsWith("run-");

@@ -158,11 +158,12 @@ class OperatorCliIT {
                 java.nio.charset.StandardCharsets.UTF_8);
         String blockCompletedCursor = position.substring(position.lastIndexOf(':') + 1);
 
-        var live = java.util.concurrent.CompletableFuture.supplyAsync(() -> cli("rooms", "tail", "room-tail"));
+        var live = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cli("rooms", "tail", "room-tail", "--from", "now"));
         var fromStart = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> cli("rooms", "tail", "room-tail", "--from-start"));
+                () -> cli("rooms", "tail", "room-tail")); // from the start by default, as the SSE stream
         var json = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> cli("rooms", "tail", "room-tail", "--from-start", "--json"));
+                () -> cli("rooms", "tail", "room-tail", "--from", "start", "--json"));
         var fromCursor = java.util.concurrent.CompletableFuture.supplyAsync(
                 () -> cli("rooms", "tail", "room-tail", "--cursor", blockCompletedCursor));
         await().atMost(Duration.ofSeconds(60)).until(() -> openStreams() == 4);
@@ -304,13 +305,13 @@ class OperatorCliIT {
         CliRun waiting = cli("runs", "list", "--project", "project:act", "--waiting-on", "approval", "--json");
         assertThat(JSON.readTree(waiting.out()).get("items")).hasSize(1);
 
-        CliRun counted = cli("runs", "count", "--by", "status", "--project", "project:act");
+        CliRun counted = cli("runs", "count", "--group-by", "status", "--project", "project:act");
         assertThat(counted.exitCode()).as(counted.err()).isZero();
         assertThat(counted.out())
                 .containsPattern("waiting\\s+1")
                 .containsPattern("queued\\s+1")
                 .containsPattern("total\\s+2");
-        assertThat(JSON.readTree(cli("runs", "count", "--by", "surface", "--project", "project:act", "--json")
+        assertThat(JSON.readTree(cli("runs", "count", "--group-by", "surface", "--project", "project:act", "--json")
                                 .out())
                         .path("counts")
                         .path("automation")
