@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.config.ConfigDef;
@@ -484,9 +485,9 @@ public final class SubstrateConfig {
     public record ClientVariable(String name, String defaultValue, String meaning, boolean secret) {
 
         /** Its value in {@code environment}, stripped; empty when unset or blank. */
-        public java.util.Optional<String> in(Map<String, String> environment) {
+        public Optional<String> in(Map<String, String> environment) {
             String value = environment.get(name);
-            return value == null || value.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(value.strip());
+            return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.strip());
         }
     }
 
@@ -560,6 +561,7 @@ public final class SubstrateConfig {
     public Map<String, String> effectiveKafkaValues() {
         Map<String, String> effective = new TreeMap<>();
         kafkaPassThrough.forEach((key, value) -> effective.put(key, secretKey(key) ? HIDDEN : value));
+        effective.remove(APPLICATION_ID); // shown with the settings, as applicationId() decides it
         return effective;
     }
 

@@ -187,9 +187,8 @@ public final class WrappedHelp extends Help {
             }
             int width = column.width - column.indent - 1;
             List<String> lines = new ArrayList<>();
-            String[] given = value.plainString().split("\n", -1);
-            for (int i = 0; i < given.length; i++) {
-                List<String> wrapped = wrap(given[i], width - (lines.isEmpty() ? 0 : indentWrappedLines));
+            for (String given : value.plainString().split("\n", -1)) {
+                List<String> wrapped = wrap(given, width - (lines.isEmpty() ? 0 : indentWrappedLines));
                 for (String line : wrapped) {
                     lines.add(lines.isEmpty() ? line : " ".repeat(indentWrappedLines) + line);
                 }
