@@ -10,7 +10,9 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -44,8 +46,10 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
         byRun = context.getStateStore(StoreNames.ARTIFACTS_BY_RUN);
         byRoom = context.getStateStore(StoreNames.ARTIFACTS_BY_ROOM);
         List.of(byParent, byRun, byRoom).forEach(FoldProcessor::clear);
-        try (KeyValueIterator<String, ArtifactState> all = artifacts.all()) {
-            all.forEachRemaining(entry -> index(entry.value, true));
+        try (IndexRebuild rebuild = new IndexRebuild();
+                KeyValueIterator<String, ArtifactState> all = artifacts.all()) {
+            all.forEachRemaining(entry ->
+                    indexValues(entry.value).forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key)));
         }
     }
 
@@ -75,9 +79,15 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
 
     /** Adds or removes the artifact's index entries; parent and provenance never change after registration. */
     private void index(ArtifactState artifact, boolean add) {
-        String id = artifact.getArtifactId();
-        updateIndex(byParent, artifact.getParentId(), id, add);
-        updateIndex(byRun, artifact.getProvenance().getRunId(), id, add);
-        updateIndex(byRoom, artifact.getProvenance().getRoomId(), id, add);
+        indexValues(artifact).forEach((index, value) -> updateIndex(index, value, artifact.getArtifactId(), add));
+    }
+
+    /** The value {@code artifact} has in each index store (null: none). */
+    private Map<KeyValueStore<String, String>, String> indexValues(ArtifactState artifact) {
+        Map<KeyValueStore<String, String>, String> values = new LinkedHashMap<>();
+        values.put(byParent, artifact.getParentId());
+        values.put(byRun, artifact.getProvenance().getRunId());
+        values.put(byRoom, artifact.getProvenance().getRoomId());
+        return values;
     }
 }

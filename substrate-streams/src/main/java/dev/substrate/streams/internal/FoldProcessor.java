@@ -73,10 +73,13 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         this.outcomes = context.getStateStore(StoreNames.outcomeStore(kind));
         this.outcomesByTime = context.getStateStore(StoreNames.outcomeExpiryStore(kind));
         context.schedule(EXPIRY_INTERVAL, PunctuationType.STREAM_TIME, this::expireOutcomes);
-        clear(outcomesByTime);
-        try (KeyValueIterator<String, EventOutcome> all = outcomes.all()) {
-            all.forEachRemaining(entry -> outcomesByTime.put(
-                    StoreNames.timeIndexKey("", entry.value.getDecidedAt().toEpochMilli(), entry.key), entry.key));
+        IndexRebuild.clear(outcomesByTime);
+        try (IndexRebuild rebuild = new IndexRebuild();
+                KeyValueIterator<String, EventOutcome> all = outcomes.all()) {
+            all.forEachRemaining(entry -> rebuild.put(
+                    outcomesByTime,
+                    StoreNames.timeIndexKey("", entry.value.getDecidedAt().toEpochMilli(), entry.key),
+                    entry.key));
         }
     }
 
@@ -85,17 +88,13 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
      * it held (from an earlier start of this task here) may be older than the state restored since.
      */
     static void clear(KeyValueStore<String, String> index) {
-        while (true) {
-            List<String> keys = new ArrayList<>();
-            try (KeyValueIterator<String, String> all = index.all()) {
-                while (all.hasNext() && keys.size() < 10_000) {
-                    keys.add(all.next().key);
-                }
-            }
-            if (keys.isEmpty()) {
-                return;
-            }
-            keys.forEach(index::delete);
+        IndexRebuild.clear(index);
+    }
+
+    /** Adds the index entry {@code value\0id} through {@code rebuild}; nothing when {@code value} is null. */
+    static void rebuildIndex(IndexRebuild rebuild, KeyValueStore<String, String> index, String value, String id) {
+        if (value != null) {
+            rebuild.put(index, StoreNames.indexKey(value, id), id);
         }
     }
 

@@ -16,7 +16,9 @@ import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -80,8 +82,10 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         byParent = context.getStateStore(StoreNames.ROOMS_BY_PARENT);
         closedSessions = context.getStateStore(StoreNames.CLOSED_SESSIONS);
         List.of(byKind, byRun, byParent).forEach(FoldProcessor::clear);
-        try (KeyValueIterator<String, RoomState> all = rooms.all()) {
-            all.forEachRemaining(entry -> index(entry.value, true));
+        try (IndexRebuild rebuild = new IndexRebuild();
+                KeyValueIterator<String, RoomState> all = rooms.all()) {
+            all.forEachRemaining(entry ->
+                    indexValues(entry.value).forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key)));
         }
         if (appendsExpiry) {
             context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::expireSessions);
@@ -176,9 +180,15 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
 
     /** Adds or removes the room's index entries; kind, run and parent never change after creation. */
     private void index(RoomState room, boolean add) {
-        String id = room.getRoomId();
-        updateIndex(byKind, room.getKind().name(), id, add);
-        updateIndex(byRun, room.getRunId(), id, add);
-        updateIndex(byParent, room.getParentRoomId(), id, add);
+        indexValues(room).forEach((index, value) -> updateIndex(index, value, room.getRoomId(), add));
+    }
+
+    /** The value {@code room} has in each index store (null: none). */
+    private Map<KeyValueStore<String, String>, String> indexValues(RoomState room) {
+        Map<KeyValueStore<String, String>, String> values = new LinkedHashMap<>();
+        values.put(byKind, room.getKind().name());
+        values.put(byRun, room.getRunId());
+        values.put(byParent, room.getParentRoomId());
+        return values;
     }
 }

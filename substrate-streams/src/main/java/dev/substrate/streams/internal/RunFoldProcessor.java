@@ -50,10 +50,12 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         byLabel = context.getStateStore(StoreNames.RUNS_BY_LABEL);
         byCreated = context.getStateStore(StoreNames.RUNS_BY_CREATED);
         List.of(byStatus, byProject, byLabel, byCreated).forEach(FoldProcessor::clear);
-        try (KeyValueIterator<String, RunState> all = runs.all()) {
+        try (IndexRebuild rebuild = new IndexRebuild();
+                KeyValueIterator<String, RunState> all = runs.all()) {
             all.forEachRemaining(entry -> {
-                indexKeys(entry.value).forEach((store, keys) -> keys.forEach(key -> store.put(key, entry.key)));
-                byCreated.put(createdKey(entry.value), entry.key);
+                indexKeys(entry.value)
+                        .forEach((store, keys) -> keys.forEach(key -> rebuild.put(store, key, entry.key)));
+                rebuild.put(byCreated, createdKey(entry.value), entry.key);
             });
         }
     }
