@@ -569,8 +569,8 @@ class RunFiltersIT {
     }
 
     /**
-     * The indexes are not logged: each instance fills them again from its state stores whenever it starts a task.
-     * One instance stops (the other restores its partitions from their changelogs and indexes them), then starts
+     * The indexes are not logged: an instance fills them again from its state stores when it starts a task, unless
+     * nothing changed that state since the task closed cleanly there. One instance stops (the other restores its partitions from their changelogs and indexes them), then starts
      * again on its old state directory (whose indexes are older than its state): the lists stay exact throughout.
      */
     @Test

@@ -45,11 +45,13 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
         byParent = context.getStateStore(StoreNames.ARTIFACTS_BY_PARENT);
         byRun = context.getStateStore(StoreNames.ARTIFACTS_BY_RUN);
         byRoom = context.getStateStore(StoreNames.ARTIFACTS_BY_ROOM);
-        List.of(byParent, byRun, byRoom).forEach(FoldProcessor::clear);
-        try (IndexRebuild rebuild = new IndexRebuild();
-                KeyValueIterator<String, ArtifactState> all = artifacts.all()) {
-            all.forEachRemaining(entry ->
-                    indexValues(entry.value).forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key)));
+        if (!indexesKept()) {
+            List.of(byParent, byRun, byRoom).forEach(FoldProcessor::clear);
+            try (IndexRebuild rebuild = new IndexRebuild();
+                    KeyValueIterator<String, ArtifactState> all = artifacts.all()) {
+                all.forEachRemaining(entry -> indexValues(entry.value)
+                        .forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key)));
+            }
         }
     }
 

@@ -20,12 +20,15 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the three fold processors share: the event-outcome store (and its expiry), the rejection output, and the
@@ -35,6 +38,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * @param <D> what the entity's decision carries
  */
 abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<String, E, String, byte[]> {
+
+    private static final Logger log = LoggerFactory.getLogger(FoldProcessor.class);
 
     /** How often expired outcomes are removed, in stream time. */
     private static final Duration EXPIRY_INTERVAL = Duration.ofMinutes(1);
@@ -54,6 +59,8 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     protected ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, EventOutcome> outcomes;
     private KeyValueStore<String, String> outcomesByTime;
+    private IndexMarker indexMarker;
+    private boolean indexesKept;
 
     FoldProcessor(EntityKind<E, ?> kind, FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         this.kind = kind;
@@ -73,6 +80,15 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         this.outcomes = context.getStateStore(StoreNames.outcomeStore(kind));
         this.outcomesByTime = context.getStateStore(StoreNames.outcomeExpiryStore(kind));
         context.schedule(EXPIRY_INTERVAL, PunctuationType.STREAM_TIME, this::expireOutcomes);
+        StateStore state = context.getStateStore(StoreNames.stateStore(kind));
+        indexMarker = new IndexMarker(context, List.of(state, outcomes));
+        indexesKept = indexMarker.takeValid();
+        if (indexesKept) {
+            log.info(
+                    "Task {}: the index stores are kept (nothing changed its state since its clean close here)",
+                    context.taskId());
+            return;
+        }
         IndexRebuild.clear(outcomesByTime);
         try (IndexRebuild rebuild = new IndexRebuild();
                 KeyValueIterator<String, EventOutcome> all = outcomes.all()) {
@@ -80,6 +96,22 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
                     outcomesByTime,
                     StoreNames.timeIndexKey("", entry.value.getDecidedAt().toEpochMilli(), entry.key),
                     entry.key));
+        }
+    }
+
+    /**
+     * Whether this start kept the index stores as they were ({@link IndexMarker}); when not, each processor empties
+     * and fills its own again from its state.
+     */
+    final boolean indexesKept() {
+        return indexesKept;
+    }
+
+    /** Writes the {@link IndexMarker}: the index stores match the state as this task closes. */
+    @Override
+    public void close() {
+        if (indexMarker != null) {
+            indexMarker.write();
         }
     }
 
@@ -100,6 +132,16 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
 
     @Override
     public final void process(Record<String, E> record) {
+        try {
+            step(record);
+        } catch (RuntimeException e) {
+            // Kafka Streams' processing handler may go on after this record: its index writes may be partial.
+            indexMarker.stepFailed();
+            throw e;
+        }
+    }
+
+    private void step(Record<String, E> record) {
         E event = record.value();
         RecordMetadata metadata = context.recordMetadata().orElseThrow();
         Instant time = Instant.ofEpochMilli(record.timestamp());
@@ -211,9 +253,14 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
                 outcomesByTime.range(StoreNames.indexPrefix(""), StoreNames.timeIndexKey("", cutoff, ""))) {
             range.forEachRemaining(expired::add);
         }
-        for (KeyValue<String, String> entry : expired) {
-            outcomesByTime.delete(entry.key);
-            outcomes.delete(entry.value);
+        try {
+            for (KeyValue<String, String> entry : expired) {
+                outcomesByTime.delete(entry.key);
+                outcomes.delete(entry.value);
+            }
+        } catch (RuntimeException e) {
+            indexMarker.stepFailed();
+            throw e;
         }
     }
 

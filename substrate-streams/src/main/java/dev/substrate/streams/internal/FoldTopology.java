@@ -23,6 +23,13 @@ import org.apache.kafka.streams.state.Stores;
 /** Builds the fold's topology: one source, processor and set of stores per event log. */
 public final class FoldTopology {
 
+    /**
+     * Kafka Streams' internal switch ({@code StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED})
+     * that writes each store's position into its changelog headers; without it a restored store has no position
+     * and a position-bound query waits for the next record. {@code PositionBoundIT} proves it still works.
+     */
+    public static final String CONSISTENCY_OFFSET_VECTOR = "__iq.consistency.offset.vector.enabled__";
+
     static final String RUNS_SINK = stateSink(EntityKind.RUN);
     static final String ROOMS_SINK = stateSink(EntityKind.ROOM);
     static final String ARTIFACTS_SINK = stateSink(EntityKind.ARTIFACT);
@@ -141,8 +148,9 @@ public final class FoldTopology {
     }
 
     /**
-     * An index the processor fills again from its state stores at each start: no changelog (the fold writes no
-     * record for it) and no cache (a rebuild writes it before any record is processed, and reads see RocksDB).
+     * An index the processor fills again from its state stores at a start that cannot keep it ({@code
+     * IndexMarker}): no changelog (the fold writes no record for it) and no cache (a rebuild writes it before any
+     * record is processed, and reads see RocksDB).
      */
     private static StoreBuilder<?> rebuiltIndex(String name) {
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.String())

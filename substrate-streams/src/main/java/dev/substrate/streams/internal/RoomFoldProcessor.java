@@ -81,11 +81,13 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         byRun = context.getStateStore(StoreNames.ROOMS_BY_RUN);
         byParent = context.getStateStore(StoreNames.ROOMS_BY_PARENT);
         closedSessions = context.getStateStore(StoreNames.CLOSED_SESSIONS);
-        List.of(byKind, byRun, byParent).forEach(FoldProcessor::clear);
-        try (IndexRebuild rebuild = new IndexRebuild();
-                KeyValueIterator<String, RoomState> all = rooms.all()) {
-            all.forEachRemaining(entry ->
-                    indexValues(entry.value).forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key)));
+        if (!indexesKept()) {
+            List.of(byKind, byRun, byParent).forEach(FoldProcessor::clear);
+            try (IndexRebuild rebuild = new IndexRebuild();
+                    KeyValueIterator<String, RoomState> all = rooms.all()) {
+                all.forEachRemaining(entry -> indexValues(entry.value)
+                        .forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key)));
+            }
         }
         if (appendsExpiry) {
             context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::expireSessions);

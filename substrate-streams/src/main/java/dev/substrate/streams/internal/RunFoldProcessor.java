@@ -49,14 +49,16 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         byProject = context.getStateStore(StoreNames.RUNS_BY_PROJECT);
         byLabel = context.getStateStore(StoreNames.RUNS_BY_LABEL);
         byCreated = context.getStateStore(StoreNames.RUNS_BY_CREATED);
-        List.of(byStatus, byProject, byLabel, byCreated).forEach(FoldProcessor::clear);
-        try (IndexRebuild rebuild = new IndexRebuild();
-                KeyValueIterator<String, RunState> all = runs.all()) {
-            all.forEachRemaining(entry -> {
-                indexKeys(entry.value)
-                        .forEach((store, keys) -> keys.forEach(key -> rebuild.put(store, key, entry.key)));
-                rebuild.put(byCreated, createdKey(entry.value), entry.key);
-            });
+        if (!indexesKept()) {
+            List.of(byStatus, byProject, byLabel, byCreated).forEach(FoldProcessor::clear);
+            try (IndexRebuild rebuild = new IndexRebuild();
+                    KeyValueIterator<String, RunState> all = runs.all()) {
+                all.forEachRemaining(entry -> {
+                    indexKeys(entry.value)
+                            .forEach((store, keys) -> keys.forEach(key -> rebuild.put(store, key, entry.key)));
+                    rebuild.put(byCreated, createdKey(entry.value), entry.key);
+                });
+            }
         }
     }
 

@@ -7,8 +7,9 @@ import java.util.List;
  * The name of every state store of the fold. The names are part of the application's identity: each store's
  * changelog topic is {@code <application.id>-<store>-changelog}, so a name never changes across upgrades.
  *
- * <p>Index stores ({@link #REBUILT}) are neither logged nor cached: each processor fills them again from its state
- * stores whenever it starts ({@code FoldProcessor#init}), so that the fold writes no changelog record for them.
+ * <p>Index stores ({@link #REBUILT}) are neither logged nor cached, so that the fold writes no changelog record for
+ * them: each processor fills them again from its state stores when it starts ({@code FoldProcessor#init}), unless
+ * its task closed cleanly here and nothing changed those stores since ({@code IndexMarker}).
  *
  * <p>Index stores map {@code <value>\0<id>} (or {@code <value>\0<updated-at millis, 13 digits>\0<id>} where the
  * order is by last update) to the id; a prefix scan answers a query such as "runs whose status is waiting".
@@ -67,7 +68,7 @@ public final class StoreNames {
     /** {@code decidedAt\0eventId} -> eventId: expires artifact outcomes. */
     public static final String ARTIFACT_EVENT_OUTCOMES_BY_TIME = "artifact-event-outcomes-by-time";
 
-    /** The index stores, kept on local disk alone and filled again from the state stores at each start. */
+    /** The index stores, kept on local disk alone and filled again from the state stores when they may not match. */
     public static final List<String> REBUILT = List.of(
             RUNS_BY_STATUS,
             RUNS_BY_PROJECT,
