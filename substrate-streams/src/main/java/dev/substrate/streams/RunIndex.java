@@ -108,8 +108,8 @@ public final class RunIndex {
         return order;
     }
 
-    /** The index store read. */
-    String store() {
+    /** The index read ({@link StoreNames#RUNS_BY_STATUS} ...). */
+    String indexName() {
         return store;
     }
 

@@ -7,6 +7,8 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.Index;
+import dev.substrate.streams.internal.IndexView;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
@@ -478,12 +480,13 @@ public final class StateQueries {
         }
         List<Map.Entry<String, RunState>> candidates = new ArrayList<>();
         Scan scan = new Scan(true, scanBudget);
-        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = this.partitions(EntityKind.RUN, index.store());
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions =
+                indexPartitions(EntityKind.RUN, index.indexName());
         for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
             try (IndexMerge range = new IndexMerge(partition, index, cursor)) {
                 take(range, cursor, limit, also, id -> run(id).orElse(null), candidates, scan);
             } catch (InvalidStateStoreException e) {
-                throw unavailable(index.store(), e);
+                throw unavailable(index.indexName(), e);
             }
         }
         return page(candidates, true, limit, scan, partitions.keySet());
@@ -499,7 +502,8 @@ public final class StateQueries {
     public Counts countRuns(RunIndex index, Predicate<RunState> also, Function<RunState, String> groupBy, long budget) {
         Map<String, Long> counts = new TreeMap<>();
         long scanned = 0;
-        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = this.partitions(EntityKind.RUN, index.store());
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions =
+                indexPartitions(EntityKind.RUN, index.indexName());
         for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
             try (IndexMerge range = new IndexMerge(partition, index, null)) {
                 while (range.hasNext()) {
@@ -514,7 +518,7 @@ public final class StateQueries {
                     }
                 }
             } catch (InvalidStateStoreException e) {
-                throw unavailable(index.store(), e);
+                throw unavailable(index.indexName(), e);
             }
         }
         return new Counts(counts, scanned, partitions.keySet());
@@ -690,7 +694,7 @@ public final class StateQueries {
         }
         List<Map.Entry<String, V>> candidates = new ArrayList<>();
         Scan scan = new Scan(newestFirst, scanBudget);
-        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = this.partitions(entity, indexStore);
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = indexPartitions(entity, indexStore);
         for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
             try (KeyValueIterator<String, String> range = newestFirst
                     ? partition.reverseRange(prefix, cursor == null ? end : cursor)
@@ -818,6 +822,16 @@ public final class StateQueries {
             }
         }
         return stores;
+    }
+
+    /** {@link #partitions} of the store that holds index {@code indexName}, each read as that index alone. */
+    private Map<Integer, ReadOnlyKeyValueStore<String, String>> indexPartitions(
+            EntityKind<?, ?> entity, String indexName) {
+        Index index = StoreNames.index(indexName);
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> views = new LinkedHashMap<>();
+        this.<String>partitions(entity, index.store())
+                .forEach((partition, store) -> views.put(partition, new IndexView(store, index)));
+        return views;
     }
 
     /** The fold's decision about event {@code eventId} of the entity {@code entityId}, if it has made one. */

@@ -11,6 +11,8 @@ import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.Index;
+import dev.substrate.streams.internal.IndexView;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
@@ -168,23 +170,35 @@ final class FoldFixture implements AutoCloseable {
         return parts;
     }
 
-    /** The keys of an index store that start with {@code value\0}. */
-    List<String> indexKeys(String store, String value) {
+    /** The keys of index {@code index} ({@link StoreNames#RUNS_BY_STATUS} ...) that start with {@code value\0}. */
+    List<String> indexKeys(String index, String value) {
         List<String> keys = new ArrayList<>();
         try (KeyValueIterator<String, String> range =
-                this.<String>store(store).prefixScan(StoreNames.indexPrefix(value), new StringSerializer())) {
+                index(index).prefixScan(StoreNames.indexPrefix(value), new StringSerializer())) {
             range.forEachRemaining(entry -> keys.add(entry.key));
         }
         return keys;
     }
 
-    /** Every entry of a store, in key order. */
+    /** Every entry of a store, or of an index, in key order. */
+    @SuppressWarnings("unchecked")
     public <V> Map<String, V> all(String store) {
         Map<String, V> entries = new TreeMap<>();
-        try (KeyValueIterator<String, V> range = this.<V>store(store).all()) {
+        boolean index = StoreNames.INDEXES.stream()
+                .anyMatch(candidate -> candidate.name().equals(store));
+        try (KeyValueIterator<String, V> range = index
+                ? (KeyValueIterator<String, V>)
+                        (KeyValueIterator<String, ?>) index(store).all()
+                : this.<V>store(store).all()) {
             range.forEachRemaining(entry -> entries.put(entry.key, entry.value));
         }
         return entries;
+    }
+
+    /** Index {@code name} in its kind's index store. */
+    private IndexView index(String name) {
+        Index index = StoreNames.index(name);
+        return new IndexView(this.<String>store(index.store()), index);
     }
 
     /** Rejections emitted since the last call. */

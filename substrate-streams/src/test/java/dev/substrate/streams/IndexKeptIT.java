@@ -9,6 +9,8 @@ import dev.substrate.entity.EntityKind;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
+import dev.substrate.streams.internal.Index;
+import dev.substrate.streams.internal.IndexView;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SampleEvents;
@@ -29,7 +31,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -75,7 +76,10 @@ class IndexKeptIT {
 
         // An entry no refill would write, put behind the fold's back: it shows whether a start kept the index.
         String planted = StoreNames.timeIndexKey("planted", 1, "run-planted");
-        plant(first, StoreNames.RUNS_BY_STATUS, planted);
+        plant(
+                first,
+                StoreNames.RUN_INDEXES,
+                StoreNames.index(StoreNames.RUNS_BY_STATUS).storeKey(planted));
         try (SubstrateFold fold = SubstrateFold.start(firstConfig, new Instance("localhost", 1))) {
             StateQueries queries = await(fold, firstConfig, started);
             assertThat(markers(first)).as("a start consumes the marker").isEmpty();
@@ -105,7 +109,7 @@ class IndexKeptIT {
         }
     }
 
-    /** Writes {@code key} -> {@code run-planted} into the data of index store {@code store} of task 0_0, closed. */
+    /** Writes store key {@code key} -> {@code run-planted} into store {@code store} of task 0_0, closed. */
     private static void plant(Path dataDir, String store, String key) throws Exception {
         Path db;
         try (Stream<Path> files = Files.walk(dataDir)) {
@@ -139,12 +143,16 @@ class IndexKeptIT {
         }
     }
 
-    /** Every key of a local index store. */
-    private static List<String> indexKeys(SubstrateFold fold, String store) {
-        ReadOnlyKeyValueStore<String, String> index =
-                fold.streams().store(StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
+    /** Every key of a local index. */
+    private static List<String> indexKeys(SubstrateFold fold, String name) {
+        Index index = StoreNames.index(name);
+        IndexView view = new IndexView(
+                fold.streams()
+                        .store(StoreQueryParameters.fromNameAndType(
+                                index.store(), QueryableStoreTypes.<String, String>keyValueStore())),
+                index);
         List<String> keys = new ArrayList<>();
-        try (KeyValueIterator<String, String> all = index.all()) {
+        try (KeyValueIterator<String, String> all = view.all()) {
             all.forEachRemaining(entry -> keys.add(entry.key));
         }
         return keys;

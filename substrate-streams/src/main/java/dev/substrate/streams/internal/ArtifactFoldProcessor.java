@@ -11,7 +11,6 @@ import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -25,9 +24,9 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private ArtifactState current;
 
-    private KeyValueStore<String, String> byParent;
-    private KeyValueStore<String, String> byRun;
-    private KeyValueStore<String, String> byRoom;
+    private WritableIndex byParent;
+    private WritableIndex byRun;
+    private WritableIndex byRoom;
 
     ArtifactFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         super(EntityKind.ARTIFACT, step, outcomeRetention, settings);
@@ -42,11 +41,10 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
                 artifacts,
                 FoldTopology.ARTIFACTS_SINK,
                 state -> wire.encode(topics.artifacts().name(), WireCodec.ARTIFACT_STATE, state));
-        byParent = context.getStateStore(StoreNames.ARTIFACTS_BY_PARENT);
-        byRun = context.getStateStore(StoreNames.ARTIFACTS_BY_RUN);
-        byRoom = context.getStateStore(StoreNames.ARTIFACTS_BY_ROOM);
+        byParent = index(StoreNames.ARTIFACTS_BY_PARENT);
+        byRun = index(StoreNames.ARTIFACTS_BY_RUN);
+        byRoom = index(StoreNames.ARTIFACTS_BY_ROOM);
         if (!indexesKept()) {
-            List.of(byParent, byRun, byRoom).forEach(FoldProcessor::clear);
             try (IndexRebuild rebuild = new IndexRebuild();
                     KeyValueIterator<String, ArtifactState> all = artifacts.all()) {
                 all.forEachRemaining(entry -> indexValues(entry.value)
@@ -85,8 +83,8 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
     }
 
     /** The value {@code artifact} has in each index store (null: none). */
-    private Map<KeyValueStore<String, String>, String> indexValues(ArtifactState artifact) {
-        Map<KeyValueStore<String, String>, String> values = new LinkedHashMap<>();
+    private Map<WritableIndex, String> indexValues(ArtifactState artifact) {
+        Map<WritableIndex, String> values = new LinkedHashMap<>();
         values.put(byParent, artifact.getParentId());
         values.put(byRun, artifact.getProvenance().getRunId());
         values.put(byRoom, artifact.getProvenance().getRoomId());

@@ -58,7 +58,8 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     protected final FoldStep step;
     protected ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, EventOutcome> outcomes;
-    private KeyValueStore<String, String> outcomesByTime;
+    private KeyValueStore<String, String> indexStore;
+    private WritableIndex outcomesByTime;
     private IndexMarker indexMarker;
     private boolean indexesKept;
 
@@ -78,10 +79,11 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         this.outcomes = context.getStateStore(StoreNames.outcomeStore(kind));
-        this.outcomesByTime = context.getStateStore(StoreNames.outcomeExpiryStore(kind));
+        this.indexStore = context.getStateStore(StoreNames.indexStore(kind));
+        this.outcomesByTime = index(StoreNames.outcomeExpiryIndex(kind));
         context.schedule(EXPIRY_INTERVAL, PunctuationType.STREAM_TIME, this::expireOutcomes);
         StateStore state = context.getStateStore(StoreNames.stateStore(kind));
-        indexMarker = new IndexMarker(context, List.of(state, outcomes));
+        indexMarker = new IndexMarker(context, List.of(state, outcomes), StoreNames.indexesIn(indexStore.name()));
         indexesKept = indexMarker.takeValid();
         if (indexesKept) {
             log.info(
@@ -89,7 +91,7 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
                     context.taskId());
             return;
         }
-        IndexRebuild.clear(outcomesByTime);
+        IndexRebuild.clear(indexStore);
         try (IndexRebuild rebuild = new IndexRebuild();
                 KeyValueIterator<String, EventOutcome> all = outcomes.all()) {
             all.forEachRemaining(entry -> rebuild.put(
@@ -99,9 +101,14 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         }
     }
 
+    /** The index {@code name} in this kind's index store. */
+    final WritableIndex index(String name) {
+        return new WritableIndex(indexStore, StoreNames.index(name));
+    }
+
     /**
-     * Whether this start kept the index stores as they were ({@link IndexMarker}); when not, each processor empties
-     * and fills its own again from its state.
+     * Whether this start kept the index store as it was ({@link IndexMarker}); when not, it starts empty and each
+     * processor fills its indexes again from its state.
      */
     final boolean indexesKept() {
         return indexesKept;
@@ -115,16 +122,8 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         }
     }
 
-    /**
-     * Empties an index store of {@link StoreNames#REBUILT} before its processor fills it again from its state: what
-     * it held (from an earlier start of this task here) may be older than the state restored since.
-     */
-    static void clear(KeyValueStore<String, String> index) {
-        IndexRebuild.clear(index);
-    }
-
     /** Adds the index entry {@code value\0id} through {@code rebuild}; nothing when {@code value} is null. */
-    static void rebuildIndex(IndexRebuild rebuild, KeyValueStore<String, String> index, String value, String id) {
+    static void rebuildIndex(IndexRebuild rebuild, WritableIndex index, String value, String id) {
         if (value != null) {
             rebuild.put(index, StoreNames.indexKey(value, id), id);
         }
@@ -265,7 +264,7 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
     }
 
     /** Adds or removes the index entry {@code value\0id}; nothing when {@code value} is null. */
-    static void updateIndex(KeyValueStore<String, String> index, String value, String id, boolean add) {
+    static void updateIndex(WritableIndex index, String value, String id, boolean add) {
         if (value == null) {
             return;
         }

@@ -51,11 +51,7 @@ public final class FoldTopology {
                 settings,
                 EntityKind.RUN,
                 () -> new RunFoldProcessor(step, settings.outcomeRetention(), settings),
-                List.of(store(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))),
-                StoreNames.RUNS_BY_STATUS,
-                StoreNames.RUNS_BY_PROJECT,
-                StoreNames.RUNS_BY_LABEL,
-                StoreNames.RUNS_BY_CREATED);
+                List.of(store(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))));
         wire(
                 topology,
                 settings,
@@ -67,12 +63,10 @@ public final class FoldTopology {
                         settings.sessionCleanupInterval(),
                         !topics.rebuild(),
                         settings),
-                List.of(store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY))),
-                StoreNames.ROOM_BLOCK_PARTS,
-                StoreNames.ROOMS_BY_KIND,
-                StoreNames.ROOMS_BY_RUN,
-                StoreNames.ROOMS_BY_PARENT,
-                StoreNames.CLOSED_SESSIONS);
+                List.of(
+                        store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY)),
+                        store(StoreNames.ROOM_BLOCK_PARTS, Serdes.String()),
+                        store(StoreNames.CLOSED_SESSIONS, Serdes.String())));
         // The room fold appends what it decides on its own (a session's expiry) to the room log it reads.
         topology.addSink(
                 ROOM_EVENTS_SINK,
@@ -85,24 +79,20 @@ public final class FoldTopology {
                 settings,
                 EntityKind.ARTIFACT,
                 () -> new ArtifactFoldProcessor(step, settings.outcomeRetention(), settings),
-                List.of(),
-                StoreNames.ARTIFACTS_BY_PARENT,
-                StoreNames.ARTIFACTS_BY_RUN,
-                StoreNames.ARTIFACTS_BY_ROOM);
+                List.of());
         return topology;
     }
 
     /**
-     * One kind's part of the fold: its log as the source, its processor, its state and outcome stores with {@code
-     * stores} and the index stores {@code indexes}, and its sinks (state topic, rejections).
+     * One kind's part of the fold: its log as the source, its processor, its state, outcome and index stores with
+     * {@code stores}, and its sinks (state topic, rejections).
      */
     private static <E extends SpecificRecord> void wire(
             Topology topology,
             FoldSettings settings,
             EntityKind<E, ?> kind,
             ProcessorSupplier<String, E, String, byte[]> processor,
-            List<StoreBuilder<?>> stores,
-            String... indexes) {
+            List<StoreBuilder<?>> stores) {
         String source = kind.name() + "-events-source";
         String name = processorName(kind);
         topology.addSource(
@@ -113,8 +103,7 @@ public final class FoldTopology {
         topology.addProcessor(name, processor, source);
         topology.addStateStore(store(StoreNames.stateStore(kind), new WireSerde<>(kind.stateCodec())), name);
         stores.forEach(store -> topology.addStateStore(store, name));
-        addIndexStores(topology, name, indexes);
-        addIndexStores(topology, name, StoreNames.outcomeExpiryStore(kind));
+        topology.addStateStore(indexStore(StoreNames.indexStore(kind)), name);
         topology.addStateStore(store(StoreNames.outcomeStore(kind), new WireSerde<>(WireCodec.EVENT_OUTCOME)), name);
         StringSerializer keys = new StringSerializer();
         ByteArraySerializer values = new ByteArraySerializer();
@@ -137,22 +126,12 @@ public final class FoldTopology {
         return kind.name() + "s-sink";
     }
 
-    private static void addIndexStores(Topology topology, String processor, String... names) {
-        for (String name : names) {
-            if (StoreNames.REBUILT.contains(name)) {
-                topology.addStateStore(rebuiltIndex(name), processor);
-            } else {
-                topology.addStateStore(store(name, Serdes.String()), processor);
-            }
-        }
-    }
-
     /**
-     * An index the processor fills again from its state stores at a start that cannot keep it ({@code
-     * IndexMarker}): no changelog (the fold writes no record for it) and no cache (a rebuild writes it before any
-     * record is processed, and reads see RocksDB).
+     * A kind's index store, which its processor fills again from its state stores at a start that cannot keep it
+     * ({@code IndexMarker}): no changelog (the fold writes no record for it) and no cache (a rebuild writes it before
+     * any record is processed, and reads see RocksDB).
      */
-    private static StoreBuilder<?> rebuiltIndex(String name) {
+    private static StoreBuilder<?> indexStore(String name) {
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.String())
                 .withCachingDisabled()
                 .withLoggingDisabled();

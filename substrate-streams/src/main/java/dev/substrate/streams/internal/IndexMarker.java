@@ -39,16 +39,19 @@ final class IndexMarker {
 
     private final Path file;
     private final List<? extends StateStore> sources;
+    private final List<Index> layout;
     private final boolean trusted;
     private boolean failed;
 
     /**
      * @param context the processor's context (its task's state directory and the application's settings)
      * @param sources the stores the indexes are filled from
+     * @param layout the indexes in the index store: a file written for another layout is not trusted
      */
-    IndexMarker(ProcessorContext<?, ?> context, List<? extends StateStore> sources) {
+    IndexMarker(ProcessorContext<?, ?> context, List<? extends StateStore> sources, List<Index> layout) {
         this.file = context.stateDir().toPath().resolve(FILE);
         this.sources = sources;
+        this.layout = List.copyOf(layout);
         Map<String, Object> configs = context.appConfigs();
         this.trusted = StreamsConfig.EXACTLY_ONCE_V2.equals(
                         String.valueOf(configs.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)))
@@ -92,9 +95,19 @@ final class IndexMarker {
         }
     }
 
-    /** Each source's position, one line each: {@code store topic partition offset}, in a fixed order. */
+    /**
+     * The index layout ({@code index <name> <store> <tag>} lines), then each source's position, one line each:
+     * {@code store topic partition offset}, in a fixed order.
+     */
     private String positions() {
         StringBuilder text = new StringBuilder();
+        layout.forEach(index -> text.append("index ")
+                .append(index.name())
+                .append(' ')
+                .append(index.store())
+                .append(' ')
+                .append(index.tag())
+                .append('\n'));
         for (StateStore store : sources) {
             Position position = store.getPosition();
             Map<String, Map<Integer, Long>> sorted = new TreeMap<>();

@@ -9,7 +9,7 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Refilling the index stores of {@link StoreNames#REBUILT} at a task's start: each store emptied, then filled, in
+ * Refilling the index stores ({@link StoreNames#REBUILT}) at a task's start: each store emptied, then filled, in
  * batches of {@value #BATCH} ({@code putAll}, one RocksDB write batch each; a null value deletes). One write at a
  * time cost a restart 64 s at 1,000,000 runs, most of it in single deletes and puts.
  */
@@ -19,6 +19,11 @@ final class IndexRebuild implements AutoCloseable {
     static final int BATCH = 10_000;
 
     private final Map<KeyValueStore<String, String>, List<KeyValue<String, String>>> pending = new IdentityHashMap<>();
+
+    /** Puts {@code key} -> {@code value} into {@code index}, once its store's batch is full or at {@link #close()}. */
+    void put(WritableIndex index, String key, String value) {
+        put(index.store(), index.index().storeKey(key), value);
+    }
 
     /** Empties {@code index}: its keys read and deleted a batch at a time. */
     static void clear(KeyValueStore<String, String> index) {

@@ -44,9 +44,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
 
     private KeyValueStore<String, TranscriptEntry> transcript;
     private KeyValueStore<String, String> parts;
-    private KeyValueStore<String, String> byKind;
-    private KeyValueStore<String, String> byRun;
-    private KeyValueStore<String, String> byParent;
+    private WritableIndex byKind;
+    private WritableIndex byRun;
+    private WritableIndex byParent;
     private KeyValueStore<String, String> closedSessions;
 
     /**
@@ -77,12 +77,11 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
                 state -> wire.encode(topics.rooms().name(), WireCodec.ROOM_STATE, state));
         transcript = context.getStateStore(StoreNames.ROOM_TRANSCRIPT);
         parts = context.getStateStore(StoreNames.ROOM_BLOCK_PARTS);
-        byKind = context.getStateStore(StoreNames.ROOMS_BY_KIND);
-        byRun = context.getStateStore(StoreNames.ROOMS_BY_RUN);
-        byParent = context.getStateStore(StoreNames.ROOMS_BY_PARENT);
+        byKind = index(StoreNames.ROOMS_BY_KIND);
+        byRun = index(StoreNames.ROOMS_BY_RUN);
+        byParent = index(StoreNames.ROOMS_BY_PARENT);
         closedSessions = context.getStateStore(StoreNames.CLOSED_SESSIONS);
         if (!indexesKept()) {
-            List.of(byKind, byRun, byParent).forEach(FoldProcessor::clear);
             try (IndexRebuild rebuild = new IndexRebuild();
                     KeyValueIterator<String, RoomState> all = rooms.all()) {
                 all.forEachRemaining(entry -> indexValues(entry.value)
@@ -186,8 +185,8 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     }
 
     /** The value {@code room} has in each index store (null: none). */
-    private Map<KeyValueStore<String, String>, String> indexValues(RoomState room) {
-        Map<KeyValueStore<String, String>, String> values = new LinkedHashMap<>();
+    private Map<WritableIndex, String> indexValues(RoomState room) {
+        Map<WritableIndex, String> values = new LinkedHashMap<>();
         values.put(byKind, room.getKind().name());
         values.put(byRun, room.getRunId());
         values.put(byParent, room.getParentRoomId());

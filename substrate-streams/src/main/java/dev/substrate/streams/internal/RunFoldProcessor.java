@@ -26,10 +26,10 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     private RunState current;
 
     private KeyValueStore<String, RunEvent> history;
-    private KeyValueStore<String, String> byStatus;
-    private KeyValueStore<String, String> byProject;
-    private KeyValueStore<String, String> byLabel;
-    private KeyValueStore<String, String> byCreated;
+    private WritableIndex byStatus;
+    private WritableIndex byProject;
+    private WritableIndex byLabel;
+    private WritableIndex byCreated;
 
     RunFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         super(EntityKind.RUN, step, outcomeRetention, settings);
@@ -45,12 +45,11 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
                 FoldTopology.RUNS_SINK,
                 state -> wire.encode(topics.runs().name(), WireCodec.RUN_STATE, state));
         history = context.getStateStore(StoreNames.RUN_HISTORY);
-        byStatus = context.getStateStore(StoreNames.RUNS_BY_STATUS);
-        byProject = context.getStateStore(StoreNames.RUNS_BY_PROJECT);
-        byLabel = context.getStateStore(StoreNames.RUNS_BY_LABEL);
-        byCreated = context.getStateStore(StoreNames.RUNS_BY_CREATED);
+        byStatus = index(StoreNames.RUNS_BY_STATUS);
+        byProject = index(StoreNames.RUNS_BY_PROJECT);
+        byLabel = index(StoreNames.RUNS_BY_LABEL);
+        byCreated = index(StoreNames.RUNS_BY_CREATED);
         if (!indexesKept()) {
-            List.of(byStatus, byProject, byLabel, byCreated).forEach(FoldProcessor::clear);
             try (IndexRebuild rebuild = new IndexRebuild();
                     KeyValueIterator<String, RunState> all = runs.all()) {
                 all.forEachRemaining(entry -> {
@@ -88,7 +87,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         return StoreNames.timeKey(run.getTimestamps().getCreatedAt().toEpochMilli(), run.getRunId());
     }
 
-    private Map<KeyValueStore<String, String>, List<String>> indexKeys(RunState run) {
+    private Map<WritableIndex, List<String>> indexKeys(RunState run) {
         long updated = run.getTimestamps().getUpdatedAt().toEpochMilli();
         String runId = run.getRunId();
         List<String> labels = new ArrayList<>();

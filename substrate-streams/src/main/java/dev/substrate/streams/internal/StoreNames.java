@@ -4,15 +4,18 @@ import dev.substrate.entity.EntityKind;
 import java.util.List;
 
 /**
- * The name of every state store of the fold. The names are part of the application's identity: each store's
- * changelog topic is {@code <application.id>-<store>-changelog}, so a name never changes across upgrades.
+ * The name of every state store of the fold, and of every index inside its index stores. The names are part of the
+ * application's identity: each logged store's changelog topic is {@code <application.id>-<store>-changelog}, so a
+ * name never changes across upgrades.
  *
- * <p>Index stores ({@link #REBUILT}) are neither logged nor cached, so that the fold writes no changelog record for
- * them: each processor fills them again from its state stores when it starts ({@code FoldProcessor#init}), unless
- * its task closed cleanly here and nothing changed those stores since ({@code IndexMarker}).
+ * <p>Each kind keeps its indexes ({@link #INDEXES}) in one index store ({@link #REBUILT}), neither logged nor
+ * cached, so that the fold writes no changelog record for them: each processor fills it again from its state stores
+ * when it starts ({@code FoldProcessor#init}), unless its task closed cleanly here and nothing changed those stores
+ * since ({@code IndexMarker}).
  *
- * <p>Index stores map {@code <value>\0<id>} (or {@code <value>\0<updated-at millis, 13 digits>\0<id>} where the
- * order is by last update) to the id; a prefix scan answers a query such as "runs whose status is waiting".
+ * <p>An index maps {@code <value>\0<id>} (or {@code <value>\0<updated-at millis, 13 digits>\0<id>} where the order
+ * is by last update) to the id, behind its tag ({@link Index}); a prefix scan answers a query such as "runs whose
+ * status is waiting".
  */
 public final class StoreNames {
 
@@ -20,17 +23,19 @@ public final class StoreNames {
     public static final String RUNS = "runs";
     /** {@code runId/version (19 digits)} -> the applied RunEvent. */
     public static final String RUN_HISTORY = "run-history";
-    /** {@code status\0updatedAt\0runId} -> runId. */
+    /** The index store of runs: every run index below, and run outcomes by time. */
+    public static final String RUN_INDEXES = "run-indexes";
+    /** Index {@code status\0updatedAt\0runId} -> runId. */
     public static final String RUNS_BY_STATUS = "runs-by-status";
-    /** {@code project\0updatedAt\0runId} -> runId. */
+    /** Index {@code project\0updatedAt\0runId} -> runId. */
     public static final String RUNS_BY_PROJECT = "runs-by-project";
-    /** {@code key=value\0updatedAt\0runId} -> runId. */
+    /** Index {@code key=value\0updatedAt\0runId} -> runId. */
     public static final String RUNS_BY_LABEL = "runs-by-label";
-    /** {@code createdAt (13 digits)\0runId} -> runId: every run by creation time. */
+    /** Index {@code createdAt (13 digits)\0runId} -> runId: every run by creation time. */
     public static final String RUNS_BY_CREATED = "runs-by-created";
     /** eventId -> EventOutcome, for run events. */
     public static final String RUN_EVENT_OUTCOMES = "run-event-outcomes";
-    /** {@code decidedAt\0eventId} -> eventId: expires run outcomes. */
+    /** Index {@code \0decidedAt\0eventId} -> eventId: expires run outcomes. */
     public static final String RUN_EVENT_OUTCOMES_BY_TIME = "run-event-outcomes-by-time";
 
     /** roomId -> RoomState. */
@@ -42,77 +47,92 @@ public final class StoreNames {
      * TranscriptEntry.parts}).
      */
     public static final String ROOM_BLOCK_PARTS = "room-block-parts";
-    /** {@code kind\0roomId} -> roomId. */
+    /** The index store of rooms: every room index below, and room outcomes by time. */
+    public static final String ROOM_INDEXES = "room-indexes";
+    /** Index {@code kind\0roomId} -> roomId. */
     public static final String ROOMS_BY_KIND = "rooms-by-kind";
-    /** {@code runId\0roomId} -> roomId. */
+    /** Index {@code runId\0roomId} -> roomId. */
     public static final String ROOMS_BY_RUN = "rooms-by-run";
-    /** {@code parentRoomId\0roomId} -> roomId. */
+    /** Index {@code parentRoomId\0roomId} -> roomId. */
     public static final String ROOMS_BY_PARENT = "rooms-by-parent";
     /** {@code closedAt\0roomId} -> roomId, for closed session rooms awaiting cleanup. */
     public static final String CLOSED_SESSIONS = "closed-sessions";
     /** eventId -> EventOutcome, for room events. */
     public static final String ROOM_EVENT_OUTCOMES = "room-event-outcomes";
-    /** {@code decidedAt\0eventId} -> eventId: expires room outcomes. */
+    /** Index {@code \0decidedAt\0eventId} -> eventId: expires room outcomes. */
     public static final String ROOM_EVENT_OUTCOMES_BY_TIME = "room-event-outcomes-by-time";
 
     /** artifactId -> ArtifactState. */
     public static final String ARTIFACTS = "artifacts";
-    /** {@code parentId\0artifactId} -> artifactId. */
+    /** The index store of artifacts: every artifact index below, and artifact outcomes by time. */
+    public static final String ARTIFACT_INDEXES = "artifact-indexes";
+    /** Index {@code parentId\0artifactId} -> artifactId. */
     public static final String ARTIFACTS_BY_PARENT = "artifacts-by-parent";
-    /** {@code runId\0artifactId} -> artifactId. */
+    /** Index {@code runId\0artifactId} -> artifactId. */
     public static final String ARTIFACTS_BY_RUN = "artifacts-by-run";
-    /** {@code roomId\0artifactId} -> artifactId. */
+    /** Index {@code roomId\0artifactId} -> artifactId. */
     public static final String ARTIFACTS_BY_ROOM = "artifacts-by-room";
     /** eventId -> EventOutcome, for artifact events. */
     public static final String ARTIFACT_EVENT_OUTCOMES = "artifact-event-outcomes";
-    /** {@code decidedAt\0eventId} -> eventId: expires artifact outcomes. */
+    /** Index {@code \0decidedAt\0eventId} -> eventId: expires artifact outcomes. */
     public static final String ARTIFACT_EVENT_OUTCOMES_BY_TIME = "artifact-event-outcomes-by-time";
 
+    /** Every index, in its kind's index store, with its tag. */
+    public static final List<Index> INDEXES = List.of(
+            new Index(RUNS_BY_STATUS, RUN_INDEXES, 's'),
+            new Index(RUNS_BY_PROJECT, RUN_INDEXES, 'p'),
+            new Index(RUNS_BY_LABEL, RUN_INDEXES, 'l'),
+            new Index(RUNS_BY_CREATED, RUN_INDEXES, 'c'),
+            new Index(RUN_EVENT_OUTCOMES_BY_TIME, RUN_INDEXES, 'o'),
+            new Index(ROOMS_BY_KIND, ROOM_INDEXES, 'k'),
+            new Index(ROOMS_BY_RUN, ROOM_INDEXES, 'r'),
+            new Index(ROOMS_BY_PARENT, ROOM_INDEXES, 'p'),
+            new Index(ROOM_EVENT_OUTCOMES_BY_TIME, ROOM_INDEXES, 'o'),
+            new Index(ARTIFACTS_BY_PARENT, ARTIFACT_INDEXES, 'p'),
+            new Index(ARTIFACTS_BY_RUN, ARTIFACT_INDEXES, 'r'),
+            new Index(ARTIFACTS_BY_ROOM, ARTIFACT_INDEXES, 'm'),
+            new Index(ARTIFACT_EVENT_OUTCOMES_BY_TIME, ARTIFACT_INDEXES, 'o'));
+
     /** The index stores, kept on local disk alone and filled again from the state stores when they may not match. */
-    public static final List<String> REBUILT = List.of(
-            RUNS_BY_STATUS,
-            RUNS_BY_PROJECT,
-            RUNS_BY_LABEL,
-            RUNS_BY_CREATED,
-            RUN_EVENT_OUTCOMES_BY_TIME,
-            ROOMS_BY_KIND,
-            ROOMS_BY_RUN,
-            ROOMS_BY_PARENT,
-            ROOM_EVENT_OUTCOMES_BY_TIME,
-            ARTIFACTS_BY_PARENT,
-            ARTIFACTS_BY_RUN,
-            ARTIFACTS_BY_ROOM,
-            ARTIFACT_EVENT_OUTCOMES_BY_TIME);
+    public static final List<String> REBUILT = List.of(RUN_INDEXES, ROOM_INDEXES, ARTIFACT_INDEXES);
 
     /** Every store. */
     public static final List<String> ALL = List.of(
             RUNS,
             RUN_HISTORY,
-            RUNS_BY_STATUS,
-            RUNS_BY_PROJECT,
-            RUNS_BY_LABEL,
-            RUNS_BY_CREATED,
             RUN_EVENT_OUTCOMES,
-            RUN_EVENT_OUTCOMES_BY_TIME,
+            RUN_INDEXES,
             ROOMS,
             ROOM_TRANSCRIPT,
             ROOM_BLOCK_PARTS,
-            ROOMS_BY_KIND,
-            ROOMS_BY_RUN,
-            ROOMS_BY_PARENT,
             CLOSED_SESSIONS,
             ROOM_EVENT_OUTCOMES,
-            ROOM_EVENT_OUTCOMES_BY_TIME,
+            ROOM_INDEXES,
             ARTIFACTS,
-            ARTIFACTS_BY_PARENT,
-            ARTIFACTS_BY_RUN,
-            ARTIFACTS_BY_ROOM,
             ARTIFACT_EVENT_OUTCOMES,
-            ARTIFACT_EVENT_OUTCOMES_BY_TIME);
+            ARTIFACT_INDEXES);
 
     /** The stores with a changelog: every store but the {@link #REBUILT} ones. */
     public static final List<String> LOGGED =
             ALL.stream().filter(store -> !REBUILT.contains(store)).toList();
+
+    /** The index named {@code name} ({@link #RUNS_BY_STATUS} ...). */
+    public static Index index(String name) {
+        return INDEXES.stream()
+                .filter(index -> index.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no index " + name));
+    }
+
+    /** The indexes of the index store {@code store}. */
+    public static List<Index> indexesIn(String store) {
+        return INDEXES.stream().filter(index -> index.store().equals(store)).toList();
+    }
+
+    /** The store that holds {@code kind}'s indexes. */
+    public static String indexStore(EntityKind<?, ?> kind) {
+        return kind == EntityKind.RUN ? RUN_INDEXES : kind == EntityKind.ROOM ? ROOM_INDEXES : ARTIFACT_INDEXES;
+    }
 
     /** The store of {@code kind}'s current state, keyed by entity id. */
     public static String stateStore(EntityKind<?, ?> kind) {
@@ -126,8 +146,8 @@ public final class StoreNames {
                 : kind == EntityKind.ROOM ? ROOM_EVENT_OUTCOMES : ARTIFACT_EVENT_OUTCOMES;
     }
 
-    /** The store that expires {@code kind}'s outcomes: {@code decidedAt\0eventId} -> eventId. */
-    public static String outcomeExpiryStore(EntityKind<?, ?> kind) {
+    /** The index that expires {@code kind}'s outcomes: {@code \0decidedAt\0eventId} -> eventId. */
+    public static String outcomeExpiryIndex(EntityKind<?, ?> kind) {
         return kind == EntityKind.RUN
                 ? RUN_EVENT_OUTCOMES_BY_TIME
                 : kind == EntityKind.ROOM ? ROOM_EVENT_OUTCOMES_BY_TIME : ARTIFACT_EVENT_OUTCOMES_BY_TIME;

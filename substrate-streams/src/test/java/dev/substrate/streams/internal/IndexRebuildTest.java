@@ -16,7 +16,10 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An index store refilled in write batches: on RocksDB, as the fold's index stores are, past one batch's size. */
+/**
+ * An index store refilled in write batches, and read and written one index at a time: on RocksDB, as the fold's
+ * index stores are, past one batch's size.
+ */
 class IndexRebuildTest {
 
     @TempDir
@@ -24,7 +27,7 @@ class IndexRebuildTest {
 
     @Test
     void fillsAndEmptiesAnIndexBeyondOneBatch() {
-        KeyValueStore<String, String> index = rocksDbStore("runs-by-status");
+        KeyValueStore<String, String> index = rocksDbStore(StoreNames.RUN_INDEXES);
         int entries = IndexRebuild.BATCH * 2 + 7;
 
         try (IndexRebuild rebuild = new IndexRebuild()) {
@@ -39,6 +42,44 @@ class IndexRebuildTest {
 
         assertThat(keys(index)).isEmpty();
         index.close();
+    }
+
+    @Test
+    void eachIndexOfAStoreReadsAndWritesItsOwnKeysAlone() {
+        KeyValueStore<String, String> store = rocksDbStore(StoreNames.RUN_INDEXES);
+        // Neighbouring tags in one store: status 's', project 'p', label 'l', created 'c'.
+        WritableIndex byStatus = new WritableIndex(store, StoreNames.index(StoreNames.RUNS_BY_STATUS));
+        WritableIndex byProject = new WritableIndex(store, StoreNames.index(StoreNames.RUNS_BY_PROJECT));
+        WritableIndex byLabel = new WritableIndex(store, StoreNames.index(StoreNames.RUNS_BY_LABEL));
+        try (IndexRebuild rebuild = new IndexRebuild()) {
+            for (int i = 0; i < 5; i++) {
+                rebuild.put(byStatus, key(i), "run-" + i);
+                rebuild.put(byLabel, key(i), "run-" + i);
+            }
+        }
+        byProject.put(StoreNames.indexKey("project:a", "run-1"), "run-1");
+        byProject.put(StoreNames.indexKey("project:b", "run-2"), "run-2");
+
+        assertThat(keys(byStatus.all())).containsExactly(key(0), key(1), key(2), key(3), key(4));
+        assertThat(keys(byStatus.reverseAll())).containsExactly(key(4), key(3), key(2), key(1), key(0));
+        assertThat(keys(byStatus.range(key(1), key(3)))).containsExactly(key(1), key(2), key(3));
+        assertThat(keys(byStatus.reverseRange(key(3), null))).containsExactly(key(4), key(3));
+        assertThat(keys(byProject.all()))
+                .containsExactly(StoreNames.indexKey("project:a", "run-1"), StoreNames.indexKey("project:b", "run-2"));
+        assertThat(keys(byProject.prefixScan(
+                        StoreNames.indexPrefix("project:b"),
+                        new org.apache.kafka.common.serialization.StringSerializer())))
+                .containsExactly(StoreNames.indexKey("project:b", "run-2"));
+        assertThat(byLabel.get(key(2))).isEqualTo("run-2");
+        assertThat(byProject.get(key(2))).isNull();
+
+        byStatus.delete(key(0));
+        assertThat(keys(byStatus.all())).hasSize(4).doesNotContain(key(0));
+        assertThat(keys(byLabel.all())).hasSize(5).contains(key(0));
+        assertThat(keys(store.all()))
+                .as("the store holds every index, each behind its tag")
+                .hasSize(11);
+        store.close();
     }
 
     private KeyValueStore<String, String> rocksDbStore(String name) {
@@ -62,9 +103,13 @@ class IndexRebuildTest {
     }
 
     private static List<String> keys(KeyValueStore<String, String> store) {
+        return keys(store.all());
+    }
+
+    private static List<String> keys(KeyValueIterator<String, String> range) {
         List<String> keys = new ArrayList<>();
-        try (KeyValueIterator<String, String> all = store.all()) {
-            all.forEachRemaining(entry -> keys.add(entry.key));
+        try (range) {
+            range.forEachRemaining(entry -> keys.add(entry.key));
         }
         return keys;
     }
