@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -83,6 +84,10 @@ public final class SubstrateFold implements AutoCloseable {
         // and idling can only delay; with it disabled, Kafka Streams also skips the check (and its formatted log
         // text) it makes for every task with an empty buffer at every loop: 6-10% of the stream thread's samples.
         props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+        // A task is RUNNING once its changelogs are read to their end; the restore consumer learns that from a fetch
+        // that waits up to fetch.max.wait.ms (500 ms) for data that never comes when a changelog is read (or empty),
+        // and tasks finish restoring in rounds of that wait. 100 ms: a fresh start of the fold's 18 tasks ~1 s sooner.
+        props.putIfAbsent(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 100);
         props.putIfAbsent(
                 StreamsConfig.STATE_DIR_CONFIG,
                 config.dataDir().resolve("streams").toAbsolutePath().toString());
