@@ -24,7 +24,7 @@ public final class RunIndex {
         CREATED
     }
 
-    private final String store;
+    private final String index;
     private final List<String> values;
     private final Order order;
     /** The lowest page key read (inclusive), or null. */
@@ -32,12 +32,12 @@ public final class RunIndex {
     /** The highest page key read (inclusive), or null. */
     private final String highest;
 
-    private RunIndex(String store, List<String> values, Order order) {
-        this(store, values, order, null, null);
+    private RunIndex(String index, List<String> values, Order order) {
+        this(index, values, order, null, null);
     }
 
-    private RunIndex(String store, List<String> values, Order order, String lowest, String highest) {
-        this.store = store;
+    private RunIndex(String index, List<String> values, Order order, String lowest, String highest) {
+        this.index = index;
         this.values = List.copyOf(values);
         this.order = order;
         this.lowest = lowest;
@@ -50,7 +50,7 @@ public final class RunIndex {
      */
     public RunIndex within(Instant from, Instant until) {
         return new RunIndex(
-                store,
+                index,
                 values,
                 order,
                 from == null ? null : StoreNames.zeroPadded(Math.max(0, from.toEpochMilli()), 13),
@@ -110,7 +110,7 @@ public final class RunIndex {
 
     /** The index read ({@link StoreNames#RUNS_BY_STATUS} ...). */
     String indexName() {
-        return store;
+        return index;
     }
 
     /**
@@ -123,6 +123,6 @@ public final class RunIndex {
 
     @Override
     public String toString() {
-        return store + values;
+        return index + values;
     }
 }
