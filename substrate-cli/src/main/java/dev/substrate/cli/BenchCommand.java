@@ -99,7 +99,8 @@ final class BenchCommand implements Callable<Integer> {
                     events,
                     Math.min(sizes.queryableSamples(), Math.max(20, events / 100)),
                     Math.min(sizes.observerSamples(), Math.max(100, events / 40)),
-                    events < 10_000 ? Duration.ofSeconds(2) : sizes.queryDuration());
+                    events < 10_000 ? Duration.ofSeconds(2) : sizes.queryDuration(),
+                    Math.min(sizes.warmUpEvents(), Math.max(2_000, events / 10)));
         }
         Path dataDir = Files.createTempDirectory("substrate-bench-");
         Map<String, String> explicit = new HashMap<>(settings);

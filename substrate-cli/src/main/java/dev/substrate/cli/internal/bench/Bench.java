@@ -64,16 +64,17 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class Bench {
 
-    /** How big a run is. */
-    public record Sizes(int events, int queryableSamples, int observerSamples, Duration queryDuration) {
+    /** How big a run is; {@code warmUpEvents} are appended and folded first, figures discarded. */
+    public record Sizes(
+            int events, int queryableSamples, int observerSamples, Duration queryDuration, int warmUpEvents) {
         /** {@code --quick}: within a few minutes on two cores. */
         public static Sizes quick() {
-            return new Sizes(40_000, 200, 500, Duration.ofSeconds(5));
+            return new Sizes(40_000, 200, 500, Duration.ofSeconds(5), 10_000);
         }
 
         /** The full run. */
         public static Sizes full() {
-            return new Sizes(200_000, 1_000, 3_000, Duration.ofSeconds(10));
+            return new Sizes(200_000, 1_000, 3_000, Duration.ofSeconds(10), 20_000);
         }
     }
 
@@ -118,16 +119,23 @@ public final class Bench {
         used.put("processingGuarantee", "exactly_once_v2");
         used.put("wireFormat", base.wireFormat().setting());
 
+        used.put("warmUpEvents", sizes.warmUpEvents());
+        step(
+                "warmUp",
+                "append and fold " + sizes.warmUpEvents() + " events both ways first, on topics of their own, so "
+                        + "that every figure is of compiled code");
+        warmUp();
+
         SubstrateConfig first = config("a");
         Topics topics = Topics.from(first);
         try (Admin admin = admin()) {
             TopicSetup.ensure(admin, topics, first.topicPartitions(), first.topicReplicationFactor());
             admin.createTopics(List.of(
-                            new NewTopic(prefix + "raw-append", first.topicPartitions(), (short) -1),
+                            new NewTopic(rawAppendTopic(prefix), first.topicPartitions(), (short) -1),
                             new NewTopic(prefix + "raw-latency", 1, (short) -1)))
                     .all()
                     .get();
-            TopicSetup.awaitLeaders(admin, List.of(prefix + "raw-append", prefix + "raw-latency"));
+            TopicSetup.awaitLeaders(admin, List.of(rawAppendTopic(prefix), prefix + "raw-latency"));
         }
         Backlog backlog = Backlog.of(sizes.events(), topics, "");
         used.put("bytesPerEvent", backlog.averageBytes());
@@ -135,10 +143,10 @@ public final class Bench {
         step(
                 "append",
                 "raw KafkaProducer vs SubstrateClient, " + backlog.items().size() + " events");
-        report.set("append", append(first, backlog));
+        report.set("append", append(first, backlog, rawAppendTopic(prefix)));
 
         step("fold", "plain Kafka Streams count vs the fold, over the same backlog");
-        double raw = foldRaw(topics);
+        double raw = foldRaw(config("raw"), topics, prefix + "count-baseline");
         String token;
         long foldStart = System.nanoTime();
         try (SubstrateNode a = SubstrateNode.start(first)) {
@@ -189,9 +197,39 @@ public final class Bench {
         return report;
     }
 
+    // ---- warm-up -----------------------------------------------------------------------------------------------
+
+    /**
+     * The parts' work once over a small backlog on topics of their own (appends both ways, the count and the fold
+     * from start to caught up), figures discarded: a JVM compiles its hot code in its first seconds, on the same
+     * two cores, and the fold has more code to compile than the count. As JMH's warm-up iterations, for both sides.
+     */
+    private void warmUp() throws Exception {
+        String warmUpPrefix = prefix + "warmup.";
+        SubstrateConfig config = config("warmup", warmUpPrefix);
+        Topics topics = Topics.from(config);
+        try (Admin admin = admin()) {
+            TopicSetup.ensure(admin, topics, config.topicPartitions(), config.topicReplicationFactor());
+            admin.createTopics(
+                            List.of(new NewTopic(rawAppendTopic(warmUpPrefix), config.topicPartitions(), (short) -1)))
+                    .all()
+                    .get();
+            TopicSetup.awaitLeaders(admin, List.of(rawAppendTopic(warmUpPrefix)));
+        }
+        append(config, Backlog.of(sizes.warmUpEvents(), topics, ""), rawAppendTopic(warmUpPrefix));
+        foldRaw(config("warmup-raw", warmUpPrefix), topics, warmUpPrefix + "count-baseline");
+        try (SubstrateNode node = SubstrateNode.start(config)) {
+            CaughtUp.await(base, node.fold().applicationId(), topics);
+        }
+    }
+
+    private static String rawAppendTopic(String prefix) {
+        return prefix + "raw-append";
+    }
+
     // ---- append ------------------------------------------------------------------------------------------------
 
-    private ObjectNode append(SubstrateConfig config, Backlog backlog) throws Exception {
+    private ObjectNode append(SubstrateConfig config, Backlog backlog, String rawTopic) throws Exception {
         Map<String, Object> producerConfig = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
         producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
         producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -199,7 +237,7 @@ public final class Bench {
         try (KafkaProducer<String, byte[]> producer =
                 new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer())) {
             for (Backlog.Item item : backlog.items()) {
-                producer.send(new ProducerRecord<>(prefix + "raw-append", item.key(), item.bytes()));
+                producer.send(new ProducerRecord<>(rawTopic, item.key(), item.bytes()));
             }
             producer.flush();
         }
@@ -236,11 +274,10 @@ public final class Bench {
 
     // ---- fold --------------------------------------------------------------------------------------------------
 
-    private double foldRaw(Topics topics) throws Exception {
+    private double foldRaw(SubstrateConfig config, Topics topics, String applicationId) throws Exception {
         long start = System.nanoTime();
-        String applicationId = prefix + "count-baseline";
         try (CountBaseline baseline = CountBaseline.start(
-                config("raw"),
+                config,
                 applicationId,
                 List.of(topics.runEvents().name(), topics.roomEvents().name()))) {
             return awaitCaughtUp(baseline.applicationId(), topics, start);
@@ -656,12 +693,17 @@ public final class Bench {
 
     /** The settings of instance {@code name}: the bench's topics and application, its own data and port. */
     private SubstrateConfig config(String name) {
+        return config(name, prefix);
+    }
+
+    /** Instance {@code name}'s settings, on the topics of {@code topicPrefix}, as application {@code <prefix>fold}. */
+    private SubstrateConfig config(String name, String topicPrefix) {
         Map<String, String> instance = new HashMap<>(settings);
-        instance.put(SubstrateConfig.TOPIC_PREFIX, prefix);
+        instance.put(SubstrateConfig.TOPIC_PREFIX, topicPrefix);
         instance.put(SubstrateConfig.DATA_DIR, dataDir.resolve(name).toString());
         instance.put(SubstrateConfig.HTTP_PORT, "0");
         instance.put(SubstrateConfig.TOKENS_FILE, dataDir.resolve("tokens.json").toString());
-        instance.put("application.id", prefix + "fold");
+        instance.put("application.id", topicPrefix + "fold");
         return SubstrateConfig.load(System.getenv(), instance);
     }
 
