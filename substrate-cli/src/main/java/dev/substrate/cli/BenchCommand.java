@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
             "Measures Substrate beside raw Kafka on the same broker, part by part.",
             "The parts: append (KafkaProducer vs SubstrateClient), fold (a plain Kafka Streams count vs the fold),"
                     + " append to queryable, observer latency (produce->consume vs RoomStream and SSE), appends over"
-                    + " HTTP and HTTP queries. Prints a table; --out writes JSON. Uses an embedded broker unless"
+                    + " HTTP and HTTP queries. Each side first does its work once over a small backlog (a warm-up,"
+                    + " figures discarded). Prints a table; --out writes JSON. Uses an embedded broker unless"
                     + " --bootstrap-servers is given (its topics then get a bench-<id>. prefix)."
         },
         footer = {

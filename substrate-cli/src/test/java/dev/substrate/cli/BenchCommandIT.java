@@ -48,7 +48,8 @@ class BenchCommandIT {
                 "query.forwarded.p99Ms",
                 "machine.cores",
                 "machine.jvm",
-                "settings.events")) {
+                "settings.events",
+                "settings.warmUpEvents")) {
             JsonNode value = report.at("/" + figure.replace('.', '/'));
             assertThat(value.isMissingNode()).as(figure).isFalse();
             if (value.isNumber()) {
