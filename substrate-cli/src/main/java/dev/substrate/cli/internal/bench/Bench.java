@@ -127,16 +127,11 @@ public final class Bench {
         warmUp();
 
         SubstrateConfig first = config("a");
-        Topics topics = Topics.from(first);
-        try (Admin admin = admin()) {
-            TopicSetup.ensure(admin, topics, first.topicPartitions(), first.topicReplicationFactor());
-            admin.createTopics(List.of(
-                            new NewTopic(rawAppendTopic(prefix), first.topicPartitions(), (short) -1),
-                            new NewTopic(prefix + "raw-latency", 1, (short) -1)))
-                    .all()
-                    .get();
-            TopicSetup.awaitLeaders(admin, List.of(rawAppendTopic(prefix), prefix + "raw-latency"));
-        }
+        Topics topics = setUpTopics(
+                first,
+                List.of(
+                        new NewTopic(rawAppendTopic(prefix), first.topicPartitions(), (short) -1),
+                        new NewTopic(prefix + "raw-latency", 1, (short) -1)));
         Backlog backlog = Backlog.of(sizes.events(), topics, "");
         used.put("bytesPerEvent", backlog.averageBytes());
 
@@ -207,20 +202,24 @@ public final class Bench {
     private void warmUp() throws Exception {
         String warmUpPrefix = prefix + "warmup.";
         SubstrateConfig config = config("warmup", warmUpPrefix);
-        Topics topics = Topics.from(config);
-        try (Admin admin = admin()) {
-            TopicSetup.ensure(admin, topics, config.topicPartitions(), config.topicReplicationFactor());
-            admin.createTopics(
-                            List.of(new NewTopic(rawAppendTopic(warmUpPrefix), config.topicPartitions(), (short) -1)))
-                    .all()
-                    .get();
-            TopicSetup.awaitLeaders(admin, List.of(rawAppendTopic(warmUpPrefix)));
-        }
+        Topics topics = setUpTopics(
+                config, List.of(new NewTopic(rawAppendTopic(warmUpPrefix), config.topicPartitions(), (short) -1)));
         append(config, Backlog.of(sizes.warmUpEvents(), topics, ""), rawAppendTopic(warmUpPrefix));
         foldRaw(config("warmup-raw", warmUpPrefix), topics, warmUpPrefix + "count-baseline");
         try (SubstrateNode node = SubstrateNode.start(config)) {
             CaughtUp.await(base, node.fold().applicationId(), topics);
         }
+    }
+
+    /** Creates {@code config}'s Substrate topics and the baselines' {@code raw} topics; the Substrate topics. */
+    private Topics setUpTopics(SubstrateConfig config, List<NewTopic> raw) throws Exception {
+        Topics topics = Topics.from(config);
+        try (Admin admin = admin()) {
+            TopicSetup.ensure(admin, topics, config.topicPartitions(), config.topicReplicationFactor());
+            admin.createTopics(raw).all().get();
+            TopicSetup.awaitLeaders(admin, raw.stream().map(NewTopic::name).toList());
+        }
+        return topics;
     }
 
     private static String rawAppendTopic(String prefix) {
