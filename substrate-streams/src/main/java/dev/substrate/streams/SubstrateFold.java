@@ -68,8 +68,9 @@ public final class SubstrateFold implements AutoCloseable {
     /**
      * The Kafka Streams configuration: every Kafka setting of {@code config} passed through unchanged, with
      * Substrate's defaults where it sets none: the {@linkplain SubstrateConfig#applicationId() application id}, a
-     * record cache of {@value #CACHE_MAX_BYTES} bytes, {@code
-     * exactly_once_v2}, no task idling (each task reads one partition), state under {@code <data.dir>/streams}, and the dead-letter handlers.
+     * record cache of {@value #CACHE_MAX_BYTES} bytes, {@code exactly_once_v2}, no task idling (each task reads one
+     * partition), a 100 ms fetch wait for the restore consumer, state under {@code <data.dir>/streams}, and the
+     * dead-letter handlers.
      */
     public static Properties streamsProperties(SubstrateConfig config) {
         Map<String, Object> props = new HashMap<>(config.kafkaProperties());

@@ -87,7 +87,7 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         indexesKept = indexMarker.takeValid();
         if (indexesKept) {
             log.info(
-                    "Task {}: the index stores are kept (nothing changed its state since its clean close here)",
+                    "Task {}: its index store is kept (nothing changed its state since its clean close here)",
                     context.taskId());
             return;
         }
