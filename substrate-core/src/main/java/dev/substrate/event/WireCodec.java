@@ -17,10 +17,15 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DatumWriter;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -67,6 +72,20 @@ public final class WireCodec<T extends SpecificRecord> {
     /** The codec of {@code substrate.rejections}. */
     public static final WireCodec<Rejection> REJECTION =
             new WireCodec<>(WireSchema.REJECTION, Rejection.getEncoder(), Rejection.createDecoder(null));
+
+    /**
+     * One writer per record class for {@link #encodedSize}, which runs for every state the fold decides: a writer
+     * resolves its schema when built, and Avro's writers may be shared by threads (as its message encoders do).
+     */
+    private static final ClassValue<DatumWriter<SpecificRecord>> SIZE_WRITERS = new ClassValue<>() {
+        @Override
+        protected DatumWriter<SpecificRecord> computeValue(Class<?> type) {
+            return new SpecificDatumWriter<>(SpecificData.get().getSchema(type));
+        }
+    };
+
+    /** Each thread's buffered encoder for {@link #encodedSize}, pointed at a new counter for every record. */
+    private static final ThreadLocal<BinaryEncoder> SIZE_ENCODER = new ThreadLocal<>();
 
     /** The two bytes every single-object encoded record starts with. */
     public static final byte[] MARKER = {(byte) 0xC3, (byte) 0x01};
@@ -115,14 +134,12 @@ public final class WireCodec<T extends SpecificRecord> {
      * How many bytes the single-object encoding of {@code record} takes (its header included), counted without
      * keeping them: how the fold checks a record against its limits before it writes it.
      */
-    public static int encodedSize(org.apache.avro.specific.SpecificRecord record) {
+    public static int encodedSize(SpecificRecord record) {
         Counter counter = new Counter();
         try {
-            org.apache.avro.io.BinaryEncoder encoder =
-                    org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(counter, null);
-            new org.apache.avro.specific.SpecificDatumWriter<org.apache.avro.specific.SpecificRecord>(
-                            record.getSchema())
-                    .write(record, encoder);
+            BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(counter, SIZE_ENCODER.get());
+            SIZE_ENCODER.set(encoder);
+            SIZE_WRITERS.get(record.getClass()).write(record, encoder);
             encoder.flush();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot encode " + record.getSchema().getName(), e);
