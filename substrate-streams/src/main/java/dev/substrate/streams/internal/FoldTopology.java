@@ -51,7 +51,7 @@ public final class FoldTopology {
                 settings,
                 EntityKind.RUN,
                 () -> new RunFoldProcessor(step, settings.outcomeRetention(), settings),
-                List.of(store(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))));
+                List.of(writtenOnce(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))));
         wire(
                 topology,
                 settings,
@@ -104,7 +104,8 @@ public final class FoldTopology {
         topology.addStateStore(store(StoreNames.stateStore(kind), new WireSerde<>(kind.stateCodec())), name);
         stores.forEach(store -> topology.addStateStore(store, name));
         topology.addStateStore(indexStore(StoreNames.indexStore(kind)), name);
-        topology.addStateStore(store(StoreNames.outcomeStore(kind), new WireSerde<>(WireCodec.EVENT_OUTCOME)), name);
+        topology.addStateStore(
+                writtenOnce(StoreNames.outcomeStore(kind), new WireSerde<>(WireCodec.EVENT_OUTCOME)), name);
         StringSerializer keys = new StringSerializer();
         ByteArraySerializer values = new ByteArraySerializer();
         topology.addSink(stateSink(kind), kind.stateTopic(settings.topics()).name(), keys, values, name);
@@ -137,8 +138,20 @@ public final class FoldTopology {
                 .withLoggingDisabled();
     }
 
+    /**
+     * A store whose keys are each written about once (a run's history entry at a version, an event's outcome): no
+     * record cache, which would merge nothing and cost, for every record, an insert into a sorted map of byte keys,
+     * an entry in its LRU list and a pass at each commit. Each put goes to RocksDB and the changelog at once; the
+     * changelog records are the same ones the cache would have sent at the commit.
+     */
+    private static <V> StoreBuilder<?> writtenOnce(String name, Serde<V> values) {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), values)
+                .withCachingDisabled();
+    }
+
     private static <V> StoreBuilder<?> store(String name, Serde<V> values) {
-        // Cached: reads of hot entities hit memory, and each key reaches RocksDB and its changelog once per commit.
+        // Cached: reads of hot entities hit memory, and each key reaches RocksDB and its changelog once per commit
+        // however many events changed it (a room's state and its open block, through a stream of deltas).
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), values)
                 .withCachingEnabled();
     }
