@@ -21,6 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactState> {
 
     private KeyValueStore<String, ArtifactState> artifacts;
+    /** Artifacts read and written through the state this task wrote last. */
+    private LastWrittenState<ArtifactState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private ArtifactState current;
 
@@ -36,6 +38,7 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         artifacts = context.getStateStore(StoreNames.ARTIFACTS);
+        states = new LastWrittenState<>(artifacts);
         StateTopicOnFlush.attach(
                 context,
                 artifacts,
@@ -55,7 +58,7 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
 
     @Override
     Decision<ArtifactState> decide(String key, ArtifactEvent event, long offset, EventOutcome previous, Instant time) {
-        current = artifacts.get(event.getArtifactId());
+        current = states.get(event.getArtifactId());
         return step.artifact(key, current, event, previous, time);
     }
 
@@ -67,13 +70,13 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
             if (before != null) {
                 index(before, false);
             }
-            artifacts.delete(artifactId);
+            states.delete(artifactId);
             return null;
         }
         if (before == null) {
             index(state, true);
         }
-        artifacts.put(artifactId, state);
+        states.put(artifactId, state);
         return state.getVersion();
     }
 

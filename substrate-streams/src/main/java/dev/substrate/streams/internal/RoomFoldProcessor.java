@@ -39,6 +39,8 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private final Duration cleanupInterval;
     private final boolean appendsExpiry;
     private KeyValueStore<String, RoomState> rooms;
+    /** Rooms read and written through the state this task wrote last. */
+    private LastWrittenState<RoomState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private RoomState current;
 
@@ -70,6 +72,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         rooms = context.getStateStore(StoreNames.ROOMS);
+        states = new LastWrittenState<>(rooms);
         StateTopicOnFlush.attach(
                 context,
                 rooms,
@@ -95,7 +98,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
 
     @Override
     Decision<RoomChange> decide(String key, RoomEvent event, long offset, EventOutcome previous, Instant time) {
-        current = rooms.get(event.getRoomId());
+        current = states.get(event.getRoomId());
         return step.room(key, current, event, offset, previous, time);
     }
 
@@ -129,7 +132,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         if (state.getKind() == RoomKind.session && state.getClosed() && (before == null || !before.getClosed())) {
             closedSessions.put(closedSessionKey(state), roomId);
         }
-        rooms.put(roomId, state);
+        states.put(roomId, state);
         return state.getVersion();
     }
 
@@ -145,7 +148,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         }
         deletePrefix(transcript, roomId + "/");
         deletePrefix(parts, roomId + "/");
-        rooms.delete(roomId);
+        states.delete(roomId);
     }
 
     /**
@@ -162,7 +165,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         }
         for (KeyValue<String, String> entry : expired) {
             closedSessions.delete(entry.key);
-            RoomState room = rooms.get(entry.value);
+            RoomState room = states.get(entry.value);
             if (room != null && RoomFold.cleanupDue(room, sessionRetention) != null) {
                 RoomEvent expiry = RoomFold.expiry(room, sessionRetention, now);
                 context.forward(

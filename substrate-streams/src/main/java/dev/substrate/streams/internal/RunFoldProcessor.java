@@ -22,6 +22,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
 
     private KeyValueStore<String, RunState> runs;
+    /** Runs read and written through the state this task wrote last. */
+    private LastWrittenState<RunState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private RunState current;
 
@@ -39,6 +41,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         runs = context.getStateStore(StoreNames.RUNS);
+        states = new LastWrittenState<>(runs);
         StateTopicOnFlush.attach(
                 context,
                 runs,
@@ -63,7 +66,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
 
     @Override
     Decision<RunState> decide(String key, RunEvent event, long offset, EventOutcome previous, Instant time) {
-        current = runs.get(event.getRunId());
+        current = states.get(event.getRunId());
         return step.run(key, current, event, previous, time);
     }
 
@@ -78,7 +81,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
             byCreated.put(createdKey(state), runId);
         }
         indexKeys(state).forEach((store, keys) -> keys.forEach(key -> store.put(key, runId)));
-        runs.put(runId, state);
+        states.put(runId, state);
         history.put(StoreNames.sequenceKey(runId, state.getVersion()), event);
         return state.getVersion();
     }

@@ -1,0 +1,88 @@
+package dev.substrate.streams.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The state a processor wrote last is read without decoding, and never differs from the store. */
+class LastWrittenStateTest {
+
+    /** A value the store's serializer refuses, as a write that fails half way through a step. */
+    private static final String UNWRITABLE = "unwritable";
+
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void theLastWrittenStateIsReadAsWrittenAndOthersFromTheStore() {
+        KeyValueStore<String, String> store = rocksDbStore();
+        LastWrittenState<String> states = new LastWrittenState<>(store);
+        String written = new String("version 1".getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+
+        states.put("room-1", written);
+
+        assertThat(states.get("room-1"))
+                .as("the object written, not decoded again")
+                .isSameAs(written);
+        assertThat(store.get("room-1")).isEqualTo("version 1").isNotSameAs(written);
+        store.put("room-2", "other");
+        assertThat(states.get("room-2")).isEqualTo("other");
+        assertThat(states.get("room-1")).isSameAs(written);
+
+        states.delete("room-1");
+
+        assertThat(states.get("room-1")).isNull();
+        assertThat(store.get("room-1")).isNull();
+        store.close();
+    }
+
+    @Test
+    void aWriteTheStoreRefusesIsNotRemembered() {
+        KeyValueStore<String, String> store = rocksDbStore();
+        LastWrittenState<String> states = new LastWrittenState<>(store);
+        states.put("run-1", "version 1");
+
+        assertThatThrownBy(() -> states.put("run-1", UNWRITABLE)).isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(states.get("run-1")).as("read from the store again").isEqualTo("version 1");
+        assertThatThrownBy(() -> states.put("run-2", UNWRITABLE)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(states.get("run-2")).isNull();
+        store.close();
+    }
+
+    /** A RocksDB store whose serializer refuses {@link #UNWRITABLE}. */
+    private KeyValueStore<String, String> rocksDbStore() {
+        Properties properties = new Properties();
+        properties.put(StreamsConfig.APPLICATION_ID_CONFIG, "last-written-state-test");
+        properties.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        MockProcessorContext<String, String> context =
+                new MockProcessorContext<>(properties, new TaskId(0, 0), stateDir.toFile());
+        Serde<String> values = Serdes.serdeFrom(
+                (topic, value) -> {
+                    if (UNWRITABLE.equals(value)) {
+                        throw new IllegalArgumentException("refused");
+                    }
+                    return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+                },
+                (topic, bytes) -> bytes == null ? null : new String(bytes, StandardCharsets.UTF_8));
+        KeyValueStore<String, String> store = Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(StoreNames.RUNS), Serdes.String(), values)
+                .withLoggingDisabled()
+                .withCachingDisabled()
+                .build();
+        store.init(context.getStateStoreContext(), store);
+        return store;
+    }
+}
