@@ -133,7 +133,7 @@ public final class FoldTopology {
      * any record is processed, and reads see RocksDB).
      */
     private static StoreBuilder<?> indexStore(String name) {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.String())
+        return Stores.keyValueStoreBuilder(LockOrderedStore.persistent(name), Serdes.String(), Serdes.String())
                 .withCachingDisabled()
                 .withLoggingDisabled();
     }
@@ -145,14 +145,14 @@ public final class FoldTopology {
      * changelog records are the same ones the cache would have sent at the commit.
      */
     private static <V> StoreBuilder<?> writtenOnce(String name, Serde<V> values) {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), values)
+        return Stores.keyValueStoreBuilder(LockOrderedStore.persistent(name), Serdes.String(), values)
                 .withCachingDisabled();
     }
 
     private static <V> StoreBuilder<?> store(String name, Serde<V> values) {
         // Cached: reads of hot entities hit memory, and each key reaches RocksDB and its changelog once per commit
         // however many events changed it (a room's state and its open block, through a stream of deltas).
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), values)
+        return Stores.keyValueStoreBuilder(LockOrderedStore.persistent(name), Serdes.String(), values)
                 .withCachingEnabled();
     }
 }
