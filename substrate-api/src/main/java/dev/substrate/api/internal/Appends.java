@@ -14,12 +14,14 @@ import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.InvalidEvent;
 import io.javalin.http.Context;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -351,14 +353,30 @@ final class Appends {
             long timeoutMs) {
         String entityId = appended.entityId();
         String base = "/v1/" + entity.name() + "s/" + entityId;
-        Cluster.Answer decided = reads.readAt(
-                ctx,
-                entity,
-                entityId,
-                base + "/outcomes/" + appended.eventId() + "?state=true",
-                position,
-                timeoutMs,
-                () -> reads.outcomeWithStateJson(entity, entityId, appended.eventId()));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        Cluster.Answer decided;
+        while (true) {
+            long remainingMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+            decided = reads.readAt(
+                    ctx,
+                    entity,
+                    entityId,
+                    base + "/outcomes/" + appended.eventId() + "?state=true",
+                    position,
+                    remainingMs,
+                    () -> reads.outcomeWithStateJson(entity, entityId, appended.eventId()));
+            // The entity's partition moving between instances (a rebalance) answers 503 for a moment; the event is
+            // appended, and the caller asked to wait for its decision: wait on, within the same timeout.
+            if (!isUnavailable(decided) || System.nanoTime() - deadline >= 0) {
+                break;
+            }
+            try {
+                Thread.sleep(UNAVAILABLE_RETRY.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         if (decided.status() != 200) {
             if (decided.status() == 503 && decided.body().path("type").asText().endsWith(":position-not-reached")) {
                 answer.put("outcome", "pending");
@@ -385,6 +403,14 @@ final class Appends {
             answer.set("state", outcome.get("state"));
         }
         return new Result(200, answer);
+    }
+
+    /** How long a {@code ?wait=applied} waits before it reads the decision again after a 503 "unavailable". */
+    private static final Duration UNAVAILABLE_RETRY = Duration.ofMillis(100);
+
+    /** Whether {@code answer} is a 503 because the partition is not held anywhere now (starting, rebalancing). */
+    private static boolean isUnavailable(Cluster.Answer answer) {
+        return answer.status() == 503 && answer.body().path("type").asText().endsWith(":unavailable");
     }
 
     /** How long {@code ?wait=applied} may wait, checked before anything is appended; -1 without a wait. */
