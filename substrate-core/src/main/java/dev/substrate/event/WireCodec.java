@@ -17,15 +17,10 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DatumWriter;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
-import org.apache.avro.specific.SpecificData;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -73,20 +68,6 @@ public final class WireCodec<T extends SpecificRecord> {
     public static final WireCodec<Rejection> REJECTION =
             new WireCodec<>(WireSchema.REJECTION, Rejection.getEncoder(), Rejection.createDecoder(null));
 
-    /**
-     * One writer per record class for {@link #encodedSize}, which runs for every state the fold decides: a writer
-     * resolves its schema when built, and Avro's writers may be shared by threads (as its message encoders do).
-     */
-    private static final ClassValue<DatumWriter<SpecificRecord>> SIZE_WRITERS = new ClassValue<>() {
-        @Override
-        protected DatumWriter<SpecificRecord> computeValue(Class<?> type) {
-            return new SpecificDatumWriter<>(SpecificData.get().getSchema(type));
-        }
-    };
-
-    /** Each thread's buffered encoder for {@link #encodedSize}, pointed at a new counter for every record. */
-    private static final ThreadLocal<BinaryEncoder> SIZE_ENCODER = new ThreadLocal<>();
-
     /** The two bytes every single-object encoded record starts with. */
     public static final byte[] MARKER = {(byte) 0xC3, (byte) 0x01};
     /** The length of the header: marker and fingerprint. */
@@ -96,6 +77,11 @@ public final class WireCodec<T extends SpecificRecord> {
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
     private final long fingerprint;
+    /**
+     * The record this thread last {@linkplain #encodedSize measured}, with its bytes, until {@link #encode} hands
+     * them out: the fold measures each state it decides, then writes that same object to its store.
+     */
+    private final ThreadLocal<Measured<T>> measured = ThreadLocal.withInitial(Measured::new);
 
     private WireCodec(WireSchema schema, BinaryMessageEncoder<T> encoder, BinaryMessageDecoder<T> decoder) {
         this.schema = schema;
@@ -117,11 +103,37 @@ public final class WireCodec<T extends SpecificRecord> {
         return fingerprint;
     }
 
-    /** The single-object encoding of {@code event}. */
-    public byte[] encode(T event) {
-        Objects.requireNonNull(event, "event");
+    /**
+     * The single-object encoding of {@code record}. When this thread's last {@link #encodedSize} measured this very
+     * object, its bytes are returned (once) instead of encoding it again.
+     */
+    public byte[] encode(T record) {
+        Objects.requireNonNull(record, "record");
+        Measured<T> last = measured.get();
+        if (last.record == record) {
+            byte[] bytes = last.bytes;
+            last.clear();
+            return bytes;
+        }
+        return encodeNow(record);
+    }
+
+    /**
+     * How many bytes the single-object encoding of {@code record} takes (its header included): how the fold checks
+     * a record against its limits before it writes it. The bytes are kept for this thread's next {@link #encode} of
+     * the same object, so that a record checked and then written is encoded once; {@code record} must not be
+     * changed in between (the fold's records are built once and never changed).
+     */
+    public int encodedSize(T record) {
+        Objects.requireNonNull(record, "record");
+        byte[] bytes = encodeNow(record);
+        measured.get().keep(record, bytes);
+        return bytes.length;
+    }
+
+    private byte[] encodeNow(T record) {
         try {
-            ByteBuffer buffer = encoder.encode(event);
+            ByteBuffer buffer = encoder.encode(record);
             byte[] bytes = new byte[buffer.remaining()];
             buffer.get(bytes);
             return bytes;
@@ -130,35 +142,19 @@ public final class WireCodec<T extends SpecificRecord> {
         }
     }
 
-    /**
-     * How many bytes the single-object encoding of {@code record} takes (its header included), counted without
-     * keeping them: how the fold checks a record against its limits before it writes it.
-     */
-    public static int encodedSize(SpecificRecord record) {
-        Counter counter = new Counter();
-        try {
-            BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(counter, SIZE_ENCODER.get());
-            SIZE_ENCODER.set(encoder);
-            SIZE_WRITERS.get(record.getClass()).write(record, encoder);
-            encoder.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot encode " + record.getSchema().getName(), e);
-        }
-        return (int) Math.min(Integer.MAX_VALUE, counter.count + HEADER_LENGTH);
-    }
+    /** One thread's last measured record and its bytes. */
+    private static final class Measured<T> {
+        private T record;
+        private byte[] bytes;
 
-    /** An output stream that only counts. */
-    private static final class Counter extends java.io.OutputStream {
-        private long count;
-
-        @Override
-        public void write(int b) {
-            count++;
+        void keep(T record, byte[] bytes) {
+            this.record = record;
+            this.bytes = bytes;
         }
 
-        @Override
-        public void write(byte[] b, int off, int len) {
-            count += len;
+        void clear() {
+            record = null;
+            bytes = null;
         }
     }
 

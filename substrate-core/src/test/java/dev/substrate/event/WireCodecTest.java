@@ -152,6 +152,54 @@ class WireCodecTest {
                         e -> assertThat(e.reason()).isEqualTo(UndecodableRecord.Reason.UNKNOWN_SCHEMA));
     }
 
+    @ParameterizedTest
+    @MethodSource("runPayloads")
+    void theMeasuredSizeIsTheEncodedLength(Object payload) {
+        RunEvent event = SampleEvents.runEvent("run-1", payload);
+
+        assertThat(WireCodec.RUN.encodedSize(event)).isEqualTo(WireCodec.RUN.encode(event).length);
+    }
+
+    @Test
+    void aMeasuredRecordEncodesToItsOwnBytesWhateverWasMeasuredBetween() throws Exception {
+        RunEvent first =
+                SampleEvents.runEvent("run-1", SampleEvents.runPayloads().get(1));
+        RunEvent second =
+                SampleEvents.runEvent("run-2", SampleEvents.runPayloads().get(2));
+        byte[] firstBytes = encodeFresh(first);
+        byte[] secondBytes = encodeFresh(second);
+
+        // Measured, then another record encoded: that record's bytes, not the measured one's.
+        WireCodec.RUN.encodedSize(first);
+        assertThat(WireCodec.RUN.encode(second)).isEqualTo(secondBytes);
+        // Measured, then written: the same bytes, and again on a second write (kept once, then encoded anew).
+        assertThat(WireCodec.RUN.encode(first)).isEqualTo(firstBytes);
+        assertThat(WireCodec.RUN.encode(first)).isEqualTo(firstBytes);
+        // Two measured in turn: the first written afterwards is still its own.
+        WireCodec.RUN.encodedSize(first);
+        WireCodec.RUN.encodedSize(second);
+        assertThat(WireCodec.RUN.encode(first)).isEqualTo(firstBytes);
+        assertThat(WireCodec.RUN.encode(second)).isEqualTo(secondBytes);
+        // An equal copy measured: the bytes are equal too.
+        WireCodec.RUN.encodedSize(RunEvent.newBuilder(first).build());
+        assertThat(WireCodec.RUN.encode(first)).isEqualTo(firstBytes);
+        // Measured on one thread, written on another.
+        WireCodec.RUN.encodedSize(first);
+        java.util.concurrent.FutureTask<byte[]> elsewhere =
+                new java.util.concurrent.FutureTask<>(() -> WireCodec.RUN.encode(first));
+        new Thread(elsewhere).start();
+        assertThat(elsewhere.get()).isEqualTo(firstBytes);
+        assertThat(WireCodec.RUN.encode(second)).isEqualTo(secondBytes);
+    }
+
+    /** The bytes Avro's own encoder writes for {@code event}. */
+    private static byte[] encodeFresh(RunEvent event) throws java.io.IOException {
+        ByteBuffer buffer = RunEvent.getEncoder().encode(event);
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
+    }
+
     private static int payloadTypes(WireSchema envelope) {
         return envelope.currentSchema().getField("payload").schema().getTypes().size();
     }

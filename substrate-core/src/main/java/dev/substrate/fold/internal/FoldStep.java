@@ -133,11 +133,12 @@ public final class FoldStep {
         return decision;
     }
 
-    private <S> Decision<S> checkState(EntityKind<?, ?> kind, SpecificRecord state) {
+    private <D, S extends SpecificRecord> Decision<D> checkState(EntityKind<?, S> kind, S state) {
         String entityType = kind.name();
         String id =
                 (String) state.get(state.getSchema().getField(kind.idField()).pos());
-        int bytes = WireCodec.encodedSize(state);
+        // The state's bytes are kept for the store's write of the same object: it is encoded once.
+        int bytes = kind.stateCodec().encodedSize(state);
         if (limits.fits(id, bytes)) {
             return null;
         }
@@ -157,7 +158,7 @@ public final class FoldStep {
             }
         }
         for (TranscriptEntry entry : change.entriesPut()) {
-            int bytes = WireCodec.encodedSize(entry);
+            int bytes = WireCodec.TRANSCRIPT_ENTRY.encodedSize(entry);
             if (!limits.fits(entry.getRoomId() + "/0000000000000000000", bytes)) {
                 return Decision.rejected(
                         Reason.ENTRY_TOO_LARGE,
