@@ -102,6 +102,13 @@ final class KafkaNode {
         props.put("transaction.state.log.num.partitions", "8");
         // A lone group member need not wait for others to join.
         props.put("group.initial.rebalance.delay.ms", "0");
+        // A transactional producer (the fold's, under exactly-once) writes to a partition again as soon as its
+        // last commit returns, before that commit's markers are written; the broker retries adding the partition
+        // to the new transaction for up to this long before it answers CONCURRENT_TRANSACTIONS, which the
+        // producer retries after retry.backoff.ms (100 ms) while its requests in flight behind come back
+        // OUT_OF_ORDER_SEQUENCE_NUMBER (logged as ERROR here and WARN there). Kafka's 100 ms is too short for the
+        // markers on two busy cores.
+        props.put("add.partitions.to.txn.retry.backoff.max.ms", "1000");
         return props;
     }
 
