@@ -194,8 +194,25 @@ final class BenchCommand implements Callable<Integer> {
                 fold.path("ratio").asText() + "x");
         table.row(
                 "fold",
+                "events/s once RUNNING (s to RUNNING)",
+                fold.path("substrateRunningPerSecond").asText() + " ("
+                        + fold.path("substrateStartSeconds").asText() + ")",
+                fold.path("rawRunningPerSecond").asText() + " ("
+                        + fold.path("rawStartSeconds").asText() + ")",
+                fold.path("runningRatio").asText() + "x");
+        table.row(
+                "fold",
                 "records written per event",
                 fold.path("recordsPerEvent").asText(),
+                "-",
+                "-");
+        JsonNode decisions = fold.path("decisions");
+        table.row(
+                "fold",
+                "runs succeeded / appended, events refused",
+                decisions.path("runsSucceeded").asText() + " / "
+                        + decisions.path("runs").asText() + ", "
+                        + decisions.path("rejectionsOffset").asText(),
                 "-",
                 "-");
         JsonNode queryable = report.path("appendToQueryable");

@@ -36,6 +36,9 @@ class BenchCommandIT {
                 "append.ratio",
                 "append.rawPerSecond",
                 "fold.ratio",
+                "fold.runningRatio",
+                "fold.substrateStartSeconds",
+                "fold.rawStartSeconds",
                 "appendToQueryable.p50Ms",
                 "appendToQueryable.p99Ms",
                 "observerLatency.p50Ms",
@@ -57,5 +60,10 @@ class BenchCommandIT {
             }
         }
         assertThat(report.at("/appendToQueryable/samples").asInt()).isEqualTo(20);
+        // The fold decided every event once: every run of the backlog (2,000 events / 8) succeeded, none refused.
+        assertThat(report.at("/fold/decisions/runs").asInt()).isEqualTo(250);
+        assertThat(report.at("/fold/decisions/runsSucceeded").asInt()).isEqualTo(250);
+        assertThat(report.at("/fold/decisions/rejectionsOffset").isNumber()).isTrue();
+        assertThat(report.at("/fold/decisions/rejectionsOffset").asLong()).isZero();
     }
 }

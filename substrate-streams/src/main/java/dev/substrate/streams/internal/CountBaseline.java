@@ -45,6 +45,11 @@ public final class CountBaseline implements AutoCloseable {
         return applicationId;
     }
 
+    /** Its Kafka Streams state. */
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
     @Override
     public void close() {
         streams.close();

@@ -43,6 +43,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -56,6 +57,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * {@code substrate bench}: each part runs its raw-Kafka baseline and the product back to back on the same
@@ -141,16 +143,27 @@ public final class Bench {
         report.set("append", append(first, backlog, rawAppendTopic(prefix)));
 
         step("fold", "plain Kafka Streams count vs the fold, over the same backlog");
-        double raw = foldRaw(config("raw"), topics, prefix + "count-baseline");
+        Pace raw = foldRaw(config("raw"), topics, prefix + "count-baseline");
         String token;
         long foldStart = System.nanoTime();
         try (SubstrateNode a = SubstrateNode.start(first)) {
-            double fold = awaitCaughtUp(a.fold().applicationId(), topics, foldStart);
+            Pace fold = pace(
+                    a.fold().applicationId(),
+                    topics,
+                    foldStart,
+                    () -> a.fold().streams().state());
             ObjectNode foldReport = report.putObject("fold");
             foldReport.put("events", backlog.items().size());
-            foldReport.put("rawPerSecond", Math.round(raw));
-            foldReport.put("substratePerSecond", Math.round(fold));
-            foldReport.put("ratio", Latencies.round(fold / raw));
+            foldReport.put("rawPerSecond", Math.round(raw.perSecond()));
+            foldReport.put("substratePerSecond", Math.round(fold.perSecond()));
+            foldReport.put("ratio", Latencies.round(fold.perSecond() / raw.perSecond()));
+            // What the figures above hold besides folding: each application's start (joining its group, creating
+            // its changelogs, opening and restoring its stores) until Kafka Streams says RUNNING.
+            foldReport.put("rawStartSeconds", Latencies.round(raw.startSeconds()));
+            foldReport.put("substrateStartSeconds", Latencies.round(fold.startSeconds()));
+            foldReport.put("rawRunningPerSecond", Math.round(raw.runningPerSecond()));
+            foldReport.put("substrateRunningPerSecond", Math.round(fold.runningPerSecond()));
+            foldReport.put("runningRatio", Latencies.round(fold.runningPerSecond() / raw.runningPerSecond()));
             // Every record the fold's producers sent (changelogs, state topics, rejections), from Kafka's own metrics.
             long written = recordsSent(a.fold().metrics());
             foldReport.put("recordsWritten", written);
@@ -161,6 +174,7 @@ public final class Bench {
             token = a.mintToken("bench", Set.of(Role.OPERATOR), "bench");
             HttpClient http =
                     HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            checkDecisions(foldReport, http, a, token, backlog.runIds().size(), topics);
 
             step("appendToQueryable", sizes.queryableSamples() + " appends, each read back at its position");
             report.set("appendToQueryable", appendToQueryable(http, a.httpUrl(), token));
@@ -273,13 +287,39 @@ public final class Bench {
 
     // ---- fold --------------------------------------------------------------------------------------------------
 
-    private double foldRaw(SubstrateConfig config, Topics topics, String applicationId) throws Exception {
+    private Pace foldRaw(SubstrateConfig config, Topics topics, String applicationId) throws Exception {
         long start = System.nanoTime();
         try (CountBaseline baseline = CountBaseline.start(
                 config,
                 applicationId,
                 List.of(topics.runEvents().name(), topics.roomEvents().name()))) {
-            return awaitCaughtUp(baseline.applicationId(), topics, start);
+            return pace(baseline.applicationId(), topics, start, baseline::state);
+        }
+    }
+
+    /**
+     * That the fold decided every event of the backlog once: each of its runs succeeded (a step lost leaves a run
+     * short of that) and nothing was refused (a step applied twice is an illegal transition, which is refused).
+     * The figures go in the report; a mismatch ends the bench, as no figure of a fold that loses work is worth
+     * printing.
+     */
+    private void checkDecisions(
+            ObjectNode foldReport, HttpClient http, SubstrateNode node, String token, int runs, Topics topics)
+            throws Exception {
+        HttpResponse<String> answer = http.send(
+                get(node.httpUrl() + "/v1/runs/counts?groupBy=status&project=project:bench", token),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode counts = new ObjectMapper().readTree(answer.body());
+        long succeeded = counts.path("counts").path("succeeded").asLong(-1);
+        long total = counts.path("total").asLong(-1);
+        long rejected = CaughtUp.endOffsets(base, topics.rejections().name());
+        ObjectNode check = foldReport.putObject("decisions");
+        check.put("runs", runs);
+        check.put("runsSucceeded", succeeded);
+        check.put("rejectionsOffset", rejected);
+        if (answer.statusCode() != 200 || succeeded != runs || total != runs || rejected != 0) {
+            throw new IllegalStateException("the fold's decisions do not add up: " + runs + " runs appended, "
+                    + answer.statusCode() + " " + answer.body() + ", the rejections topic ends at " + rejected);
         }
     }
 
@@ -296,9 +336,34 @@ public final class Bench {
         return Math.round(sent);
     }
 
-    /** Events per second from {@code start} until the group's committed offsets reach the end of the logs. */
-    private double awaitCaughtUp(String group, Topics topics, long start) throws Exception {
-        return CaughtUp.await(base, group, topics) / seconds(start);
+    /**
+     * How an application that started at {@code start} went through the logs: the records they held when group
+     * {@code group}'s committed offsets reached their end, the seconds until then, and the seconds until {@code
+     * state} said RUNNING.
+     */
+    private Pace pace(String group, Topics topics, long start, Supplier<KafkaStreams.State> state) throws Exception {
+        KafkaStreams.State now;
+        while ((now = state.get()) != KafkaStreams.State.RUNNING) {
+            if (!now.isRunningOrRebalancing() && now != KafkaStreams.State.CREATED) {
+                throw new IllegalStateException(group + " stopped before it ran: " + now);
+            }
+            Thread.sleep(5); // polling a state; 5 ms is well within the resolution of the figures
+        }
+        double startSeconds = seconds(start);
+        long records = CaughtUp.await(base, group, topics);
+        return new Pace(records, seconds(start), startSeconds);
+    }
+
+    /** {@link #pace}'s answer. */
+    private record Pace(long records, double seconds, double startSeconds) {
+        double perSecond() {
+            return records / seconds;
+        }
+
+        /** The pace once RUNNING. */
+        double runningPerSecond() {
+            return records / Math.max(1e-3, seconds - startSeconds);
+        }
     }
 
     // ---- httpAppend --------------------------------------------------------------------------------------------

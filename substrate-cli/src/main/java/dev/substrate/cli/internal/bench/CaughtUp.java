@@ -46,4 +46,25 @@ final class CaughtUp {
             }
         }
     }
+
+    /**
+     * The sum of {@code topic}'s end offsets: 0 when nothing was ever written to it (a transaction writes its
+     * markers only to the partitions it wrote records to).
+     */
+    static long endOffsets(SubstrateConfig config, String topic) throws Exception {
+        try (Admin admin = Admin.create(new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames())))) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get()
+                    .get(topic)
+                    .partitions()
+                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            long total = 0;
+            for (var end : admin.listOffsets(latest).all().get().values()) {
+                total += end.offset();
+            }
+            return total;
+        }
+    }
 }
