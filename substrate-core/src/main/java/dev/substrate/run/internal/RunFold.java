@@ -1,5 +1,7 @@
 package dev.substrate.run.internal;
 
+import dev.substrate.events.run.Failure;
+import dev.substrate.events.run.Result;
 import dev.substrate.events.run.RunCancelled;
 import dev.substrate.events.run.RunCreated;
 import dev.substrate.events.run.RunEvent;
@@ -10,11 +12,14 @@ import dev.substrate.events.run.RunStarted;
 import dev.substrate.events.run.RunSucceeded;
 import dev.substrate.events.run.RunTimedOut;
 import dev.substrate.events.run.RunWaiting;
+import dev.substrate.events.run.WaitingOn;
+import dev.substrate.events.run.Where;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.Reason;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.state.RunTimestamps;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
@@ -67,62 +72,137 @@ public final class RunFold {
             return versionConflict(current.getVersion(), event.getExpectedVersion());
         }
         RunStatus status = current.getStatus();
-        RunState.Builder next = RunState.newBuilder(current);
-        RunTimestamps.Builder times = RunTimestamps.newBuilder(current.getTimestamps());
+        Next next = new Next(current);
         if (payload instanceof RunStarted started) {
             if (status != RunStatus.queued) {
                 return illegal(status, payload);
             }
-            next.setStatus(RunStatus.running);
+            next.status = RunStatus.running;
             if (started.getWhere() != null) {
-                next.setWhere(started.getWhere());
+                next.where = started.getWhere();
             }
-            times.setStartedAt(event.getOccurredAt());
+            next.startedAt = event.getOccurredAt();
         } else if (payload instanceof RunWaiting waiting) {
             if (status != RunStatus.running) {
                 return illegal(status, payload);
             }
-            next.setStatus(RunStatus.waiting).setWaitingOn(waiting.getWaitingOn());
-            times.setWaitingAt(event.getOccurredAt());
+            next.status = RunStatus.waiting;
+            next.waitingOn = waiting.getWaitingOn();
+            next.waitingAt = event.getOccurredAt();
         } else if (payload instanceof RunResumed) {
             if (status != RunStatus.waiting) {
                 return illegal(status, payload);
             }
-            next.setStatus(RunStatus.running).setWaitingOn(null);
-            times.setResumedAt(event.getOccurredAt());
+            next.status = RunStatus.running;
+            next.waitingOn = null;
+            next.resumedAt = event.getOccurredAt();
         } else if (payload instanceof RunSucceeded succeeded) {
             if (!ACTIVE.contains(status)) {
                 return illegal(status, payload);
             }
-            finish(next, times, RunStatus.succeeded, event).setResult(succeeded.getResult());
+            next.finish(RunStatus.succeeded, event);
+            next.result = succeeded.getResult();
         } else if (payload instanceof RunFailed failed) {
             if (!ACTIVE.contains(status)) {
                 return illegal(status, payload);
             }
-            finish(next, times, RunStatus.failed, event).setFailure(failed.getFailure());
+            next.finish(RunStatus.failed, event);
+            next.failure = failed.getFailure();
         } else if (payload instanceof RunCancelled cancelled) {
             if (!UNFINISHED.contains(status)) {
                 return illegal(status, payload);
             }
-            finish(next, times, RunStatus.cancelled, event).setEndReason(cancelled.getReason());
+            next.finish(RunStatus.cancelled, event);
+            next.endReason = cancelled.getReason();
         } else if (payload instanceof RunTimedOut timedOut) {
             if (!ACTIVE.contains(status)) {
                 return illegal(status, payload);
             }
-            finish(next, times, RunStatus.timed_out, event).setEndReason(timedOut.getDetail());
+            next.finish(RunStatus.timed_out, event);
+            next.endReason = timedOut.getDetail();
         } else if (payload instanceof RunLabelled labelled) {
             Map<String, String> labels = new HashMap<>(current.getLabels());
             labelled.getRemoved().forEach(labels::remove);
             labels.putAll(labelled.getLabels());
-            next.setLabels(labels);
+            next.labels = labels;
         } else {
             throw new IllegalArgumentException("unknown run event " + type(payload));
         }
-        times.setUpdatedAt(event.getOccurredAt());
-        return Decision.applied(next.setVersion(current.getVersion() + 1)
-                .setTimestamps(times.build())
-                .setLastEventId(event.getEventId())
-                .build());
+        return Decision.applied(next.after(event));
+    }
+
+    /**
+     * What a run's events change, starting from the run before the event; the next state is built with Avro's
+     * all-args constructors, sharing every other part with the run before (the rules never change a part in place).
+     * Not {@code RunState.newBuilder(current)}: Avro's builders copy every field deeply, each timestamp through its
+     * conversion, which was a third of deciding a run event in the profile of the fold. A field added to the schema
+     * changes the constructors, so this does not compile until it says what becomes of it.
+     */
+    private static final class Next {
+        private final RunState before;
+        RunStatus status;
+        Where where;
+        WaitingOn waitingOn;
+        Failure failure;
+        Result result;
+        String endReason;
+        Map<String, String> labels;
+        Instant startedAt;
+        Instant waitingAt;
+        Instant resumedAt;
+        Instant finishedAt;
+
+        Next(RunState before) {
+            this.before = before;
+            RunTimestamps times = before.getTimestamps();
+            status = before.getStatus();
+            where = before.getWhere();
+            waitingOn = before.getWaitingOn();
+            failure = before.getFailure();
+            result = before.getResult();
+            endReason = before.getEndReason();
+            labels = before.getLabels();
+            startedAt = times.getStartedAt();
+            waitingAt = times.getWaitingAt();
+            resumedAt = times.getResumedAt();
+            finishedAt = times.getFinishedAt();
+        }
+
+        void finish(RunStatus terminal, RunEvent event) {
+            status = terminal;
+            waitingOn = null;
+            finishedAt = event.getOccurredAt();
+        }
+
+        /** The run after {@code event}: one version on, updated when the event happened. */
+        RunState after(RunEvent event) {
+            RunTimestamps times = new RunTimestamps(
+                    before.getTimestamps().getCreatedAt(),
+                    startedAt,
+                    waitingAt,
+                    resumedAt,
+                    finishedAt,
+                    event.getOccurredAt());
+            return new RunState(
+                    before.getRunId(),
+                    before.getVersion() + 1,
+                    status,
+                    before.getScope(),
+                    before.getProject(),
+                    before.getTaskId(),
+                    before.getParentRunId(),
+                    before.getActivation(),
+                    labels,
+                    before.getSessionRoomId(),
+                    where,
+                    waitingOn,
+                    failure,
+                    result,
+                    endReason,
+                    before.getCorrelationId(),
+                    times,
+                    event.getEventId());
+        }
     }
 
     private static RunState create(RunEvent event, RunCreated created) {
@@ -145,12 +225,6 @@ public final class RunFold {
                         .build())
                 .setLastEventId(event.getEventId())
                 .build();
-    }
-
-    private static RunState.Builder finish(
-            RunState.Builder next, RunTimestamps.Builder times, RunStatus status, RunEvent event) {
-        times.setFinishedAt(event.getOccurredAt());
-        return next.setStatus(status).setWaitingOn(null);
     }
 
     private static Decision<RunState> illegal(RunStatus status, Object payload) {
