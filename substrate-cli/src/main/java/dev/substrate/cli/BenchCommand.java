@@ -210,9 +210,11 @@ final class BenchCommand implements Callable<Integer> {
         table.row(
                 "fold",
                 "runs succeeded / appended, events refused",
-                decisions.path("runsSucceeded").asText() + " / "
-                        + decisions.path("runs").asText() + ", "
-                        + decisions.path("rejectionsOffset").asText(),
+                decisions.has("notChecked")
+                        ? "not checked (query.count.budget)"
+                        : decisions.path("runsSucceeded").asText() + " / "
+                                + decisions.path("runs").asText() + ", "
+                                + decisions.path("rejectionsOffset").asText(),
                 "-",
                 "-");
         JsonNode queryable = report.path("appendToQueryable");
