@@ -371,6 +371,7 @@ final class Appends {
                 break;
             }
             try {
+                // A pause before asking again, so that a rebalance of seconds is not asked about in a busy loop.
                 Thread.sleep(UNAVAILABLE_RETRY.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -22,22 +22,15 @@ final class CaughtUp {
                 List.of(topics.runEvents().name(), topics.roomEvents().name());
         try (Admin admin = Admin.create(new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames())))) {
             while (true) {
-                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-                admin.describeTopics(logs)
-                        .allTopicNames()
-                        .get()
-                        .forEach((topic, d) -> d.partitions()
-                                .forEach(p ->
-                                        latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
                         .partitionsToOffsetAndMetadata()
                         .get();
                 long lag = 0;
                 long total = 0;
-                for (var end : admin.listOffsets(latest).all().get().entrySet()) {
+                for (var end : endOffsets(admin, logs).entrySet()) {
                     OffsetAndMetadata done = committed.get(end.getKey());
-                    lag += end.getValue().offset() - (done == null ? 0 : done.offset());
-                    total += end.getValue().offset();
+                    lag += end.getValue() - (done == null ? 0 : done.offset());
+                    total += end.getValue();
                 }
                 if (lag <= 0) {
                     return total;
@@ -53,18 +46,22 @@ final class CaughtUp {
      */
     static long endOffsets(SubstrateConfig config, String topic) throws Exception {
         try (Admin admin = Admin.create(new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames())))) {
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(List.of(topic))
-                    .allTopicNames()
-                    .get()
-                    .get(topic)
-                    .partitions()
-                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
-            long total = 0;
-            for (var end : admin.listOffsets(latest).all().get().values()) {
-                total += end.offset();
-            }
-            return total;
+            return endOffsets(admin, List.of(topic)).values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
         }
+    }
+
+    /** The end offset of every partition of {@code topics}. */
+    private static Map<TopicPartition, Long> endOffsets(Admin admin, List<String> topics) throws Exception {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        admin.describeTopics(topics)
+                .allTopicNames()
+                .get()
+                .forEach((topic, d) -> d.partitions()
+                        .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
+        Map<TopicPartition, Long> ends = new HashMap<>();
+        admin.listOffsets(latest).all().get().forEach((partition, end) -> ends.put(partition, end.offset()));
+        return ends;
     }
 }
