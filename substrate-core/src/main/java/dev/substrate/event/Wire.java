@@ -8,10 +8,7 @@ import dev.substrate.schemas.ReleasedSchemas;
 import dev.substrate.schemas.WireSchema;
 import dev.substrate.topic.Topics;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -21,10 +18,8 @@ import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaParseException;
-import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DatumReader;
 import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -253,60 +248,9 @@ public final class Wire {
             throw new IllegalStateException(
                     "No schema id for topic " + topic + ": it was not among the topics registered at start");
         }
-        Buffer buffer = BUFFERS.get();
-        buffer.reset();
-        buffer.write(CONFLUENT_MAGIC);
-        buffer.write(id >>> 24);
-        buffer.write(id >>> 16);
-        buffer.write(id >>> 8);
-        buffer.write(id);
-        try {
-            buffer.encoder = EncoderFactory.get().binaryEncoder(buffer, buffer.encoder);
-            datumWriters.get(codec.schema()).write(record, buffer.encoder);
-            buffer.encoder.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot encode " + codec.schema().fileName(), e);
-        }
-        return buffer.toByteArray();
-    }
-
-    /**
-     * Each thread's encoding buffer and encoder, reused from record to record as Avro's own single-object encoder
-     * does: an unsynchronized byte buffer that grows as needed, and one buffered encoder over it.
-     */
-    private static final ThreadLocal<Buffer> BUFFERS = ThreadLocal.withInitial(Buffer::new);
-
-    private static final class Buffer extends OutputStream {
-        private byte[] bytes = new byte[1024];
-        private int count;
-        private BinaryEncoder encoder;
-
-        void reset() {
-            count = 0;
-        }
-
-        @Override
-        public void write(int b) {
-            ensure(1);
-            bytes[count++] = (byte) b;
-        }
-
-        @Override
-        public void write(byte[] source, int offset, int length) {
-            ensure(length);
-            System.arraycopy(source, offset, bytes, count, length);
-            count += length;
-        }
-
-        byte[] toByteArray() {
-            return Arrays.copyOf(bytes, count);
-        }
-
-        private void ensure(int more) {
-            if (count + more > bytes.length) {
-                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, count + more));
-            }
-        }
+        byte[] header = {CONFLUENT_MAGIC, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) (int) id};
+        return EncodeBuffer.encode(
+                header, datumWriters.get(codec.schema()), record, codec.schema().fileName());
     }
 
     /**

@@ -13,14 +13,14 @@ import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
-import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -36,45 +36,48 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class WireCodec<T extends SpecificRecord> {
 
-    static {
-        TrustedEventClasses.register();
-    }
-
-    /** The codec of {@code substrate.run-events}. */
-    public static final WireCodec<RunEvent> RUN =
-            new WireCodec<>(WireSchema.RUN, RunEvent.getEncoder(), RunEvent.createDecoder(null));
-    /** The codec of {@code substrate.room-events}. */
-    public static final WireCodec<RoomEvent> ROOM =
-            new WireCodec<>(WireSchema.ROOM, RoomEvent.getEncoder(), RoomEvent.createDecoder(null));
-    /** The codec of {@code substrate.artifact-events}. */
-    public static final WireCodec<ArtifactEvent> ARTIFACT =
-            new WireCodec<>(WireSchema.ARTIFACT, ArtifactEvent.getEncoder(), ArtifactEvent.createDecoder(null));
-    /** The codec of run states: {@code substrate.runs} and the runs store. */
-    public static final WireCodec<RunState> RUN_STATE =
-            new WireCodec<>(WireSchema.RUN_STATE, RunState.getEncoder(), RunState.createDecoder(null));
-    /** The codec of room states: {@code substrate.rooms} and the rooms store. */
-    public static final WireCodec<RoomState> ROOM_STATE =
-            new WireCodec<>(WireSchema.ROOM_STATE, RoomState.getEncoder(), RoomState.createDecoder(null));
-    /** The codec of artifact states: {@code substrate.artifacts} and the artifacts store. */
-    public static final WireCodec<ArtifactState> ARTIFACT_STATE =
-            new WireCodec<>(WireSchema.ARTIFACT_STATE, ArtifactState.getEncoder(), ArtifactState.createDecoder(null));
-    /** The codec of transcript entries. */
-    public static final WireCodec<TranscriptEntry> TRANSCRIPT_ENTRY = new WireCodec<>(
-            WireSchema.TRANSCRIPT_ENTRY, TranscriptEntry.getEncoder(), TranscriptEntry.createDecoder(null));
-    /** The codec of event outcomes. */
-    public static final WireCodec<EventOutcome> EVENT_OUTCOME =
-            new WireCodec<>(WireSchema.EVENT_OUTCOME, EventOutcome.getEncoder(), EventOutcome.createDecoder(null));
-    /** The codec of {@code substrate.rejections}. */
-    public static final WireCodec<Rejection> REJECTION =
-            new WireCodec<>(WireSchema.REJECTION, Rejection.getEncoder(), Rejection.createDecoder(null));
-
+    // Before the codecs below: each constructor writes the marker into its header.
     /** The two bytes every single-object encoded record starts with. */
     public static final byte[] MARKER = {(byte) 0xC3, (byte) 0x01};
     /** The length of the header: marker and fingerprint. */
     public static final int HEADER_LENGTH = 10;
 
+    static {
+        TrustedEventClasses.register();
+    }
+
+    /** The codec of {@code substrate.run-events}. */
+    public static final WireCodec<RunEvent> RUN = new WireCodec<>(WireSchema.RUN, RunEvent.createDecoder(null));
+    /** The codec of {@code substrate.room-events}. */
+    public static final WireCodec<RoomEvent> ROOM = new WireCodec<>(WireSchema.ROOM, RoomEvent.createDecoder(null));
+    /** The codec of {@code substrate.artifact-events}. */
+    public static final WireCodec<ArtifactEvent> ARTIFACT =
+            new WireCodec<>(WireSchema.ARTIFACT, ArtifactEvent.createDecoder(null));
+    /** The codec of run states: {@code substrate.runs} and the runs store. */
+    public static final WireCodec<RunState> RUN_STATE =
+            new WireCodec<>(WireSchema.RUN_STATE, RunState.createDecoder(null));
+    /** The codec of room states: {@code substrate.rooms} and the rooms store. */
+    public static final WireCodec<RoomState> ROOM_STATE =
+            new WireCodec<>(WireSchema.ROOM_STATE, RoomState.createDecoder(null));
+    /** The codec of artifact states: {@code substrate.artifacts} and the artifacts store. */
+    public static final WireCodec<ArtifactState> ARTIFACT_STATE =
+            new WireCodec<>(WireSchema.ARTIFACT_STATE, ArtifactState.createDecoder(null));
+    /** The codec of transcript entries. */
+    public static final WireCodec<TranscriptEntry> TRANSCRIPT_ENTRY =
+            new WireCodec<>(WireSchema.TRANSCRIPT_ENTRY, TranscriptEntry.createDecoder(null));
+    /** The codec of event outcomes. */
+    public static final WireCodec<EventOutcome> EVENT_OUTCOME =
+            new WireCodec<>(WireSchema.EVENT_OUTCOME, EventOutcome.createDecoder(null));
+    /** The codec of {@code substrate.rejections}. */
+    public static final WireCodec<Rejection> REJECTION =
+            new WireCodec<>(WireSchema.REJECTION, Rejection.createDecoder(null));
+
     private final WireSchema schema;
-    private final BinaryMessageEncoder<T> encoder;
+    /** The marker and this build's fingerprint, little-endian: what every record this codec writes starts with. */
+    private final byte[] header;
+    /** Writes the body with the generated class's model (its logical-type conversions), shared by all threads. */
+    private final SpecificDatumWriter<T> writer;
+
     private final BinaryMessageDecoder<T> decoder;
     private final long fingerprint;
     /**
@@ -83,11 +86,17 @@ public final class WireCodec<T extends SpecificRecord> {
      */
     private final ThreadLocal<Measured<T>> measured = ThreadLocal.withInitial(Measured::new);
 
-    private WireCodec(WireSchema schema, BinaryMessageEncoder<T> encoder, BinaryMessageDecoder<T> decoder) {
+    private WireCodec(WireSchema schema, BinaryMessageDecoder<T> decoder) {
         this.schema = schema;
-        this.encoder = encoder;
         this.decoder = decoder;
-        this.fingerprint = ReleasedSchemas.fingerprint(schema.currentSchema());
+        Schema current = schema.currentSchema();
+        this.fingerprint = ReleasedSchemas.fingerprint(current);
+        this.header = new byte[HEADER_LENGTH];
+        System.arraycopy(MARKER, 0, header, 0, MARKER.length);
+        for (int i = MARKER.length; i < HEADER_LENGTH; i++) {
+            header[i] = (byte) (fingerprint >>> (8 * (i - MARKER.length)));
+        }
+        this.writer = new SpecificDatumWriter<>(current, SpecificData.getForSchema(current));
         for (ReleasedSchemas.Version version : ReleasedSchemas.of(schema)) {
             decoder.addSchema(version.schema());
         }
@@ -131,15 +140,9 @@ public final class WireCodec<T extends SpecificRecord> {
         return bytes.length;
     }
 
+    /** The header, then the body through this thread's reused buffer: the bytes Avro's own encoder writes. */
     private byte[] encodeNow(T record) {
-        try {
-            ByteBuffer buffer = encoder.encode(record);
-            byte[] bytes = new byte[buffer.remaining()];
-            buffer.get(bytes);
-            return bytes;
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot encode " + schema.fileName(), e);
-        }
+        return EncodeBuffer.encode(header, writer, record, schema.fileName());
     }
 
     /** One thread's last measured record and its bytes. */

@@ -59,6 +59,52 @@ class WireCodecTest {
         assertThat(WireCodec.ARTIFACT.decode(WireCodec.ARTIFACT.encode(event))).isEqualTo(event);
     }
 
+    @ParameterizedTest
+    @MethodSource("runPayloads")
+    void writesTheBytesAvrosOwnRunEncoderWrites(Object payload) throws Exception {
+        RunEvent event = SampleEvents.runEvent("run-1", payload);
+
+        assertThat(WireCodec.RUN.encode(event))
+                .isEqualTo(avro(RunEvent.getEncoder().encode(event)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("roomPayloads")
+    void writesTheBytesAvrosOwnRoomEncoderWrites(Object payload) throws Exception {
+        RoomEvent event = SampleEvents.roomEvent("room-1", payload);
+
+        assertThat(WireCodec.ROOM.encode(event))
+                .isEqualTo(avro(RoomEvent.getEncoder().encode(event)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("artifactPayloads")
+    void writesTheBytesAvrosOwnArtifactEncoderWrites(Object payload) throws Exception {
+        ArtifactEvent event = SampleEvents.artifactEvent("artifact-1", payload);
+
+        assertThat(WireCodec.ARTIFACT.encode(event))
+                .isEqualTo(avro(ArtifactEvent.getEncoder().encode(event)));
+    }
+
+    @Test
+    void aRecordPastTheKeptBufferIsWholeAndTheNextSmallOneToo() throws Exception {
+        // 2 MiB of text grows the thread's buffer past what it keeps; the record after it starts from a fresh one.
+        RoomEvent large = SampleEvents.roomEvent(
+                "room-1",
+                dev.substrate.events.room.TextDelta.newBuilder()
+                        .setBlockId("b1")
+                        .setText("x".repeat(2 << 20))
+                        .build());
+        RoomEvent small =
+                SampleEvents.roomEvent("room-2", SampleEvents.roomPayloads().get(1));
+
+        assertThat(WireCodec.ROOM.encode(large))
+                .isEqualTo(avro(RoomEvent.getEncoder().encode(large)));
+        assertThat(WireCodec.ROOM.encode(small))
+                .isEqualTo(avro(RoomEvent.getEncoder().encode(small)));
+        assertThat(WireCodec.ROOM.decode(WireCodec.ROOM.encode(large))).isEqualTo(large);
+    }
+
     @Test
     void samplesCoverEveryPayloadInTheSchemas() {
         assertThat(SampleEvents.runPayloads()).hasSize(payloadTypes(WireSchema.RUN));
@@ -190,6 +236,12 @@ class WireCodecTest {
         new Thread(elsewhere).start();
         assertThat(elsewhere.get()).isEqualTo(firstBytes);
         assertThat(WireCodec.RUN.encode(second)).isEqualTo(secondBytes);
+    }
+
+    private static byte[] avro(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
     }
 
     /** The bytes Avro's own encoder writes for {@code event}. */
