@@ -181,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
         JsonNode append = report.path("append");
         table.row(
                 "append",
-                "events/s (acks=all)",
+                "events/s (acks=all), median of " + append.path("rounds").size() + " rounds",
                 append.path("substratePerSecond").asText(),
                 append.path("rawPerSecond").asText(),
                 append.path("ratio").asText() + "x");

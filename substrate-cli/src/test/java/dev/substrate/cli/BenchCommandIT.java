@@ -60,6 +60,10 @@ class BenchCommandIT {
             }
         }
         assertThat(report.at("/appendToQueryable/samples").asInt()).isEqualTo(20);
+        // The append figures are medians of rounds, each side in turn; each round's figures are kept.
+        assertThat(report.at("/append/rounds")).hasSize(3);
+        assertThat(report.at("/append/rounds/0/rawPerSecond").asLong()).isPositive();
+        assertThat(report.at("/append/rounds/2/substratePerSecond").asLong()).isPositive();
         // The fold decided every event once: every run of the backlog (2,000 events / 8) succeeded, none refused.
         assertThat(report.at("/fold/decisions/runs").asInt()).isEqualTo(250);
         assertThat(report.at("/fold/decisions/runsSucceeded").asInt()).isEqualTo(250);

@@ -2,6 +2,7 @@ package dev.substrate.cli.internal.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Role;
@@ -28,6 +29,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -82,6 +84,9 @@ public final class Bench {
 
     private static final int QUERY_THREADS = 8;
     private static final int APPEND_WINDOW = 50_000;
+    /** Rounds of the append part, each side in turn; its figures are their medians. Odd. */
+    private static final int APPEND_ROUNDS = 3;
+
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     private final Map<String, String> settings;
@@ -139,12 +144,14 @@ public final class Bench {
 
         step(
                 "append",
-                "raw KafkaProducer vs SubstrateClient, " + backlog.items().size() + " events");
-        report.set("append", append(first, backlog, rawAppendTopic(prefix)));
+                "raw KafkaProducer vs SubstrateClient, " + backlog.items().size() + " events, " + APPEND_ROUNDS
+                        + " rounds each, in turn");
+        report.set("append", appendRounds(first, backlog));
 
         step("fold", "plain Kafka Streams count vs the fold, over the same backlog");
         Pace raw = foldRaw(config("raw"), topics, prefix + "count-baseline");
         String token;
+        collectGarbage();
         long foldStart = System.nanoTime();
         try (SubstrateNode a = SubstrateNode.start(first)) {
             Pace fold = pace(
@@ -242,10 +249,51 @@ public final class Bench {
 
     // ---- append ------------------------------------------------------------------------------------------------
 
+    /**
+     * The append part: {@value #APPEND_ROUNDS} rounds of both sides in turn, each on a backlog of the same size, the
+     * figures their medians. One round's figures moved by more than half from run to run on this machine; the
+     * median of rounds in turn does not follow one slow moment of either side. Every round but the last appends
+     * to topics of its own; the last appends the backlog the fold part folds.
+     */
+    private ObjectNode appendRounds(SubstrateConfig first, Backlog backlog) throws Exception {
+        List<ObjectNode> rounds = new ArrayList<>();
+        for (int round = 1; round < APPEND_ROUNDS; round++) {
+            String roundPrefix = prefix + "append-" + round + ".";
+            SubstrateConfig config = config("append-" + round, roundPrefix);
+            Topics topics = setUpTopics(
+                    config, List.of(new NewTopic(rawAppendTopic(roundPrefix), config.topicPartitions(), (short) -1)));
+            rounds.add(append(config, Backlog.of(sizes.events(), topics, ""), rawAppendTopic(roundPrefix)));
+        }
+        rounds.add(append(first, backlog, rawAppendTopic(prefix)));
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        node.put("events", backlog.items().size());
+        node.put("rawPerSecond", Math.round(median(rounds, "rawPerSecond")));
+        node.put("substratePerSecond", Math.round(median(rounds, "substratePerSecond")));
+        node.put("ratio", median(rounds, "ratio"));
+        node.put(
+                "wireStartMs", rounds.get(rounds.size() - 1).path("wireStartMs").asDouble());
+        ArrayNode each = node.putArray("rounds");
+        rounds.forEach(round -> each.addObject()
+                .put("rawPerSecond", round.path("rawPerSecond").asLong())
+                .put("substratePerSecond", round.path("substratePerSecond").asLong())
+                .put("ratio", round.path("ratio").asDouble()));
+        return node;
+    }
+
+    /** The median of {@code field} among {@code rounds} (an odd number of them). */
+    private static double median(List<ObjectNode> rounds, String field) {
+        double[] values = rounds.stream()
+                .mapToDouble(round -> round.path(field).asDouble())
+                .sorted()
+                .toArray();
+        return values[values.length / 2];
+    }
+
     private ObjectNode append(SubstrateConfig config, Backlog backlog, String rawTopic) throws Exception {
         Map<String, Object> producerConfig = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
         producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
         producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        collectGarbage();
         long rawStart = System.nanoTime();
         try (KafkaProducer<String, byte[]> producer =
                 new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer())) {
@@ -261,19 +309,21 @@ public final class Bench {
         long wireStart = System.nanoTime();
         Wire.start(config);
         double wireStartMs = (System.nanoTime() - wireStart) / 1e6;
+        collectGarbage();
         long start = System.nanoTime();
         try (SubstrateClient client = SubstrateClient.create(config)) {
-            List<CompletableFuture<?>> acks = new ArrayList<>(backlog.items().size());
+            // At most a window of appends in flight, and only those held: a service does not keep every answer.
+            ArrayDeque<CompletableFuture<?>> window = new ArrayDeque<>(APPEND_WINDOW);
             for (Backlog.Item item : backlog.items()) {
-                if (acks.size() >= APPEND_WINDOW) {
-                    acks.get(acks.size() - APPEND_WINDOW).join(); // at most a window of appends in flight
+                if (window.size() >= APPEND_WINDOW) {
+                    window.poll().join();
                 }
-                acks.add(
+                window.add(
                         item.event() instanceof RunEvent run
                                 ? client.append(run)
                                 : client.append((RoomEvent) item.event()));
             }
-            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).join();
+            window.forEach(CompletableFuture::join);
         }
         double perSecond = backlog.items().size() / seconds(start);
         ObjectNode node = JsonNodeFactory.instance.objectNode();
@@ -285,9 +335,18 @@ public final class Bench {
         return node;
     }
 
+    /**
+     * A full collection before a timed side, as JMH can do between iterations: the garbage of building the backlog
+     * and of the side before is collected outside the timing, not in the pauses of whichever side runs next.
+     */
+    private static void collectGarbage() {
+        System.gc();
+    }
+
     // ---- fold --------------------------------------------------------------------------------------------------
 
     private Pace foldRaw(SubstrateConfig config, Topics topics, String applicationId) throws Exception {
+        collectGarbage();
         long start = System.nanoTime();
         try (CountBaseline baseline = CountBaseline.start(
                 config,
