@@ -50,6 +50,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -72,11 +74,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * once Kafka acknowledged it with {@code acks=all} through an idempotent producer, or fails with {@link
  * AppendFailed} or {@link ClientOverloaded}. Appends made from one thread reach the log in the order they were
  * made. The record key is the entity id, so each run, room and artifact is totally ordered.
- *
- * <p>Batching: the producer holds each batch up to {@code linger.ms} (5 ms unless set) to fill it, and the client
- * asks Kafka to send what it holds as soon as no append waits behind it. A lone append goes out at once; appends
- * made while Kafka acknowledges the last ones go out together, in larger batches. Setting {@code linger.ms} turns
- * this off: the producer then holds batches for exactly that long.
  *
  * <p>Futures complete on the producer's network thread: dependent stages that do real work should use the
  * {@code *Async} variants.
@@ -104,18 +101,12 @@ public final class SubstrateClient implements AutoCloseable {
     /** The record header naming the event type, such as {@code RunStarted}, for consumers that filter by type. */
     public static final String EVENT_TYPE_HEADER = "substrate.event-type";
 
-    /**
-     * How long the producer may hold a batch to fill it, unless told otherwise: Kafka 4's default. The client sends
-     * what it holds as soon as no append is waiting behind it ({@link SendQueue}), so a lone append does not wait.
-     */
-    private static final int LINGER_MS = 5;
-
     private final KafkaProducer<String, byte[]> producer;
     private final Topics topics;
     private final EventValidator validator;
     private final Clock clock;
     private final EventIds ids;
-    private final SendQueue sender;
+    private final ExecutorService sender;
     private final Semaphore pending;
     private final int maxPendingAppends;
     private final Wire wire;
@@ -132,11 +123,11 @@ public final class SubstrateClient implements AutoCloseable {
                 producerConfig(builder.kafkaProperties, builder.maxEventBytes),
                 new StringSerializer(),
                 new ByteArraySerializer());
-        // A linger the caller chose is kept as chosen; with the client's own, an append with nothing behind it is
-        // sent at once (SendQueue).
-        this.sender = builder.kafkaProperties.containsKey(ProducerConfig.LINGER_MS_CONFIG)
-                ? new SendQueue(null, 0)
-                : new SendQueue(producer::flush, LINGER_MS);
+        this.sender = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "substrate-client-sender");
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     /** Starts configuring a client. */
@@ -175,7 +166,9 @@ public final class SubstrateClient implements AutoCloseable {
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "substrate-client");
-        config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, LINGER_MS);
+        // Kafka 4 producers wait up to 5 ms to fill a batch. Observers of a room feel that on every event, and
+        // under load batches fill anyway while requests are in flight: send at once unless told otherwise.
+        config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
         int recordLimit = Topics.recordLimit(maxEventBytes);
         Object maxRequest = config.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
         if (maxRequest == null || Integer.parseInt(String.valueOf(maxRequest)) < recordLimit) {
@@ -580,8 +573,7 @@ public final class SubstrateClient implements AutoCloseable {
 
     /** Waits until every append made so far is acknowledged or failed. */
     public void flush() {
-        CompletableFuture<Void> handedOver = new CompletableFuture<>();
-        sender.execute(() -> handedOver.complete(null));
+        CompletableFuture<Void> handedOver = CompletableFuture.runAsync(() -> {}, sender);
         handedOver.join();
         producer.flush();
     }
@@ -589,7 +581,15 @@ public final class SubstrateClient implements AutoCloseable {
     /** Sends what is pending, waits up to 30 seconds for acknowledgements, and releases the connections. */
     @Override
     public void close() {
-        sender.close(30, TimeUnit.SECONDS);
+        sender.shutdown();
+        try {
+            if (!sender.awaitTermination(30, TimeUnit.SECONDS)) {
+                sender.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            sender.shutdownNow();
+        }
         producer.close(Duration.ofSeconds(30));
     }
 
