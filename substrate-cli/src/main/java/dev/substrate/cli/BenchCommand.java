@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.cli.internal.bench.Bench;
+import dev.substrate.cli.internal.bench.BenchFiles;
 import dev.substrate.cli.internal.bench.ScaleRun;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.kafka.embedded.EmbeddedKafka;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,6 +92,12 @@ final class BenchCommand implements Callable<Integer> {
             description = "A Substrate or Kafka client setting for every part (such as linger.ms). Repeatable.")
     Map<String, String> settings = new HashMap<>();
 
+    @Option(
+            names = "--keep-data",
+            description = "Keep the run's data directory (the embedded broker's logs and the instances' state, a few"
+                    + " GB for a full run); it is deleted at the end otherwise.")
+    boolean keepData;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -112,17 +120,19 @@ final class BenchCommand implements Callable<Integer> {
             explicit.put(SubstrateConfig.SCHEMA_REGISTRY_URL, schemaRegistry);
         }
         ObjectNode report;
-        if (bootstrapServers != null) {
-            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
-            report = measure(explicit, dataDir, sizes, err);
-        } else {
-            err.println("Starting an embedded broker in " + dataDir);
-            err.flush();
-            try (EmbeddedKafka kafka =
-                    EmbeddedKafka.builder().dataDir(dataDir.resolve("kafka")).start()) {
-                explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-                report = measure(explicit, dataDir, sizes, err);
+        try {
+            report = onBroker(explicit, dataDir, sizes, err);
+        } finally {
+            if (keepData) {
+                err.println("Kept " + dataDir);
+            } else {
+                try {
+                    BenchFiles.deleteRecursively(dataDir);
+                } catch (IOException e) {
+                    err.println("Could not delete " + dataDir + ": " + e.getMessage());
+                }
             }
+            err.flush();
         }
         stdout.print(scale == null ? table(report) : scaleTable(report));
         stdout.flush();
@@ -132,6 +142,22 @@ final class BenchCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /** {@link #measure} on the given cluster, or on an embedded broker in {@code dataDir} started for it. */
+    private ObjectNode onBroker(Map<String, String> explicit, Path dataDir, Bench.Sizes sizes, PrintWriter err)
+            throws Exception {
+        if (bootstrapServers != null) {
+            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+            return measure(explicit, dataDir, sizes, err);
+        }
+        err.println("Starting an embedded broker in " + dataDir);
+        err.flush();
+        try (EmbeddedKafka kafka =
+                EmbeddedKafka.builder().dataDir(dataDir.resolve("kafka")).start()) {
+            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            return measure(explicit, dataDir, sizes, err);
+        }
     }
 
     private ObjectNode measure(Map<String, String> explicit, Path dataDir, Bench.Sizes sizes, PrintWriter err)

@@ -26,6 +26,11 @@ class BenchCommandIT {
         CliRun bench = CliRun.of("bench", "--events", "2000", "--out", out.toString());
 
         assertThat(bench.exitCode()).as(bench.err()).isZero();
+        // The run's data directory (broker logs, instances' state) is gone once it ends.
+        java.util.regex.Matcher started = java.util.regex.Pattern.compile("Starting an embedded broker in (\\S+)")
+                .matcher(bench.err());
+        assertThat(started.find()).as(bench.err()).isTrue();
+        assertThat(Path.of(started.group(1))).doesNotExist();
         assertThat(bench.out())
                 .contains("append")
                 .contains("fold")

@@ -24,7 +24,6 @@ import dev.substrate.topic.Topics;
 import dev.substrate.topic.internal.TopicSetup;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,7 +34,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -108,7 +106,7 @@ public final class ScaleRun {
         report.put("storeBytes", bytes(stateDir));
         step("restarting with its state");
         report.put("restartSeconds", Latencies.round(restart(config, http, token)));
-        deleteRecursively(stateDir);
+        BenchFiles.deleteRecursively(stateDir);
         step("restarting without its state: restoring from the changelogs");
         report.put("restoreSeconds", Latencies.round(restart(config, http, token)));
         return report;
@@ -237,18 +235,6 @@ public final class ScaleRun {
                         }
                     })
                     .sum();
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.delete(path);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
         }
     }
 
