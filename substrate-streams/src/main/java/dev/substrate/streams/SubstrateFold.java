@@ -96,7 +96,7 @@ public final class SubstrateFold implements AutoCloseable {
         // Kafka Streams' producers linger 100 ms unless told otherwise; under exactly-once the commit (every 100
         // ms) then finds the whole interval's changelog records still unsent, and the stream thread waits while
         // they go. At 5 ms (Kafka's own producer default) they leave as the fold writes them and the commit waits
-        // for the last few: the fold 19,648 events/s against 12,592-13,529 in full bench runs (docs/benchmarks.md).
+        // for the last few: the fold 17,569 events/s against 15,658 at 100 ms, full bench runs (docs/benchmarks.md).
         if (!props.containsKey(ProducerConfig.LINGER_MS_CONFIG)) {
             props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), FOLD_LINGER_MS);
         }
