@@ -34,10 +34,12 @@ final class EncodeBuffer extends OutputStream {
      */
     static <T extends SpecificRecord> byte[] encode(byte[] header, DatumWriter<T> writer, T record, String what) {
         EncodeBuffer buffer = BUFFERS.get();
-        buffer.count = 0;
-        buffer.write(header, 0, header.length);
         try {
+            // Reconfiguring the reused encoder first flushes what a write that threw left in it into this buffer;
+            // the buffer is emptied after that, so no such bytes reach the next record.
             buffer.encoder = EncoderFactory.get().binaryEncoder(buffer, buffer.encoder);
+            buffer.count = 0;
+            buffer.write(header, 0, header.length);
             writer.write(record, buffer.encoder);
             buffer.encoder.flush();
         } catch (IOException e) {

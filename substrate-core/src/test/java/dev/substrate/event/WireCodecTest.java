@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.common.Correlation;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.schemas.ReleasedSchemas;
@@ -103,6 +104,20 @@ class WireCodecTest {
         assertThat(WireCodec.ROOM.encode(small))
                 .isEqualTo(avro(RoomEvent.getEncoder().encode(small)));
         assertThat(WireCodec.ROOM.decode(WireCodec.ROOM.encode(large))).isEqualTo(large);
+    }
+
+    @Test
+    void aRecordThatFailsHalfWrittenLeavesNothingInTheNextOnesBytes() throws Exception {
+        // The event id is written before the missing run id stops the write: those bytes must not reach the next.
+        RunEvent broken = new RunEvent(
+                "e-broken", null, java.time.Instant.EPOCH, null, new Correlation(null, null, null), null, null);
+        RunEvent good =
+                SampleEvents.runEvent("run-1", SampleEvents.runPayloads().get(1));
+
+        assertThatThrownBy(() -> WireCodec.RUN.encode(broken)).isInstanceOf(RuntimeException.class);
+
+        assertThat(WireCodec.RUN.encode(good))
+                .isEqualTo(avro(RunEvent.getEncoder().encode(good)));
     }
 
     @Test
