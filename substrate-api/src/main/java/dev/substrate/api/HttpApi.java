@@ -21,6 +21,7 @@ import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -97,7 +98,10 @@ public final class HttpApi implements AutoCloseable {
     public static HttpApi start(SubstrateConfig config, SubstrateClient client, TokenStore tokens) {
         Metrics metrics = new Metrics();
         metrics.addKafkaMetrics(client::metrics);
-        Cluster cluster = new Cluster(Tls.clientContext(config), clusterKey(config, tokens));
+        Cluster cluster = new Cluster(
+                Tls.clientContext(config),
+                clusterKey(config),
+                !config.clusterSecret().isEmpty());
         Routes routes = new Routes(config, client, tokens, cluster, metrics);
         String host = config.httpHost();
         Javalin app = Javalin.create(javalin -> {
@@ -199,7 +203,12 @@ public final class HttpApi implements AutoCloseable {
     /** Every route, as method, path and query parameters: what {@code /openapi.json} documents. */
     public List<Endpoint> endpoints() {
         return routes.endpoints().stream()
-                .map(endpoint -> new Endpoint(endpoint.method(), endpoint.path(), endpoint.params()))
+                .map(endpoint -> new Endpoint(
+                        endpoint.method(),
+                        endpoint.path(),
+                        endpoint.params(),
+                        endpoint.permission(),
+                        endpoint.forwardable()))
                 .toList();
     }
 
@@ -209,8 +218,11 @@ public final class HttpApi implements AutoCloseable {
      * @param method the HTTP method, such as {@code GET}
      * @param path the path, with {@code {name}} for its parameters
      * @param params the query parameters it takes (any other is a 400)
+     * @param permission what decides who may call it: {@code PUBLIC}, {@code AUTHENTICATED}, {@code MANAGE_TOKENS},
+     *     {@code CREATE}, {@code APPEND}, {@code READ} or {@code LIST} (see the README's permission table)
+     * @param forwardable whether another instance may forward it here in a caller's name
      */
-    public record Endpoint(String method, String path, Set<String> params) {
+    public record Endpoint(String method, String path, Set<String> params, String permission, boolean forwardable) {
         public Endpoint {
             params = Set.copyOf(params);
         }
@@ -232,10 +244,10 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /**
-     * The key forwarded requests are signed with: {@code cluster.secret} when set, else the key kept in the tokens
-     * topic the instances share.
+     * The key forwarded requests are signed with: {@code cluster.secret}. Without one, a key of this process alone,
+     * so that a signed value (a cursor) is still unforgeable; it cannot ask other instances, and says so.
      */
-    private static Supplier<byte[]> clusterKey(SubstrateConfig config, TokenStore tokens) {
+    private static Supplier<byte[]> clusterKey(SubstrateConfig config) {
         String secret = config.clusterSecret();
         if (!secret.isEmpty()) {
             byte[] key = secret.getBytes(StandardCharsets.UTF_8);
@@ -244,7 +256,11 @@ public final class HttpApi implements AutoCloseable {
             }
             return () -> key;
         }
-        return tokens::clusterKey;
+        log.warn("cluster.secret is not set: this instance answers what it holds, and cannot ask other instances of"
+                + " the application; set the same cluster.secret on every instance to run more than one");
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return () -> key;
     }
 
     /** Ends the open room streams, stops accepting requests and closes the server. */

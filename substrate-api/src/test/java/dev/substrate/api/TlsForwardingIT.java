@@ -208,20 +208,27 @@ class TlsForwardingIT {
         assertThat(JSON.readTree(listed.body()).get("items").size()).isEqualTo(12);
     }
 
+    /** Claims naming an admin that no token stands for. */
+    private static final String MALLORY = java.util.Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(
+                    "{\"principal\":\"mallory\",\"roles\":[\"admin\"],\"tokenId\":\"0000000000000000\",\"exp\":99999999999999}"
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
     @Test
     void aRequestClaimingToBeForwardedWithoutAValidSignatureIsRefused() throws Exception {
         String b = instances.get(1).url();
         HttpResponse<String> unsigned = https.send(
                 HttpRequest.newBuilder(URI.create(b + "/v1/runs?limit=1"))
                         .header("X-Substrate-Forwarded", "elsewhere:1")
-                        .header("X-Substrate-On-Behalf-Of", "mallory;admin")
+                        .header("X-Substrate-Claims", MALLORY)
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(unsigned.statusCode()).isEqualTo(401);
         HttpResponse<String> forged = https.send(
                 HttpRequest.newBuilder(URI.create(b + "/v1/runs?limit=1"))
                         .header("X-Substrate-Forwarded", "elsewhere:1")
-                        .header("X-Substrate-On-Behalf-Of", "mallory;admin")
+                        .header("X-Substrate-Claims", MALLORY)
                         .header("X-Substrate-Signature", "t=" + System.currentTimeMillis() + ",v=AAAA")
                         .build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -51,7 +51,11 @@ final class DevCommand implements Callable<Integer> {
         ServerOptions.putIfSet(extra, SubstrateConfig.EMBEDDED_KAFKA_PORT, kafkaPort);
         SubstrateConfig config = server.load(extra);
         Path dataDir = config.dataDir().toAbsolutePath().normalize();
-        Files.createDirectories(dataDir);
+        DevData.ownerOnly(dataDir);
+        if (config.clusterSecret().isEmpty()) {
+            // Instances sign what they forward with it: kept in the owner-only data directory, never on a topic.
+            config = config.with(SubstrateConfig.CLUSTER_SECRET, DevData.clusterSecret(dataDir));
+        }
         PrintWriter out = spec.commandLine().getOut();
 
         UntilStopped untilStopped = UntilStopped.onSignal();
@@ -61,6 +65,7 @@ final class DevCommand implements Callable<Integer> {
                             .port(config.embeddedKafkaPort())
                             .start();
                     SubstrateNode node = SubstrateNode.start(config.withBootstrapServers(kafka.bootstrapServers()))) {
+                boolean firstStart = !Files.exists(dataDir.resolve("admin.token"));
                 Path adminToken = node.ensureAdminToken(dataDir);
                 out.printf("Substrate dev is running.%n");
                 out.printf(
@@ -72,10 +77,18 @@ final class DevCommand implements Callable<Integer> {
                 node.describe(out);
                 out.printf("  Data    %s%n", dataDir);
                 out.printf("  Token   %s   (admin; send it as Authorization: Bearer <token>)%n", adminToken);
-                // As Jupyter does for a local server: the console URL signs the browser in with the dev admin token.
                 out.printf(
-                        "  Console %s/#token=%s   (open it: signed in as admin)%n",
-                        node.httpUrl(), Files.readString(adminToken).strip());
+                        "  Secret  %s   (cluster.secret: give it to another instance of this application)%n",
+                        dataDir.resolve(DevData.CLUSTER_SECRET_FILE));
+                if (firstStart) {
+                    // As Jupyter does for a local server: the console URL signs the browser in with the dev admin
+                    // token. Printed on the first start alone, so that the token is not in every later log.
+                    out.printf(
+                            "  Console %s/#token=%s   (open it: signed in as admin)%n",
+                            node.httpUrl(), Files.readString(adminToken).strip());
+                } else {
+                    out.printf("  Console %s/   (sign in with the token in %s)%n", node.httpUrl(), adminToken);
+                }
                 untilStopped.await(out);
             }
             untilStopped.sayStopped(out);

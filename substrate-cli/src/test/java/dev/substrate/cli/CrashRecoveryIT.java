@@ -17,6 +17,7 @@ import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.RunLoad;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
 import java.io.IOException;
 import java.net.URI;
@@ -72,14 +73,23 @@ class CrashRecoveryIT {
         String prefix = "crash" + UUID.randomUUID().toString().substring(0, 6) + ".";
         token = new TokenFile(dataDir.resolve("tokens.json")).create("ops", Set.of(Role.ADMIN));
         Map<String, String> environment = Map.of(
-                "SUBSTRATE_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-                "SUBSTRATE_HTTP_PORT", "0",
-                "SUBSTRATE_TOPIC_PREFIX", prefix,
-                "SUBSTRATE_TOPIC_PARTITIONS", "3",
-                "SUBSTRATE_APPLICATION_ID", prefix + "app",
+                "SUBSTRATE_BOOTSTRAP_SERVERS",
+                kafka.bootstrapServers(),
+                "SUBSTRATE_CLUSTER_SECRET",
+                TestSettings.CLUSTER_SECRET,
+                "SUBSTRATE_HTTP_PORT",
+                "0",
+                "SUBSTRATE_TOPIC_PREFIX",
+                prefix,
+                "SUBSTRATE_TOPIC_PARTITIONS",
+                "3",
+                "SUBSTRATE_APPLICATION_ID",
+                prefix + "app",
                 // A killed member never says goodbye: the group notices after the session timeout.
-                "SUBSTRATE_KAFKA_SESSION_TIMEOUT_MS", "6000",
-                "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS", "100");
+                "SUBSTRATE_KAFKA_SESSION_TIMEOUT_MS",
+                "6000",
+                "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS",
+                "100");
         Random random = new Random();
         List<SubstrateProcess> processes = new ArrayList<>();
         List<Integer> acknowledgedAtKill = new ArrayList<>();

@@ -12,6 +12,7 @@ import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
 import dev.substrate.testing.TestRecords;
+import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -65,15 +66,26 @@ class InstanceLossIT {
         Path tokens = dir.resolve("tokens.json");
         token = new TokenFile(tokens).create("ops", Set.of(Role.ADMIN));
         Map<String, String> environment = Map.of(
-                "SUBSTRATE_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-                "SUBSTRATE_HTTP_PORT", "0",
-                "SUBSTRATE_TOPIC_PREFIX", prefix,
-                "SUBSTRATE_TOPIC_PARTITIONS", "6",
-                "SUBSTRATE_TOKENS_FILE", tokens.toString(),
-                "SUBSTRATE_APPLICATION_ID", prefix + "app",
-                "SUBSTRATE_KAFKA_NUM_STANDBY_REPLICAS", "1",
-                "SUBSTRATE_KAFKA_SESSION_TIMEOUT_MS", "6000",
-                "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS", "100");
+                "SUBSTRATE_BOOTSTRAP_SERVERS",
+                kafka.bootstrapServers(),
+                "SUBSTRATE_CLUSTER_SECRET",
+                TestSettings.CLUSTER_SECRET,
+                "SUBSTRATE_HTTP_PORT",
+                "0",
+                "SUBSTRATE_TOPIC_PREFIX",
+                prefix,
+                "SUBSTRATE_TOPIC_PARTITIONS",
+                "6",
+                "SUBSTRATE_TOKENS_FILE",
+                tokens.toString(),
+                "SUBSTRATE_APPLICATION_ID",
+                prefix + "app",
+                "SUBSTRATE_KAFKA_NUM_STANDBY_REPLICAS",
+                "1",
+                "SUBSTRATE_KAFKA_SESSION_TIMEOUT_MS",
+                "6000",
+                "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS",
+                "100");
         List<SubstrateProcess> processes = new ArrayList<>();
         try {
             List<String> urls = new ArrayList<>();

@@ -10,6 +10,7 @@ import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;
+import dev.substrate.testing.TestSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -58,6 +59,8 @@ class KafkaOnlyInstancesIT {
         Map<String, String> environment = Map.of(
                 "SUBSTRATE_BOOTSTRAP_SERVERS",
                 kafka.bootstrapServers(),
+                "SUBSTRATE_CLUSTER_SECRET",
+                TestSettings.CLUSTER_SECRET,
                 "SUBSTRATE_HTTP_PORT",
                 "0",
                 "SUBSTRATE_TOPIC_PREFIX",

@@ -25,12 +25,18 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -63,7 +69,8 @@ public final class BlobStore implements AutoCloseable {
     /** The digest form: {@code sha256:} and 64 lower-case hex digits. */
     private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
 
-    private static final String LOCATOR_PREFIX = "blob:";
+    /** How an artifact's locator names a stored blob: {@code blob:sha256:<hex>}. */
+    public static final String LOCATOR_PREFIX = "blob:";
 
     /** The longest one upload's transaction may stay open: the most time a writer has to send its content. */
     static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(10);
@@ -78,6 +85,15 @@ public final class BlobStore implements AutoCloseable {
     private final BlobCache cache;
     private final TopicFollower index;
     private final Map<String, Location> locations = new ConcurrentHashMap<>();
+    /** Reads waiting for the index to name a digest, completed by {@link #apply} or at their deadline. */
+    private final Map<String, List<CompletableFuture<Optional<Blob>>>> waiting = new ConcurrentHashMap<>();
+
+    private final AtomicInteger waitCount = new AtomicInteger();
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "substrate-blob-waits");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final AtomicLong storedBytes = new AtomicLong();
     private final ArrayBlockingQueue<Uploader> uploaders;
     private final Semaphore reads;
@@ -213,6 +229,58 @@ public final class BlobStore implements AutoCloseable {
         return found;
     }
 
+    /** The most reads that may wait at once on one instance for the index to name their blob. */
+    public static final int MAX_WAITING = 10_000;
+
+    /**
+     * The blob with {@code digest}, once the index names it or, if it does not within {@code timeout}, empty: as
+     * {@link #find(String, Duration)}, without a thread held meanwhile (a read's request thread is free to answer
+     * others while it waits).
+     *
+     * @throws BlobRefused as {@link BlobRefused.Reason#BUSY} when {@value #MAX_WAITING} reads wait already
+     */
+    public CompletableFuture<Optional<Blob>> whenFound(String digest, Duration timeout) {
+        Optional<Blob> found = find(digest);
+        if (found.isPresent() || timeout.isZero() || !isDigest(digest)) {
+            return CompletableFuture.completedFuture(found);
+        }
+        if (waitCount.incrementAndGet() > MAX_WAITING) {
+            waitCount.decrementAndGet();
+            throw new BlobRefused(
+                    MAX_WAITING + " reads wait for blobs on this instance already; try again shortly",
+                    BlobRefused.Reason.BUSY);
+        }
+        CompletableFuture<Optional<Blob>> answer = new CompletableFuture<>();
+        answer.whenComplete((blob, failure) -> waitCount.decrementAndGet());
+        waiting.computeIfAbsent(digest, key -> new CopyOnWriteArrayList<>()).add(answer);
+        // Named between the first look and the registration: apply() may have run before the future was added.
+        find(digest).ifPresent(blob -> complete(digest, blob));
+        ScheduledFuture<?> deadline = deadlines.schedule(
+                () -> {
+                    List<CompletableFuture<Optional<Blob>>> list = waiting.get(digest);
+                    if (list != null) {
+                        list.remove(answer);
+                    }
+                    answer.complete(Optional.empty());
+                },
+                timeout.toMillis(),
+                TimeUnit.MILLISECONDS);
+        answer.whenComplete((blob, failure) -> deadline.cancel(false));
+        return answer;
+    }
+
+    /** Reads waiting on this instance for the index to name their blob. */
+    public int waiting() {
+        return waitCount.get();
+    }
+
+    private void complete(String digest, Blob blob) {
+        List<CompletableFuture<Optional<Blob>>> list = waiting.remove(digest);
+        if (list != null) {
+            list.forEach(waiter -> waiter.complete(Optional.of(blob)));
+        }
+    }
+
     /** Opens a whole stored blob for reading. */
     public InputStream open(Blob blob) {
         return open(blob, 0, blob.size() - 1);
@@ -315,11 +383,14 @@ public final class BlobStore implements AutoCloseable {
         synchronized (locations) {
             locations.notifyAll();
         }
+        complete(digest, new Blob(digest, location.size()));
     }
 
     /** Stops following the index and closes the upload producers. */
     @Override
     public void close() {
+        deadlines.shutdownNow();
+        waiting.values().forEach(list -> list.forEach(waiter -> waiter.complete(Optional.empty())));
         index.close();
         for (Uploader uploader : uploaders) {
             uploader.close();

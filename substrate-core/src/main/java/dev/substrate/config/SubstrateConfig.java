@@ -69,6 +69,8 @@ public final class SubstrateConfig {
     public static final String STREAM_MAX_CLIENTS_PER_PRINCIPAL = "stream.max.clients.per.principal";
     /** How many bytes of events one room stream client may have buffered before it is ended as slow. */
     public static final String STREAM_MAX_BUFFERED_BYTES = "stream.max.buffered.bytes";
+    /** How many bytes of events all room streams of one token may have buffered on one instance. */
+    public static final String STREAM_MAX_BUFFERED_BYTES_PER_PRINCIPAL = "stream.max.buffered.bytes.per.principal";
     /** A PKCS12 keystore: the HTTP API serves HTTPS with it. */
     public static final String HTTP_TLS_KEYSTORE = "http.tls.keystore";
     /** The password of {@link #HTTP_TLS_KEYSTORE}. */
@@ -254,6 +256,15 @@ public final class SubstrateConfig {
                             + "reason `slow-consumer` (it resumes from its last id); at least twice `max.event.bytes` "
                             + "is used.")
             .define(
+                    STREAM_MAX_BUFFERED_BYTES_PER_PRINCIPAL,
+                    Type.LONG,
+                    64L * 1024 * 1024,
+                    Range.atLeast(64 * 1024),
+                    Importance.LOW,
+                    "Bytes of events all room streams of one token may have waiting to be written on one instance; a "
+                            + "stream that would pass it is ended with reason `slow-consumer` (it resumes from its last "
+                            + "id), so that many slow readers of one token cannot take the heap.")
+            .define(
                     HTTP_TLS_KEYSTORE,
                     Type.STRING,
                     "",
@@ -285,8 +296,9 @@ public final class SubstrateConfig {
                     "",
                     Importance.MEDIUM,
                     "The secret the instances of one application sign requests they forward to each other with "
-                            + "(HMAC-SHA256), in place of relaying the caller's token; empty to use the key kept on "
-                            + "the tokens topic (made by the first instance that starts; every instance reads it).")
+                            + "(HMAC-SHA256), in place of relaying the caller's token; at least 16 bytes, the same on "
+                            + "every instance. Empty: an instance answers what it holds and cannot ask others (fine "
+                            + "for one instance). `dev` makes one in its data directory.")
             .define(
                     METRICS_PORT,
                     Type.INT,
@@ -765,6 +777,11 @@ public final class SubstrateConfig {
         return Math.max((Long) values.get(STREAM_MAX_BUFFERED_BYTES), 2L * maxEventBytes());
     }
 
+    /** How many bytes of events all room streams of one token may have buffered on one instance. */
+    public long streamMaxBufferedBytesPerPrincipal() {
+        return Math.max((Long) values.get(STREAM_MAX_BUFFERED_BYTES_PER_PRINCIPAL), 2L * maxEventBytes());
+    }
+
     /** The PKCS12 keystore the API serves HTTPS with; empty for plain HTTP. */
     public String httpTlsKeystore() {
         return (String) values.get(HTTP_TLS_KEYSTORE);
@@ -807,7 +824,7 @@ public final class SubstrateConfig {
         return Duration.ofMillis((Long) values.get(SCHEMA_REGISTRY_TIMEOUT_MS));
     }
 
-    /** The secret forwarded requests are signed with; empty to use the key beside the token file. */
+    /** The secret forwarded requests are signed with; empty when none is set (one instance). */
     public String clusterSecret() {
         return ((Password) values.get(CLUSTER_SECRET)).value();
     }

@@ -195,6 +195,7 @@ public final class EventValidator {
             metadata("payload.metadata", block.getMetadata());
         } else if (payload instanceof TextDelta delta) {
             id("payload.blockId", delta.getBlockId());
+            wholeCharacters("payload.text", delta.getText());
         } else if (payload instanceof BlockUpdated block) {
             id("payload.blockId", block.getBlockId());
             metadata("payload.metadata", block.getMetadata());
@@ -431,6 +432,26 @@ public final class EventValidator {
         shortText(field, value, 256);
         if (hasControlCharacter(value)) {
             throw new InvalidEvent(field, "must not contain control characters");
+        }
+    }
+
+    /**
+     * Refuses text holding half of a surrogate pair: UTF-8 cannot carry it, so it would be stored as {@code ?}. A
+     * character split across two deltas (a model's tokens cut through an emoji) must be sent whole, in either.
+     */
+    static void wholeCharacters(String field, CharSequence value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new InvalidEvent(
+                        field,
+                        "holds half of a surrogate pair at index " + i + " (UTF-8 cannot carry it): send a character"
+                                + " split across two deltas whole, in one of them");
+            }
         }
     }
 

@@ -190,7 +190,36 @@ public final class RoomStream implements AutoCloseable {
      *
      * @throws IllegalArgumentException when {@code from} is {@link From#start()} and the room does not exist
      */
-    public synchronized Subscription subscribe(String roomId, From from, OnFull onFull, long maxBufferedBytes) {
+    public Subscription subscribe(String roomId, From from, OnFull onFull, long maxBufferedBytes) {
+        return subscribe(roomId, from, onFull, maxBufferedBytes, null);
+    }
+
+    /**
+     * A bound on the bytes that several subscriptions hold buffered together: all the room streams of one caller,
+     * so that many slow readers of one token cannot take the heap. A subscription that would pass it is full (as
+     * when it passes its own bound); an empty one still takes one event.
+     */
+    public static final class Budget {
+        private final long maxBytes;
+        private final AtomicLong used = new AtomicLong();
+
+        /** @param maxBytes the most bytes the subscriptions sharing it hold buffered together */
+        public Budget(long maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        /** The bytes its subscriptions hold buffered now. */
+        public long used() {
+            return used.get();
+        }
+    }
+
+    /**
+     * {@link #subscribe(String, From, OnFull, long)}, its buffer also counted against {@code budget} (shared with
+     * other subscriptions; null for none).
+     */
+    public synchronized Subscription subscribe(
+            String roomId, From from, OnFull onFull, long maxBufferedBytes, Budget budget) {
         Objects.requireNonNull(roomId, "roomId");
         Objects.requireNonNull(onFull, "onFull");
         if (closed) {
@@ -206,7 +235,7 @@ public final class RoomStream implements AutoCloseable {
             next = firstOffset(roomId, partition)
                     .orElseThrow(() -> new IllegalArgumentException("room " + roomId + " does not exist"));
         }
-        Subscription subscription = new Subscription(roomId, partition, next, onFull, maxBufferedBytes);
+        Subscription subscription = new Subscription(roomId, partition, next, onFull, maxBufferedBytes, budget);
         // A reader that failed is replaced; its subscriptions ended with FAILED.
         readers.compute(partition, (p, reader) -> reader == null || !reader.running ? new PartitionReader(p) : reader)
                 .add(subscription);
@@ -285,6 +314,7 @@ public final class RoomStream implements AutoCloseable {
         private final long maxBytes;
         private final BlockingQueue<Held> buffer = new ArrayBlockingQueue<>(BUFFER);
         private final AtomicLong bufferedBytes = new AtomicLong();
+        private final Budget budget;
         private volatile long next;
         private volatile EndReason ended;
         /** While true, its history is read by its own consumer and the shared reader only notes what it passed. */
@@ -292,7 +322,8 @@ public final class RoomStream implements AutoCloseable {
         /** The last offset the shared reader passed while this subscription caught up. */
         private long seenByReader;
 
-        private Subscription(String roomId, int partition, long next, OnFull onFull, long maxBytes) {
+        private Subscription(String roomId, int partition, long next, OnFull onFull, long maxBytes, Budget budget) {
+            this.budget = budget;
             this.roomId = roomId;
             this.partition = partition;
             this.next = next;
@@ -323,6 +354,7 @@ public final class RoomStream implements AutoCloseable {
                 for (Held one : held) {
                     entries.add(one.entry());
                     bufferedBytes.addAndGet(-one.bytes());
+                    uncharge(one);
                 }
             }
             return entries;
@@ -348,7 +380,26 @@ public final class RoomStream implements AutoCloseable {
                     readers.remove(partition);
                 }
             }
-            buffer.clear();
+            clearBuffer();
+        }
+
+        /** Empties the buffer, giving what it held back to the budget. */
+        private void clearBuffer() {
+            List<Held> left = new ArrayList<>();
+            buffer.drainTo(left);
+            left.forEach(this::uncharge);
+        }
+
+        private void charge(Held held) {
+            if (budget != null) {
+                budget.used.addAndGet(held.bytes());
+            }
+        }
+
+        private void uncharge(Held held) {
+            if (budget != null) {
+                budget.used.addAndGet(-held.bytes());
+            }
         }
 
         private void end(EndReason reason) {
@@ -405,6 +456,11 @@ public final class RoomStream implements AutoCloseable {
                 }
             }
             bufferedBytes.addAndGet(held.bytes());
+            charge(held);
+            if (ended == EndReason.CLOSED || ended == EndReason.STREAM_CLOSED) {
+                // Closed while this was handed over, after close() emptied the buffer: nobody will take it.
+                clearBuffer();
+            }
             next = record.offset() + 1;
             return false;
         }
@@ -417,7 +473,9 @@ public final class RoomStream implements AutoCloseable {
         /** Whether the buffer's bytes leave room for {@code held} (an empty buffer takes any one event). */
         private boolean hasRoomFor(Held held) {
             long buffered = bufferedBytes.get();
-            return buffered <= 0 || buffered + held.bytes() <= maxBytes;
+            return buffered <= 0
+                    || (buffered + held.bytes() <= maxBytes
+                            && (budget == null || budget.used.get() + held.bytes() <= budget.maxBytes));
         }
 
         /**

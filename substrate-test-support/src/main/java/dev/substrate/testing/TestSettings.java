@@ -7,11 +7,14 @@ import java.util.Map;
 /** The Substrate settings an integration test starts from: its broker, its own topics, data and application. */
 public final class TestSettings {
 
+    /** The {@code cluster.secret} every test instance uses unless its settings give another. */
+    public static final String CLUSTER_SECRET = "the-cluster-secret-of-the-tests";
+
     private TestSettings() {}
 
     /**
      * Settings for {@code SubstrateConfig.of}: {@code bootstrap.servers} of {@code kafka}, {@code topic.prefix},
-     * {@code data.dir} and {@code application.id}, then {@code more} as key, value, key, value...
+     * {@code data.dir}, {@code application.id} and {@link #CLUSTER_SECRET}, then {@code more} as key, value, key, value...
      */
     public static Map<String, String> of(
             KafkaCluster kafka, String topicPrefix, Path dataDir, String applicationId, String... more) {
@@ -23,6 +26,8 @@ public final class TestSettings {
         settings.put("topic.prefix", topicPrefix);
         settings.put("data.dir", dataDir.toString());
         settings.put("application.id", applicationId);
+        // Instances of one application sign what they forward to each other with it; a test's instances share one.
+        settings.put("cluster.secret", CLUSTER_SECRET);
         for (int i = 0; i < more.length; i += 2) {
             settings.put(more[i], more[i + 1]);
         }

@@ -50,6 +50,38 @@ public record Principal(String name, Set<Role> roles, List<String> projects) {
         return pattern;
     }
 
+    /**
+     * Checks a principal's name as a token may carry it: 1 to 256 characters, none of them a control character, a
+     * format character (zero-width and bidirectional controls, which make two names look alike), a lone surrogate, a
+     * line or paragraph separator, or one of {@code ; , =}, which separate names in headers and logs.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static String requireName(String name) {
+        if (name == null || name.isBlank() || name.length() > 256) {
+            throw new IllegalArgumentException("a principal is 1 to 256 characters, not blank");
+        }
+        for (int i = 0; i < name.length(); ) {
+            int c = name.codePointAt(i);
+            int type = Character.getType(c);
+            if (Character.isISOControl(c)
+                    || type == Character.FORMAT
+                    || type == Character.SURROGATE
+                    || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR
+                    || c == ';'
+                    || c == ','
+                    || c == '=') {
+                throw new IllegalArgumentException(String.format(
+                        "a principal must not contain U+%04X (control, zero-width, bidirectional and separator"
+                                + " characters are refused)",
+                        c));
+            }
+            i += Character.charCount(c);
+        }
+        return name;
+    }
+
     /** Whether the principal has any of {@code roles}. */
     public boolean hasAny(Role... wanted) {
         for (Role role : wanted) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.EventValidator;
+import dev.substrate.event.InvalidEvent;
 import dev.substrate.topic.Topics;
 import dev.substrate.topic.internal.TopicFollower;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +27,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -48,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * honoured by all within moments; a token is shown once, to whoever minted it, and never leaves that process
  * otherwise. A token is {@value #PREFIX}, a 16-hex-digit id and 43 characters of 32 random bytes, so a fast hash
  * is enough; checking one looks its id up and compares hashes in constant time, an unknown id included. Tokens of
- * an earlier version's token file ({@link TokenFile}) are imported once, on start. The topic also holds the key
- * instances sign forwarded requests with ({@link #clusterKey}). Thread-safe.
+ * an earlier version's token file ({@link TokenFile}) are imported once, on start. The topic holds nothing an outside
+ * reader of it could use: hashes, never tokens, and no key (instances sign forwarded requests with {@code
+ * cluster.secret}; a key an earlier version kept here is deleted at start). Thread-safe.
  */
 public final class TokenStore implements AutoCloseable {
 
@@ -118,17 +121,19 @@ public final class TokenStore implements AutoCloseable {
     private final Map<String, Entry> byId = new ConcurrentHashMap<>();
     private final Map<String, Entry> legacyByHash = new ConcurrentHashMap<>();
     private final Set<String> imported = ConcurrentHashMap.newKeySet();
+    private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+    private final Set<String> oldClusterKeys = ConcurrentHashMap.newKeySet();
+    private final List<Consumer<String>> revocationListeners = new CopyOnWriteArrayList<>();
     private final Path legacyFile;
-    private final boolean needsClusterKey;
+    private final boolean server;
     private final Thread setup;
-    private volatile byte[] clusterKey;
     private volatile String setupProblem = "importing the token file has not started";
     private volatile boolean setUp;
 
     private TokenStore(SubstrateConfig config, Topics topics, boolean server) {
         this.topic = topics.tokens().name();
         this.legacyFile = server ? config.tokensFile() : null;
-        this.needsClusterKey = server && config.clusterSecret().isEmpty();
+        this.server = server;
         Map<String, Object> props = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -142,8 +147,8 @@ public final class TokenStore implements AutoCloseable {
 
     /**
      * Starts reading the tokens topic of {@code config}; in the background, once it is read, imports {@code
-     * tokens.file} (once: a token imported before and revoked since stays revoked) and makes the cluster key
-     * unless {@code cluster.secret} is set. Until then {@link #notReady} says why.
+     * tokens.file} (once: a token imported before and revoked since stays revoked) and deletes the readable cluster
+     * key an earlier version kept on the topic. Until then {@link #notReady} says why.
      */
     public static TokenStore start(SubstrateConfig config) {
         TokenStore store = new TokenStore(config, Topics.from(config), true);
@@ -153,7 +158,7 @@ public final class TokenStore implements AutoCloseable {
 
     /**
      * Reads the tokens topic of {@code config} to change it from outside a server ({@code substrate tokens
-     * --bootstrap-servers}): no token file is imported and no cluster key made.
+     * --bootstrap-servers}): no token file is imported.
      */
     public static TokenStore open(SubstrateConfig config) {
         TokenStore store = new TokenStore(config, Topics.from(config), false);
@@ -191,8 +196,8 @@ public final class TokenStore implements AutoCloseable {
                     }
                 }
                 importLegacy();
-                if (needsClusterKey && clusterKey == null) {
-                    createClusterKey();
+                if (server) {
+                    deleteOldClusterKeys();
                 }
                 setUp = true;
             } catch (InterruptedException e) {
@@ -258,6 +263,11 @@ public final class TokenStore implements AutoCloseable {
      */
     public Minted create(String principal, Set<Role> roles, List<String> projects, String createdBy) {
         EventValidator.principal("principal", principal);
+        try {
+            Principal.requireName(principal);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidEvent("principal", e.getMessage());
+        }
         if (roles.isEmpty()) {
             throw new IllegalArgumentException("a token needs at least one role");
         }
@@ -309,6 +319,15 @@ public final class TokenStore implements AutoCloseable {
      * @throws TokensUnavailable while the tokens are not read yet (a retry helps)
      */
     public Optional<Principal> authenticate(String token) {
+        return authenticateToken(token).map(Token::principal);
+    }
+
+    /**
+     * The token a presented bearer token is, if it is one of ours: its id and principal.
+     *
+     * @throws TokensUnavailable while the tokens are not read yet (a retry helps)
+     */
+    public Optional<Token> authenticateToken(String token) {
         notReady().ifPresent(reason -> {
             throw new TokensUnavailable(reason);
         });
@@ -324,43 +343,40 @@ public final class TokenStore implements AutoCloseable {
                     known ? entry.salt() : DUMMY_SALT,
                     token.substring(PREFIX.length() + ID_HEX + 1).getBytes(StandardCharsets.UTF_8));
             boolean equal = MessageDigest.isEqual(known ? entry.hash() : DUMMY_HASH, presented);
-            return known && equal ? Optional.of(entry.token().principal()) : Optional.empty();
+            return known && equal ? Optional.of(entry.token()) : Optional.empty();
         }
         if (token.length() == LEGACY_LENGTH) {
             byte[] presented = sha256(new byte[0], token.getBytes(StandardCharsets.UTF_8));
             // Looked up by the SHA-256 of the token, which a guesser cannot steer.
             Entry entry = legacyByHash.get(HexFormat.of().formatHex(presented));
             boolean equal = MessageDigest.isEqual(entry != null ? entry.hash() : DUMMY_HASH, presented);
-            return entry != null && equal ? Optional.of(entry.token().principal()) : Optional.empty();
+            return entry != null && equal ? Optional.of(entry.token()) : Optional.empty();
         }
         return Optional.empty();
     }
 
-    /**
-     * The key the instances of one application sign the requests they forward to each other with (when no {@code
-     * cluster.secret} is set): 32 random bytes, the first ever written to the tokens topic, so that instances
-     * starting together settle on one.
-     *
-     * @throws TokensUnavailable until the topic is read and the key exists
-     */
-    public byte[] clusterKey() {
-        byte[] key = clusterKey;
-        if (key == null) {
-            throw new TokensUnavailable(notReady().orElse("tokens: the cluster key is being made"));
-        }
-        return key.clone();
+    /** Whether the token with {@code tokenId} existed and was revoked (as far as this instance has read). */
+    public boolean wasRevoked(String tokenId) {
+        return revoked.contains(tokenId);
     }
 
-    private void createClusterKey() throws InterruptedException {
-        byte[] key = new byte[32];
-        RANDOM.nextBytes(key);
-        ObjectNode record = JSON.createObjectNode()
-                .put("v", 1)
-                .put("key", Base64.getEncoder().encodeToString(key));
-        RecordMetadata written = write(CLUSTER_KEY + UUID.randomUUID(), bytes(record));
-        // Read back up to our own key: an earlier one, another instance's, wins over it.
-        if (!follower.awaitApplied(written.partition(), written.offset(), WRITE_WAIT)) {
-            throw new TokensUnavailable("the cluster key written to " + topic + " was not read back in time");
+    /**
+     * Calls {@code listener} with the id of every token revoked from now on, once this instance refuses it: how open
+     * streams of a revoked token are ended. Called on the thread that follows the topic; it must not block.
+     */
+    public void onRevoked(Consumer<String> listener) {
+        revocationListeners.add(listener);
+    }
+
+    /**
+     * Tombstones the cluster keys an earlier version wrote to the topic as readable records, so that compaction
+     * removes them: whoever reads the topic must not learn a key instances trust.
+     */
+    private void deleteOldClusterKeys() {
+        for (String key : List.copyOf(oldClusterKeys)) {
+            write(key, null);
+            oldClusterKeys.remove(key);
+            log.info("Deleted the readable cluster key {} from {}; instances sign with cluster.secret", key, topic);
         }
     }
 
@@ -372,6 +388,16 @@ public final class TokenStore implements AutoCloseable {
             if (old != null && old.legacy()) {
                 legacyByHash.remove(HexFormat.of().formatHex(old.hash()));
             }
+            if (old != null) {
+                revoked.add(tokenId);
+                for (Consumer<String> listener : revocationListeners) {
+                    try {
+                        listener.accept(tokenId);
+                    } catch (RuntimeException e) {
+                        log.warn("A listener to the revocation of token {} failed", tokenId, e);
+                    }
+                }
+            }
             if (record.value() != null) {
                 Entry entry = parse(tokenId, record.value());
                 byId.put(tokenId, entry);
@@ -382,13 +408,11 @@ public final class TokenStore implements AutoCloseable {
         } else if (key.startsWith(IMPORTED_KEY)) {
             imported.add(key.substring(IMPORTED_KEY.length()));
         } else if (key.startsWith(CLUSTER_KEY)) {
-            if (clusterKey == null && record.value() != null) {
-                byte[] key32 = Base64.getDecoder()
-                        .decode(read(record.value()).path("key").asText());
-                if (key32.length < 16) {
-                    throw new IllegalArgumentException("a cluster key of " + key32.length + " bytes");
-                }
-                clusterKey = key32;
+            // Written by an earlier version: never trusted, deleted at set-up.
+            if (record.value() != null) {
+                oldClusterKeys.add(key);
+            } else {
+                oldClusterKeys.remove(key);
             }
         } else {
             throw new IllegalArgumentException("a key Substrate does not write: " + key);

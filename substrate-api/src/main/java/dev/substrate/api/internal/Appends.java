@@ -8,6 +8,7 @@ import dev.substrate.SubstrateException;
 import dev.substrate.api.EventJson;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
+import dev.substrate.blob.BlobStore;
 import dev.substrate.client.Appended;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.entity.EntityKind;
@@ -34,9 +35,6 @@ import org.apache.avro.specific.SpecificRecord;
  */
 final class Appends {
 
-    /** The roles that may append. */
-    static final Role[] APPENDERS = {Role.ADMIN, Role.OPERATOR, Role.SERVICE};
-
     /**
      * The surface a run created over HTTP is recorded with when its {@code activation} names none: a program
      * calling the API, most often.
@@ -55,7 +53,6 @@ final class Appends {
 
     /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
     void create(Context ctx, EntityKind<?, ?> entity, Schema payloadSchema) {
-        Requests.require(ctx, APPENDERS);
         ObjectNode body = Requests.body(ctx);
         String idField = entity.idField();
         JsonNode id = body.remove(idField);
@@ -68,8 +65,14 @@ final class Appends {
             runDefaults(body, Requests.principal(ctx));
         }
         JsonNode project = body.get(Scope.projectField(entity));
-        Scope.requireCreatable(
-                Requests.principal(ctx), entity, project != null && project.isTextual() ? project.asText() : null);
+        Access.mayCreateIn(
+                        Requests.principal(ctx),
+                        entity,
+                        project != null && project.isTextual() ? project.asText() : null)
+                .require();
+        if (entity == EntityKind.ARTIFACT) {
+            requireArtifactEvent(ctx, body);
+        }
         answer(ctx, append(ctx, entity, entityId, body));
     }
 
@@ -78,7 +81,6 @@ final class Appends {
      * events (at most {@value #MAX_BATCH}) is a batch: see {@link #batch}.
      */
     void event(Context ctx, EntityKind<?, ?> entity, String idParam) {
-        Requests.require(ctx, APPENDERS);
         String entityId = ctx.pathParam(idParam);
         JsonNode json = Requests.json(ctx);
         if (json != null && json.isArray()) {
@@ -141,18 +143,19 @@ final class Appends {
     }
 
     /**
-     * For a token scoped to projects: 404 unless the entity exists within its reach (read where it is held), and
-     * 403 if the event names a project outside it. Unscoped tokens append to any id, existing or not: the fold
-     * decides.
+     * Asks {@link Access} whether the caller may append to the entity, read where it is held: an artifact is changed by
+     * writers and owners of its room (404 when it is outside a scoped token's reach, 403 for others); a run, by any
+     * appender within reach. A room event is decided by {@link RoomAccess#checkAppend}. An entity that does not exist
+     * is left to the fold, except for a scoped token, which appends only to what it reaches.
      */
     private void requireReach(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode body) {
         Principal principal = Requests.principal(ctx);
-        if (!principal.scoped()) {
-            return;
-        }
         requireProjectInReach(principal, entity, body);
-        if (entity == EntityKind.ROOM) {
-            // RoomAccess.checkAppend reads the room anyway, and refuses one outside the reach with 404.
+        if (entity == EntityKind.ARTIFACT) {
+            requireArtifactEvent(ctx, body);
+        }
+        if (entity == EntityKind.ROOM || (entity == EntityKind.RUN && !principal.scoped())) {
+            // RoomAccess.checkAppend reads the room anyway; an unscoped token appends to any run.
             return;
         }
         Cluster.Answer answer = reads.readAt(
@@ -162,12 +165,41 @@ final class Appends {
                 "/v1/" + entity.name() + "s/" + entityId,
                 ReadPosition.from(ctx),
                 Requests.timeoutMs(ctx),
-                () -> reads.stateJson(entity, entityId)
-                        .filter(state -> Scope.reaches(principal, entity, state))
-                        .orElseThrow(() -> Scope.hidden(entity, entityId)));
+                () -> reads.stateJson(entity, entityId).orElseThrow(() -> Scope.hidden(entity, entityId)));
+        if (answer.status() == 404 && !principal.scoped()) {
+            return;
+        }
         if (answer.status() != 200) {
             throw Problem.relayed(
                     answer.status(), answer.body(), entity.name() + " " + entityId + " could not be read");
+        }
+        if (entity == EntityKind.ARTIFACT) {
+            rooms.requireArtifact(Cluster.caller(ctx), principal, Access.Action.APPEND, answer.body());
+        } else {
+            Access.decide(principal, Access.Action.APPEND, Scope.resourceOf(entity, answer.body()))
+                    .require();
+        }
+    }
+
+    /**
+     * What an artifact event may not do over HTTP: point at stored content ({@code blob:} locators are set by {@code
+     * PUT /v1/artifacts/{id}/content} alone, from bytes the caller sent, so that no one reaches content by naming
+     * its digest), or register an artifact in a room the caller may not append to.
+     */
+    private void requireArtifactEvent(Context ctx, ObjectNode body) {
+        JsonNode locator = body.get("locator");
+        if (locator != null && locator.isTextual() && locator.asText().startsWith(BlobStore.LOCATOR_PREFIX)) {
+            throw Problem.forbidden("a blob: locator is set by PUT /v1/artifacts/{artifactId}/content, which stores"
+                    + " the bytes sent; an event may not name stored content");
+        }
+        JsonNode roomId = body.path("provenance").path("roomId");
+        if (roomId.isTextual()) {
+            rooms.requireInRoom(
+                    Cluster.caller(ctx),
+                    Requests.principal(ctx),
+                    Access.Action.APPEND,
+                    "the artifact",
+                    roomId.asText());
         }
     }
 
@@ -202,6 +234,9 @@ final class Appends {
                 requireReach(ctx, entity, entityId, body);
             } else {
                 requireProjectInReach(Requests.principal(ctx), entity, body);
+                if (entity == EntityKind.ARTIFACT) {
+                    requireArtifactEvent(ctx, body);
+                }
             }
             try {
                 built.add(build(ctx, entity, entityId, body, actor(ctx, body)));
@@ -275,7 +310,8 @@ final class Appends {
         }
         JsonNode project = body.get(Scope.projectField(entity));
         if (project != null && !project.isNull()) {
-            Scope.requireCreatable(principal, entity, project.isTextual() ? project.asText() : null);
+            Access.mayCreateIn(principal, entity, project.isTextual() ? project.asText() : null)
+                    .require();
         }
     }
 
@@ -379,11 +415,19 @@ final class Appends {
             }
         }
         if (decided.status() != 200) {
-            if (decided.status() == 503 && decided.body().path("type").asText().endsWith(":position-not-reached")) {
-                answer.put("outcome", "pending");
-                return new Result(202, answer);
+            // The event is appended whatever the wait met (the decision not reached in time, too many waits, the
+            // partition moving): the truthful answer is 202 with its position, never an error that invites a retry
+            // which would append it twice.
+            answer.put("outcome", "pending");
+            if (decided.status() != 503 || !decided.body().path("type").asText().endsWith(":position-not-reached")) {
+                answer.put(
+                        "detail",
+                        "appended; its decision could not be awaited ("
+                                + decided.body().path("detail").asText("status " + decided.status())
+                                + "): read it at GET " + "/v1/" + entity.name() + "s/" + entityId + "/outcomes/"
+                                + appended.eventId());
             }
-            throw Problem.relayed(decided.status(), decided.body(), "the fold's decision could not be read");
+            return new Result(202, answer);
         }
         JsonNode outcome = decided.body();
         if (outcome.path("reused").asBoolean()) {

@@ -2,7 +2,6 @@ package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.substrate.api.auth.Principal;
 import dev.substrate.streams.Instance;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -43,9 +42,9 @@ public final class Cluster {
      */
     public static final String STANDBY_LAG = "X-Substrate-Standby-Lag";
 
-    /** Headers a forwarded request keeps (the caller is named by {@link InstanceSignature#ON_BEHALF_OF}). */
+    /** Headers a forwarded request keeps (the caller is stated by {@link InstanceSignature#CLAIMS}). */
     private static final List<String> REQUEST_HEADERS =
-            List.of(InstanceSignature.ON_BEHALF_OF, ReadPosition.HEADER, "Accept");
+            List.of(InstanceSignature.CLAIMS, ReadPosition.HEADER, "Accept");
 
     /** Headers of the owner's answer passed back to the caller. */
     private static final List<String> RESPONSE_HEADERS = List.of(
@@ -64,13 +63,16 @@ public final class Cluster {
     private final HttpClient http;
     private final String scheme;
     private final Supplier<InstanceSignature> signer;
+    private final boolean keyShared;
     private volatile Instance self;
 
     /**
      * @param tls the trust for forwarding over HTTPS, or null to forward over plain HTTP
      * @param key the application's key for signing forwarded requests, read each time (it may be rotated)
+     * @param keyShared whether the other instances have the key ({@code cluster.secret}); without it this instance
+     *     answers what it holds and a read of another's state is a 503 that says to set the secret
      */
-    public Cluster(SSLContext tls, Supplier<byte[]> key) {
+    public Cluster(SSLContext tls, Supplier<byte[]> key, boolean keyShared) {
         HttpClient.Builder builder =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1);
         if (tls != null) {
@@ -79,18 +81,24 @@ public final class Cluster {
         this.http = builder.build();
         this.scheme = tls != null ? "https" : "http";
         this.signer = () -> new InstanceSignature(key.get());
+        this.keyShared = keyShared;
     }
 
     /**
      * The caller of a forwarded request, as the forwarding instance vouches for it; 401 when the request is not
      * signed by an instance of this application.
      */
-    public Principal verifyForwarded(Context ctx) {
+    InstanceSignature.Claims verifyForwarded(Context ctx) {
         try {
             return signer.get().verify(ctx, System.currentTimeMillis());
         } catch (IllegalArgumentException e) {
             throw Problem.unauthenticated("the forwarded caller is malformed: " + e.getMessage());
         }
+    }
+
+    /** The MAC of {@code text} under a key of this application's own for {@code purpose}. */
+    byte[] mac(String purpose, byte[] text) {
+        return signer.get().derivedMac(purpose, text);
     }
 
     /** Sets where the others reach this instance, once its port is bound. */
@@ -124,8 +132,17 @@ public final class Cluster {
                 headers.put(header, value);
             }
         }
-        headers.put(InstanceSignature.ON_BEHALF_OF, InstanceSignature.onBehalfOf(Requests.principal(ctx)));
+        headers.put(
+                InstanceSignature.CLAIMS,
+                InstanceSignature.Claims.of(Requests.principal(ctx), Requests.tokenId(ctx), System.currentTimeMillis())
+                        .encode());
         return headers;
+    }
+
+    /** The id of the token the {@link #caller} presented: what limits per caller count by. */
+    static String tokenIdOf(Map<String, String> caller) {
+        return InstanceSignature.Claims.decode(caller.get(InstanceSignature.CLAIMS))
+                .tokenId();
     }
 
     /** Whether the request came from another instance asking for a standby replica's answer. */
@@ -138,6 +155,9 @@ public final class Cluster {
      * this request's answer and this returns true. False when it cannot or does not answer.
      */
     public boolean forwardToStandby(Context ctx, Instance standby) {
+        if (!keyShared) {
+            return false;
+        }
         HttpRequest request = request(caller(ctx), standby, ctx.path(), ctx.queryString(), Map.of(STANDBY_LAG, "any"));
         HttpResponse<byte[]> answer;
         try {
@@ -232,16 +252,21 @@ public final class Cluster {
     private HttpRequest request(
             Map<String, String> caller, Instance target, String path, String query, Map<String, String> headers) {
         String pathAndQuery = path + (query == null || query.isEmpty() ? "" : "?" + query);
-        String onBehalfOf = caller.get(InstanceSignature.ON_BEHALF_OF);
-        if (onBehalfOf == null) {
+        String claims = caller.get(InstanceSignature.CLAIMS);
+        if (claims == null) {
             throw new IllegalStateException("a forwarded request needs its caller");
+        }
+        if (!keyShared) {
+            log.warn("Cannot ask instance {}: cluster.secret is not set", target);
+            throw Problem.unavailable("this state is held by another instance, and this one cannot ask it: every"
+                    + " instance of an application needs the same cluster.secret");
         }
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(scheme + "://" + target + pathAndQuery))
                 .timeout(Duration.ofSeconds(45))
                 .header(FORWARDED, self().toString())
                 .header(
                         InstanceSignature.SIGNATURE,
-                        signer.get().sign("GET", pathAndQuery, onBehalfOf, System.currentTimeMillis()))
+                        signer.get().sign("GET", pathAndQuery, claims, System.currentTimeMillis()))
                 .GET();
         for (String header : REQUEST_HEADERS) {
             String value = headers.containsKey(header) ? headers.get(header) : caller.get(header);

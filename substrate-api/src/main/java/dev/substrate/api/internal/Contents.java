@@ -3,15 +3,17 @@ package dev.substrate.api.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.substrate.api.auth.Role;
 import dev.substrate.blob.BlobRefused;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.artifact.ArtifactRevised;
 import io.javalin.http.Context;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,9 +37,30 @@ final class Contents {
     private final Reads reads;
     private final Appends appends;
     private final RoomAccess rooms;
+    private final Admission uploads;
+    private final Admission blobReads;
+    private final Admission indexWaits;
 
-    Contents(BlobStore blobs, long maxBytes, Reads reads, Appends appends, RoomAccess rooms) {
+    /**
+     * @param uploadsMax how many uploads the instance takes at once ({@code blob.uploads.max}): one token holds half
+     * @param readsMax how many blob reads from Kafka the instance serves at once ({@code blob.reads.max}): one token
+     *     holds half
+     * @param waitsPerCaller how many reads of one token may wait for the blob index at once
+     */
+    Contents(
+            BlobStore blobs,
+            long maxBytes,
+            Reads reads,
+            Appends appends,
+            RoomAccess rooms,
+            int uploadsMax,
+            int readsMax,
+            int waitsPerCaller) {
         this.rooms = rooms;
+        this.uploads = new Admission("uploads", "half of blob.uploads.max", Math.max(1, uploadsMax / 2));
+        this.blobReads = new Admission("blob reads", "half of blob.reads.max", Math.max(1, readsMax / 2));
+        this.indexWaits =
+                new Admission("reads waiting for the blob index", "http.position.waits.per.principal", waitsPerCaller);
         this.blobs = blobs;
         this.maxBytes = maxBytes;
         this.reads = reads;
@@ -46,14 +69,14 @@ final class Contents {
 
     /** PUT /v1/artifacts/{artifactId}/content. */
     void put(Context ctx) {
-        Requests.require(ctx, Role.ADMIN, Role.OPERATOR, Role.SERVICE);
         String artifactId = ctx.pathParam("artifactId");
         long declared = ctx.contentLength();
         if (declared > maxBytes) {
             throw Problem.tooLarge("the content is " + declared + " bytes; the limit is " + maxBytes);
         }
-        requireArtifact(ctx, artifactId);
+        requireArtifact(ctx, artifactId, Access.Action.APPEND);
         BlobStore.Blob blob;
+        Admission.Slot uploading = uploads.admit(Requests.tokenId(ctx));
         try {
             if (declared > 0) {
                 blobs.requireRoomFor(declared);
@@ -66,6 +89,8 @@ final class Contents {
         } catch (IOException e) {
             // Opening or closing the request's body: the connection, not the store.
             throw Problem.badRequest("the upload could not be read: " + e.getMessage(), null);
+        } finally {
+            uploading.close();
         }
         ObjectNode payload = JsonNodeFactory.instance.objectNode();
         payload.put("type", ArtifactRevised.getClassSchema().getName());
@@ -100,22 +125,34 @@ final class Contents {
      */
     void get(Context ctx) {
         String artifactId = ctx.pathParam("artifactId");
-        JsonNode artifact = requireArtifact(ctx, artifactId);
+        JsonNode artifact = requireArtifact(ctx, artifactId, Access.Action.READ);
         String locator = artifact.path("locator").asText(null);
         String digest = BlobStore.digestOf(locator)
                 .orElseThrow(() ->
                         Problem.notFound("content of artifact " + artifactId + " (its locator is " + locator + ")"));
-        BlobStore.Blob blob;
+        // The index may not name the blob yet (this instance read the artifact first): the wait holds no thread, and
+        // one token holds a bounded number of them.
+        Admission.Slot waiting = indexWaits.admit(Requests.tokenId(ctx));
+        CompletableFuture<Optional<BlobStore.Blob>> found;
         try {
-            blob = blobs.find(digest, Duration.ofMillis(Requests.timeoutMs(ctx)))
-                    .orElseThrow(() -> Problem.unavailable(
-                            "blob " + digest + " is not in this instance's index yet; " + "try again shortly"));
+            found = blobs.whenFound(digest, Duration.ofMillis(Requests.timeoutMs(ctx)));
         } catch (BlobRefused e) {
+            waiting.close();
             throw problem(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Problem.unavailable("interrupted while waiting for the blob index");
         }
+        found.whenComplete((blob, failure) -> waiting.close());
+        String tokenId = Requests.tokenId(ctx);
+        if (found.isDone()) {
+            serve(ctx, artifact, digest, found.join(), tokenId);
+        } else {
+            ctx.future(() -> found.thenAccept(blob -> serve(ctx, artifact, digest, blob, tokenId)));
+        }
+    }
+
+    /** Answers with the blob's bytes, or the range asked for; 503 when the index did not name it in time. */
+    private void serve(Context ctx, JsonNode artifact, String digest, Optional<BlobStore.Blob> found, String tokenId) {
+        BlobStore.Blob blob = found.orElseThrow(() ->
+                Problem.unavailable("blob " + digest + " is not in this instance's index yet; try again shortly"));
         JsonNode mediaType = artifact.get("mediaType");
         ctx.contentType(mediaType == null || !mediaType.isTextual() ? "application/octet-stream" : mediaType.asText())
                 .header("Accept-Ranges", "bytes")
@@ -156,10 +193,34 @@ final class Contents {
             ctx.status(200);
         }
         ctx.header("Content-Length", Long.toString(last - first + 1));
+        Admission.Slot reading = blobReads.admit(tokenId);
         try {
-            ctx.result(blobs.open(blob, first, last));
+            ctx.result(new ReleasingStream(blobs.open(blob, first, last), reading));
         } catch (BlobRefused e) {
+            reading.close();
             throw problem(e);
+        } catch (RuntimeException e) {
+            reading.close();
+            throw e;
+        }
+    }
+
+    /** The bytes being served, releasing the reader's slot when closed. */
+    private static final class ReleasingStream extends FilterInputStream {
+        private final Admission.Slot slot;
+
+        ReleasingStream(InputStream in, Admission.Slot slot) {
+            super(in);
+            this.slot = slot;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                super.close();
+            } finally {
+                slot.close();
+            }
         }
     }
 
@@ -170,10 +231,11 @@ final class Contents {
     }
 
     /**
-     * The artifact's state (read at the request's position, from whichever instance holds it); 404 unless it
-     * exists and is within the caller's reach.
+     * The artifact's state (read at the request's position, from whichever instance holds it), once {@link Access}
+     * allowed {@code action} on it: 404 unless it exists within the caller's reach, 403 when its room's membership
+     * does not allow it.
      */
-    private JsonNode requireArtifact(Context ctx, String artifactId) {
+    private JsonNode requireArtifact(Context ctx, String artifactId, Access.Action action) {
         ReadPosition position = ReadPosition.from(ctx);
         Cluster.Answer answer = reads.readAt(
                 ctx,
@@ -189,7 +251,7 @@ final class Contents {
         if (answer.status() != 200) {
             throw Problem.relayed(answer.status(), answer.body(), "artifact " + artifactId + " could not be read");
         }
-        rooms.requireArtifactReadable(Cluster.caller(ctx), Requests.principal(ctx), answer.body());
+        rooms.requireArtifact(Cluster.caller(ctx), Requests.principal(ctx), action, answer.body());
         return answer.body();
     }
 }

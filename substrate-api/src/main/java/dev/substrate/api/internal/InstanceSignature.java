@@ -1,37 +1,53 @@
 package dev.substrate.api.internal;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * How instances of one application vouch for the requests they forward to each other, in place of relaying the
- * caller's bearer token: the forwarding instance names the caller ({@value #ON_BEHALF_OF}: principal and roles,
- * as its own check of the token found them) and signs that, the method, the path with its query and the time with
- * the application's key (HMAC-SHA256, {@value #SIGNATURE}). The receiver checks the signature in constant time and
- * refuses one older than {@value #MAX_SKEW_MS} ms, so a captured request cannot be replayed later or changed. The
- * caller's token never leaves the instance it was sent to.
+ * caller's bearer token. The forwarding instance states who the caller is as structured {@link Claims} (principal,
+ * roles, projects, token id, expiry) in {@value #CLAIMS}, and signs the claims, the method, the path with its query,
+ * the digest of the body and the time with the application's key ({@code cluster.secret}, HMAC-SHA256, {@value
+ * #SIGNATURE}). The receiver checks the signature in constant time, refuses one more than {@value #MAX_SKEW_MS} ms
+ * from its clock or past the claims' expiry, and then trusts the token id alone: it acts as the token its own store
+ * holds under that id, so that a revoked token is refused everywhere and a name with separators in it cannot pass
+ * for another principal. A forwarded request is a {@code GET} without a body; nothing else is accepted.
  */
 final class InstanceSignature {
 
-    /** The caller a forwarded request acts for: {@code principal;role,role}, then {@code ;pattern,pattern} if scoped. */
-    static final String ON_BEHALF_OF = "X-Substrate-On-Behalf-Of";
+    /** The caller a forwarded request acts for: base64url of the JSON of its {@link Claims}. */
+    static final String CLAIMS = "X-Substrate-Claims";
 
     /** {@code t=<epoch ms>,v=<base64url HMAC-SHA256>}. */
     static final String SIGNATURE = "X-Substrate-Signature";
 
-    /** How far a signature's time may be from the receiver's clock. */
+    /** How far a signature's time may be from the receiver's clock, and how long claims are valid. */
     static final long MAX_SKEW_MS = 60_000;
+
+    /** The longest {@value #CLAIMS} header read: a principal, four roles, 32 patterns of 200 characters, an id. */
+    private static final int MAX_CLAIMS_CHARS = 16_384;
+
+    /** The SHA-256 of an empty body: a forwarded request has none. */
+    private static final String EMPTY_BODY_DIGEST = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final SecretKeySpec key;
 
@@ -43,27 +59,88 @@ final class InstanceSignature {
         this.key = new SecretKeySpec(key, "HmacSHA256");
     }
 
-    /** The {@value #ON_BEHALF_OF} value naming {@code principal}. */
-    static String onBehalfOf(Principal principal) {
-        return principal.name() + ";"
-                + principal.roles().stream().map(Role::id).sorted().collect(Collectors.joining(","))
-                + (principal.scoped() ? ";" + String.join(",", principal.projects()) : "");
-    }
+    /**
+     * Who a forwarded request acts for, as the forwarding instance found it when it checked the caller's token.
+     *
+     * @param principal the principal's name, its roles and project patterns
+     * @param tokenId the id of the token the caller presented: what the receiver acts as
+     * @param expiresAtMs when these claims stop being accepted (epoch ms)
+     */
+    record Claims(Principal principal, String tokenId, long expiresAtMs) {
 
-    /** The {@value #SIGNATURE} value for a request of {@code method} to {@code pathAndQuery} for {@code caller}. */
-    String sign(String method, String pathAndQuery, String caller, long nowMs) {
-        return "t=" + nowMs + ",v=" + mac(nowMs, method, pathAndQuery, caller);
+        /** The claims for the caller of a request, valid for {@value #MAX_SKEW_MS} ms from {@code nowMs}. */
+        static Claims of(Principal principal, String tokenId, long nowMs) {
+            return new Claims(principal, tokenId, nowMs + MAX_SKEW_MS);
+        }
+
+        /** The {@value #CLAIMS} header's value. */
+        String encode() {
+            ObjectNode node = JSON.createObjectNode();
+            node.put("principal", principal.name());
+            principal.roles().stream().map(Role::id).sorted().forEach(node.putArray("roles")::add);
+            principal.projects().forEach(node.putArray("projects")::add);
+            node.put("tokenId", tokenId);
+            node.put("exp", expiresAtMs);
+            return Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(node.toString().getBytes(StandardCharsets.UTF_8));
+        }
+
+        /**
+         * The claims a {@value #CLAIMS} header states.
+         *
+         * @throws IllegalArgumentException when it is not one this class wrote
+         */
+        static Claims decode(String header) {
+            if (header.length() > MAX_CLAIMS_CHARS) {
+                throw new IllegalArgumentException("the claims are longer than " + MAX_CLAIMS_CHARS + " characters");
+            }
+            JsonNode node;
+            try {
+                node = JSON.readTree(Base64.getUrlDecoder().decode(header));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("the claims are not JSON", e);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("the claims cannot be read", e);
+            }
+            if (node == null
+                    || !node.path("principal").isTextual()
+                    || !node.path("roles").isArray()
+                    || !node.path("tokenId").isTextual()
+                    || !node.path("exp").canConvertToLong()) {
+                throw new IllegalArgumentException("the claims must hold principal, roles, tokenId and exp");
+            }
+            Set<Role> roles = EnumSet.noneOf(Role.class);
+            node.path("roles").forEach(role -> roles.add(Role.of(role.asText())));
+            List<String> projects = new ArrayList<>();
+            node.path("projects").forEach(project -> projects.add(project.asText()));
+            return new Claims(
+                    new Principal(node.path("principal").asText(), roles, projects),
+                    node.path("tokenId").asText(),
+                    node.path("exp").asLong());
+        }
     }
 
     /**
-     * The principal a forwarded request acts for, once its signature checks out; 401 when it is missing, wrong or
-     * too old (a retry with a fresh request may help only in the last case, after the clocks agree).
+     * The {@value #SIGNATURE} value for a body-less request of {@code method} to {@code pathAndQuery} for the caller
+     * {@code claims} (as encoded).
      */
-    Principal verify(Context ctx, long nowMs) {
-        String caller = ctx.header(ON_BEHALF_OF);
+    String sign(String method, String pathAndQuery, String claims, long nowMs) {
+        return "t=" + nowMs + ",v=" + mac(nowMs, method, pathAndQuery, claims, EMPTY_BODY_DIGEST);
+    }
+
+    /**
+     * The claims of a forwarded request, once its signature checks out; 401 when it is missing, wrong, too old, not
+     * a {@code GET} or carries a body (a retry with a fresh request may help only when the clocks disagree).
+     */
+    Claims verify(Context ctx, long nowMs) {
+        String claims = ctx.header(CLAIMS);
         String signature = ctx.header(SIGNATURE);
-        if (caller == null || signature == null || !signature.startsWith("t=") || !signature.contains(",v=")) {
+        if (claims == null || signature == null || !signature.startsWith("t=") || !signature.contains(",v=")) {
             throw Problem.unauthenticated("a forwarded request must be signed by an instance of this application");
+        }
+        if (!"GET".equals(ctx.method().name()) || ctx.contentLength() > 0 || ctx.header("Transfer-Encoding") != null) {
+            throw Problem.unauthenticated("a forwarded request is a GET without a body");
         }
         long time;
         try {
@@ -73,42 +150,61 @@ final class InstanceSignature {
         }
         String query = ctx.queryString();
         String expected = mac(
-                time, ctx.method().name(), ctx.path() + (query == null || query.isEmpty() ? "" : "?" + query), caller);
+                time,
+                ctx.method().name(),
+                ctx.path() + (query == null || query.isEmpty() ? "" : "?" + query),
+                claims,
+                EMPTY_BODY_DIGEST);
         String presented = signature.substring(signature.indexOf(",v=") + 3);
         if (!MessageDigest.isEqual(
                 expected.getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.US_ASCII))) {
-            throw Problem.unauthenticated("the forwarding signature does not match: the instances must share one "
-                    + "cluster.secret (or token file)");
+            throw Problem.unauthenticated(
+                    "the forwarding signature does not match: the instances must share one cluster.secret");
         }
         if (Math.abs(nowMs - time) > MAX_SKEW_MS) {
             throw Problem.unauthenticated(
                     "the forwarding signature is " + Math.abs(nowMs - time) / 1000 + " s from this"
                             + " instance's clock; instances' clocks must agree within " + MAX_SKEW_MS / 1000 + " s");
         }
-        int semicolon = caller.indexOf(';');
-        if (semicolon < 1) {
-            throw Problem.unauthenticated("the forwarded caller is malformed");
+        Claims decoded;
+        try {
+            decoded = Claims.decode(claims);
+        } catch (IllegalArgumentException e) {
+            throw Problem.unauthenticated("the forwarded caller is malformed: " + e.getMessage());
         }
-        String[] parts = caller.substring(semicolon + 1).split(";", -1);
-        Set<Role> roles = EnumSet.noneOf(Role.class);
-        for (String role : parts[0].split(",")) {
-            if (!role.isEmpty()) {
-                roles.add(Role.of(role));
-            }
+        if (decoded.expiresAtMs() < nowMs - MAX_SKEW_MS) {
+            throw Problem.unauthenticated("the forwarded caller's claims have expired");
         }
-        List<String> projects = parts.length > 1 ? List.of(parts[1].split(",")) : List.of();
-        return new Principal(caller.substring(0, semicolon), roles, projects);
+        return decoded;
     }
 
-    private String mac(long time, String method, String pathAndQuery, String caller) {
+    private String mac(long time, String method, String pathAndQuery, String claims, String bodyDigest) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            byte[] signed = mac.doFinal(
-                    (time + "\n" + method + "\n" + pathAndQuery + "\n" + caller).getBytes(StandardCharsets.UTF_8));
+            byte[] signed = mac.doFinal((time + "\n" + method + "\n" + pathAndQuery + "\n" + claims + "\n" + bodyDigest)
+                    .getBytes(StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(signed);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK has HmacSHA256", e);
         }
+    }
+
+    /** The MAC of {@code text} under a key derived from the cluster key for {@code purpose} (cursors, say). */
+    byte[] derivedMac(String purpose, byte[] text) {
+        try {
+            Mac derive = Mac.getInstance("HmacSHA256");
+            derive.init(key);
+            byte[] subkey = derive.doFinal(("substrate:" + purpose).getBytes(StandardCharsets.UTF_8));
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(subkey, "HmacSHA256"));
+            return mac.doFinal(text);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JDK has HmacSHA256", e);
+        }
+    }
+
+    static String hex(byte[] bytes, int length) {
+        return HexFormat.of().formatHex(bytes, 0, length);
     }
 }

@@ -1,6 +1,5 @@
 package dev.substrate.api.internal;
 
-import dev.substrate.api.auth.Principal;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
@@ -73,7 +72,7 @@ final class PositionWaits implements AutoCloseable {
      * position the log does not have, 429 when {@code principal} has too many waits, 503 when not reached within
      * {@code timeoutMs}.
      */
-    CompletableFuture<Void> await(Principal principal, ReadPosition position, long timeoutMs) {
+    CompletableFuture<Void> await(String caller, ReadPosition position, long timeoutMs) {
         StateQueries.PositionWait now =
                 queries.get().positionNow(position.entity(), position.partition(), position.offset());
         if (now == StateQueries.PositionWait.REACHED) {
@@ -83,15 +82,15 @@ final class PositionWaits implements AutoCloseable {
             // Not this instance's partition, or no partition at all: only the second is the caller's mistake.
             return requireInLog(position);
         }
-        AtomicInteger mine = waiting.computeIfAbsent(principal.name(), name -> new AtomicInteger());
+        AtomicInteger mine = waiting.computeIfAbsent(caller, name -> new AtomicInteger());
         if (mine.incrementAndGet() > perPrincipal) {
-            release(principal.name(), mine);
-            return CompletableFuture.failedFuture(Problem.tooManyRequests(principal.name() + " has " + perPrincipal
+            release(caller, mine);
+            return CompletableFuture.failedFuture(Problem.tooManyRequests("this token has " + perPrincipal
                     + " reads waiting for a position already (http.position.waits.per.principal); try again once"
                     + " they are answered"));
         }
         Wait wait = new Wait(position, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs), timeoutMs);
-        wait.done.whenComplete((result, failure) -> release(principal.name(), mine));
+        wait.done.whenComplete((result, failure) -> release(caller, mine));
         requireInLog(position).whenComplete((inLog, failure) -> {
             if (failure != null) {
                 wait.done.completeExceptionally(failure);
@@ -106,7 +105,7 @@ final class PositionWaits implements AutoCloseable {
      * {@link #await}, on the caller's thread: for checks made inside another request's handling (an append's
      * membership check). At most {@value #BLOCKING_WAITS} such waits at once on an instance; one more is a 429.
      */
-    void awaitBlocking(Principal principal, ReadPosition position, long timeoutMs) {
+    void awaitBlocking(String caller, ReadPosition position, long timeoutMs) {
         if (queries.get().positionNow(position.entity(), position.partition(), position.offset())
                 == StateQueries.PositionWait.REACHED) {
             return;
@@ -116,7 +115,7 @@ final class PositionWaits implements AutoCloseable {
                     + " the middle of an append already; try again");
         }
         try {
-            await(principal, position, timeoutMs).get(timeoutMs + 1_000, TimeUnit.MILLISECONDS);
+            await(caller, position, timeoutMs).get(timeoutMs + 1_000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Problem problem ? problem : new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
@@ -171,34 +170,47 @@ final class PositionWaits implements AutoCloseable {
                                 .toCompletableFuture());
     }
 
-    /** Completes when {@code partition} holds the position's offset; fails with a 400 when it ends before it. */
+    /**
+     * Completes when {@code partition} holds the position's offset; fails with a 400 when it ends before it. An end
+     * learnt from a lookup shared with others (one that may have started before the position's append was
+     * acknowledged) is asked again, alone, before the position is called one the log does not have.
+     */
     private CompletableFuture<Void> requireBeforeEnd(ReadPosition position, TopicPartition partition) {
         CompletableFuture<Long> known = ends.get(partition);
         if (known != null && known.isDone() && !known.isCompletedExceptionally() && position.offset() < known.join()) {
             return CompletableFuture.completedFuture(null);
         }
         CompletableFuture<Long> asked = ends.compute(
-                partition,
-                (key, current) -> current != null && !current.isDone()
-                        ? current
-                        : admin.listOffsets(Map.of(partition, OffsetSpec.latest()))
-                                .partitionResult(partition)
-                                .toCompletionStage()
-                                .thenApply(info -> info.offset())
-                                .toCompletableFuture());
+                partition, (key, current) -> current != null && !current.isDone() ? current : endOf(partition));
         return asked.handle((end, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                if (cause instanceof UnknownTopicOrPartitionException) {
-                    throw notInLog(position, "its log has no partition " + position.partition());
-                }
-                throw Problem.unavailable("the end of " + partition + " could not be read: " + cause.getMessage());
-            }
-            if (position.offset() >= end) {
-                throw notInLog(position, "partition " + position.partition() + " ends at offset " + end);
-            }
-            return null;
-        });
+                    if (failure == null && position.offset() < end) {
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    return endOf(partition).handle((fresh, again) -> {
+                        if (again != null) {
+                            Throwable cause = again.getCause() != null ? again.getCause() : again;
+                            if (cause instanceof UnknownTopicOrPartitionException) {
+                                throw notInLog(position, "its log has no partition " + position.partition());
+                            }
+                            throw Problem.unavailable(
+                                    "the end of " + partition + " could not be read: " + cause.getMessage());
+                        }
+                        if (position.offset() >= fresh) {
+                            throw notInLog(position, "partition " + position.partition() + " ends at offset " + fresh);
+                        }
+                        return (Void) null;
+                    });
+                })
+                .thenCompose(next -> next);
+    }
+
+    /** The end offset of {@code partition}, asked of the brokers now. */
+    private CompletableFuture<Long> endOf(TopicPartition partition) {
+        return admin.listOffsets(Map.of(partition, OffsetSpec.latest()))
+                .partitionResult(partition)
+                .toCompletionStage()
+                .thenApply(info -> info.offset())
+                .toCompletableFuture();
     }
 
     private static Problem notInLog(ReadPosition position, String why) {

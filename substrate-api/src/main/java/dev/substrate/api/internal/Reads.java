@@ -14,13 +14,13 @@ import dev.substrate.streams.StateUnavailable;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +31,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -128,7 +132,7 @@ final class Reads {
             answerNow(ctx, then);
             return;
         }
-        CompletableFuture<Void> reached = waits.await(Requests.principal(ctx), position, Requests.timeoutMs(ctx));
+        CompletableFuture<Void> reached = waits.await(Requests.tokenId(ctx), position, Requests.timeoutMs(ctx));
         if (reached.isDone()) {
             try {
                 reached.join();
@@ -324,7 +328,7 @@ final class Reads {
                         position == null ? Map.of() : Map.of(ReadPosition.HEADER, position.encode()));
             }
             if (position != null) {
-                waits.awaitBlocking(principal, position, timeoutMs);
+                waits.awaitBlocking(Cluster.tokenIdOf(caller), position, timeoutMs);
             }
             return new Cluster.Answer(200, local.get());
         } catch (Problem problem) {
@@ -347,7 +351,7 @@ final class Reads {
         int limit = Requests.limit(ctx);
         gather(ctx, entity, () -> part(localPage(query, cursor)), parts -> {
             ctx.header(SCANNED, Long.toString(scanned(parts)));
-            return merge(parts, descending, limit, fingerprint);
+            return merge(parts, descending, limit, key -> encodeCursor(key, fingerprint));
         });
     }
 
@@ -519,7 +523,8 @@ final class Reads {
         }
     }
 
-    private static ObjectNode merge(List<JsonNode> parts, boolean descending, int limit, String fingerprint) {
+    private static ObjectNode merge(
+            List<JsonNode> parts, boolean descending, int limit, Function<String, String> cursorOf) {
         List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
         boolean more = false;
         // Where the first part that stopped at its scan budget stopped: the merged page goes no further.
@@ -553,17 +558,20 @@ final class Reads {
         page.forEach(entry -> items.add(entry.getValue()));
         if (stop != null && !full) {
             // The scan stopped at its budget: fewer items than asked (maybe none), and a cursor to go on from.
-            answer.put("nextCursor", encodeCursor(stop, fingerprint));
+            answer.put("nextCursor", cursorOf.apply(stop));
         } else if (more && !page.isEmpty()) {
-            answer.put("nextCursor", encodeCursor(page.get(page.size() - 1).getKey(), fingerprint));
+            answer.put("nextCursor", cursorOf.apply(page.get(page.size() - 1).getKey()));
         } else {
             answer.putNull("nextCursor");
         }
         return answer;
     }
 
-    /** The form of the cursors this API gives out: a version, then a check of the query and key, then the key. */
-    private static final String CURSOR_VERSION = "c1";
+    /** The form of the cursors this API gives out: {@value}, then the sealed key. */
+    private static final String CURSOR_VERSION = "c2.";
+
+    private static final int NONCE_BYTES = 12;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
      * What a list's cursor is bound to: its path and every parameter but the cursor itself, the page size and the
@@ -578,43 +586,68 @@ final class Reads {
         return query.toString();
     }
 
-    private static String cursorCheck(String fingerprint, String key) {
+    /**
+     * A cursor for the store key {@code key}: the key encrypted and authenticated (AES-GCM) under a key derived from
+     * the cluster key, bound to the query. It names no entity (a list that stopped at its scan budget may stop at one
+     * the caller cannot see), and one that was not given out for this query, or was altered, is refused.
+     */
+    private String encodeCursor(String key, String fingerprint) {
+        byte[] nonce = new byte[NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
+        byte[] sealed;
         try {
-            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            sha256.update(fingerprint.getBytes(StandardCharsets.UTF_8));
-            sha256.update((byte) 0);
-            byte[] hash = sha256.digest(key.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
+            sealed = cursorCipher(Cipher.ENCRYPT_MODE, nonce, fingerprint, key.getBytes(StandardCharsets.UTF_8));
+        } catch (AEADBadTagException e) {
+            throw new IllegalStateException("sealing checks no tag", e);
         }
-    }
-
-    private static String encodeCursor(String key, String fingerprint) {
-        String plain = CURSOR_VERSION + ":" + cursorCheck(fingerprint, key) + ":" + key;
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
+        byte[] cursor = new byte[NONCE_BYTES + sealed.length];
+        System.arraycopy(nonce, 0, cursor, 0, NONCE_BYTES);
+        System.arraycopy(sealed, 0, cursor, NONCE_BYTES, sealed.length);
+        return CURSOR_VERSION + Base64.getUrlEncoder().withoutPadding().encodeToString(cursor);
     }
 
     /** The store key a cursor names; 400 for one this API did not give out for this query. */
-    private static String decodeCursor(String cursor, String fingerprint) {
+    private String decodeCursor(String cursor, String fingerprint) {
         if (cursor == null) {
             return null;
         }
-        String plain;
+        if (!cursor.startsWith(CURSOR_VERSION) || cursor.length() > 4096) {
+            throw Problem.badRequest("cursor is not one this API gave out", "cursor");
+        }
+        byte[] bytes;
         try {
-            plain = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            bytes = Base64.getUrlDecoder().decode(cursor.substring(CURSOR_VERSION.length()));
         } catch (IllegalArgumentException e) {
             throw Problem.badRequest("cursor is not one this API gave out", "cursor");
         }
-        String[] parts = plain.split(":", 3);
-        if (parts.length != 3 || !parts[0].equals(CURSOR_VERSION)) {
+        if (bytes.length <= NONCE_BYTES) {
             throw Problem.badRequest("cursor is not one this API gave out", "cursor");
         }
-        if (!parts[1].equals(cursorCheck(fingerprint, parts[2]))) {
+        try {
+            byte[] key = cursorCipher(
+                    Cipher.DECRYPT_MODE,
+                    Arrays.copyOf(bytes, NONCE_BYTES),
+                    fingerprint,
+                    Arrays.copyOfRange(bytes, NONCE_BYTES, bytes.length));
+            return new String(key, StandardCharsets.UTF_8);
+        } catch (AEADBadTagException e) {
             throw Problem.badRequest(
                     "cursor was not given out for this query: pass back the nextCursor of the same path and filters",
                     "cursor");
         }
-        return parts[2];
+    }
+
+    private byte[] cursorCipher(int mode, byte[] nonce, String fingerprint, byte[] input) throws AEADBadTagException {
+        try {
+            byte[] key = Arrays.copyOf(cluster.mac("cursor", new byte[0]), 16);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
+            cipher.updateAAD(fingerprint.getBytes(StandardCharsets.UTF_8));
+            return cipher.doFinal(input);
+        } catch (AEADBadTagException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JDK has AES/GCM", e);
+        }
     }
 }

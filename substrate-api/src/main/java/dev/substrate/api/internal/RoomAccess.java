@@ -2,7 +2,6 @@ package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.substrate.api.auth.Principal;
-import dev.substrate.api.auth.Role;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
@@ -10,14 +9,14 @@ import dev.substrate.events.room.RoomRole;
 import dev.substrate.room.internal.RoomFold;
 import dev.substrate.state.RoomState;
 import io.javalin.http.Context;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Who may do what with a room over HTTP. Members read a room, its transcript and its stream; operators and admins
- * read every room. Writers and owners append; owners grant, revoke, close and delete ({@link RoomFold#refusal},
- * the rule the fold applies too). Membership is read from the room's state on the instance that holds it, so a
- * change takes effect with the next request once the fold has applied it.
+ * Reads a room, or an artifact's room, wherever it is held, and asks {@link Access} about it: members read a room,
+ * its transcript and its stream; operators and admins read every room; writers and owners append, and owners grant,
+ * revoke, close and delete ({@link RoomFold#refusal}, the rule the fold applies too). Membership is read from the
+ * room's state on the instance that holds it, so a change takes effect with the next request once the fold has
+ * applied it.
  */
 final class RoomAccess {
 
@@ -27,29 +26,14 @@ final class RoomAccess {
         this.reads = reads;
     }
 
-    /** Whether {@code principal} reads every room, member or not. */
-    static boolean readsEveryRoom(Principal principal) {
-        return principal.hasAny(Role.ADMIN, Role.OPERATOR);
-    }
-
-    /** Whether {@code principal} may read {@code room}: within its reach, and an operator, admin or member. */
-    static boolean mayRead(Principal principal, RoomState room) {
-        return principal.reaches(room.getProject())
-                && (readsEveryRoom(principal) || room.getMembers().containsKey(principal.name()));
-    }
-
     /**
      * The room, held on this instance, if {@code principal} may read it; 404 when it does not exist or is outside
      * the principal's reach, 403 for a non-member.
      */
     RoomState readableHere(Principal principal, String roomId) {
-        RoomState room = reads.queries()
-                .room(roomId)
-                .filter(found -> principal.reaches(found.getProject()))
-                .orElseThrow(() -> Problem.notFound("room " + roomId));
-        if (!mayRead(principal, room)) {
-            throw Problem.forbidden(principal.name() + " is not a member of room " + roomId);
-        }
+        RoomState room = reads.queries().room(roomId).orElseThrow(() -> Problem.notFound("room " + roomId));
+        Access.decide(principal, Access.Action.READ, Access.RoomResource.of(room))
+                .require();
         return room;
     }
 
@@ -59,7 +43,16 @@ final class RoomAccess {
      */
     JsonNode readable(
             Map<String, String> caller, Principal principal, String roomId, ReadPosition position, long timeoutMs) {
-        Cluster.Answer answer = reads.readAt(
+        Cluster.Answer answer = read(caller, principal, roomId, position, timeoutMs);
+        if (answer.status() != 200) {
+            throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
+        }
+        return answer.body();
+    }
+
+    private Cluster.Answer read(
+            Map<String, String> caller, Principal principal, String roomId, ReadPosition position, long timeoutMs) {
+        return reads.readAt(
                 caller,
                 principal,
                 EntityKind.ROOM,
@@ -68,50 +61,56 @@ final class RoomAccess {
                 position,
                 timeoutMs,
                 () -> AvroJson.toJson(readableHere(principal, roomId)));
-        if (answer.status() != 200) {
-            throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
-        }
-        return answer.body();
     }
 
     /**
-     * 403 unless {@code principal} may read the room an artifact belongs to: an artifact that names a room is the
-     * room's output, read by its members (and operators and admins) alone. One that names none is readable by
-     * every token. A room that no longer exists hides its artifacts from non-members for good.
-     *
-     * @param roomId the artifact's {@code roomId}, or null
+     * Asks {@link Access} whether {@code principal} may take {@code action} on the artifact whose state (as JSON) is
+     * {@code artifact}: within its project, and, when it belongs to a room, a member of it to read and a writer or
+     * owner to change it (operators and admins always). Throws the decision's problem when not.
      */
-    void requireArtifactReadable(Map<String, String> caller, Principal principal, String artifactId, String roomId) {
-        if (roomId == null || readsEveryRoom(principal)) {
-            return;
-        }
-        try {
-            readable(caller, principal, roomId, null, Requests.DEFAULT_TIMEOUT_MS);
-        } catch (Problem problem) {
-            if (problem.status() == 403 || problem.status() == 404) {
-                throw Problem.forbidden("artifact " + artifactId + " belongs to room " + roomId + ", and "
-                        + principal.name() + " is not a member of it");
-            }
-            throw problem;
-        }
-    }
-
-    /**
-     * {@link #requireArtifactReadable} for an artifact's state as JSON; 404 first when the artifact is outside the
-     * principal's reach.
-     */
-    void requireArtifactReadable(Map<String, String> caller, Principal principal, JsonNode artifact) {
-        if (!Scope.reaches(principal, EntityKind.ARTIFACT, artifact)) {
-            throw Scope.hidden(EntityKind.ARTIFACT, artifact.path("artifactId").asText());
+    void requireArtifact(Map<String, String> caller, Principal principal, Access.Action action, JsonNode artifact) {
+        String artifactId = artifact.path("artifactId").asText();
+        Access.ArtifactResource project =
+                new Access.ArtifactResource(Scope.projectOf(EntityKind.ARTIFACT, artifact), null);
+        Access.Decision reach = Access.decide(principal, action, project);
+        if (!reach.allowed()) {
+            throw reach.status() == 404
+                    ? Scope.hidden(EntityKind.ARTIFACT, artifactId)
+                    : Problem.forbidden(reach.reason());
         }
         JsonNode roomId = artifact.path("provenance").path("roomId");
-        requireArtifactReadable(
-                caller, principal, artifact.path("artifactId").asText(), roomId.isTextual() ? roomId.asText() : null);
+        if (roomId.isTextual() && !Access.readsEveryRoom(principal)) {
+            requireInRoom(caller, principal, action, "artifact " + artifactId, roomId.asText());
+        }
+    }
+
+    /**
+     * 403 unless {@code principal} may take {@code action} on what belongs to room {@code roomId} ({@code what}: an
+     * artifact, say): a member to read, a writer or owner to append. A room that no longer exists (or is out of
+     * reach) hides what belonged to it from all but operators and admins.
+     */
+    void requireInRoom(
+            Map<String, String> caller, Principal principal, Access.Action action, String what, String roomId) {
+        if (Access.readsEveryRoom(principal)) {
+            return;
+        }
+        Cluster.Answer answer = read(caller, principal, roomId, null, Requests.DEFAULT_TIMEOUT_MS);
+        if (answer.status() != 200 && answer.status() != 403 && answer.status() != 404) {
+            throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
+        }
+        boolean allowed = answer.status() == 200
+                && Access.decide(principal, action, Access.RoomResource.fromJson(roomId, answer.body()))
+                        .allowed();
+        if (!allowed) {
+            throw Problem.forbidden(what + " belongs to room " + roomId + ", and " + principal.name()
+                    + (action == Access.Action.READ ? " is not a member of it" : " is not a writer or owner of it"));
+        }
     }
 
     /**
      * 403 unless the event's actor may append it to its room, checked before the event reaches the log. A room
-     * that does not exist (yet) is left to the fold, which refuses the event as {@code not-found}.
+     * that does not exist (yet) is left to the fold, which refuses the event as {@code not-found}; for a token
+     * scoped to projects it is a 404.
      */
     void checkAppend(Context ctx, RoomEvent event) {
         if (event.getPayload() instanceof RoomCreated) {
@@ -119,34 +118,23 @@ final class RoomAccess {
         }
         String roomId = event.getRoomId();
         Principal principal = Requests.principal(ctx);
-        Cluster.Answer answer = reads.readAt(
-                ctx,
-                EntityKind.ROOM,
-                roomId,
-                "/v1/rooms/" + roomId,
-                ReadPosition.from(ctx),
-                Requests.timeoutMs(ctx),
-                () -> AvroJson.toJson(readableHere(principal, roomId)));
-        if (answer.status() == 404) {
-            if (principal.scoped()) {
-                // Missing, or outside its reach: the same for a scoped token, which appends to what it reaches.
-                throw Problem.notFound("room " + roomId);
-            }
+        Cluster.Answer answer =
+                read(Cluster.caller(ctx), principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        Access.Decision decision = switch (answer.status()) {
+            case 200 ->
+                Access.decide(principal, Access.Action.APPEND, Access.RoomResource.fromJson(roomId, answer.body()));
+            case 403 ->
+                Access.Decision.forbidden(
+                        principal.name() + " is not a member of room " + roomId + "; appends need writer or owner");
+            case 404 -> Access.decide(principal, Access.Action.APPEND, Access.RoomResource.missing(roomId));
+            default -> throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
+        };
+        decision.require();
+        if (answer.status() != 200) {
             return;
         }
-        if (answer.status() == 403) {
-            throw Problem.forbidden(
-                    principal.name() + " is not a member of room " + roomId + "; appends need writer or owner");
-        }
-        if (answer.status() != 200) {
-            throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
-        }
-        Map<String, RoomRole> members = new HashMap<>();
-        answer.body()
-                .path("members")
-                .properties()
-                .forEach(member -> members.put(
-                        member.getKey(), RoomRole.valueOf(member.getValue().asText())));
+        Map<String, RoomRole> members =
+                Access.RoomResource.fromJson(roomId, answer.body()).members();
         RoomFold.refusal(members, event.getActor(), event.getPayload()).ifPresent(refusal -> {
             throw Problem.forbidden(refusal);
         });

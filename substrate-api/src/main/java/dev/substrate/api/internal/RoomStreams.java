@@ -1,8 +1,9 @@
 package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.api.HttpApi;
 import dev.substrate.api.auth.Principal;
+import dev.substrate.api.auth.TokenStore;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.MemberRevoked;
@@ -39,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * does not hold up the rooms that are live). Each client has its own bounded buffer and writer thread; a client
  * that falls {@value RoomStream#BUFFER} events or {@code stream.max.buffered.bytes} behind is sent an {@code end}
  * event with reason {@code slow-consumer} and closed (it resumes from its last id), so one slow client neither
- * slows the others nor grows memory. One principal may have {@code stream.max.clients.per.principal} streams open
- * on an instance; one more is a 429, so that one token cannot take every slot.
+ * slows the others nor grows memory; all the streams of one token together hold at most {@code
+ * stream.max.buffered.bytes.per.principal}. One token may have {@code stream.max.clients.per.principal} streams open
+ * on an instance; one more is a 429, so that one token cannot take every slot. A revoked token's streams end at
+ * once, with reason {@code token-revoked}.
  *
  * <p>A member whose membership is revoked gets an {@code end} event with reason {@code revoked} at the revocation,
  * once the fold has applied it, and nothing after it.
@@ -57,19 +60,24 @@ final class RoomStreams implements AutoCloseable {
 
     private final SubstrateConfig config;
     private final RoomAccess access;
+    private final TokenStore tokens;
     private final Duration heartbeat;
     private final Semaphore slots;
-    private final Map<String, AtomicInteger> perPrincipal = new ConcurrentHashMap<>();
+    private final Admission perToken;
+    private final Map<String, RoomStream.Budget> budgets = new ConcurrentHashMap<>();
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     private final ExecutorService writers;
     private RoomStream stream;
     private boolean closed;
 
-    RoomStreams(SubstrateConfig config, RoomAccess access) {
+    RoomStreams(SubstrateConfig config, RoomAccess access, TokenStore tokens) {
         this.config = config;
+        this.tokens = tokens;
         this.access = access;
         this.heartbeat = config.streamHeartbeat();
         this.slots = new Semaphore(config.streamMaxClients());
+        this.perToken = new Admission(
+                "room streams", "stream.max.clients.per.principal", config.streamMaxClientsPerPrincipal());
         AtomicInteger threads = new AtomicInteger();
         this.writers = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "substrate-sse-" + threads.incrementAndGet());
@@ -78,9 +86,16 @@ final class RoomStreams implements AutoCloseable {
         });
     }
 
-    private void release(Principal principal, AtomicInteger count) {
-        if (count.decrementAndGet() <= 0) {
-            perPrincipal.remove(principal.name(), count);
+    /**
+     * Ends, within moments, every stream opened with the token {@code tokenId}, which was just revoked: each is sent
+     * an {@code end} event with reason {@code token-revoked}.
+     */
+    void revoked(String tokenId) {
+        budgets.remove(tokenId);
+        for (Client client : clients) {
+            if (client.tokenId.equals(tokenId)) {
+                client.stop("token-revoked");
+            }
         }
     }
 
@@ -130,14 +145,17 @@ final class RoomStreams implements AutoCloseable {
         String roomId = ctx.pathParam("roomId");
         String runId;
         if ("POST".equals(ctx.method().name())) {
-            ObjectNode input = Requests.body(ctx);
-            String threadId = input.path("threadId").asText(null);
+            // Read as a stream, keeping two fields: the input's messages, tools and state can be large, and an
+            // observer's request must cost this instance no more memory than a small one.
+            Map<String, String> input = Requests.streamedFields(
+                    ctx, HttpApi.maxRequestBytes(config.maxEventBytes()), Set.of("threadId", "runId"));
+            String threadId = input.get("threadId");
             if (threadId != null && !threadId.equals(roomId)) {
                 throw Problem.badRequest(
                         "threadId is the room the AG-UI view follows; it must be " + roomId + ", not " + threadId,
                         "threadId");
             }
-            runId = input.path("runId").asText("");
+            runId = input.getOrDefault("runId", "");
             if (runId.isBlank()) {
                 throw Problem.badRequest("runId is required (RunAgentInput.runId)", "runId");
             }
@@ -155,15 +173,10 @@ final class RoomStreams implements AutoCloseable {
         Principal principal = Requests.principal(ctx);
         Map<String, String> caller = Cluster.caller(ctx);
         JsonNode room = access.readable(caller, principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
-        AtomicInteger mine = perPrincipal.computeIfAbsent(principal.name(), name -> new AtomicInteger());
-        if (mine.incrementAndGet() > config.streamMaxClientsPerPrincipal()) {
-            release(principal, mine);
-            throw Problem.tooManyRequests(principal.name() + " has " + config.streamMaxClientsPerPrincipal()
-                    + " room streams open on this instance already (stream.max.clients.per.principal); close one"
-                    + " first");
-        }
+        String tokenId = Requests.tokenId(ctx);
+        Admission.Slot mine = perToken.admit(tokenId);
         if (!slots.tryAcquire()) {
-            release(principal, mine);
+            mine.close();
             throw Problem.unavailable("this instance serves " + config.streamMaxClients()
                     + " room streams already (stream.max.clients); try again or another instance");
         }
@@ -199,12 +212,22 @@ final class RoomStreams implements AutoCloseable {
                     roomId,
                     RoomStream.From.after(readFrom - 1),
                     RoomStream.OnFull.END,
-                    config.streamMaxBufferedBytes());
+                    config.streamMaxBufferedBytes(),
+                    budgets.computeIfAbsent(
+                            tokenId, id -> new RoomStream.Budget(config.streamMaxBufferedBytesPerPrincipal())));
             client = new Client(
-                    roomId, principal, mine, caller, renderer, subscription, shownAfter, rooms.partitionOf(roomId));
+                    roomId,
+                    principal,
+                    tokenId,
+                    mine,
+                    caller,
+                    renderer,
+                    subscription,
+                    shownAfter,
+                    rooms.partitionOf(roomId));
         } catch (RuntimeException e) {
             slots.release();
-            release(principal, mine);
+            mine.close();
             throw e;
         }
         ctx.status(200);
@@ -213,6 +236,10 @@ final class RoomStreams implements AutoCloseable {
         ctx.header("X-Accel-Buffering", "no");
         ctx.future(() -> client.done);
         clients.add(client);
+        if (tokens.find(tokenId).isEmpty()) {
+            // Revoked since the request was authenticated, before the client was listed for revocations.
+            client.stop("token-revoked");
+        }
         try {
             client.output = ctx.res().getOutputStream();
             writers.execute(client);
@@ -258,7 +285,7 @@ final class RoomStreams implements AutoCloseable {
         }
         try {
             long cursor = Long.parseLong(value);
-            if (cursor < -1) {
+            if (cursor < -1 || cursor > Requests.MAX_WHOLE_NUMBER) {
                 throw new NumberFormatException();
             }
             return cursor;
@@ -304,7 +331,8 @@ final class RoomStreams implements AutoCloseable {
     private final class Client implements Runnable {
         private final String roomId;
         private final Principal principal;
-        private final AtomicInteger principalStreams;
+        private final String tokenId;
+        private final Admission.Slot tokenSlot;
         private final Map<String, String> caller;
         private final RoomStream.Subscription subscription;
         private final long shownAfter;
@@ -313,11 +341,16 @@ final class RoomStreams implements AutoCloseable {
         private final CompletableFuture<Void> done = new CompletableFuture<>();
         private OutputStream output;
         private long lastCursor;
+        /** Set when the stream must end at once (its token revoked), with the reason to send. */
+        private volatile String stopReason;
+
+        private volatile Thread writer;
 
         Client(
                 String roomId,
                 Principal principal,
-                AtomicInteger principalStreams,
+                String tokenId,
+                Admission.Slot tokenSlot,
                 Map<String, String> caller,
                 StreamView renderer,
                 RoomStream.Subscription subscription,
@@ -325,7 +358,8 @@ final class RoomStreams implements AutoCloseable {
                 int partition) {
             this.roomId = roomId;
             this.principal = principal;
-            this.principalStreams = principalStreams;
+            this.tokenId = tokenId;
+            this.tokenSlot = tokenSlot;
             this.caller = caller;
             this.subscription = subscription;
             this.shownAfter = shownAfter;
@@ -334,9 +368,22 @@ final class RoomStreams implements AutoCloseable {
             this.lastCursor = shownAfter;
         }
 
+        /** Ends the stream at once, with {@code reason}: wakes its writer wherever it waits. */
+        void stop(String reason) {
+            stopReason = reason;
+            Thread current = writer;
+            if (current != null) {
+                current.interrupt();
+            }
+        }
+
         @Override
         public void run() {
+            writer = Thread.currentThread();
             try {
+                if (stopReason != null) {
+                    throw new InterruptedException();
+                }
                 write("retry: " + RETRY_MS + "\n: room " + roomId + " after cursor " + shownAfter + "\n\n");
                 while (true) {
                     List<RoomStream.Entry> entries = subscription.poll(heartbeat);
@@ -383,8 +430,11 @@ final class RoomStreams implements AutoCloseable {
                     write(batch.toString());
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                endQuietly("shutdown");
+                String reason = stopReason;
+                if (reason == null) {
+                    Thread.currentThread().interrupt();
+                }
+                endQuietly(reason == null ? "shutdown" : reason);
             } catch (IOException e) {
                 log.debug("Room stream client of {} left: {}", roomId, e.toString());
             } catch (RuntimeException e) {
@@ -403,7 +453,7 @@ final class RoomStreams implements AutoCloseable {
             if (entry.cursor() <= shownAfter
                     || !(entry.event().getPayload() instanceof MemberRevoked revoked)
                     || !revoked.getPrincipal().equals(principal.name())
-                    || RoomAccess.readsEveryRoom(principal)) {
+                    || Access.readsEveryRoom(principal)) {
                 return null;
             }
             try {
@@ -450,7 +500,7 @@ final class RoomStreams implements AutoCloseable {
         void finish() {
             if (clients.remove(this)) {
                 slots.release();
-                release(principal, principalStreams);
+                tokenSlot.close();
             }
             subscription.close();
             done.complete(null);

@@ -1,5 +1,6 @@
 package dev.substrate.api.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -37,12 +39,26 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  */
 public final class Routes implements AutoCloseable {
 
-    /** One registered route: its method, path and query parameters, as {@code /openapi.json} must document it. */
-    public record Endpoint(String method, String path, Set<String> params) {
+    /**
+     * One registered route: its method, path and query parameters, as {@code /openapi.json} must document it; the
+     * {@link Access.Permission} it is decided by; whether another instance may forward it here.
+     */
+    public record Endpoint(String method, String path, Set<String> params, String permission, boolean forwardable) {
         public Endpoint {
             params = Set.copyOf(params);
         }
     }
+
+    /** Whether a route answers requests other instances forward in a caller's name. */
+    private enum Forward {
+        /** Only requests of callers with a token of their own. */
+        NO,
+        /** Also signed requests of other instances: the reads they forward to the owner of a key, and list parts. */
+        YES
+    }
+
+    /** The largest body of a route that takes no event: anything bigger is a 413, unread. */
+    static final long SMALL_BODY_BYTES = 64 * 1024;
 
     private final TokenStore tokens;
     private final TokenRoutes tokenRoutes;
@@ -76,8 +92,17 @@ public final class Routes implements AutoCloseable {
         this.rooms = new RoomAccess(reads);
         this.appends = new Appends(client, reads, rooms);
         this.blobs = BlobStore.start(config);
-        this.contents = new Contents(blobs, config.blobMaxBytes(), reads, appends, rooms);
-        this.streams = new RoomStreams(config, rooms);
+        this.contents = new Contents(
+                blobs,
+                config.blobMaxBytes(),
+                reads,
+                appends,
+                rooms,
+                config.blobUploadsMax(),
+                config.blobReadsMax(),
+                config.httpPositionWaitsPerPrincipal());
+        this.streams = new RoomStreams(config, rooms, tokens);
+        tokens.onRevoked(streams::revoked);
         this.metrics = metrics;
         this.metricsOnApiPort = config.metricsPort() < 0;
         this.countBudget = config.queryCountBudget();
@@ -124,50 +149,119 @@ public final class Routes implements AutoCloseable {
         return List.copyOf(endpoints);
     }
 
-    /** Registers every route. */
+    /** Registers every route, each with the permission that decides who may call it. */
     public void register(RoutesConfig routes) {
-        routes.before("/v1/*", ctx -> {
-            if (Cluster.isForwarded(ctx)) {
-                // Another instance's request, in a caller's name: its signature, not a token, authenticates it.
-                Requests.actAs(ctx, cluster.verifyForwarded(ctx));
-            } else {
-                Requests.authenticate(ctx, tokens);
-            }
-        });
-        add(routes, HandlerType.GET, "/health", Params.NONE, this::health);
-        add(routes, HandlerType.GET, "/ready", Params.NONE, this::ready);
+        Access.Permission anyone = Access.Permission.PUBLIC;
+        Access.Permission read = Access.Permission.READ;
+        add(routes, HandlerType.GET, "/health", Params.NONE, anyone, Forward.NO, this::health);
+        add(routes, HandlerType.GET, "/ready", Params.NONE, anyone, Forward.NO, this::ready);
         if (metricsOnApiPort) {
             // Behind a token (any role): the figures describe the deployment's load and its internals.
-            add(routes, HandlerType.GET, "/metrics", Params.NONE, ctx -> {
-                Requests.authenticate(ctx, tokens);
-                metrics.write(ctx);
-            });
+            add(
+                    routes,
+                    HandlerType.GET,
+                    "/metrics",
+                    Params.NONE,
+                    Access.Permission.AUTHENTICATED,
+                    Forward.NO,
+                    metrics::write);
         }
-        add(routes, HandlerType.GET, "/openapi.json", Params.NONE, OpenApi::write);
-        add(routes, HandlerType.GET, "/v1/whoami", Params.NONE, Routes::whoami);
-        add(routes, HandlerType.POST, "/v1/tokens", Params.NONE, tokenRoutes::create);
-        add(routes, HandlerType.GET, "/v1/tokens", Params.NONE, tokenRoutes::list);
-        add(routes, HandlerType.DELETE, "/v1/tokens/{tokenId}", Params.NONE, tokenRoutes::revoke);
+        add(routes, HandlerType.GET, "/openapi.json", Params.NONE, anyone, Forward.NO, OpenApi::write);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/whoami",
+                Params.NONE,
+                Access.Permission.AUTHENTICATED,
+                Forward.NO,
+                Routes::whoami);
+        Access.Permission tokenAdmin = Access.Permission.MANAGE_TOKENS;
+        add(routes, HandlerType.POST, "/v1/tokens", Params.NONE, tokenAdmin, Forward.NO, tokenRoutes::create);
+        add(routes, HandlerType.GET, "/v1/tokens", Params.NONE, tokenAdmin, Forward.NO, tokenRoutes::list);
+        add(
+                routes,
+                HandlerType.DELETE,
+                "/v1/tokens/{tokenId}",
+                Params.NONE,
+                tokenAdmin,
+                Forward.NO,
+                tokenRoutes::revoke);
 
         // Before /v1/runs/{runId}, which would otherwise take "counts" for a run id.
-        add(routes, HandlerType.GET, "/v1/runs/counts", RunQuery.COUNT, this::countRuns);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/runs/counts",
+                RunQuery.COUNT,
+                Access.Permission.LIST,
+                Forward.YES,
+                this::countRuns);
         addEntity(
                 routes,
                 EntityKind.RUN,
                 RunQuery.LIST,
                 this::listRuns,
                 ctx -> state(ctx, EntityKind.RUN, ctx.pathParam("runId")));
-        add(routes, HandlerType.GET, "/v1/runs/{runId}/events", Params.read("after", "limit"), this::runEvents);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/runs/{runId}/events",
+                Params.read("after", "limit"),
+                read,
+                Forward.YES,
+                this::runEvents);
 
         addEntity(routes, EntityKind.ROOM, ROOM_LIST, this::listRooms, this::room);
-        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/transcript", Params.read("after", "limit"), this::transcript);
-        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/stream", Params.read("view", "from", "after"), streams::open);
-        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/ag-ui", Params.read("runId", "after"), streams::openAgUi);
-        add(routes, HandlerType.POST, "/v1/rooms/{roomId}/ag-ui", Params.read("after"), streams::openAgUi);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/rooms/{roomId}/transcript",
+                Params.read("after", "limit"),
+                read,
+                Forward.YES,
+                this::transcript);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/rooms/{roomId}/stream",
+                Params.read("view", "from", "after"),
+                read,
+                Forward.NO,
+                streams::open);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/rooms/{roomId}/ag-ui",
+                Params.read("runId", "after"),
+                read,
+                Forward.NO,
+                streams::openAgUi);
+        add(
+                routes,
+                HandlerType.POST,
+                "/v1/rooms/{roomId}/ag-ui",
+                Params.read("after"),
+                read,
+                Forward.NO,
+                streams::openAgUi);
 
         addEntity(routes, EntityKind.ARTIFACT, ARTIFACT_LIST, this::listArtifacts, this::artifact);
-        add(routes, HandlerType.PUT, "/v1/artifacts/{artifactId}/content", APPEND, contents::put);
-        add(routes, HandlerType.GET, "/v1/artifacts/{artifactId}/content", Params.READ_ONLY, contents::get);
+        add(
+                routes,
+                HandlerType.PUT,
+                "/v1/artifacts/{artifactId}/content",
+                APPEND,
+                Access.Permission.APPEND,
+                Forward.NO,
+                contents::put);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/artifacts/{artifactId}/content",
+                Params.READ_ONLY,
+                read,
+                Forward.NO,
+                contents::get);
     }
 
     /** What {@code GET /v1/rooms} takes. */
@@ -192,21 +286,71 @@ public final class Routes implements AutoCloseable {
     private void addEntity(RoutesConfig routes, EntityKind<?, ?> kind, Params listParams, Handler list, Handler state) {
         String base = "/v1/" + kind.name() + "s";
         String one = base + "/{" + kind.idField() + "}";
-        add(routes, HandlerType.POST, base, APPEND, ctx -> appends.create(ctx, kind, kind.creationSchema()));
-        add(routes, HandlerType.GET, base, listParams, list);
-        add(routes, HandlerType.GET, one, Params.READ_ONLY, state);
-        add(routes, HandlerType.POST, one + "/events", APPEND, ctx -> appends.event(ctx, kind, kind.idField()));
+        add(
+                routes,
+                HandlerType.POST,
+                base,
+                APPEND,
+                Access.Permission.CREATE,
+                Forward.NO,
+                ctx -> appends.create(ctx, kind, kind.creationSchema()));
+        add(routes, HandlerType.GET, base, listParams, Access.Permission.LIST, Forward.YES, list);
+        add(routes, HandlerType.GET, one, Params.READ_ONLY, Access.Permission.READ, Forward.YES, state);
+        add(
+                routes,
+                HandlerType.POST,
+                one + "/events",
+                APPEND,
+                Access.Permission.APPEND,
+                Forward.NO,
+                ctx -> appends.event(ctx, kind, kind.idField()));
         add(
                 routes,
                 HandlerType.GET,
                 one + "/outcomes/{eventId}",
                 Params.read("state"),
+                Access.Permission.READ,
+                Forward.YES,
                 ctx -> outcome(ctx, kind, kind.idField()));
     }
 
-    private void add(RoutesConfig routes, HandlerType method, String path, Params params, Handler handler) {
-        endpoints.add(new Endpoint(method.name(), path, params.names()));
+    /**
+     * Registers one route behind the checks every route has, in this order: who the caller is (a bearer token, or for
+     * a route other instances forward to, their signed claims), whether its roles may call a route of {@code
+     * permission} at all ({@link Access#mayCall}), the size of its body by what the route takes, and its query
+     * parameters. The handler then asks {@link Access#decide} about the resource it touches.
+     */
+    private void add(
+            RoutesConfig routes,
+            HandlerType method,
+            String path,
+            Params params,
+            Access.Permission permission,
+            Forward forward,
+            Handler handler) {
+        endpoints.add(new Endpoint(method.name(), path, params.names(), permission.name(), forward == Forward.YES));
+        // Events are bounded by the server's request size; an AG-UI input is read as a stream that keeps nothing
+        // (RoomStreams), bounded by the same size; every other route takes a small body or none.
+        boolean largeBody = permission == Access.Permission.CREATE
+                || permission == Access.Permission.APPEND
+                || path.endsWith("/ag-ui");
         routes.addHttpHandler(method, path, metrics.timed(path, ctx -> {
+            if (permission != Access.Permission.PUBLIC) {
+                if (Cluster.isForwarded(ctx)) {
+                    if (forward != Forward.YES) {
+                        throw Problem.forbidden("instances do not forward " + method + " " + path);
+                    }
+                    // Another instance's request, in a caller's name: its signature, not a token, authenticates it.
+                    Requests.actAsForwarded(ctx, cluster.verifyForwarded(ctx), tokens);
+                } else {
+                    Requests.authenticate(ctx, tokens);
+                }
+                Access.mayCall(Requests.principal(ctx), permission).require();
+            }
+            if (!largeBody && ctx.contentLength() > SMALL_BODY_BYTES) {
+                // Refused unread.
+                throw Problem.tooLarge("this route takes a body of at most " + SMALL_BODY_BYTES + " bytes");
+            }
             params.check(ctx);
             handler.handle(ctx);
         }));
@@ -221,7 +365,7 @@ public final class Routes implements AutoCloseable {
         principal.roles().stream().map(Role::id).sorted().forEach(roles::add);
         ArrayNode projects = answer.putArray("projects");
         principal.projects().forEach(projects::add);
-        answer.put("mayAppend", principal.hasAny(Appends.APPENDERS));
+        answer.put("mayAppend", principal.hasAny(Access.APPENDERS));
         Requests.json(ctx, answer);
     }
 
@@ -264,8 +408,9 @@ public final class Routes implements AutoCloseable {
                 ctx,
                 entity,
                 id,
-                queries ->
-                        Reads.stateJson(queries, entity, id).filter(state -> Scope.reaches(principal, entity, state)));
+                queries -> Reads.stateJson(queries, entity, id)
+                        .filter(state -> Access.decide(principal, Access.Action.READ, Scope.resourceOf(entity, state))
+                                .allowed()));
     }
 
     /** GET /v1/artifacts/{id}: the artifact's state, if the caller may read its room (when it names one). */
@@ -279,7 +424,7 @@ public final class Routes implements AutoCloseable {
                 artifactId,
                 queries -> Reads.stateJson(queries, EntityKind.ARTIFACT, artifactId)
                         .map(artifact -> {
-                            rooms.requireArtifactReadable(caller, principal, artifact);
+                            rooms.requireArtifact(caller, principal, Access.Action.READ, artifact);
                             return artifact;
                         }));
     }
@@ -289,16 +434,24 @@ public final class Routes implements AutoCloseable {
         String id = ctx.pathParam(idParam);
         String eventId = ctx.pathParam("eventId");
         reads.keyed(ctx, entity, id, local -> {
+            // A decision names its entity: it is read by whoever may read the entity (and, of one that does not
+            // exist, such as a refused creation, by any caller: it hides nothing).
             if (entity == EntityKind.ROOM) {
-                readableRoom(local, id);
-            } else if (Requests.principal(local).scoped()) {
-                // A decision names its entity: a scoped caller sees those of entities it reaches alone (and of
-                // ones that do not exist, such as a refused creation, which hide nothing).
+                if (reads.queries().room(id).isPresent()) {
+                    readableRoom(local, id);
+                }
+            } else {
                 Principal principal = Requests.principal(local);
-                if (reads.stateJson(entity, id)
-                        .filter(state -> !Scope.reaches(principal, entity, state))
-                        .isPresent()) {
-                    throw Scope.hidden(entity, id);
+                Optional<JsonNode> state = reads.stateJson(entity, id);
+                if (state.isPresent()) {
+                    Access.Decision decision =
+                            Access.decide(principal, Access.Action.READ, Scope.resourceOf(entity, state.get()));
+                    if (!decision.allowed()) {
+                        throw Scope.hidden(entity, id);
+                    }
+                    if (entity == EntityKind.ARTIFACT) {
+                        rooms.requireArtifact(Cluster.caller(local), principal, Access.Action.READ, state.get());
+                    }
                 }
             }
             // ?state=true adds the entity's state: how ?wait=applied reads both in one hop.
@@ -324,9 +477,7 @@ public final class Routes implements AutoCloseable {
         reads.keyed(ctx, EntityKind.RUN, runId, local -> {
             StateQueries queries = reads.queries();
             Principal principal = Requests.principal(local);
-            if (queries.run(runId)
-                    .filter(run -> principal.reaches(run.getProject()))
-                    .isEmpty()) {
+            if (queries.run(runId).filter(run -> Access.mayRead(principal, run)).isEmpty()) {
                 throw Problem.notFound("run " + runId);
             }
             StateQueries.HistoryPage page = queries.runHistory(runId, after, limit);
@@ -425,7 +576,7 @@ public final class Routes implements AutoCloseable {
                 && (project == null || project.equals(room.getProject()))
                 && (closed == null || closed == room.getClosed())
                 && (member == null || room.getMembers().containsKey(member))
-                && RoomAccess.mayRead(principal, room);
+                && Access.mayRead(principal, room);
         int limit = Requests.limit(ctx);
         reads.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, also, cursor, limit));
     }
@@ -447,19 +598,14 @@ public final class Routes implements AutoCloseable {
         if (roomId != null) {
             rooms.readable(Cluster.caller(ctx), principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
         }
-        boolean everyRoom = RoomAccess.readsEveryRoom(principal);
-        Predicate<ArtifactState> also = artifact -> {
-            String room = artifact.getProvenance().getRoomId();
-            return principal.reaches(artifact.getParentId())
-                    && (runId == null || runId.equals(artifact.getProvenance().getRunId()))
-                    && (roomId == null || roomId.equals(room))
-                    && (parent == null || parent.equals(artifact.getParentId()))
-                    && (kind == null || kind.equals(artifact.getKind()))
-                    && (mediaType == null || mediaType.equals(artifact.getMediaType()))
-                    && (digest == null || digest.equals(artifact.getDigest()))
-                    && (name == null || artifact.getName().startsWith(name))
-                    && (everyRoom || room == null || room.equals(roomId));
-        };
+        Predicate<ArtifactState> also = artifact -> Access.mayList(principal, artifact, roomId)
+                && (runId == null || runId.equals(artifact.getProvenance().getRunId()))
+                && (roomId == null || roomId.equals(artifact.getProvenance().getRoomId()))
+                && (parent == null || parent.equals(artifact.getParentId()))
+                && (kind == null || kind.equals(artifact.getKind()))
+                && (mediaType == null || mediaType.equals(artifact.getMediaType()))
+                && (digest == null || digest.equals(artifact.getDigest()))
+                && (name == null || artifact.getName().startsWith(name));
         StateQueries.Filter filter = parent != null
                 ? StateQueries.Filter.artifactsByParent(parent)
                 : runId != null

@@ -158,7 +158,7 @@ final class RunQuery {
 
     /** Whether {@code run} passes every filter and is within {@code principal}'s reach. */
     boolean matches(RunState run, Principal principal) {
-        return principal.reaches(run.getProject())
+        return Access.mayRead(principal, run)
                 && (statuses == null || statuses.contains(run.getStatus()))
                 && (project == null || project.equals(run.getProject()))
                 && labels.entrySet().stream()

@@ -1,7 +1,6 @@
 package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.substrate.api.auth.Principal;
 import dev.substrate.entity.EntityKind;
 
 /**
@@ -25,24 +24,16 @@ final class Scope {
         return project != null && project.isTextual() ? project.asText() : null;
     }
 
-    /** Whether {@code principal} reaches the entity whose state {@code state} is. */
-    static boolean reaches(Principal principal, EntityKind<?, ?> kind, JsonNode state) {
-        return !principal.scoped() || principal.reaches(projectOf(kind, state));
+    /** What {@link Access} decides on for a run's or artifact's state (as JSON), its room left out. */
+    static Access.Resource resourceOf(EntityKind<?, ?> kind, JsonNode state) {
+        String project = projectOf(kind, state);
+        return kind == EntityKind.ARTIFACT
+                ? new Access.ArtifactResource(project, null)
+                : new Access.RunResource(project);
     }
 
     /** The answer for an entity outside the caller's reach: the one for an entity that does not exist. */
     static Problem hidden(EntityKind<?, ?> kind, String id) {
         return Problem.notFound(kind.name() + " " + id);
-    }
-
-    /**
-     * 403 unless a scoped principal reaches {@code project}, the project an event it appends names (a run's or
-     * room's creation, an artifact's registration): a scoped token creates nothing outside its scope.
-     */
-    static void requireCreatable(Principal principal, EntityKind<?, ?> kind, String project) {
-        if (principal.scoped() && !principal.reaches(project)) {
-            throw Problem.forbidden(principal.name() + " is limited to the projects " + principal.projects() + "; "
-                    + projectField(kind) + " " + (project == null ? "(none)" : project) + " is not one of them");
-        }
     }
 }

@@ -30,7 +30,6 @@ final class TokenRoutes {
 
     /** POST /v1/tokens: {@code {principal, roles, projects?}} -> {@code {tokenId, token, principal, roles, ...}}. */
     void create(Context ctx) {
-        Requests.require(ctx, Role.ADMIN);
         Principal caller = Requests.principal(ctx);
         ObjectNode body = Requests.body(ctx);
         JsonNode principal = body.get("principal");
@@ -50,7 +49,7 @@ final class TokenRoutes {
             }
         }
         List<String> projects = projects(body, caller);
-        if (!caller.covers(projects)) {
+        if (!Access.mayManageToken(caller, projects)) {
             throw Problem.forbidden(caller.name() + " is limited to " + caller.projects()
                     + " and may mint tokens only inside that scope, not for "
                     + (projects.isEmpty() ? "every project" : projects));
@@ -72,23 +71,21 @@ final class TokenRoutes {
 
     /** GET /v1/tokens: every token the caller may see, oldest first, without secrets. */
     void list(Context ctx) {
-        Requests.require(ctx, Role.ADMIN);
         Principal caller = Requests.principal(ctx);
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
         ArrayNode items = answer.putArray("items");
         tokens.list().stream()
-                .filter(token -> caller.covers(token.principal().projects()))
+                .filter(token -> Access.mayManageToken(caller, token.principal().projects()))
                 .forEach(token -> items.add(token.toJson()));
         Requests.json(ctx, answer);
     }
 
     /** DELETE /v1/tokens/{tokenId}: revokes it on every instance; 204. */
     void revoke(Context ctx) {
-        Requests.require(ctx, Role.ADMIN);
         Principal caller = Requests.principal(ctx);
         String tokenId = ctx.pathParam("tokenId");
         boolean visible = tokens.find(tokenId)
-                .filter(token -> caller.covers(token.principal().projects()))
+                .filter(token -> Access.mayManageToken(caller, token.principal().projects()))
                 .isPresent();
         if (!visible || !tokens.revoke(tokenId)) {
             throw Problem.notFound("token " + tokenId);

@@ -182,16 +182,22 @@ class TokenStoreIT {
     }
 
     @Test
-    void instancesStartingTogetherSettleOnOneClusterKey() throws Exception {
-        TokenStore a = TokenStore.start(config(dirA));
-        TokenStore b = TokenStore.start(config(dirB));
-        try (a;
-                b) {
-            assertThat(a.awaitReady(Duration.ofSeconds(30))).isTrue();
-            assertThat(b.awaitReady(Duration.ofSeconds(30))).isTrue();
-            await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(a.clusterKey()).hasSize(32).isEqualTo(b.clusterKey()));
+    void aClusterKeyAnEarlierVersionKeptOnTheTopicIsDeletedAtStart() throws Exception {
+        // Anyone who reads the topic would learn a key that instances trust: it must not stay there.
+        String topic = Topics.from(config(dirA)).tokens().name();
+        dev.substrate.testing.TestRecords.produce(
+                kafka,
+                topic,
+                Map.of("cluster-key:old", "{\"v\":1,\"key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"));
+        try (TokenStore store = started(config(dirA))) {
+            assertThat(store.notReady()).isEmpty();
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> dev.substrate.testing.TestRecords.readAll(kafka, topic).stream()
+                            .anyMatch(record -> record.key().equals("cluster-key:old") && record.value() == null));
         }
+        assertThat(dev.substrate.testing.TestRecords.readAll(kafka, topic))
+                .noneMatch(record ->
+                        !record.key().equals("cluster-key:old") && record.key().startsWith("cluster-key:"));
     }
 
     @Test
