@@ -46,6 +46,13 @@ class DevCommandIT {
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
                             Files.getPosixFilePermissions(dataDir.resolve("admin.token"))))
                     .isEqualTo("rw-------");
+            // Nobody else enters the data directory: the broker's logs, the state and the secrets in it are the
+            // owner's alone, however the broker creates its files.
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir)))
+                    .isEqualTo("rwx------");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                            Files.getPosixFilePermissions(dataDir.resolve("cluster.secret"))))
+                    .isEqualTo("rw-------");
             // Reads answer 503 until the fold has started; then a run that does not exist is a 404.
             await().atMost(STARTUP).until(() -> status(http + "/ready", null) == 200);
             assertThat(status(http + "/v1/runs/none", adminToken)).isEqualTo(404);
@@ -70,6 +77,10 @@ class DevCommandIT {
             await().atMost(STARTUP).until(() -> status(http + "/ready", null) == 200);
             assertThat(status(http + "/v1/runs/none", adminToken)).isEqualTo(404);
             assertThat(again.stdout()).anyMatch(line -> line.contains("existing log dir reused"));
+            assertThat(again.awaitOutput("Console\\s+(\\S+)", STARTUP))
+                    .as("the console link signs in with the token on the first start alone")
+                    .isEqualTo(http + "/");
+            assertThat(again.stdout()).noneMatch(line -> line.contains(adminToken));
             assertThat(again.stdout()).anyMatch(line -> line.contains("Topics") && line.contains("all present"));
 
             assertThat(TestRecords.consume(cluster(bootstrap), topic, 1, Duration.ofSeconds(30)))
