@@ -111,10 +111,11 @@ final class Access {
     }
 
     /**
-     * An artifact of {@code project} ({@code parentId}), and the room it belongs to ({@code room} null when it names
-     * none).
+     * An artifact of {@code project} (its {@code parentId}). The room it belongs to, if any, is decided on as a {@link
+     * RoomResource} of its own, read where the room is held ({@link RoomAccess#requireArtifact}): reading the
+     * artifact needs the room's read, changing it the room's append.
      */
-    record ArtifactResource(String project, RoomResource room) implements Resource {}
+    record ArtifactResource(String project) implements Resource {}
 
     /** What the decision is: allowed, or the problem to answer (404 hidden, 403 forbidden). */
     record Decision(boolean allowed, int status, String reason) {
@@ -127,6 +128,16 @@ final class Access {
 
         static Decision forbidden(String reason) {
             return new Decision(false, 403, reason);
+        }
+
+        /**
+         * Throws the decision's problem unless it allows; an entity hidden from the caller answers exactly as {@code
+         * kind id} would if nobody had created it.
+         */
+        void require(EntityKind<?, ?> kind, String id) {
+            if (!allowed) {
+                throw status == 404 ? Scope.hidden(kind, id) : Problem.forbidden(reason);
+            }
         }
 
         /** Throws the decision's problem unless it allows. */
@@ -150,23 +161,13 @@ final class Access {
     static Decision decide(Principal principal, Action action, Resource resource) {
         if (action == Action.APPEND && !principal.hasAny(APPENDERS)) {
             return Decision.forbidden(
-                    principal.name() + " may not append: it needs one of the roles admin," + " operator, service");
+                    principal.name() + " may not append: it needs one of the roles admin, operator, service");
         }
         if (resource instanceof RoomResource room) {
             return decideRoom(principal, action, room);
         }
         if (resource instanceof ArtifactResource artifact) {
-            Decision reach = reach(principal, "artifact", artifact.project());
-            if (!reach.allowed() || artifact.room() == null || readsEveryRoom(principal)) {
-                return reach;
-            }
-            Decision inRoom = decideRoom(principal, action, artifact.room());
-            return inRoom.allowed()
-                    ? inRoom
-                    : Decision.forbidden("the artifact belongs to room "
-                            + artifact.room().id() + ", and "
-                            + principal.name()
-                            + (action == Action.READ ? " is not a member of it" : " is not a writer or owner of it"));
+            return reach(principal, "artifact", artifact.project());
         }
         return reach(principal, "run", resource.project());
     }

@@ -177,7 +177,7 @@ final class Appends {
             rooms.requireArtifact(Cluster.caller(ctx), principal, Access.Action.APPEND, answer.body());
         } else {
             Access.decide(principal, Access.Action.APPEND, Scope.resourceOf(entity, answer.body()))
-                    .require();
+                    .require(entity, entityId);
         }
     }
 

@@ -14,7 +14,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import javax.crypto.Mac;
@@ -202,9 +201,5 @@ final class InstanceSignature {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK has HmacSHA256", e);
         }
-    }
-
-    static String hex(byte[] bytes, int length) {
-        return HexFormat.of().formatHex(bytes, 0, length);
     }
 }

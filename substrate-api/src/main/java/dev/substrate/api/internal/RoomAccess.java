@@ -70,14 +70,9 @@ final class RoomAccess {
      */
     void requireArtifact(Map<String, String> caller, Principal principal, Access.Action action, JsonNode artifact) {
         String artifactId = artifact.path("artifactId").asText();
-        Access.ArtifactResource project =
-                new Access.ArtifactResource(Scope.projectOf(EntityKind.ARTIFACT, artifact), null);
-        Access.Decision reach = Access.decide(principal, action, project);
-        if (!reach.allowed()) {
-            throw reach.status() == 404
-                    ? Scope.hidden(EntityKind.ARTIFACT, artifactId)
-                    : Problem.forbidden(reach.reason());
-        }
+        Access.decide(principal, action, Scope.resourceOf(EntityKind.ARTIFACT, artifact))
+                .require(EntityKind.ARTIFACT, artifactId);
+        // Its room's membership is read where the room is held, in the caller's name.
         JsonNode roomId = artifact.path("provenance").path("roomId");
         if (roomId.isTextual() && !Access.readsEveryRoom(principal)) {
             requireInRoom(caller, principal, action, "artifact " + artifactId, roomId.asText());

@@ -27,9 +27,7 @@ final class Scope {
     /** What {@link Access} decides on for a run's or artifact's state (as JSON), its room left out. */
     static Access.Resource resourceOf(EntityKind<?, ?> kind, JsonNode state) {
         String project = projectOf(kind, state);
-        return kind == EntityKind.ARTIFACT
-                ? new Access.ArtifactResource(project, null)
-                : new Access.RunResource(project);
+        return kind == EntityKind.ARTIFACT ? new Access.ArtifactResource(project) : new Access.RunResource(project);
     }
 
     /** The answer for an entity outside the caller's reach: the one for an entity that does not exist. */
