@@ -89,7 +89,9 @@ class HttpApiIT {
                             operation.getKey().toUpperCase(java.util.Locale.ROOT) + " " + path.getKey() + " " + params);
                 }));
         java.util.Set<String> registered = new java.util.TreeSet<>();
-        api.endpoints()
+        api.endpoints().stream()
+                // What instances ask each other is not the API's: it answers signed forwarded requests alone.
+                .filter(endpoint -> !endpoint.permission().equals("INSTANCE"))
                 .forEach(endpoint -> registered.add(
                         endpoint.method() + " " + endpoint.path() + " " + new java.util.TreeSet<>(endpoint.params())));
         assertThat(registered).hasSizeGreaterThan(20);

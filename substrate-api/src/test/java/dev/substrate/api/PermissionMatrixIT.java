@@ -99,6 +99,8 @@ class PermissionMatrixIT {
         rule("GET /v1/artifacts/{artifactId}/outcomes/{eventId}", "READ", Target.ARTIFACT, 200);
         rule("PUT /v1/artifacts/{artifactId}/content", "APPEND", Target.ARTIFACT, 202);
         rule("GET /v1/artifacts/{artifactId}/content", "READ", Target.ARTIFACT, 200);
+        // Instances ask each other here, signed; a caller with a token of its own is refused.
+        rule("GET /internal/entities/{kind}/{id}", "INSTANCE", Target.NONE, 403);
     }
 
     private static void rule(String route, String permission, Target target, int allowed) {
@@ -285,7 +287,8 @@ class PermissionMatrixIT {
 
     /** The answer the table gives {@code caller} on a route of {@code rule}. */
     static int expected(Rule rule, Caller caller) {
-        if (rule.permission().equals("PUBLIC")) {
+        if (rule.permission().equals("PUBLIC") || rule.permission().equals("INSTANCE")) {
+            // An instance's route is refused to every caller that is not an instance, token or none.
             return rule.allowed();
         }
         if (caller.role() == null) {
@@ -350,6 +353,7 @@ class PermissionMatrixIT {
     /** Calls {@code endpoint} on instance {@code instance} as {@code caller}, with what the route needs. */
     private static Answer call(int instance, HttpApi.Endpoint endpoint, Caller caller) throws Exception {
         String path = endpoint.path()
+                .replace("{kind}/{id}", "room/" + roomId)
                 .replace("{runId}", runId)
                 .replace("{roomId}", roomId)
                 .replace("{artifactId}", artifactId)

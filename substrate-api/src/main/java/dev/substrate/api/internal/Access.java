@@ -51,12 +51,17 @@ final class Access {
         /** Read one entity, its history, outcomes, transcript, stream or content: whoever may read it. */
         READ,
         /** List or count entities: any token; each item is one the caller may read. */
-        LIST;
+        LIST,
+        /**
+         * What one instance asks another in a caller's name ({@link Reads#owned}): signed forwarded requests alone;
+         * the asking instance decides on the answer.
+         */
+        INSTANCE;
 
         /** The roles that may call a route of this permission. */
         Role[] roles() {
             return switch (this) {
-                case PUBLIC, AUTHENTICATED, READ, LIST -> Role.values();
+                case PUBLIC, AUTHENTICATED, READ, LIST, INSTANCE -> Role.values();
                 case MANAGE_TOKENS -> new Role[] {Role.ADMIN};
                 case CREATE, APPEND -> APPENDERS;
             };

@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -158,25 +159,19 @@ final class Appends {
             // RoomAccess.checkAppend reads the room anyway; an unscoped token appends to any run.
             return;
         }
-        Cluster.Answer answer = reads.readAt(
-                ctx,
-                entity,
-                entityId,
-                "/v1/" + entity.name() + "s/" + entityId,
-                ReadPosition.from(ctx),
-                Requests.timeoutMs(ctx),
-                () -> reads.stateJson(entity, entityId).orElseThrow(() -> Scope.hidden(entity, entityId)));
-        if (answer.status() == 404 && !principal.scoped()) {
+        JsonNode state = reads.owned(
+                        Cluster.caller(ctx), entity, entityId, null, ReadPosition.from(ctx), Requests.timeoutMs(ctx))
+                .get("state");
+        if (state == null) {
+            if (principal.scoped()) {
+                throw Scope.hidden(entity, entityId);
+            }
             return;
         }
-        if (answer.status() != 200) {
-            throw Problem.relayed(
-                    answer.status(), answer.body(), entity.name() + " " + entityId + " could not be read");
-        }
         if (entity == EntityKind.ARTIFACT) {
-            rooms.requireArtifact(Cluster.caller(ctx), principal, Access.Action.APPEND, answer.body());
+            rooms.requireArtifact(Cluster.caller(ctx), principal, Access.Action.APPEND, state);
         } else {
-            Access.decide(principal, Access.Action.APPEND, Scope.resourceOf(entity, answer.body()))
+            Access.decide(principal, Access.Action.APPEND, Scope.resourceOf(entity, state))
                     .require(entity, entityId);
         }
     }
@@ -388,48 +383,34 @@ final class Appends {
             ObjectNode answer,
             long timeoutMs) {
         String entityId = appended.entityId();
-        String base = "/v1/" + entity.name() + "s/" + entityId;
+        Map<String, String> caller = Cluster.caller(ctx);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        Cluster.Answer decided;
+        JsonNode outcome;
         while (true) {
             long remainingMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-            decided = reads.readAt(
-                    ctx,
-                    entity,
-                    entityId,
-                    base + "/outcomes/" + appended.eventId() + "?state=true",
-                    position,
-                    remainingMs,
-                    () -> reads.outcomeWithStateJson(entity, entityId, appended.eventId()));
-            // The entity's partition moving between instances (a rebalance) answers 503 for a moment; the event is
-            // appended, and the caller asked to wait for its decision: wait on, within the same timeout.
-            if (!isUnavailable(decided) || System.nanoTime() - deadline >= 0) {
-                break;
-            }
             try {
-                // A pause before asking again, so that a rebalance of seconds is not asked about in a busy loop.
-                Thread.sleep(UNAVAILABLE_RETRY.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                outcome = reads.owned(caller, entity, entityId, appended.eventId(), position, remainingMs)
+                        .path("outcome");
                 break;
+            } catch (Problem problem) {
+                // The entity's partition moving between instances (a rebalance) answers 503 for a moment; the event
+                // is appended, and the caller asked to wait for its decision: wait on, within the same timeout.
+                if (problem.type().equals("unavailable") && System.nanoTime() - deadline < 0 && pause()) {
+                    continue;
+                }
+                // The event is appended whatever the wait met (the decision not reached in time, too many waits,
+                // the partition moving): the truthful answer is 202 with its position, never an error that invites
+                // a retry which would append it twice.
+                answer.put("outcome", "pending");
+                if (!problem.type().equals("position-not-reached")) {
+                    answer.put(
+                            "detail",
+                            "appended; its decision could not be awaited (" + problem.getMessage() + "): read it at GET"
+                                    + " /v1/" + entity.name() + "s/" + entityId + "/outcomes/" + appended.eventId());
+                }
+                return new Result(202, answer);
             }
         }
-        if (decided.status() != 200) {
-            // The event is appended whatever the wait met (the decision not reached in time, too many waits, the
-            // partition moving): the truthful answer is 202 with its position, never an error that invites a retry
-            // which would append it twice.
-            answer.put("outcome", "pending");
-            if (decided.status() != 503 || !decided.body().path("type").asText().endsWith(":position-not-reached")) {
-                answer.put(
-                        "detail",
-                        "appended; its decision could not be awaited ("
-                                + decided.body().path("detail").asText("status " + decided.status())
-                                + "): read it at GET " + "/v1/" + entity.name() + "s/" + entityId + "/outcomes/"
-                                + appended.eventId());
-            }
-            return new Result(202, answer);
-        }
-        JsonNode outcome = decided.body();
         if (outcome.path("reused").asBoolean()) {
             throw Problem.rejected(
                     outcome.path("reason").asText(), outcome.path("message").asText());
@@ -450,13 +431,22 @@ final class Appends {
         return new Result(200, answer);
     }
 
+    /**
+     * A pause before asking for a decision again, so that a rebalance of seconds is not asked about in a busy loop;
+     * false when interrupted.
+     */
+    private static boolean pause() {
+        try {
+            Thread.sleep(UNAVAILABLE_RETRY.toMillis());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** How long a {@code ?wait=applied} waits before it reads the decision again after a 503 "unavailable". */
     private static final Duration UNAVAILABLE_RETRY = Duration.ofMillis(100);
-
-    /** Whether {@code answer} is a 503 because the partition is not held anywhere now (starting, rebalancing). */
-    private static boolean isUnavailable(Cluster.Answer answer) {
-        return answer.status() == 503 && answer.body().path("type").asText().endsWith(":unavailable");
-    }
 
     /** How long {@code ?wait=applied} may wait, checked before anything is appended; -1 without a wait. */
     private static long waitTimeout(Context ctx) {

@@ -12,6 +12,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
@@ -236,22 +237,14 @@ final class Contents {
      * does not allow it.
      */
     private JsonNode requireArtifact(Context ctx, String artifactId, Access.Action action) {
-        ReadPosition position = ReadPosition.from(ctx);
-        Cluster.Answer answer = reads.readAt(
-                ctx,
-                EntityKind.ARTIFACT,
-                artifactId,
-                "/v1/artifacts/" + artifactId,
-                position,
-                Requests.timeoutMs(ctx),
-                () -> reads.queries()
-                        .artifact(artifactId)
-                        .map(artifact -> (JsonNode) AvroJson.toJson(artifact))
-                        .orElseThrow(() -> Problem.notFound("artifact " + artifactId)));
-        if (answer.status() != 200) {
-            throw Problem.relayed(answer.status(), answer.body(), "artifact " + artifactId + " could not be read");
+        Map<String, String> caller = Cluster.caller(ctx);
+        JsonNode artifact = reads.owned(
+                        caller, EntityKind.ARTIFACT, artifactId, null, ReadPosition.from(ctx), Requests.timeoutMs(ctx))
+                .get("state");
+        if (artifact == null) {
+            throw Scope.hidden(EntityKind.ARTIFACT, artifactId);
         }
-        rooms.requireArtifact(Cluster.caller(ctx), Requests.principal(ctx), action, answer.body());
-        return answer.body();
+        rooms.requireArtifact(caller, Requests.principal(ctx), action, artifact);
+        return artifact;
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.substrate.api.auth.Principal;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.streams.Instance;
@@ -289,51 +288,74 @@ final class Reads {
     }
 
     /**
-     * Reads {@code path} (a key route of {@code entity} {@code id}) at {@code position}, wherever it is held: on
-     * this instance with {@code local}, or from its owner. A problem becomes the answer's status and body.
+     * One entity's state ({@code eventId} null) or an event's outcome with the state, read at {@code position} wherever
+     * the entity is held: from this instance's stores, or from its owner's {@link #ENTITY_ROUTE} in the name of {@code
+     * caller} ({@link Cluster#caller}). No access is decided here: the caller's instance decides on what comes back.
+     * The answer is {@code {"state": ...}} (no {@code state} when the entity does not exist) or, for an outcome, {@code
+     * {"outcome": ...}} with the state in the outcome ({@link #outcomeWithStateJson}).
+     *
+     * @throws Problem 503 while the entity's partition moves or its position is not reached, 429 past the caller's
+     *     waits, 404 for an outcome the fold has not recorded
      */
-    Cluster.Answer readAt(
-            Context ctx,
+    JsonNode owned(
+            Map<String, String> caller,
             EntityKind<?, ?> entity,
             String id,
-            String path,
+            String eventId,
             ReadPosition position,
-            long timeoutMs,
-            Supplier<JsonNode> local) {
-        return readAt(Cluster.caller(ctx), Requests.principal(ctx), entity, id, path, position, timeoutMs, local);
+            long timeoutMs) {
+        Instance owner = owner(queries(), entity, id);
+        if (!owner.equals(cluster.self())) {
+            Cluster.Answer answer = cluster.getNow(
+                    caller,
+                    owner,
+                    ENTITY_PATH + entity.name() + "/" + id,
+                    "timeoutMs=" + timeoutMs + (eventId == null ? "" : "&eventId=" + eventId),
+                    position == null ? Map.of() : Map.of(ReadPosition.HEADER, position.encode()));
+            if (answer.status() != 200) {
+                throw Problem.relayed(answer.status(), answer.body(), entity.name() + " " + id + " could not be read");
+            }
+            return answer.body();
+        }
+        if (position != null) {
+            waits.awaitBlocking(Cluster.tokenIdOf(caller), position, timeoutMs);
+        }
+        try {
+            return ownedHere(entity, id, eventId);
+        } catch (StateUnavailable e) {
+            throw Problem.unavailable(e.getMessage());
+        }
     }
 
-    /**
-     * {@link #readAt(Context, EntityKind, String, String, ReadPosition, long, Supplier)} for a {@link Cluster#caller}
-     * who is {@code principal}.
-     */
-    Cluster.Answer readAt(
-            Map<String, String> caller,
-            Principal principal,
-            EntityKind<?, ?> entity,
-            String id,
-            String path,
-            ReadPosition position,
-            long timeoutMs,
-            Supplier<JsonNode> local) {
+    /** The route instances ask each other for {@link #owned} reads: forwarded, signed requests alone. */
+    static final String ENTITY_ROUTE = "/internal/entities/{kind}/{id}";
+
+    private static final String ENTITY_PATH = "/internal/entities/";
+
+    /** {@value #ENTITY_ROUTE}{@code ?eventId=}: the answer of {@link #owned} from this instance's stores. */
+    void answerOwned(Context ctx) throws Exception {
+        EntityKind<?, ?> entity;
         try {
-            Instance owner = owner(queries(), entity, id);
-            if (!owner.equals(cluster.self())) {
-                int query = path.indexOf('?');
-                return cluster.getNow(
-                        caller,
-                        owner,
-                        query < 0 ? path : path.substring(0, query),
-                        "timeoutMs=" + timeoutMs + (query < 0 ? "" : "&" + path.substring(query + 1)),
-                        position == null ? Map.of() : Map.of(ReadPosition.HEADER, position.encode()));
-            }
-            if (position != null) {
-                waits.awaitBlocking(Cluster.tokenIdOf(caller), position, timeoutMs);
-            }
-            return new Cluster.Answer(200, local.get());
-        } catch (Problem problem) {
-            return new Cluster.Answer(problem.status(), problem.toJson(path));
+            entity = EntityKind.of(ctx.pathParam("kind"));
+        } catch (IllegalArgumentException e) {
+            throw Problem.badRequest(e.getMessage(), "kind");
         }
+        String id = ctx.pathParam("id");
+        String eventId = ctx.queryParam("eventId");
+        afterPosition(ctx, () -> {
+            Requests.json(ctx, ownedHere(entity, id, eventId));
+            return null;
+        });
+    }
+
+    private JsonNode ownedHere(EntityKind<?, ?> entity, String id, String eventId) {
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        if (eventId != null) {
+            answer.set("outcome", outcomeWithStateJson(entity, id, eventId));
+        } else {
+            stateJson(entity, id).ifPresent(state -> answer.set("state", state));
+        }
+        return answer;
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.substrate.room.internal.RoomFold;
 import dev.substrate.state.RoomState;
 import io.javalin.http.Context;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Reads a room, or an artifact's room, wherever it is held, and asks {@link Access} about it: members read a room,
@@ -39,28 +40,25 @@ final class RoomAccess {
 
     /**
      * The room's state as JSON, read wherever it is held, at {@code position}, in the name of {@code caller}
-     * ({@link Cluster#caller}); the problem (404, 403, 503) when it cannot be read.
+     * ({@link Cluster#caller}), once {@link Access} allowed {@code principal} to read it; the problem (404, 403, 503)
+     * when it cannot be read.
      */
     JsonNode readable(
             Map<String, String> caller, Principal principal, String roomId, ReadPosition position, long timeoutMs) {
-        Cluster.Answer answer = read(caller, principal, roomId, position, timeoutMs);
-        if (answer.status() != 200) {
-            throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
-        }
-        return answer.body();
+        Optional<JsonNode> room = state(caller, roomId, position, timeoutMs);
+        Access.decide(
+                        principal,
+                        Access.Action.READ,
+                        room.map(found -> Access.RoomResource.fromJson(roomId, found))
+                                .orElse(Access.RoomResource.missing(roomId)))
+                .require();
+        return room.orElseThrow();
     }
 
-    private Cluster.Answer read(
-            Map<String, String> caller, Principal principal, String roomId, ReadPosition position, long timeoutMs) {
-        return reads.readAt(
-                caller,
-                principal,
-                EntityKind.ROOM,
-                roomId,
-                "/v1/rooms/" + roomId,
-                position,
-                timeoutMs,
-                () -> AvroJson.toJson(readableHere(principal, roomId)));
+    /** The room's state, wherever it is held; empty when it does not exist. */
+    private Optional<JsonNode> state(Map<String, String> caller, String roomId, ReadPosition position, long timeoutMs) {
+        return Optional.ofNullable(reads.owned(caller, EntityKind.ROOM, roomId, null, position, timeoutMs)
+                .get("state"));
     }
 
     /**
@@ -89,12 +87,9 @@ final class RoomAccess {
         if (Access.readsEveryRoom(principal)) {
             return;
         }
-        Cluster.Answer answer = read(caller, principal, roomId, null, Requests.DEFAULT_TIMEOUT_MS);
-        if (answer.status() != 200 && answer.status() != 403 && answer.status() != 404) {
-            throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
-        }
-        boolean allowed = answer.status() == 200
-                && Access.decide(principal, action, Access.RoomResource.fromJson(roomId, answer.body()))
+        Optional<JsonNode> room = state(caller, roomId, null, Requests.DEFAULT_TIMEOUT_MS);
+        boolean allowed = room.isPresent()
+                && Access.decide(principal, action, Access.RoomResource.fromJson(roomId, room.get()))
                         .allowed();
         if (!allowed) {
             throw Problem.forbidden(what + " belongs to room " + roomId + ", and " + principal.name()
@@ -113,23 +108,18 @@ final class RoomAccess {
         }
         String roomId = event.getRoomId();
         Principal principal = Requests.principal(ctx);
-        Cluster.Answer answer =
-                read(Cluster.caller(ctx), principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
-        Access.Decision decision = switch (answer.status()) {
-            case 200 ->
-                Access.decide(principal, Access.Action.APPEND, Access.RoomResource.fromJson(roomId, answer.body()));
-            case 403 ->
-                Access.Decision.forbidden(
-                        principal.name() + " is not a member of room " + roomId + "; appends need writer or owner");
-            case 404 -> Access.decide(principal, Access.Action.APPEND, Access.RoomResource.missing(roomId));
-            default -> throw Problem.relayed(answer.status(), answer.body(), "room " + roomId + " could not be read");
-        };
-        decision.require();
-        if (answer.status() != 200) {
+        Optional<JsonNode> room = state(Cluster.caller(ctx), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        Access.decide(
+                        principal,
+                        Access.Action.APPEND,
+                        room.map(found -> Access.RoomResource.fromJson(roomId, found))
+                                .orElse(Access.RoomResource.missing(roomId)))
+                .require();
+        if (room.isEmpty()) {
             return;
         }
         Map<String, RoomRole> members =
-                Access.RoomResource.fromJson(roomId, answer.body()).members();
+                Access.RoomResource.fromJson(roomId, room.get()).members();
         RoomFold.refusal(members, event.getActor(), event.getPayload()).ifPresent(refusal -> {
             throw Problem.forbidden(refusal);
         });

@@ -262,6 +262,14 @@ public final class Routes implements AutoCloseable {
                 read,
                 Forward.NO,
                 contents::get);
+        add(
+                routes,
+                HandlerType.GET,
+                Reads.ENTITY_ROUTE,
+                Params.read("eventId"),
+                Access.Permission.INSTANCE,
+                Forward.YES,
+                reads::answerOwned);
     }
 
     /** What {@code GET /v1/rooms} takes. */
@@ -342,6 +350,8 @@ public final class Routes implements AutoCloseable {
                     }
                     // Another instance's request, in a caller's name: its signature, not a token, authenticates it.
                     Requests.actAsForwarded(ctx, cluster.verifyForwarded(ctx), tokens);
+                } else if (permission == Access.Permission.INSTANCE) {
+                    throw Problem.forbidden(method + " " + path + " answers other instances of the application alone");
                 } else {
                     Requests.authenticate(ctx, tokens);
                 }
