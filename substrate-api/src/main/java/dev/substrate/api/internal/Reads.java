@@ -1,46 +1,28 @@
 package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.streams.Instance;
-import dev.substrate.streams.Page;
 import dev.substrate.streams.StateQueries;
 import dev.substrate.streams.StateUnavailable;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
-import java.util.Comparator;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
-import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Reads over every instance of the application. A key lookup runs on the instance that holds the key, forwarded
- * there when it is another; a list asks every instance for its part and merges the parts into one page whose
- * cursor is the store key of its last entry. Both honour a read-your-writes position ({@link ReadPosition}).
- * While partitions move between instances the answer is 503 with {@code Retry-After}, never a partial list.
+ * Key reads over every instance of the application. A route's key lookup runs on the instance that holds the key,
+ * forwarded there when it is another (or answered from a standby replica); a read inside another request ({@link
+ * #owned}) reads the owner's stores through one internal route. Both honour a read-your-writes position ({@link
+ * ReadPosition}), waiting without holding a thread where they can. While partitions move between instances the answer
+ * is 503 with {@code Retry-After}. Lists and counts are {@link Lists}.
  */
 final class Reads {
 
@@ -125,7 +107,7 @@ final class Reads {
      * Runs {@code then} at once when the request carries no position or the state already reached it; otherwise
      * once it does, with no thread held meanwhile (the request goes on asynchronously).
      */
-    private void afterPosition(Context ctx, Answer then) throws Exception {
+    void afterPosition(Context ctx, Answer then) throws Exception {
         ReadPosition position = ReadPosition.from(ctx);
         if (position == null) {
             answerNow(ctx, then);
@@ -358,318 +340,11 @@ final class Reads {
         return answer;
     }
 
-    /**
-     * Answers a list: this instance's part and every other instance's, merged in key order ({@code descending}
-     * for newest-first lists), cut at {@code limit}. A forwarded request gets this instance's part alone. The
-     * answer's {@value #SCANNED} header says how many store entries all parts looked at.
-     *
-     * @param query this instance's page after a raw cursor (null for the first page)
-     */
-    <T extends SpecificRecord> void list(
-            Context ctx, EntityKind<?, ?> entity, boolean descending, Function<String, Page<T>> query)
-            throws Exception {
-        String fingerprint = queryFingerprint(ctx);
-        String cursor = decodeCursor(ctx.queryParam("cursor"), fingerprint);
-        int limit = Requests.limit(ctx);
-        gather(ctx, entity, () -> part(localPage(query, cursor)), parts -> {
-            ctx.header(SCANNED, Long.toString(scanned(parts)));
-            return merge(parts, descending, limit, key -> encodeCursor(key, fingerprint));
-        });
-    }
-
-    /** The header that says how many store entries a list or count looked at, over every instance. */
-    static final String SCANNED = "X-Substrate-Scanned";
-
-    private static long scanned(List<JsonNode> parts) {
-        long scanned = 0;
-        for (JsonNode part : parts) {
-            scanned += part.path("scanned").asLong();
-        }
-        return scanned;
-    }
-
-    /**
-     * Counts {@code entity}'s runs over every instance: each counts the partitions it holds ({@code local}); the
-     * answer is {@code {"counts": {group: n, ...}, "total": n}}, and says in {@value #SCANNED} what it looked at.
-     */
-    void count(Context ctx, EntityKind<?, ?> entity, Supplier<StateQueries.Counts> local) throws Exception {
-        gather(
-                ctx,
-                entity,
-                () -> {
-                    StateQueries.Counts counts;
-                    try {
-                        counts = local.get();
-                    } catch (StateQueries.TooMuchToCount e) {
-                        throw Problem.ofStatus(422, "Count too large", e.getMessage());
-                    }
-                    ObjectNode part = JsonNodeFactory.instance.objectNode();
-                    ObjectNode groups = part.putObject("counts");
-                    new TreeMap<>(counts.counts()).forEach(groups::put);
-                    part.put("scanned", counts.scanned());
-                    ArrayNode partitions = part.putArray("partitions");
-                    counts.partitions().stream().sorted().forEach(partitions::add);
-                    return part;
-                },
-                parts -> {
-                    TreeMap<String, Long> counts = new TreeMap<>();
-                    for (JsonNode part : parts) {
-                        part.path("counts")
-                                .properties()
-                                .forEach(group -> counts.merge(
-                                        group.getKey(), group.getValue().asLong(), Long::sum));
-                    }
-                    ObjectNode answer = JsonNodeFactory.instance.objectNode();
-                    ObjectNode groups = answer.putObject("counts");
-                    counts.forEach(groups::put);
-                    answer.put(
-                            "total",
-                            counts.values().stream().mapToLong(Long::longValue).sum());
-                    ctx.header(SCANNED, Long.toString(scanned(parts)));
-                    return answer;
-                });
-    }
-
-    /**
-     * Answers with what every instance holding part of {@code entity}'s partitions says of its part ({@code local}
-     * here, the same route forwarded elsewhere), each checked to cover exactly the partitions its instance holds,
-     * combined by {@code merge}. A forwarded request gets this instance's part alone.
-     */
-    private void gather(
-            Context ctx,
-            EntityKind<?, ?> entity,
-            Supplier<ObjectNode> local,
-            Function<List<JsonNode>, ObjectNode> merge)
-            throws Exception {
-        StateQueries queries = queries();
-        if (Cluster.isForwarded(ctx)) {
-            afterPosition(ctx, () -> {
-                Requests.json(ctx, local.get());
-                return null;
-            });
-            return;
-        }
-        Map<Instance, Set<Integer>> placement;
-        try {
-            placement = queries.placement(entity);
-        } catch (StateUnavailable e) {
-            throw Problem.unavailable(e.getMessage());
-        }
-        Map<Instance, CompletableFuture<Cluster.Answer>> asked = new LinkedHashMap<>();
-        placement.keySet().stream()
-                .filter(instance -> !instance.equals(cluster.self()))
-                .forEach(instance ->
-                        asked.put(instance, cluster.get(ctx, instance, ctx.path(), ctx.queryString(), Map.of())));
-        afterPosition(ctx, () -> {
-            List<JsonNode> parts = new ArrayList<>();
-            if (placement.containsKey(cluster.self())) {
-                JsonNode mine = local.get();
-                requireCovers(mine, placement.get(cluster.self()), cluster.self());
-                parts.add(mine);
-            }
-            if (asked.isEmpty()) {
-                Requests.json(ctx, merge.apply(parts));
-                return null;
-            }
-            // The other instances may wait for the position too: no thread is held for their parts.
-            return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
-                    .handle((done, failure) -> {
-                        for (Map.Entry<Instance, CompletableFuture<Cluster.Answer>> remote : asked.entrySet()) {
-                            parts.add(remotePart(remote.getKey(), remote.getValue(), placement));
-                        }
-                        Requests.json(ctx, merge.apply(parts));
-                        return null;
-                    });
-        });
-    }
-
-    /** Another instance's part of a list, checked to cover the partitions it holds; the problem if it does not. */
-    private static JsonNode remotePart(
-            Instance instance, CompletableFuture<Cluster.Answer> asked, Map<Instance, Set<Integer>> placement) {
-        Cluster.Answer answer;
-        try {
-            answer = asked.join();
-        } catch (CompletionException e) {
-            throw Cluster.unreachable(instance, e.getCause());
-        }
-        if (answer.status() != 200) {
-            throw Problem.relayed(
-                    answer.status() >= 500 ? 503 : answer.status(),
-                    answer.body(),
-                    "another instance answered " + answer.status());
-        }
-        requireCovers(answer.body(), placement.get(instance), instance);
-        return answer.body();
-    }
-
-    private static <T extends SpecificRecord> Page<T> localPage(Function<String, Page<T>> query, String cursor) {
-        try {
-            return query.apply(cursor);
-        } catch (IllegalArgumentException e) {
-            throw Problem.badRequest(e.getMessage(), "cursor");
-        }
-    }
-
     private static Instance owner(StateQueries queries, EntityKind<?, ?> entity, String id) {
         try {
             return queries.ownerOf(entity, id);
         } catch (StateUnavailable e) {
             throw Problem.unavailable(e.getMessage());
-        }
-    }
-
-    /** One instance's part of a list, as it travels between instances. */
-    private static <T extends SpecificRecord> ObjectNode part(Page<T> page) {
-        ObjectNode part = JsonNodeFactory.instance.objectNode();
-        ArrayNode items = part.putArray("items");
-        page.items().forEach(item -> items.add(AvroJson.toJson(item)));
-        ArrayNode keys = part.putArray("keys");
-        page.keys().forEach(keys::add);
-        part.put("more", page.more());
-        part.put("scanned", page.scanned());
-        if (page.scannedTo() != null) {
-            part.put("scannedTo", page.scannedTo());
-        }
-        ArrayNode partitions = part.putArray("partitions");
-        page.partitions().stream().sorted().forEach(partitions::add);
-        return part;
-    }
-
-    /** 503 unless a part was read from exactly the partitions its instance holds. */
-    private static void requireCovers(JsonNode part, Set<Integer> expected, Instance instance) {
-        Set<Integer> answered = new HashSet<>();
-        part.path("partitions").forEach(partition -> answered.add(partition.asInt()));
-        if (!answered.equals(expected)) {
-            throw Problem.unavailable("partitions are moving between instances (one answered for partitions " + answered
-                    + " and holds " + expected + ")");
-        }
-    }
-
-    private static ObjectNode merge(
-            List<JsonNode> parts, boolean descending, int limit, Function<String, String> cursorOf) {
-        List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
-        boolean more = false;
-        // Where the first part that stopped at its scan budget stopped: the merged page goes no further.
-        String stop = null;
-        for (JsonNode part : parts) {
-            JsonNode items = part.path("items");
-            JsonNode keys = part.path("keys");
-            for (int i = 0; i < items.size(); i++) {
-                entries.add(Map.entry(keys.get(i).asText(), items.get(i)));
-            }
-            more |= part.path("more").asBoolean();
-            String scannedTo = part.path("scannedTo").asText(null);
-            if (scannedTo != null
-                    && (stop == null || (descending ? scannedTo.compareTo(stop) > 0 : scannedTo.compareTo(stop) < 0))) {
-                stop = scannedTo;
-            }
-        }
-        Comparator<Map.Entry<String, JsonNode>> byKey = Map.Entry.comparingByKey();
-        entries.sort(descending ? byKey.reversed() : byKey);
-        if (stop != null) {
-            String last = stop;
-            entries.removeIf(entry -> descending
-                    ? entry.getKey().compareTo(last) < 0
-                    : entry.getKey().compareTo(last) > 0);
-        }
-        List<Map.Entry<String, JsonNode>> page = entries.subList(0, Math.min(limit, entries.size()));
-        boolean full = entries.size() > limit;
-        more |= full;
-        ObjectNode answer = JsonNodeFactory.instance.objectNode();
-        ArrayNode items = answer.putArray("items");
-        page.forEach(entry -> items.add(entry.getValue()));
-        if (stop != null && !full) {
-            // The scan stopped at its budget: fewer items than asked (maybe none), and a cursor to go on from.
-            answer.put("nextCursor", cursorOf.apply(stop));
-        } else if (more && !page.isEmpty()) {
-            answer.put("nextCursor", cursorOf.apply(page.get(page.size() - 1).getKey()));
-        } else {
-            answer.putNull("nextCursor");
-        }
-        return answer;
-    }
-
-    /** The form of the cursors this API gives out: {@value}, then the sealed key. */
-    private static final String CURSOR_VERSION = "c2.";
-
-    private static final int NONCE_BYTES = 12;
-    private static final SecureRandom RANDOM = new SecureRandom();
-
-    /**
-     * What a list's cursor is bound to: its path and every parameter but the cursor itself, the page size and the
-     * read position. A cursor carried over to another query, or made up, is refused rather than read as a key.
-     */
-    private static String queryFingerprint(Context ctx) {
-        TreeMap<String, List<String>> params = new TreeMap<>(ctx.queryParamMap());
-        params.keySet().removeAll(Set.of("cursor", "limit", "position", "timeoutMs"));
-        StringBuilder query = new StringBuilder(ctx.path());
-        params.forEach((name, values) -> values.forEach(
-                value -> query.append('\n').append(name).append('=').append(value)));
-        return query.toString();
-    }
-
-    /**
-     * A cursor for the store key {@code key}: the key encrypted and authenticated (AES-GCM) under a key derived from
-     * the cluster key, bound to the query. It names no entity (a list that stopped at its scan budget may stop at one
-     * the caller cannot see), and one that was not given out for this query, or was altered, is refused.
-     */
-    private String encodeCursor(String key, String fingerprint) {
-        byte[] nonce = new byte[NONCE_BYTES];
-        RANDOM.nextBytes(nonce);
-        byte[] sealed;
-        try {
-            sealed = cursorCipher(Cipher.ENCRYPT_MODE, nonce, fingerprint, key.getBytes(StandardCharsets.UTF_8));
-        } catch (AEADBadTagException e) {
-            throw new IllegalStateException("sealing checks no tag", e);
-        }
-        byte[] cursor = new byte[NONCE_BYTES + sealed.length];
-        System.arraycopy(nonce, 0, cursor, 0, NONCE_BYTES);
-        System.arraycopy(sealed, 0, cursor, NONCE_BYTES, sealed.length);
-        return CURSOR_VERSION + Base64.getUrlEncoder().withoutPadding().encodeToString(cursor);
-    }
-
-    /** The store key a cursor names; 400 for one this API did not give out for this query. */
-    private String decodeCursor(String cursor, String fingerprint) {
-        if (cursor == null) {
-            return null;
-        }
-        if (!cursor.startsWith(CURSOR_VERSION) || cursor.length() > 4096) {
-            throw Problem.badRequest("cursor is not one this API gave out", "cursor");
-        }
-        byte[] bytes;
-        try {
-            bytes = Base64.getUrlDecoder().decode(cursor.substring(CURSOR_VERSION.length()));
-        } catch (IllegalArgumentException e) {
-            throw Problem.badRequest("cursor is not one this API gave out", "cursor");
-        }
-        if (bytes.length <= NONCE_BYTES) {
-            throw Problem.badRequest("cursor is not one this API gave out", "cursor");
-        }
-        try {
-            byte[] key = cursorCipher(
-                    Cipher.DECRYPT_MODE,
-                    Arrays.copyOf(bytes, NONCE_BYTES),
-                    fingerprint,
-                    Arrays.copyOfRange(bytes, NONCE_BYTES, bytes.length));
-            return new String(key, StandardCharsets.UTF_8);
-        } catch (AEADBadTagException e) {
-            throw Problem.badRequest(
-                    "cursor was not given out for this query: pass back the nextCursor of the same path and filters",
-                    "cursor");
-        }
-    }
-
-    private byte[] cursorCipher(int mode, byte[] nonce, String fingerprint, byte[] input) throws AEADBadTagException {
-        try {
-            byte[] key = Arrays.copyOf(cluster.mac("cursor", new byte[0]), 16);
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-            cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
-            cipher.updateAAD(fingerprint.getBytes(StandardCharsets.UTF_8));
-            return cipher.doFinal(input);
-        } catch (AEADBadTagException e) {
-            throw e;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("every JDK has AES/GCM", e);
         }
     }
 }

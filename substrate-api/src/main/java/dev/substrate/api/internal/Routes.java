@@ -64,6 +64,7 @@ public final class Routes implements AutoCloseable {
     private final TokenRoutes tokenRoutes;
     private final Cluster cluster;
     private final Reads reads;
+    private final Lists lists;
     private final RoomAccess rooms;
     private final Appends appends;
     private final Contents contents;
@@ -89,6 +90,7 @@ public final class Routes implements AutoCloseable {
                         Admin.create(
                                 new HashMap<String, Object>(config.kafkaProperties(AdminClientConfig.configNames()))),
                         config.httpPositionWaitsPerPrincipal()));
+        this.lists = new Lists(cluster, reads);
         this.rooms = new RoomAccess(reads);
         this.appends = new Appends(client, reads, rooms);
         this.blobs = BlobStore.start(config);
@@ -544,7 +546,7 @@ public final class Routes implements AutoCloseable {
         RunIndex index = query.index();
         Predicate<RunState> also = query.forPrincipal(Requests.principal(ctx));
         int limit = Requests.limit(ctx);
-        reads.list(ctx, EntityKind.RUN, true, cursor -> reads.queries().runs(index, also, cursor, limit));
+        lists.list(ctx, EntityKind.RUN, true, cursor -> reads.queries().runs(index, also, cursor, limit));
     }
 
     /**
@@ -556,7 +558,7 @@ public final class Routes implements AutoCloseable {
         Function<RunState, String> groupBy = RunQuery.groupBy(ctx);
         RunIndex index = query.index();
         Predicate<RunState> also = query.forPrincipal(Requests.principal(ctx));
-        reads.count(ctx, EntityKind.RUN, () -> reads.queries().countRuns(index, also, groupBy, countBudget));
+        lists.count(ctx, EntityKind.RUN, () -> reads.queries().countRuns(index, also, groupBy, countBudget));
     }
 
     /**
@@ -588,7 +590,7 @@ public final class Routes implements AutoCloseable {
                 && (member == null || room.getMembers().containsKey(member))
                 && Access.mayRead(principal, room);
         int limit = Requests.limit(ctx);
-        reads.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, also, cursor, limit));
+        lists.list(ctx, EntityKind.ROOM, false, cursor -> reads.queries().rooms(filter, also, cursor, limit));
     }
 
     /**
@@ -622,6 +624,6 @@ public final class Routes implements AutoCloseable {
                         ? StateQueries.Filter.artifactsByRun(runId)
                         : roomId != null ? StateQueries.Filter.artifactsByRoom(roomId) : StateQueries.Filter.all();
         int limit = Requests.limit(ctx);
-        reads.list(ctx, EntityKind.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, also, cursor, limit));
+        lists.list(ctx, EntityKind.ARTIFACT, false, cursor -> reads.queries().artifacts(filter, also, cursor, limit));
     }
 }
