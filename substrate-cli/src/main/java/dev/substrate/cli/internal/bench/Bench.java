@@ -91,6 +91,9 @@ public final class Bench {
 
     private final Map<String, String> settings;
     private final SubstrateConfig base;
+    /** The {@code cluster.secret} of this run's instances, unless the settings give one. */
+    private final String clusterSecret = java.util.UUID.randomUUID().toString();
+
     private final Sizes sizes;
     private final PrintWriter progress;
     private final Path dataDir;
@@ -832,6 +835,8 @@ public final class Bench {
         instance.put(SubstrateConfig.HTTP_PORT, "0");
         instance.put(SubstrateConfig.TOKENS_FILE, dataDir.resolve("tokens.json").toString());
         instance.put("application.id", topicPrefix + "fold");
+        // The instances of one run sign what they forward to each other (the query part's second instance).
+        instance.putIfAbsent(SubstrateConfig.CLUSTER_SECRET, clusterSecret);
         return SubstrateConfig.load(System.getenv(), instance);
     }
 
