@@ -19,7 +19,7 @@ import dev.substrate.testing.SseConnection;
 import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -11,7 +11,7 @@ import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;

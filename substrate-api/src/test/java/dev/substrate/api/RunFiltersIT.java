@@ -13,7 +13,7 @@ import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

@@ -11,7 +11,7 @@ import dev.substrate.api.internal.AvroJson;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.WireCodec;
-import dev.substrate.fold.internal.InMemoryFold;
+import dev.substrate.fold.InMemoryFold;
 import dev.substrate.state.RunState;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.RunLoad;

@@ -8,7 +8,7 @@ import dev.substrate.blob.internal.BlobCache;
 import dev.substrate.blob.internal.ChunkStream;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicFollower;
+import dev.substrate.topic.TopicFollower;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

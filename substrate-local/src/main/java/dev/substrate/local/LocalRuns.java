@@ -4,7 +4,7 @@ import dev.substrate.event.EventValidator;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
-import dev.substrate.fold.internal.FoldStep;
+import dev.substrate.fold.FoldStep;
 import dev.substrate.local.internal.Migrations;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;

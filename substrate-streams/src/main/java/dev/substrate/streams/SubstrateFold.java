@@ -8,7 +8,7 @@ import dev.substrate.streams.internal.FoldTopology;
 import dev.substrate.streams.internal.FoldWriteErrors;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -222,6 +222,11 @@ public final class SubstrateFold implements AutoCloseable {
     /** The fold's Kafka Streams metrics, for {@code /metrics}. */
     public Map<MetricName, ? extends Metric> metrics() {
         return streams.metrics();
+    }
+
+    /** Where the fold is: starting, running or stopped. */
+    public Phase phase() {
+        return Phase.of(streams.state());
     }
 
     /** The running Kafka Streams instance, for interactive queries. */

@@ -14,7 +14,7 @@ import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.Reason;
-import dev.substrate.fold.internal.InMemoryFold;
+import dev.substrate.fold.InMemoryFold;
 import dev.substrate.local.LocalRuns;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;

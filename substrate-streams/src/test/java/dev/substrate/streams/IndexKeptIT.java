@@ -17,7 +17,7 @@ import dev.substrate.testing.SampleEvents;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

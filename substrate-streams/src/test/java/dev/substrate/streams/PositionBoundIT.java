@@ -12,7 +12,7 @@ import dev.substrate.testing.SampleEvents;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;

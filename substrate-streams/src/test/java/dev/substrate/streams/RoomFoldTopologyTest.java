@@ -21,7 +21,7 @@ import dev.substrate.events.room.EnvironmentStatus;
 import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.RoomRole;
 import dev.substrate.events.room.StreamMode;
-import dev.substrate.room.internal.RoomFold;
+import dev.substrate.fold.RoomFold;
 import dev.substrate.state.EntryKind;
 import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;

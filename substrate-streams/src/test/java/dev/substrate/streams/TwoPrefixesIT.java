@@ -8,7 +8,7 @@ import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicFollower;
+import dev.substrate.topic.TopicFollower;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.RoomRole;
-import dev.substrate.room.internal.RoomFold;
+import dev.substrate.fold.RoomFold;
 import dev.substrate.state.RoomState;
 import io.javalin.http.Context;
 import java.util.Map;

@@ -8,7 +8,7 @@ import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.Wire;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

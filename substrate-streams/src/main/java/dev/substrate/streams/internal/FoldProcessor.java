@@ -6,7 +6,7 @@ import dev.substrate.event.WireCodec;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.Reason;
-import dev.substrate.fold.internal.FoldStep;
+import dev.substrate.fold.FoldStep;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Rejection;
 import dev.substrate.streams.FoldSettings;

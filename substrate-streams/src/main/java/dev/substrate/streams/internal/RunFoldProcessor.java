@@ -4,7 +4,7 @@ import dev.substrate.entity.EntityKind;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
-import dev.substrate.fold.internal.FoldStep;
+import dev.substrate.fold.FoldStep;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
 import dev.substrate.streams.FoldSettings;

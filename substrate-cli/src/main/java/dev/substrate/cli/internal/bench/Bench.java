@@ -18,9 +18,10 @@ import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.TextDelta;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.stream.RoomStream;
-import dev.substrate.streams.internal.CountBaseline;
+import dev.substrate.streams.CountBaseline;
+import dev.substrate.streams.Phase;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -59,7 +60,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * {@code substrate bench}: each part runs its raw-Kafka baseline and the product back to back on the same
@@ -161,7 +161,7 @@ public final class Bench {
                     a.fold().applicationId(),
                     topics,
                     foldStart,
-                    () -> a.fold().streams().state());
+                    () -> a.fold().phase());
             ObjectNode foldReport = report.putObject("fold");
             foldReport.put("events", backlog.items().size());
             foldReport.put("rawPerSecond", Math.round(raw.perSecond()));
@@ -355,7 +355,7 @@ public final class Bench {
                 config,
                 applicationId,
                 List.of(topics.runEvents().name(), topics.roomEvents().name()))) {
-            return pace(baseline.applicationId(), topics, start, baseline::state);
+            return pace(baseline.applicationId(), topics, start, baseline::phase);
         }
     }
 
@@ -408,10 +408,10 @@ public final class Bench {
      * {@code group}'s committed offsets reached their end, the seconds until then, and the seconds until {@code
      * state} said RUNNING.
      */
-    private Pace pace(String group, Topics topics, long start, Supplier<KafkaStreams.State> state) throws Exception {
-        KafkaStreams.State now;
-        while ((now = state.get()) != KafkaStreams.State.RUNNING) {
-            if (!now.isRunningOrRebalancing() && now != KafkaStreams.State.CREATED) {
+    private Pace pace(String group, Topics topics, long start, Supplier<Phase> state) throws Exception {
+        Phase now;
+        while ((now = state.get()) != Phase.RUNNING) {
+            if (now == Phase.STOPPED) {
                 throw new IllegalStateException(group + " stopped before it ran: " + now);
             }
             Thread.sleep(5); // polling a state; 5 ms is well within the resolution of the figures

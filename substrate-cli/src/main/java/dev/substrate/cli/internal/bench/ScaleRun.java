@@ -21,7 +21,7 @@ import dev.substrate.events.run.RunEvent;
 import dev.substrate.events.run.RunScope;
 import dev.substrate.events.run.RunStarted;
 import dev.substrate.topic.Topics;
-import dev.substrate.topic.internal.TopicSetup;
+import dev.substrate.topic.TopicSetup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;

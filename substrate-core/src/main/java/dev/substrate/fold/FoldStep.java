@@ -1,6 +1,6 @@
-package dev.substrate.fold.internal;
+package dev.substrate.fold;
 
-import dev.substrate.artifact.internal.ArtifactFold;
+import dev.substrate.fold.ArtifactFold;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
@@ -11,9 +11,9 @@ import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.Reason;
-import dev.substrate.room.internal.RoomChange;
-import dev.substrate.room.internal.RoomFold;
-import dev.substrate.run.internal.RunFold;
+import dev.substrate.fold.RoomChange;
+import dev.substrate.fold.RoomFold;
+import dev.substrate.fold.RunFold;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Outcome;

@@ -1,4 +1,4 @@
-package dev.substrate.fold.internal;
+package dev.substrate.fold;
 
 import dev.substrate.event.EventValidator;
 import dev.substrate.events.artifact.ArtifactEvent;
@@ -6,7 +6,7 @@ import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldLimits;
-import dev.substrate.room.internal.RoomChange;
+import dev.substrate.fold.RoomChange;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;

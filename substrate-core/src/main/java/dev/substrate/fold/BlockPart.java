@@ -1,4 +1,4 @@
-package dev.substrate.room.internal;
+package dev.substrate.fold;
 
 import java.util.Objects;
 

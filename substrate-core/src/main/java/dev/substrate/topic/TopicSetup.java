@@ -1,4 +1,4 @@
-package dev.substrate.topic.internal;
+package dev.substrate.topic;
 
 import dev.substrate.SubstrateException;
 import dev.substrate.topic.Topic;

@@ -1,4 +1,4 @@
-package dev.substrate.room.internal;
+package dev.substrate.fold;
 
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;

@@ -1,4 +1,4 @@
-package dev.substrate.topic.internal;
+package dev.substrate.topic;
 
 import dev.substrate.config.SubstrateConfig;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.substrate.run.internal;
+package dev.substrate.fold;
 
 import dev.substrate.events.run.Failure;
 import dev.substrate.events.run.Result;

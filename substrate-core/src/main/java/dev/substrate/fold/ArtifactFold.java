@@ -1,4 +1,4 @@
-package dev.substrate.artifact.internal;
+package dev.substrate.fold;
 
 import dev.substrate.events.artifact.ArtifactDeleted;
 import dev.substrate.events.artifact.ArtifactEvent;

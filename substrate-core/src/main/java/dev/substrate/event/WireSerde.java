@@ -1,4 +1,4 @@
-package dev.substrate.event.internal;
+package dev.substrate.event;
 
 import dev.substrate.event.UndecodableRecord;
 import dev.substrate.event.Wire;

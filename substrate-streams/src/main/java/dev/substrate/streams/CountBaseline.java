@@ -1,4 +1,4 @@
-package dev.substrate.streams.internal;
+package dev.substrate.streams;
 
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.streams.SubstrateFold;
@@ -45,9 +45,9 @@ public final class CountBaseline implements AutoCloseable {
         return applicationId;
     }
 
-    /** Its Kafka Streams state. */
-    public KafkaStreams.State state() {
-        return streams.state();
+    /** Where it is: starting, running or stopped. */
+    public Phase phase() {
+        return Phase.of(streams.state());
     }
 
     @Override

@@ -1,2 +1,0 @@
-/** The Kafka serde of the wire codecs. Internal. */
-package dev.substrate.event.internal;
