@@ -1,6 +1,5 @@
 package dev.substrate.config;
 
-import dev.substrate.event.WireFormat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;

@@ -2,6 +2,7 @@ package dev.substrate.event;
 
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.WireFormat;
 import dev.substrate.registry.SchemaRegistryFailed;
 import dev.substrate.registry.internal.SchemaRegistryClient;
 import dev.substrate.schemas.ReleasedSchemas;

@@ -1,8 +1,5 @@
 package dev.substrate.event;
 
-import dev.substrate.event.UndecodableRecord;
-import dev.substrate.event.Wire;
-import dev.substrate.event.WireCodec;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;

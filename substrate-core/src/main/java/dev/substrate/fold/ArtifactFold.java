@@ -4,8 +4,6 @@ import dev.substrate.events.artifact.ArtifactDeleted;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.artifact.ArtifactRegistered;
 import dev.substrate.events.artifact.ArtifactRevised;
-import dev.substrate.fold.Decision;
-import dev.substrate.fold.Reason;
 import dev.substrate.state.ArtifactRevision;
 import dev.substrate.state.ArtifactState;
 import java.util.ArrayList;

@@ -1,6 +1,5 @@
 package dev.substrate.fold;
 
-import dev.substrate.fold.ArtifactFold;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
@@ -8,12 +7,6 @@ import dev.substrate.event.WireCodec;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
-import dev.substrate.fold.Decision;
-import dev.substrate.fold.FoldLimits;
-import dev.substrate.fold.Reason;
-import dev.substrate.fold.RoomChange;
-import dev.substrate.fold.RoomFold;
-import dev.substrate.fold.RunFold;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.Outcome;

@@ -14,8 +14,6 @@ import dev.substrate.events.run.RunTimedOut;
 import dev.substrate.events.run.RunWaiting;
 import dev.substrate.events.run.WaitingOn;
 import dev.substrate.events.run.Where;
-import dev.substrate.fold.Decision;
-import dev.substrate.fold.Reason;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.state.RunTimestamps;

@@ -1,9 +1,6 @@
 package dev.substrate.topic;
 
 import dev.substrate.SubstrateException;
-import dev.substrate.topic.Topic;
-import dev.substrate.topic.TopicMisconfigured;
-import dev.substrate.topic.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

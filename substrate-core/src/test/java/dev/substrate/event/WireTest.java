@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.WireFormat;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.testing.SampleEvents;
 import java.util.Map;

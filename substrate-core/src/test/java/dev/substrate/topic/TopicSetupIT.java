@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
-import dev.substrate.topic.TopicSetup;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

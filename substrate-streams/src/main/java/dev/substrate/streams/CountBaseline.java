@@ -1,7 +1,6 @@
 package dev.substrate.streams;
 
 import dev.substrate.config.SubstrateConfig;
-import dev.substrate.streams.SubstrateFold;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;

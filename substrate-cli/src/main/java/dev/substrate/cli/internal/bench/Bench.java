@@ -20,8 +20,8 @@ import dev.substrate.events.run.RunEvent;
 import dev.substrate.stream.RoomStream;
 import dev.substrate.streams.CountBaseline;
 import dev.substrate.streams.Phase;
-import dev.substrate.topic.Topics;
 import dev.substrate.topic.TopicSetup;
+import dev.substrate.topic.Topics;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -158,10 +158,7 @@ public final class Bench {
         long foldStart = System.nanoTime();
         try (SubstrateNode a = SubstrateNode.start(first)) {
             Pace fold = pace(
-                    a.fold().applicationId(),
-                    topics,
-                    foldStart,
-                    () -> a.fold().phase());
+                    a.fold().applicationId(), topics, foldStart, () -> a.fold().phase());
             ObjectNode foldReport = report.putObject("fold");
             foldReport.put("events", backlog.items().size());
             foldReport.put("rawPerSecond", Math.round(raw.perSecond()));

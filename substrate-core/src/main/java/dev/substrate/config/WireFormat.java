@@ -1,4 +1,4 @@
-package dev.substrate.event;
+package dev.substrate.config;
 
 import java.util.Locale;
 
