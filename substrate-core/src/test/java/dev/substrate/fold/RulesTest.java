@@ -1,0 +1,216 @@
+package dev.substrate.fold;
+
+import static dev.substrate.testing.SampleEvents.artifact;
+import static dev.substrate.testing.SampleEvents.blockStarted;
+import static dev.substrate.testing.SampleEvents.closed;
+import static dev.substrate.testing.SampleEvents.created;
+import static dev.substrate.testing.SampleEvents.delta;
+import static dev.substrate.testing.SampleEvents.labelled;
+import static dev.substrate.testing.SampleEvents.log;
+import static dev.substrate.testing.SampleEvents.member;
+import static dev.substrate.testing.SampleEvents.registered;
+import static dev.substrate.testing.SampleEvents.revoke;
+import static dev.substrate.testing.SampleEvents.room;
+import static dev.substrate.testing.SampleEvents.roomCreated;
+import static dev.substrate.testing.SampleEvents.run;
+import static dev.substrate.testing.SampleEvents.started;
+import static dev.substrate.testing.SampleEvents.succeeded;
+import static dev.substrate.testing.SampleEvents.turnEnded;
+import static dev.substrate.testing.SampleEvents.turnStarted;
+import static dev.substrate.testing.SampleEvents.withEventId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.substrate.event.EventValidator;
+import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.room.RoomEvent;
+import dev.substrate.events.room.RoomKind;
+import dev.substrate.events.room.RoomRole;
+import dev.substrate.events.room.StreamMode;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.testing.SampleEvents;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rules, without Kafka: given events, when one more, expect its decision. Each {@link Reason} a rule gives is
+ * reached at least once, and the class checks it when it ends ({@link Reason#WRONG_PARTITION} is the Kafka Streams
+ * driver's, decided from the record's partition before any rule runs, and is tested with it).
+ */
+class RulesTest {
+
+    /** The reasons the tests of this class reached. */
+    private static final Set<Reason> reached = EnumSet.noneOf(Reason.class);
+
+    /** Given events applied in order, when one more: the fold's decision about it. */
+    static final class Given {
+        private final InMemoryFold fold;
+        private long offset;
+
+        Given(FoldLimits limits) {
+            Clock clock = Clock.fixed(SampleEvents.AT.plusSeconds(60), ZoneOffset.UTC);
+            this.fold = new InMemoryFold(new EventValidator(limits.maxEventBytes(), clock), limits);
+        }
+
+        static Given events(Object... events) {
+            return new Given(FoldLimits.of(EventValidator.DEFAULT_MAX_EVENT_BYTES)).and(events);
+        }
+
+        Given and(Object... events) {
+            for (Object event : events) {
+                assertThat(apply(event)).as("given " + event).isInstanceOf(Decision.Applied.class);
+            }
+            return this;
+        }
+
+        Decision<?> apply(Object event) {
+            Instant at = SampleEvents.AT;
+            long at0 = offset++;
+            if (event instanceof RunEvent run) {
+                return fold.apply(run, 0, at0, at);
+            }
+            if (event instanceof RoomEvent room) {
+                return fold.apply(room, 0, at0, at);
+            }
+            return fold.apply((ArtifactEvent) event, 0, at0, at);
+        }
+
+        /** Expects {@code event} to be refused for {@code reason}, and notes the reason as reached. */
+        void whenRefused(Object event, Reason reason) {
+            Decision<?> decision = apply(event);
+            assertThat(decision)
+                    .isInstanceOfSatisfying(
+                            Decision.Rejected.class,
+                            rejected -> assertThat(rejected.reason())
+                                    .as(rejected.message())
+                                    .isEqualTo(reason));
+            reached.add(reason);
+        }
+    }
+
+    private static RoomEvent ownRoom(String roomId) {
+        return room(
+                roomId, roomCreated(RoomKind.session, StreamMode.durable, member("alice@example.com", RoomRole.owner)));
+    }
+
+    @Test
+    void anEventTheValidatorRefusesChangesNothing() {
+        Given.events().whenRefused(run("run-1", started(), -5), Reason.INVALID_EVENT);
+    }
+
+    @Test
+    void aRunThatDoesNotExistCannotStart() {
+        Given.events().whenRefused(run("run-1", started()), Reason.NOT_FOUND);
+    }
+
+    @Test
+    void aRunIsCreatedOnce() {
+        Given.events(run("run-1", created())).whenRefused(run("run-1", created()), Reason.ALREADY_EXISTS);
+    }
+
+    @Test
+    void anExpectedVersionThatIsNotTheRunsIsAConflict() {
+        Given.events(run("run-1", created())).whenRefused(run("run-1", started(), 5), Reason.VERSION_CONFLICT);
+    }
+
+    @Test
+    void aFinishedRunDoesNotStartAgain() {
+        Given.events(run("run-1", created()), run("run-1", started()), run("run-1", succeeded()))
+                .whenRefused(run("run-1", started()), Reason.ILLEGAL_TRANSITION);
+    }
+
+    @Test
+    void aClosedRoomTakesNoMoreEvents() {
+        Given.events(ownRoom("room-1"), room("room-1", closed()))
+                .whenRefused(room("room-1", log("late")), Reason.ROOM_CLOSED);
+    }
+
+    @Test
+    void aNonMemberMayNotAppend() {
+        Given.events(ownRoom("room-1")).whenRefused(room("room-1", log("hi"), "mallory"), Reason.NOT_PERMITTED);
+    }
+
+    @Test
+    void revokingSomeoneWhoIsNotAMemberIsRefused() {
+        Given.events(ownRoom("room-1")).whenRefused(room("room-1", revoke("nobody")), Reason.NOT_A_MEMBER);
+    }
+
+    @Test
+    void oneTurnAtATime() {
+        Given.events(ownRoom("room-1"), room("room-1", turnStarted("t1")))
+                .whenRefused(room("room-1", turnStarted("t2")), Reason.TURN_IN_PROGRESS);
+    }
+
+    @Test
+    void aTurnThatWasNotStartedCannotEnd() {
+        Given.events(ownRoom("room-1")).whenRefused(room("room-1", turnEnded("t9")), Reason.NO_SUCH_TURN);
+    }
+
+    @Test
+    void aBlockIsStartedOnce() {
+        Given.events(ownRoom("room-1"), room("room-1", blockStarted("b1", null)))
+                .whenRefused(room("room-1", blockStarted("b1", null)), Reason.BLOCK_EXISTS);
+    }
+
+    @Test
+    void aDeltaNeedsAnOpenBlock() {
+        Given.events(ownRoom("room-1")).whenRefused(room("room-1", delta("b9", "x")), Reason.NO_OPEN_BLOCK);
+    }
+
+    @Test
+    void anEventIdBelongsToOneEntity() {
+        RunEvent first = run("run-1", created());
+        Given.events(first)
+                .whenRefused(withEventId(run("run-2", created()), first.getEventId()), Reason.EVENT_ID_REUSED);
+    }
+
+    @Test
+    void aRunWhoseStateWouldPassTheRecordLimitIsRefused() {
+        Given given = new Given(FoldLimits.of(1024)).and(run("run-1", created()));
+        String value = "v".repeat(700);
+        Decision<?> last = null;
+        for (int i = 0; i < 200 && !(last instanceof Decision.Rejected); i++) {
+            last = given.apply(run("run-1", labelled(Map.of("key-" + i, value))));
+        }
+        assertThat(last)
+                .isInstanceOfSatisfying(
+                        Decision.Rejected.class,
+                        rejected -> assertThat(rejected.reason())
+                                .as(rejected.message())
+                                .isEqualTo(Reason.STATE_TOO_LARGE));
+        reached.add(Reason.STATE_TOO_LARGE);
+    }
+
+    @Test
+    void aBlockPastItsBoundIsRefusedAndTheRoomGoesOn() {
+        Given given = new Given(FoldLimits.of(EventValidator.DEFAULT_MAX_EVENT_BYTES, 1024, 4096))
+                .and(ownRoom("room-1"), room("room-1", blockStarted("b1", null)));
+        for (int i = 0; i < 4; i++) {
+            given.and(room("room-1", delta("b1", "x".repeat(1000))));
+        }
+        given.whenRefused(room("room-1", delta("b1", "y".repeat(200))), Reason.BLOCK_TOO_LARGE);
+        given.and(room("room-1", log("still open")));
+    }
+
+    @Test
+    void anArtifactIsRegisteredOnce() {
+        Given.events(artifact("artifact-1", registered()))
+                .whenRefused(artifact("artifact-1", registered()), Reason.ALREADY_EXISTS);
+    }
+
+    @AfterAll
+    static void everyReasonOfTheRulesIsReached() {
+        Set<Reason> expected = EnumSet.allOf(Reason.class);
+        // Decided by the Kafka Streams driver from the record's partition, before any rule: tested with it.
+        expected.remove(Reason.WRONG_PARTITION);
+        // A transcript entry is bounded by the event that makes it, within max.event.bytes; the check guards a
+        // record that would grow past the fold's limit all the same, and no single event reaches it.
+        expected.remove(Reason.ENTRY_TOO_LARGE);
+        assertThat(reached).as("reasons the rules' tests reached").containsExactlyInAnyOrderElementsOf(expected);
+    }
+}
