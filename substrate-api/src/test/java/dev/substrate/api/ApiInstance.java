@@ -78,6 +78,39 @@ final class ApiInstance implements AutoCloseable {
         return instance;
     }
 
+    /**
+     * Starts {@code count} instances of one application (named {@code name} and a random suffix) on topics of their
+     * own in {@code kafka} with {@code partitions} partitions each, data under {@code dir}, the tokens of {@code
+     * tokens} imported and a 50 ms commit interval; returns once every one answers {@code /ready} with 200.
+     */
+    static List<ApiInstance> startApplication(
+            KafkaCluster kafka, String name, Path dir, TokenFile tokens, int count, int partitions) throws Exception {
+        String prefix = name + UUID.randomUUID().toString().substring(0, 6) + ".";
+        List<ApiInstance> started = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            SubstrateConfig config = SubstrateConfig.of(TestSettings.of(
+                    kafka,
+                    prefix,
+                    dir.resolve("instance-" + i),
+                    prefix + "app",
+                    "commit.interval.ms",
+                    "50",
+                    "http.port",
+                    "0"));
+            if (started.isEmpty()) {
+                try (Admin admin = kafka.admin()) {
+                    TopicSetup.ensure(admin, Topics.from(config), partitions, (short) -1);
+                }
+            }
+            started.add(start(config, tokens));
+        }
+        for (ApiInstance instance : started) {
+            await().atMost(Duration.ofMinutes(2))
+                    .until(() -> ApiCalls.get(instance.url() + "/ready", null).statusCode() == 200);
+        }
+        return started;
+    }
+
     String url() {
         return api.baseUrl();
     }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenFile;
-import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.artifact.ArtifactRegistered;
@@ -18,7 +17,6 @@ import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
 import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
-import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -37,7 +35,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,24 +72,10 @@ class AttackerFindingsIT {
     @BeforeAll
     static void start(KafkaCluster cluster) throws Exception {
         kafka = cluster;
-        String prefix = "attack" + UUID.randomUUID().toString().substring(0, 6) + ".";
         TokenFile file = new TokenFile(dir.resolve("tokens.json"));
         admin = file.create("root", Set.of(Role.ADMIN));
-        for (String name : List.of("a", "b")) {
-            SubstrateConfig config = SubstrateConfig.of(TestSettings.of(
-                    kafka, prefix, dir.resolve(name), prefix + "app", "commit.interval.ms", "50", "http.port", "0"));
-            if (instances.isEmpty()) {
-                topics = Topics.from(config);
-                try (Admin adminClient = kafka.admin()) {
-                    TopicSetup.ensure(adminClient, topics, 4, (short) -1);
-                }
-            }
-            instances.add(ApiInstance.start(config, file));
-        }
-        for (ApiInstance instance : instances) {
-            await().atMost(Duration.ofMinutes(2))
-                    .until(() -> ApiCalls.get(instance.url() + "/ready", null).statusCode() == 200);
-        }
+        instances.addAll(ApiInstance.startApplication(kafka, "attack", dir, file, 2, 4));
+        topics = instances.get(0).topics;
         owner = instances.get(0).mint("owner", Role.SERVICE);
         outsider = instances.get(0).mint("outsider", Role.SERVICE);
         observerMember = instances.get(0).mint("watcher", Role.OBSERVER);

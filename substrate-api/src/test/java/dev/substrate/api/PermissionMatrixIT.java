@@ -7,12 +7,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenFile;
-import dev.substrate.config.SubstrateConfig;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
-import dev.substrate.testing.TestSettings;
-import dev.substrate.topic.TopicSetup;
-import dev.substrate.topic.Topics;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -144,23 +138,9 @@ class PermissionMatrixIT {
 
     @BeforeAll
     static void start(KafkaCluster kafka) throws Exception {
-        String prefix = "matrix" + UUID.randomUUID().toString().substring(0, 6) + ".";
         TokenFile file = new TokenFile(dir.resolve("tokens.json"));
         admin = file.create("root", Set.of(Role.ADMIN));
-        for (String name : List.of("a", "b")) {
-            SubstrateConfig config = SubstrateConfig.of(TestSettings.of(
-                    kafka, prefix, dir.resolve(name), prefix + "app", "commit.interval.ms", "50", "http.port", "0"));
-            if (instances.isEmpty()) {
-                try (Admin adminClient = kafka.admin()) {
-                    TopicSetup.ensure(adminClient, Topics.from(config), 4, (short) -1);
-                }
-            }
-            instances.add(ApiInstance.start(config, file));
-        }
-        for (ApiInstance instance : instances) {
-            await().atMost(Duration.ofMinutes(2))
-                    .until(() -> ApiCalls.get(instance.url() + "/ready", null).statusCode() == 200);
-        }
+        instances.addAll(ApiInstance.startApplication(kafka, "matrix", dir, file, 2, 4));
         callers.add(new Caller(null, Reach.ALL, false, null));
         StringBuilder members = new StringBuilder();
         for (Role role : Role.values()) {
