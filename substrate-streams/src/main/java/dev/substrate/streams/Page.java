@@ -1,6 +1,10 @@
 package dev.substrate.streams;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -35,5 +39,47 @@ public record Page<T>(
             return scannedTo;
         }
         return more && !keys.isEmpty() ? keys.get(keys.size() - 1) : null;
+    }
+
+    /**
+     * Merges pages read from disjoint partitions (one partition's scan, or one instance's answer) in key order and
+     * cuts one page of {@code limit} from them: the one merge behind every list, in one store and across instances.
+     * When a part stopped at its scan budget, the merged page goes no further than the first such stop (an entry of
+     * another part past it would be skipped by the next page) and says so in its {@link #scannedTo}.
+     *
+     * @param descending whether the list is in descending key order (newest first)
+     */
+    public static <T> Page<T> merge(List<Page<T>> parts, boolean descending, int limit) {
+        Comparator<String> order = descending ? Comparator.reverseOrder() : Comparator.naturalOrder();
+        List<Map.Entry<String, T>> entries = new ArrayList<>();
+        Set<Integer> partitions = new HashSet<>();
+        boolean more = false;
+        long scanned = 0;
+        String stop = null;
+        for (Page<T> part : parts) {
+            for (int i = 0; i < part.items.size(); i++) {
+                entries.add(Map.entry(part.keys.get(i), part.items.get(i)));
+            }
+            partitions.addAll(part.partitions);
+            more |= part.more;
+            scanned += part.scanned;
+            if (part.scannedTo != null && (stop == null || order.compare(part.scannedTo, stop) < 0)) {
+                stop = part.scannedTo;
+            }
+        }
+        entries.sort(Map.Entry.comparingByKey(order));
+        if (stop != null) {
+            String last = stop;
+            entries.removeIf(entry -> order.compare(entry.getKey(), last) > 0);
+        }
+        List<Map.Entry<String, T>> taken = entries.subList(0, Math.min(limit, entries.size()));
+        boolean full = entries.size() > limit;
+        return new Page<>(
+                taken.stream().map(Map.Entry::getValue).toList(),
+                taken.stream().map(Map.Entry::getKey).toList(),
+                more || full,
+                partitions,
+                stop != null && !full ? stop : null,
+                scanned);
     }
 }

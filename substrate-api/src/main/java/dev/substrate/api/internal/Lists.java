@@ -16,7 +16,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -228,46 +227,34 @@ final class Lists {
         }
     }
 
+    /** The instances' parts merged into one page ({@link Page#merge}), its cursor sealed by {@code cursorOf}. */
     private static ObjectNode merge(
             List<JsonNode> parts, boolean descending, int limit, Function<String, String> cursorOf) {
-        List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
-        boolean more = false;
-        // Where the first part that stopped at its scan budget stopped: the merged page goes no further.
-        String stop = null;
+        List<Page<JsonNode>> pages = new ArrayList<>();
         for (JsonNode part : parts) {
-            JsonNode items = part.path("items");
-            JsonNode keys = part.path("keys");
-            for (int i = 0; i < items.size(); i++) {
-                entries.add(Map.entry(keys.get(i).asText(), items.get(i)));
-            }
-            more |= part.path("more").asBoolean();
-            String scannedTo = part.path("scannedTo").asText(null);
-            if (scannedTo != null
-                    && (stop == null || (descending ? scannedTo.compareTo(stop) > 0 : scannedTo.compareTo(stop) < 0))) {
-                stop = scannedTo;
-            }
+            List<JsonNode> items = new ArrayList<>();
+            part.path("items").forEach(items::add);
+            List<String> keys = new ArrayList<>();
+            part.path("keys").forEach(key -> keys.add(key.asText()));
+            Set<Integer> partitions = new HashSet<>();
+            part.path("partitions").forEach(partition -> partitions.add(partition.asInt()));
+            pages.add(new Page<>(
+                    items,
+                    keys,
+                    part.path("more").asBoolean(),
+                    partitions,
+                    part.path("scannedTo").asText(null),
+                    part.path("scanned").asLong()));
         }
-        Comparator<Map.Entry<String, JsonNode>> byKey = Map.Entry.comparingByKey();
-        entries.sort(descending ? byKey.reversed() : byKey);
-        if (stop != null) {
-            String last = stop;
-            entries.removeIf(entry -> descending
-                    ? entry.getKey().compareTo(last) < 0
-                    : entry.getKey().compareTo(last) > 0);
-        }
-        List<Map.Entry<String, JsonNode>> page = entries.subList(0, Math.min(limit, entries.size()));
-        boolean full = entries.size() > limit;
-        more |= full;
+        Page<JsonNode> page = Page.merge(pages, descending, limit);
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
         ArrayNode items = answer.putArray("items");
-        page.forEach(entry -> items.add(entry.getValue()));
-        if (stop != null && !full) {
-            // The scan stopped at its budget: fewer items than asked (maybe none), and a cursor to go on from.
-            answer.put("nextCursor", cursorOf.apply(stop));
-        } else if (more && !page.isEmpty()) {
-            answer.put("nextCursor", cursorOf.apply(page.get(page.size() - 1).getKey()));
-        } else {
+        page.items().forEach(items::add);
+        String next = page.nextCursor();
+        if (next == null) {
             answer.putNull("nextCursor");
+        } else {
+            answer.put("nextCursor", cursorOf.apply(next));
         }
         return answer;
     }
