@@ -43,108 +43,84 @@ public final class InMemoryFold {
 
     /** Folds one run-log record. */
     public Decision<RunState> apply(RunEvent event, int partition, long offset, Instant recordTime) {
-        String key = outcomeKey(FoldStep.RUN, partition, event.getEventId());
-        Decision<RunState> decision =
-                step.run(event.getRunId(), runs.get(event.getRunId()), event, outcomes.get(key), recordTime);
-        Long version = null;
-        if (decision instanceof Decision.Applied<RunState> applied) {
-            runs.put(event.getRunId(), applied.state());
-            version = applied.state().getVersion();
-        }
-        record(
-                key,
-                decision,
-                FoldStep.RUN,
-                event.getRunId(),
-                event.getEventId(),
-                version,
-                partition,
-                offset,
-                recordTime);
-        return decision;
+        String runId = event.getRunId();
+        return FoldDriver.fold(
+                new FoldDriver.Step(FoldStep.RUN, runId, event.getEventId(), partition, offset, recordTime),
+                outcomesOf(FoldStep.RUN, partition),
+                previous -> step.run(runId, runs.get(runId), event, previous, recordTime),
+                state -> {
+                    runs.put(runId, state);
+                    return state.getVersion();
+                });
     }
 
     /** Folds one room-log record. */
     public Decision<RoomChange> apply(RoomEvent event, int partition, long offset, Instant recordTime) {
-        String key = outcomeKey(FoldStep.ROOM, partition, event.getEventId());
         String roomId = event.getRoomId();
-        Decision<RoomChange> decision =
-                step.room(roomId, rooms.get(roomId), event, offset, outcomes.get(key), recordTime);
-        Long version = null;
-        if (decision instanceof Decision.Applied<RoomChange> applied) {
-            RoomChange change = applied.state();
-            NavigableMap<Long, TranscriptEntry> transcript = transcripts.computeIfAbsent(roomId, id -> new TreeMap<>());
-            NavigableMap<Long, NavigableMap<Integer, String>> blocks =
-                    parts.computeIfAbsent(roomId, id -> new TreeMap<>());
-            change.partsPut()
-                    .forEach(part -> blocks.computeIfAbsent(part.blockOffset(), at -> new TreeMap<>())
-                            .put(part.index(), part.requireText()));
-            change.partsRemoved().forEach(part -> {
-                NavigableMap<Integer, String> block = blocks.get(part.blockOffset());
-                if (block != null) {
-                    block.remove(part.index());
-                }
-            });
-            change.entriesPut().forEach(entry -> transcript.put(entry.getOffset(), entry));
-            change.entriesRemoved().forEach(at -> {
-                transcript.remove(at);
-                blocks.remove(at);
-            });
-            if (change.state() == null) {
-                rooms.remove(roomId);
-                transcripts.remove(roomId);
-                parts.remove(roomId);
-            } else {
-                rooms.put(roomId, change.state());
-                version = change.state().getVersion();
-            }
-        }
-        record(key, decision, FoldStep.ROOM, roomId, event.getEventId(), version, partition, offset, recordTime);
-        return decision;
+        return FoldDriver.fold(
+                new FoldDriver.Step(FoldStep.ROOM, roomId, event.getEventId(), partition, offset, recordTime),
+                outcomesOf(FoldStep.ROOM, partition),
+                previous -> step.room(roomId, rooms.get(roomId), event, offset, previous, recordTime),
+                change -> {
+                    NavigableMap<Long, TranscriptEntry> transcript =
+                            transcripts.computeIfAbsent(roomId, id -> new TreeMap<>());
+                    NavigableMap<Long, NavigableMap<Integer, String>> blocks =
+                            parts.computeIfAbsent(roomId, id -> new TreeMap<>());
+                    change.partsPut()
+                            .forEach(part -> blocks.computeIfAbsent(part.blockOffset(), at -> new TreeMap<>())
+                                    .put(part.index(), part.requireText()));
+                    change.partsRemoved().forEach(part -> {
+                        NavigableMap<Integer, String> block = blocks.get(part.blockOffset());
+                        if (block != null) {
+                            block.remove(part.index());
+                        }
+                    });
+                    change.entriesPut().forEach(entry -> transcript.put(entry.getOffset(), entry));
+                    change.entriesRemoved().forEach(at -> {
+                        transcript.remove(at);
+                        blocks.remove(at);
+                    });
+                    if (change.state() == null) {
+                        rooms.remove(roomId);
+                        transcripts.remove(roomId);
+                        parts.remove(roomId);
+                        return null;
+                    }
+                    rooms.put(roomId, change.state());
+                    return change.state().getVersion();
+                });
     }
 
     /** Folds one artifact-log record. */
     public Decision<ArtifactState> apply(ArtifactEvent event, int partition, long offset, Instant recordTime) {
-        String key = outcomeKey(FoldStep.ARTIFACT, partition, event.getEventId());
         String artifactId = event.getArtifactId();
-        Decision<ArtifactState> decision =
-                step.artifact(artifactId, artifacts.get(artifactId), event, outcomes.get(key), recordTime);
-        Long version = null;
-        if (decision instanceof Decision.Applied<ArtifactState> applied) {
-            if (applied.state() == null) {
-                artifacts.remove(artifactId);
-            } else {
-                artifacts.put(artifactId, applied.state());
-                version = applied.state().getVersion();
-            }
-        }
-        record(
-                key,
-                decision,
-                FoldStep.ARTIFACT,
-                artifactId,
-                event.getEventId(),
-                version,
-                partition,
-                offset,
-                recordTime);
-        return decision;
+        return FoldDriver.fold(
+                new FoldDriver.Step(FoldStep.ARTIFACT, artifactId, event.getEventId(), partition, offset, recordTime),
+                outcomesOf(FoldStep.ARTIFACT, partition),
+                previous -> step.artifact(artifactId, artifacts.get(artifactId), event, previous, recordTime),
+                state -> {
+                    if (state == null) {
+                        artifacts.remove(artifactId);
+                        return null;
+                    }
+                    artifacts.put(artifactId, state);
+                    return state.getVersion();
+                });
     }
 
-    private void record(
-            String key,
-            Decision<?> decision,
-            String type,
-            String entityId,
-            String eventId,
-            Long version,
-            int partition,
-            long offset,
-            Instant recordTime) {
-        if (FoldStep.recordable(eventId) && !outcomes.containsKey(key)) {
-            outcomes.put(
-                    key, FoldStep.outcome(decision, type, entityId, eventId, version, partition, offset, recordTime));
-        }
+    /** The outcomes of one log partition, as the driver keeps them. */
+    private FoldDriver.Outcomes outcomesOf(String type, int partition) {
+        return new FoldDriver.Outcomes() {
+            @Override
+            public EventOutcome find(String eventId) {
+                return outcomes.get(outcomeKey(type, partition, eventId));
+            }
+
+            @Override
+            public void record(String eventId, EventOutcome outcome) {
+                outcomes.put(outcomeKey(type, partition, eventId), outcome);
+            }
+        };
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.substrate.event.EventValidator;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldDriver;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.local.internal.Migrations;
 import dev.substrate.state.EventOutcome;
@@ -157,30 +158,48 @@ public final class LocalRuns implements AutoCloseable {
             connection.setAutoCommit(false); // begins IMMEDIATE: the write lock is taken before the run is read
             try {
                 RunState current = run(event.getRunId()).orElse(null);
-                EventOutcome previous =
-                        eventById(event.getEventId()).map(LocalRuns::outcome).orElse(null);
-                Decision<RunState> decision = step.run(event.getRunId(), current, event, previous, recordedAt);
+                // The events table is the store of outcomes: an event's row records its decision.
+                FoldDriver.Outcomes rows = new FoldDriver.Outcomes() {
+                    @Override
+                    public EventOutcome find(String eventId) {
+                        return appending(
+                                () -> eventById(eventId).map(LocalRuns::outcome).orElse(null));
+                    }
+
+                    @Override
+                    public void record(String eventId, EventOutcome outcome) {
+                        boolean applied = outcome.getOutcome() == dev.substrate.state.Outcome.applied;
+                        appending(() -> {
+                            insertEvent(
+                                    event,
+                                    record,
+                                    recordedAt,
+                                    applied ? Outcome.APPLIED : Outcome.REJECTED,
+                                    outcome.getReason(),
+                                    outcome.getMessage());
+                            return null;
+                        });
+                    }
+                };
+                // A repeat of a recorded id is decided (a duplicate, or a reuse refused) and nothing is written: the
+                // first decision stands.
+                Decision<RunState> decision = FoldDriver.fold(
+                        new FoldDriver.Step(FoldStep.RUN, event.getRunId(), event.getEventId(), 0, 0, recordedAt),
+                        rows,
+                        previous -> step.run(event.getRunId(), current, event, previous, recordedAt),
+                        state -> appending(() -> {
+                            saveRun(state);
+                            return state.getVersion();
+                        }));
                 Appended appended;
-                if (previous != null) {
-                    // The first decision for an event id stands: a duplicate or a reuse is not kept again.
-                    connection.rollback();
-                    appended = decision instanceof Decision.Rejected<RunState> rejected
-                            ? new Appended(
-                                    Outcome.REJECTED,
-                                    rejected.reason().code(),
-                                    rejected.message(),
-                                    Optional.ofNullable(current))
-                            : new Appended(Outcome.DUPLICATE, null, null, Optional.ofNullable(current));
-                    return appended;
-                }
                 if (decision instanceof Decision.Applied<RunState> applied) {
-                    insertEvent(event, record, recordedAt, Outcome.APPLIED, null, null);
-                    saveRun(applied.state());
                     appended = new Appended(Outcome.APPLIED, null, null, Optional.of(applied.state()));
                 } else if (decision instanceof Decision.Rejected<RunState> rejected) {
-                    String reason = rejected.reason().code();
-                    insertEvent(event, record, recordedAt, Outcome.REJECTED, reason, rejected.message());
-                    appended = new Appended(Outcome.REJECTED, reason, rejected.message(), Optional.ofNullable(current));
+                    appended = new Appended(
+                            Outcome.REJECTED,
+                            rejected.reason().code(),
+                            rejected.message(),
+                            Optional.ofNullable(current));
                 } else {
                     appended = new Appended(Outcome.DUPLICATE, null, null, Optional.ofNullable(current));
                 }
@@ -276,6 +295,20 @@ public final class LocalRuns implements AutoCloseable {
                 Outcome.valueOf(row.getString(3)),
                 row.getString(4),
                 row.getString(5));
+    }
+
+    /** A step of an append that talks to SQLite. */
+    private interface SqlStep<T> {
+        T run() throws SQLException;
+    }
+
+    /** {@code step}'s result; a SQL failure as the append's failure (its transaction is rolled back). */
+    private <T> T appending(SqlStep<T> step) {
+        try {
+            return step.run();
+        } catch (SQLException e) {
+            throw new LocalStoreException("Cannot append to " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private void insertEvent(

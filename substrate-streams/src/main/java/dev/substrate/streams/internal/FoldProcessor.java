@@ -4,6 +4,7 @@ import dev.substrate.entity.EntityKind;
 import dev.substrate.event.Wire;
 import dev.substrate.event.WireCodec;
 import dev.substrate.fold.Decision;
+import dev.substrate.fold.FoldDriver;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.fold.Reason;
@@ -145,68 +146,77 @@ abstract class FoldProcessor<E extends SpecificRecord, D> implements Processor<S
         RecordMetadata metadata = context.recordMetadata().orElseThrow();
         Instant time = Instant.ofEpochMilli(record.timestamp());
         String eventId = eventId(event);
-        boolean recordable = FoldStep.recordable(eventId);
-        EventOutcome previous = recordable ? outcomes.get(eventId) : null;
         String misplaced = misplaced(event, metadata);
-        Decision<D> decision = misplaced != null
-                ? Decision.rejected(Reason.WRONG_PARTITION, misplaced)
-                : decide(record.key(), event, metadata.offset(), previous, time);
-        Long version = null;
-        if (decision instanceof Decision.Applied<D> applied) {
-            version = applyChange(event, applied.state(), record);
-        } else if (decision instanceof Decision.Rejected<D> rejected) {
-            String entityId = FoldLimits.cut(entityId(event), FoldLimits.MAX_ID_CHARS);
-            String message = FoldLimits.cut(rejected.message(), FoldLimits.MAX_MESSAGE_CHARS);
-            byte[] encoded = eventCodec.encode(event);
-            if (encoded.length > step.limits().maxEventBytes()) {
-                // Only a record written straight to Kafka can be this large; the rejection names where it is
-                // instead of carrying it, so that it stays within the limits itself.
-                message = FoldLimits.cut(
-                        message + " (the event, " + encoded.length + " bytes, is not copied here: read it at "
-                                + metadata.topic() + " partition " + metadata.partition() + " offset "
-                                + metadata.offset() + ")",
-                        FoldLimits.MAX_MESSAGE_CHARS + 200);
-                encoded = new byte[0];
-            }
-            Rejection rejection = Rejection.newBuilder()
-                    .setEventId(FoldLimits.cut(eventId == null ? "" : eventId, FoldLimits.MAX_ID_CHARS))
-                    .setEntityType(entityType)
-                    .setEntityId(entityId)
-                    .setReason(rejected.reason().code())
-                    .setMessage(message)
-                    .setTopic(metadata.topic())
-                    .setPartition(metadata.partition())
-                    .setOffset(metadata.offset())
-                    .setEvent(java.nio.ByteBuffer.wrap(encoded))
-                    .build();
-            context.forward(
-                    record.withKey(entityId)
-                            .withValue(wire.encode(topics.rejections().name(), WireCodec.REJECTION, rejection)),
-                    FoldTopology.REJECTIONS_SINK_PREFIX + entityType);
-        }
-        if (!recordable) {
-            // No outcome is kept under an id no boundary accepts (only a record written straight to Kafka has one).
-            return;
-        }
-        if (previous != null) {
-            // The first decision for an event id stands; a duplicate or a reuse does not replace it. Writing it
-            // again moves the outcome store's position past this record, as a read-your-writes bound expects:
-            // the outcome store is written last, for every record.
-            outcomes.put(eventId, previous);
-        } else {
-            EventOutcome outcome = FoldStep.outcome(
-                    decision,
-                    entityType,
-                    entityId(event),
-                    eventId,
-                    version,
-                    metadata.partition(),
-                    metadata.offset(),
-                    time);
-            outcomes.put(eventId, outcome);
-            outcomesByTime.put(StoreNames.timeIndexKey("", time.toEpochMilli(), eventId), eventId);
+        Decision<D> decision = FoldDriver.fold(
+                new FoldDriver.Step(
+                        entityType, entityId(event), eventId, metadata.partition(), metadata.offset(), time),
+                storedOutcomes,
+                previous -> misplaced != null
+                        ? Decision.rejected(Reason.WRONG_PARTITION, misplaced)
+                        : decide(record.key(), event, metadata.offset(), previous, time),
+                change -> applyChange(event, change, record));
+        if (decision instanceof Decision.Rejected<D> rejected) {
+            forwardRejection(record, event, eventId, rejected, metadata);
         }
     }
+
+    /** Writes the rejection of {@code event} to the rejections topic, within the limits of a record. */
+    private void forwardRejection(
+            Record<String, E> record, E event, String eventId, Decision.Rejected<D> rejected, RecordMetadata metadata) {
+        String entityId = FoldLimits.cut(entityId(event), FoldLimits.MAX_ID_CHARS);
+        String message = FoldLimits.cut(rejected.message(), FoldLimits.MAX_MESSAGE_CHARS);
+        byte[] encoded = eventCodec.encode(event);
+        if (encoded.length > step.limits().maxEventBytes()) {
+            // Only a record written straight to Kafka can be this large; the rejection names where it is instead of
+            // carrying it, so that it stays within the limits itself.
+            message = FoldLimits.cut(
+                    message + " (the event, " + encoded.length + " bytes, is not copied here: read it at "
+                            + metadata.topic() + " partition " + metadata.partition() + " offset "
+                            + metadata.offset() + ")",
+                    FoldLimits.MAX_MESSAGE_CHARS + 200);
+            encoded = new byte[0];
+        }
+        Rejection rejection = Rejection.newBuilder()
+                .setEventId(FoldLimits.cut(eventId == null ? "" : eventId, FoldLimits.MAX_ID_CHARS))
+                .setEntityType(entityType)
+                .setEntityId(entityId)
+                .setReason(rejected.reason().code())
+                .setMessage(message)
+                .setTopic(metadata.topic())
+                .setPartition(metadata.partition())
+                .setOffset(metadata.offset())
+                .setEvent(java.nio.ByteBuffer.wrap(encoded))
+                .build();
+        context.forward(
+                record.withKey(entityId)
+                        .withValue(wire.encode(topics.rejections().name(), WireCodec.REJECTION, rejection)),
+                FoldTopology.REJECTIONS_SINK_PREFIX + entityType);
+    }
+
+    /**
+     * The outcome store, as the driver keeps outcomes in it: written last for every record (so that a position
+     * bound on it means every other store has the record too), and indexed by time for its expiry.
+     */
+    private final FoldDriver.Outcomes storedOutcomes = new FoldDriver.Outcomes() {
+        @Override
+        public EventOutcome find(String eventId) {
+            return outcomes.get(eventId);
+        }
+
+        @Override
+        public void record(String eventId, EventOutcome outcome) {
+            outcomes.put(eventId, outcome);
+            outcomesByTime.put(
+                    StoreNames.timeIndexKey("", outcome.getDecidedAt().toEpochMilli(), eventId), eventId);
+        }
+
+        @Override
+        public void kept(String eventId, EventOutcome first) {
+            // Writing the first decision again moves the outcome store's position past this record, as a
+            // read-your-writes bound expects.
+            outcomes.put(eventId, first);
+        }
+    };
 
     /**
      * Why the event is not on the partition its entity id maps to (murmur2 of the key, as Kafka's Java producer
