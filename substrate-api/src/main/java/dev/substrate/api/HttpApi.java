@@ -10,6 +10,8 @@ import dev.substrate.api.internal.Problem;
 import dev.substrate.api.internal.Routes;
 import dev.substrate.api.internal.Tls;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.EventSettings;
+import dev.substrate.config.HttpSettings;
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.InvalidEvent;
@@ -101,18 +103,18 @@ public final class HttpApi implements AutoCloseable {
         Cluster cluster = new Cluster(
                 Tls.clientContext(config),
                 clusterKey(config),
-                !config.clusterSecret().isEmpty());
+                !config.get(HttpSettings.CLUSTER_SECRET).isEmpty());
         Routes routes = new Routes(config, client, tokens, cluster, metrics);
-        String host = config.httpHost();
+        String host = config.get(HttpSettings.HOST);
         Javalin app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.jetty.host = host;
-            javalin.jetty.port = config.httpPort();
-            if (!config.httpTlsKeystore().isBlank()) {
+            javalin.jetty.port = config.get(HttpSettings.PORT);
+            if (!config.get(HttpSettings.TLS_KEYSTORE).isBlank()) {
                 // HTTPS only: the one connector is TLS; there is no plain port beside it.
                 javalin.jetty.addConnector((server, http) -> Tls.connector(server, http, config, host));
             }
-            javalin.http.maxRequestSize = maxRequestBytes(config.maxEventBytes());
+            javalin.http.maxRequestSize = maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES));
             javalin.jetty.modifyServer(server -> server.setErrorHandler(new JettyProblems()));
             javalin.requestLogger.http(metrics::record);
             routes.register(javalin.routes);
@@ -156,18 +158,18 @@ public final class HttpApi implements AutoCloseable {
         // (a slow-loris attack) cannot hold the server's connections.
         for (Connector connector : app.jettyServer().server().getConnectors()) {
             if (connector instanceof AbstractConnector accepting) {
-                accepting.setIdleTimeout(config.httpIdleTimeout().toMillis());
+                accepting.setIdleTimeout(config.get(HttpSettings.IDLE_TIMEOUT).toMillis());
             }
         }
-        Instance instance = new Instance(config.httpAdvertisedHost(), app.port());
+        Instance instance = new Instance(config.get(HttpSettings.ADVERTISED_HOST), app.port());
         cluster.bind(instance);
         Javalin metricsApp = null;
-        if (config.metricsPort() >= 0) {
+        if (config.get(HttpSettings.METRICS_PORT) >= 0) {
             // Its own port, without a token: for a scraper on a network the API's callers do not reach.
             metricsApp = Javalin.create(javalin -> {
                 javalin.startup.showJavalinBanner = false;
                 javalin.jetty.host = host;
-                javalin.jetty.port = config.metricsPort();
+                javalin.jetty.port = config.get(HttpSettings.METRICS_PORT);
                 javalin.routes.addHttpHandler(HandlerType.GET, "/metrics", metrics::write);
             });
             metricsApp.start();
@@ -179,7 +181,7 @@ public final class HttpApi implements AutoCloseable {
                 routes,
                 metrics,
                 host,
-                !config.httpTlsKeystore().isBlank(),
+                !config.get(HttpSettings.TLS_KEYSTORE).isBlank(),
                 instance);
         log.info("HTTP API listening on {} (other instances reach it at {})", api.baseUrl(), instance);
         return api;
@@ -248,11 +250,11 @@ public final class HttpApi implements AutoCloseable {
      * so that a signed value (a cursor) is still unforgeable; it cannot ask other instances, and says so.
      */
     private static Supplier<byte[]> clusterKey(SubstrateConfig config) {
-        String secret = config.clusterSecret();
+        String secret = config.get(HttpSettings.CLUSTER_SECRET);
         if (!secret.isEmpty()) {
             byte[] key = secret.getBytes(StandardCharsets.UTF_8);
             if (key.length < 16) {
-                throw new InvalidConfiguration(SubstrateConfig.CLUSTER_SECRET, "must have at least 16 bytes", null);
+                throw new InvalidConfiguration(HttpSettings.CLUSTER_SECRET.key(), "must have at least 16 bytes", null);
             }
             return () -> key;
         }

@@ -6,6 +6,7 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenFile;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.HttpSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.testing.KafkaCluster;
@@ -43,7 +44,7 @@ final class ApiInstance implements AutoCloseable {
      */
     static ApiInstance start(SubstrateConfig config, TokenFile legacy) {
         SubstrateConfig withFile =
-                config.with(SubstrateConfig.TOKENS_FILE, legacy.file().toString());
+                config.with(HttpSettings.TOKENS_FILE.key(), legacy.file().toString());
         SubstrateClient client = SubstrateClient.create(withFile);
         TokenStore tokens = TokenStore.start(withFile);
         HttpApi api = HttpApi.start(withFile, client, tokens);

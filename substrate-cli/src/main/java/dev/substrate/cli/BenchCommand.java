@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.cli.internal.bench.Bench;
 import dev.substrate.cli.internal.bench.BenchFiles;
 import dev.substrate.cli.internal.bench.ScaleRun;
-import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.KafkaSettings;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.kafka.embedded.EmbeddedKafka;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -114,10 +115,10 @@ final class BenchCommand implements Callable<Integer> {
         Path dataDir = Files.createTempDirectory("substrate-bench-");
         Map<String, String> explicit = new HashMap<>(settings);
         if (wireFormat != null) {
-            explicit.put(SubstrateConfig.WIRE_FORMAT, wireFormat);
+            explicit.put(TopicSettings.WIRE_FORMAT.key(), wireFormat);
         }
         if (schemaRegistry != null) {
-            explicit.put(SubstrateConfig.SCHEMA_REGISTRY_URL, schemaRegistry);
+            explicit.put(TopicSettings.SCHEMA_REGISTRY_URLS.key(), schemaRegistry);
         }
         ObjectNode report;
         try {
@@ -148,14 +149,14 @@ final class BenchCommand implements Callable<Integer> {
     private ObjectNode onBroker(Map<String, String> explicit, Path dataDir, Bench.Sizes sizes, PrintWriter err)
             throws Exception {
         if (bootstrapServers != null) {
-            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+            explicit.put(KafkaSettings.BOOTSTRAP_SERVERS.key(), bootstrapServers);
             return measure(explicit, dataDir, sizes, err);
         }
         err.println("Starting an embedded broker in " + dataDir);
         err.flush();
         try (EmbeddedKafka kafka =
                 EmbeddedKafka.builder().dataDir(dataDir.resolve("kafka")).start()) {
-            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            explicit.put(KafkaSettings.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers());
             return measure(explicit, dataDir, sizes, err);
         }
     }

@@ -3,7 +3,7 @@ package dev.substrate.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.cli.internal.ApiClient;
-import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.ClientVariable;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -35,7 +35,7 @@ final class ClientOptions {
 
     /** SUBSTRATE_URL, else http://localhost:8080. */
     static String defaultUrl() {
-        return SubstrateConfig.URL.in(System.getenv()).orElse(SubstrateConfig.URL.defaultValue());
+        return ClientVariable.URL.in(System.getenv()).orElse(ClientVariable.URL.defaultValue());
     }
 
     private String token() {
@@ -44,7 +44,7 @@ final class ClientOptions {
 
     /** SUBSTRATE_TOKEN, else the token {@code substrate dev} wrote in ./.substrate/admin.token, else null. */
     static String defaultToken() {
-        java.util.Optional<String> fromEnv = SubstrateConfig.TOKEN.in(System.getenv());
+        java.util.Optional<String> fromEnv = ClientVariable.TOKEN.in(System.getenv());
         if (fromEnv.isPresent()) {
             return fromEnv.get();
         }

@@ -1,5 +1,7 @@
 package dev.substrate.cli;
 
+import dev.substrate.config.ClientVariable;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -63,7 +65,7 @@ final class ConfigCommand implements Callable<Integer> {
             String variable = SubstrateConfig.envName(key);
             String from =
                     explicit.containsKey(key) ? "option" : environment.containsKey(variable) ? variable : "default";
-            if (key.equals(SubstrateConfig.APPLICATION_ID) && from.equals("default")) {
+            if (key.equals(KafkaSettings.APPLICATION_ID.key()) && from.equals("default")) {
                 from = "derived from topic.prefix";
             }
             rows.add(new String[] {key, value.isEmpty() ? "(none)" : value, from});
@@ -72,7 +74,7 @@ final class ConfigCommand implements Callable<Integer> {
                 .forEach((key, value) -> rows.add(new String[] {
                     key, value, explicit.containsKey(key) ? "option (Kafka)" : SubstrateConfig.KAFKA_ENV_PREFIX + "*"
                 }));
-        for (SubstrateConfig.ClientVariable variable : SubstrateConfig.clientVariables()) {
+        for (ClientVariable variable : ClientVariable.ALL) {
             String value = variable.in(environment)
                     .map(set -> variable.secret() ? "[hidden]" : set)
                     .orElse(variable.defaultValue());

@@ -2,6 +2,8 @@ package dev.substrate.cli;
 
 import dev.substrate.cli.internal.SubstrateNode;
 import dev.substrate.cli.internal.UntilStopped;
+import dev.substrate.config.HttpSettings;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.kafka.embedded.EmbeddedKafka;
 import java.io.PrintWriter;
@@ -48,13 +50,13 @@ final class DevCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, String> extra = new HashMap<>();
-        ServerOptions.putIfSet(extra, SubstrateConfig.EMBEDDED_KAFKA_PORT, kafkaPort);
+        ServerOptions.putIfSet(extra, KafkaSettings.EMBEDDED_PORT.key(), kafkaPort);
         SubstrateConfig config = server.load(extra);
-        Path dataDir = config.dataDir().toAbsolutePath().normalize();
+        Path dataDir = config.get(KafkaSettings.DATA_DIR).toAbsolutePath().normalize();
         DevData.ownerOnly(dataDir);
-        if (config.clusterSecret().isEmpty()) {
+        if (config.get(HttpSettings.CLUSTER_SECRET).isEmpty()) {
             // Instances sign what they forward with it: kept in the owner-only data directory, never on a topic.
-            config = config.with(SubstrateConfig.CLUSTER_SECRET, DevData.clusterSecret(dataDir));
+            config = config.with(HttpSettings.CLUSTER_SECRET.key(), DevData.clusterSecret(dataDir));
         }
         PrintWriter out = spec.commandLine().getOut();
 
@@ -62,7 +64,7 @@ final class DevCommand implements Callable<Integer> {
         try {
             try (EmbeddedKafka kafka = EmbeddedKafka.builder()
                             .dataDir(dataDir)
-                            .port(config.embeddedKafkaPort())
+                            .port(config.get(KafkaSettings.EMBEDDED_PORT))
                             .start();
                     SubstrateNode node = SubstrateNode.start(config.withBootstrapServers(kafka.bootstrapServers()))) {
                 boolean firstStart = !Files.exists(dataDir.resolve("admin.token"));

@@ -1,6 +1,6 @@
 package dev.substrate.cli;
 
-import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.ClientVariable;
 import dev.substrate.local.LocalRuns;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -18,7 +18,7 @@ final class LocalStoreOptions {
         if (file != null) {
             return file;
         }
-        return SubstrateConfig.LOCAL_DB.in(System.getenv()).map(Path::of).orElse(LocalRuns.DEFAULT_FILE);
+        return ClientVariable.LOCAL_DB.in(System.getenv()).map(Path::of).orElse(LocalRuns.DEFAULT_FILE);
     }
 
     LocalRuns open() {
@@ -30,6 +30,6 @@ final class LocalStoreOptions {
      * keeps it when the run is shared).
      */
     static String actor() {
-        return SubstrateConfig.ACTOR.in(System.getenv()).orElse("local:" + System.getProperty("user.name", "someone"));
+        return ClientVariable.ACTOR.in(System.getenv()).orElse("local:" + System.getProperty("user.name", "someone"));
     }
 }

@@ -4,6 +4,7 @@ import dev.substrate.cli.internal.KafkaReachability;
 import dev.substrate.cli.internal.SubstrateNode;
 import dev.substrate.cli.internal.UntilStopped;
 import dev.substrate.config.InvalidConfiguration;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
 import java.io.PrintWriter;
 import java.util.HashMap;
@@ -53,28 +54,30 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Map<String, String> extra = new HashMap<>();
-        ServerOptions.putIfSet(extra, SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+        ServerOptions.putIfSet(extra, KafkaSettings.BOOTSTRAP_SERVERS.key(), bootstrapServers);
         if (connectTimeoutSeconds != null) {
-            extra.put(SubstrateConfig.CONNECT_TIMEOUT_MS, Long.toString(connectTimeoutSeconds * 1000L));
+            extra.put(KafkaSettings.CONNECT_TIMEOUT.key(), Long.toString(connectTimeoutSeconds * 1000L));
         }
         SubstrateConfig config = server.load(extra);
-        if (config.bootstrapServers().isEmpty()) {
+        if (config.get(KafkaSettings.BOOTSTRAP_SERVERS).isEmpty()) {
             throw new InvalidConfiguration(
-                    SubstrateConfig.BOOTSTRAP_SERVERS,
+                    KafkaSettings.BOOTSTRAP_SERVERS.key(),
                     "serve needs Kafka: pass --bootstrap-servers HOST:PORT or set "
-                            + SubstrateConfig.envName(SubstrateConfig.BOOTSTRAP_SERVERS),
+                            + SubstrateConfig.envName(KafkaSettings.BOOTSTRAP_SERVERS.key()),
                     null);
         }
-        String clusterId = KafkaReachability.clusterId(config, config.connectTimeout());
+        String clusterId = KafkaReachability.clusterId(config, config.get(KafkaSettings.CONNECT_TIMEOUT));
         PrintWriter out = spec.commandLine().getOut();
 
         UntilStopped untilStopped = UntilStopped.onSignal();
         try {
             try (SubstrateNode node = SubstrateNode.start(config)) {
                 out.printf("Substrate is serving.%n");
-                out.printf("  Kafka   %s   (cluster %s)%n", config.bootstrapServers(), clusterId);
+                out.printf("  Kafka   %s   (cluster %s)%n", config.get(KafkaSettings.BOOTSTRAP_SERVERS), clusterId);
                 node.describe(out);
-                out.printf("  Data    %s%n", config.dataDir().toAbsolutePath().normalize());
+                out.printf(
+                        "  Data    %s%n",
+                        config.get(KafkaSettings.DATA_DIR).toAbsolutePath().normalize());
                 out.printf("  Console %s/   (sign in with a token from `substrate tokens create`)%n", node.httpUrl());
                 untilStopped.await(out);
             }

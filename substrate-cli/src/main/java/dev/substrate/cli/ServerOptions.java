@@ -1,6 +1,9 @@
 package dev.substrate.cli;
 
+import dev.substrate.config.HttpSettings;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -45,12 +48,12 @@ final class ServerOptions {
     /** The configuration from the environment, overridden by these options and {@code extra}. */
     SubstrateConfig load(Map<String, String> extra) {
         Map<String, String> explicit = new HashMap<>(settings);
-        putIfSet(explicit, SubstrateConfig.DATA_DIR, dataDir);
-        putIfSet(explicit, SubstrateConfig.HTTP_PORT, httpPort);
-        putIfSet(explicit, SubstrateConfig.HTTP_HOST, httpHost);
+        putIfSet(explicit, KafkaSettings.DATA_DIR.key(), dataDir);
+        putIfSet(explicit, HttpSettings.PORT.key(), httpPort);
+        putIfSet(explicit, HttpSettings.HOST.key(), httpHost);
         if (schemaRegistry != null) {
-            explicit.put(SubstrateConfig.WIRE_FORMAT, "confluent");
-            explicit.put(SubstrateConfig.SCHEMA_REGISTRY_URL, schemaRegistry);
+            explicit.put(TopicSettings.WIRE_FORMAT.key(), "confluent");
+            explicit.put(TopicSettings.SCHEMA_REGISTRY_URLS.key(), schemaRegistry);
         }
         explicit.putAll(extra);
         return SubstrateConfig.load(System.getenv(), explicit);

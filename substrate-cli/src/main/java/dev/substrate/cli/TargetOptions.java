@@ -2,7 +2,9 @@ package dev.substrate.cli;
 
 import dev.substrate.cli.internal.ApiClient;
 import dev.substrate.cli.internal.SharedRuns;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import java.util.HashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -46,10 +48,10 @@ final class TargetOptions {
     SharedRuns open() {
         if (bootstrapServers != null) {
             Map<String, String> explicit = new HashMap<>(settings);
-            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+            explicit.put(KafkaSettings.BOOTSTRAP_SERVERS.key(), bootstrapServers);
             if (schemaRegistry != null) {
-                explicit.put(SubstrateConfig.WIRE_FORMAT, "confluent");
-                explicit.put(SubstrateConfig.SCHEMA_REGISTRY_URL, schemaRegistry);
+                explicit.put(TopicSettings.WIRE_FORMAT.key(), "confluent");
+                explicit.put(TopicSettings.SCHEMA_REGISTRY_URLS.key(), schemaRegistry);
             }
             return SharedRuns.kafka(SubstrateConfig.load(System.getenv(), explicit));
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.cli.internal.ApiClient;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -80,7 +81,7 @@ final class TokensCommand {
         /** The tokens topic, read to its end. */
         TokenStore store() throws InterruptedException {
             Map<String, String> explicit = new HashMap<>(settings);
-            explicit.put(SubstrateConfig.BOOTSTRAP_SERVERS, bootstrapServers);
+            explicit.put(KafkaSettings.BOOTSTRAP_SERVERS.key(), bootstrapServers);
             TokenStore store = TokenStore.open(SubstrateConfig.load(System.getenv(), explicit));
             if (!store.awaitReady(Duration.ofSeconds(30))) {
                 String reason = store.notReady().orElse("");

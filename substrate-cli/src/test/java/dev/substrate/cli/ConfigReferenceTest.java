@@ -2,6 +2,7 @@ package dev.substrate.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.config.ClientVariable;
 import dev.substrate.config.SubstrateConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,7 @@ class ConfigReferenceTest {
     void everyVariableTheCodeReadsIsInTheDefinition() throws IOException {
         Set<String> defined = new TreeSet<>();
         SubstrateConfig.definition().names().forEach(key -> defined.add(SubstrateConfig.envName(key)));
-        SubstrateConfig.clientVariables().forEach(variable -> defined.add(variable.name()));
+        ClientVariable.ALL.forEach(variable -> defined.add(variable.name()));
 
         Set<String> read = new TreeSet<>();
         for (Path file : productFiles()) {
@@ -76,7 +77,7 @@ class ConfigReferenceTest {
             assertThat(reference).contains("`" + key + "`", "`" + SubstrateConfig.envName(key) + "`");
             assertThat(effective).contains(key);
         }
-        for (SubstrateConfig.ClientVariable variable : SubstrateConfig.clientVariables()) {
+        for (ClientVariable variable : ClientVariable.ALL) {
             assertThat(reference).contains("`" + variable.name() + "`");
             assertThat(effective).contains(variable.name());
         }

@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.event.Wire;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.TextDelta;
@@ -112,9 +114,9 @@ class ConfluentWireFormatIT {
                     "/v1/rooms?wait=applied",
                     "{\"roomId\": \"room-cw-1\", \"kind\": \"session\", \"project\": \"project:cw\"}");
             SubstrateConfig observer = SubstrateConfig.of(Map.of(
-                    SubstrateConfig.BOOTSTRAP_SERVERS, kafka,
-                    SubstrateConfig.TOPIC_PREFIX, prefix,
-                    SubstrateConfig.SCHEMA_REGISTRY_URL, registry.url()));
+                    KafkaSettings.BOOTSTRAP_SERVERS.key(), kafka,
+                    TopicSettings.PREFIX.key(), prefix,
+                    TopicSettings.SCHEMA_REGISTRY_URLS.key(), registry.url()));
             List<RoomEvent> seen = new CopyOnWriteArrayList<>();
             try (SseConnection sse = SseConnection.open(
                             HTTP, url + "/v1/rooms/room-cw-1/stream", Map.of("Authorization", "Bearer " + token));
@@ -217,13 +219,13 @@ class ConfluentWireFormatIT {
         assertThat(registered.statusCode()).as(registered.body()).isEqualTo(200);
 
         SubstrateConfig config = SubstrateConfig.of(Map.of(
-                SubstrateConfig.BOOTSTRAP_SERVERS,
+                KafkaSettings.BOOTSTRAP_SERVERS.key(),
                 "127.0.0.1:1",
-                SubstrateConfig.TOPIC_PREFIX,
+                TopicSettings.PREFIX.key(),
                 prefix,
-                SubstrateConfig.WIRE_FORMAT,
+                TopicSettings.WIRE_FORMAT.key(),
                 "confluent",
-                SubstrateConfig.SCHEMA_REGISTRY_URL,
+                TopicSettings.SCHEMA_REGISTRY_URLS.key(),
                 registry.url()));
         assertThatThrownBy(() -> Wire.start(config))
                 .isInstanceOf(SchemaRegistryFailed.class)

@@ -9,6 +9,7 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenFile;
 import dev.substrate.api.internal.AvroJson;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.WireCodec;
 import dev.substrate.fold.InMemoryFold;
@@ -121,7 +122,7 @@ class CrashRecoveryIT {
             InMemoryFold reference = new InMemoryFold(new EventValidator(1024 * 1024, Clock.systemUTC()));
             List<ConsumerRecord<String, byte[]>> records = TestRecords.readAll(
                     kafka,
-                    Topics.from(SubstrateConfig.of(Map.of(SubstrateConfig.TOPIC_PREFIX, prefix)))
+                    Topics.from(SubstrateConfig.of(Map.of(TopicSettings.PREFIX.key(), prefix)))
                             .runEvents()
                             .name());
             Map<String, Integer> copies = new HashMap<>();

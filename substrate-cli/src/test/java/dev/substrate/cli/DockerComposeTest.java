@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.substrate.config.HttpSettings;
 import dev.substrate.config.SubstrateConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -98,7 +99,7 @@ class DockerComposeTest {
                             name -> assertThat(read.contains(name) || name.startsWith(SubstrateConfig.KAFKA_ENV_PREFIX))
                                     .as("%s is read by SubstrateConfig (known: %s)", name, read)
                                     .isTrue());
-            assertThat(SubstrateConfig.load(env, Map.of()).httpHost())
+            assertThat(SubstrateConfig.load(env, Map.of()).get(HttpSettings.HOST))
                     .as("bound to every interface inside the container")
                     .isEqualTo("0.0.0.0");
         }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenFile;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
@@ -200,7 +201,7 @@ class InstanceLossIT {
             List<Long> roomOffsets = new ArrayList<>();
             TestRecords.readAll(
                             kafka,
-                            Topics.from(SubstrateConfig.of(Map.of(SubstrateConfig.TOPIC_PREFIX, prefix)))
+                            Topics.from(SubstrateConfig.of(Map.of(TopicSettings.PREFIX.key(), prefix)))
                                     .roomEvents()
                                     .name())
                     .stream()

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.event.Wire;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.run.RunEvent;
@@ -336,8 +337,8 @@ class MixedWireFormatsIT {
     private SubstrateConfig config(KafkaCluster kafka, String prefix, String format, String registry) {
         Map<String, String> settings =
                 new HashMap<>(TestSettings.of(kafka, prefix, dataDir.resolve(prefix), prefix + "fold"));
-        settings.put(SubstrateConfig.WIRE_FORMAT, format);
-        settings.put(SubstrateConfig.SCHEMA_REGISTRY_URL, registry);
+        settings.put(TopicSettings.WIRE_FORMAT.key(), format);
+        settings.put(TopicSettings.SCHEMA_REGISTRY_URLS.key(), registry);
         return SubstrateConfig.of(settings);
     }
 

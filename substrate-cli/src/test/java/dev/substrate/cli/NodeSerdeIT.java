@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
@@ -70,8 +71,8 @@ class NodeSerdeIT {
                 .isTrue();
         String prefix = "node" + UUID.randomUUID().toString().substring(0, 6) + ".";
         Map<String, String> settings = new HashMap<>(TestSettings.of(kafka, prefix, dataDir, prefix + "fold"));
-        settings.put(SubstrateConfig.WIRE_FORMAT, "confluent");
-        settings.put(SubstrateConfig.SCHEMA_REGISTRY_URL, registry.url());
+        settings.put(TopicSettings.WIRE_FORMAT.key(), "confluent");
+        settings.put(TopicSettings.SCHEMA_REGISTRY_URLS.key(), registry.url());
         SubstrateConfig config = SubstrateConfig.of(settings);
         Topics topics = Topics.from(config);
         try (Admin admin = kafka.admin()) {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.blob.internal.BlobCache;
 import dev.substrate.blob.internal.ChunkStream;
+import dev.substrate.config.BlobSettings;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.topic.TopicFollower;
 import dev.substrate.topic.Topics;
@@ -128,13 +130,13 @@ public final class BlobStore implements AutoCloseable {
         this.chunkTopic = topics.blobs().name();
         this.indexTopic = topics.blobIndex().name();
         this.chunkBytes = chunkBytes;
-        this.quotaBytes = config.blobQuotaBytes();
-        this.cache = new BlobCache(config.blobDir(), config.blobCacheBytes());
-        this.uploaders = new ArrayBlockingQueue<>(config.blobUploadsMax());
-        for (int slot = 0; slot < config.blobUploadsMax(); slot++) {
+        this.quotaBytes = config.get(BlobSettings.QUOTA_BYTES);
+        this.cache = new BlobCache(config.get(BlobSettings.DIR), config.get(BlobSettings.CACHE_BYTES));
+        this.uploaders = new ArrayBlockingQueue<>(config.get(BlobSettings.UPLOADS_MAX));
+        for (int slot = 0; slot < config.get(BlobSettings.UPLOADS_MAX); slot++) {
             uploaders.add(new Uploader(slot));
         }
-        this.reads = new Semaphore(config.blobReadsMax());
+        this.reads = new Semaphore(config.get(BlobSettings.READS_MAX));
         this.index = TopicFollower.start(config, indexTopic, "blob index", this::apply);
     }
 
@@ -191,8 +193,8 @@ public final class BlobStore implements AutoCloseable {
         Uploader uploader = uploaders.poll();
         if (uploader == null) {
             throw new BlobRefused(
-                    "this instance takes " + config.blobUploadsMax() + " uploads at once (blob.uploads.max) and "
-                            + "has that many under way; try again shortly",
+                    "this instance takes " + config.get(BlobSettings.UPLOADS_MAX)
+                            + " uploads at once (blob.uploads.max) and " + "has that many under way; try again shortly",
                     BlobRefused.Reason.BUSY);
         }
         try {
@@ -308,7 +310,7 @@ public final class BlobStore implements AutoCloseable {
         }
         if (!reads.tryAcquire()) {
             throw new BlobRefused(
-                    "this instance serves " + config.blobReadsMax() + " blob reads from Kafka at once "
+                    "this instance serves " + config.get(BlobSettings.READS_MAX) + " blob reads from Kafka at once "
                             + "(blob.reads.max); try again shortly",
                     BlobRefused.Reason.BUSY);
         }
@@ -535,7 +537,7 @@ public final class BlobStore implements AutoCloseable {
                 props.put(ProducerConfig.ACKS_CONFIG, "all");
                 props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
                 // Under the application id, as the fold's are: one prefixed ACL grants both.
-                String application = config.applicationId();
+                String application = config.get(KafkaSettings.APPLICATION_ID);
                 props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, application + "-blobs-" + processId + "-" + slot);
                 props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) UPLOAD_TIMEOUT.toMillis());
                 props.put(ProducerConfig.CLIENT_ID_CONFIG, "substrate-blobs-" + slot);

@@ -1,7 +1,9 @@
 package dev.substrate.client;
 
+import dev.substrate.config.EventSettings;
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.EventValidator;
@@ -144,11 +146,19 @@ public final class SubstrateClient implements AutoCloseable {
      *     a schema
      */
     public static SubstrateClient create(SubstrateConfig config) {
+        return create(config, Wire.start(config));
+    }
+
+    /**
+     * A client configured like the Substrate process, writing with {@code wire}: the one its process started (and
+     * passes to its fold as well), so that the subjects are registered once per process.
+     */
+    public static SubstrateClient create(SubstrateConfig config, Wire wire) {
         return builder()
                 .kafkaProperties(config.kafkaProperties(ProducerConfig.configNames()))
-                .topicPrefix(config.topicPrefix())
-                .maxEventBytes(config.maxEventBytes())
-                .wire(Wire.start(config))
+                .topicPrefix(config.get(TopicSettings.PREFIX))
+                .maxEventBytes(config.get(EventSettings.MAX_EVENT_BYTES))
+                .wire(wire)
                 .build();
     }
 

@@ -2,6 +2,7 @@ package dev.substrate.event;
 
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.config.WireFormat;
 import dev.substrate.registry.SchemaRegistryFailed;
 import dev.substrate.registry.internal.SchemaRegistryClient;
@@ -55,12 +56,6 @@ public final class Wire {
 
     private static final Logger log = LoggerFactory.getLogger(Wire.class);
     private static final Wire SINGLE_OBJECT = new Wire(WireFormat.SINGLE_OBJECT, null, Map.of(), Map.of());
-    /**
-     * Wires started in this process, by what they were started with: the client, the fold and the API of one
-     * process register their subjects once.
-     */
-    private static final Map<String, Wire> STARTED = new ConcurrentHashMap<>();
-
     private final WireFormat format;
     private final SchemaRegistryClient registry;
     private final Map<String, Integer> idByTopic;
@@ -103,31 +98,25 @@ public final class Wire {
      *     change); the message says which subject and version
      */
     public static Wire start(SubstrateConfig config, Topics topics) {
-        String key = config.wireFormat() + " " + config.schemaRegistryUrls() + " "
-                + Integer.toHexString(config.schemaRegistryUserInfo().hashCode()) + " "
-                + subjects(topics).stream().map(Subject::name).toList();
-        Wire started = STARTED.get(key);
-        if (started == null) {
-            started = connect(config, topics);
-            STARTED.putIfAbsent(key, started);
-        }
-        return started;
+        return connect(config, topics);
     }
 
     private static Wire connect(SubstrateConfig config, Topics topics) {
-        WireFormat format = config.wireFormat();
-        List<String> urls = config.schemaRegistryUrls();
+        WireFormat format = config.get(TopicSettings.WIRE_FORMAT);
+        List<String> urls = config.get(TopicSettings.SCHEMA_REGISTRY_URLS);
         if (urls.isEmpty()) {
             if (format == WireFormat.CONFLUENT) {
                 throw new InvalidConfiguration(
-                        SubstrateConfig.SCHEMA_REGISTRY_URL,
+                        TopicSettings.SCHEMA_REGISTRY_URLS.key(),
                         "wire.format=confluent needs schema.registry.url, the Schema Registry that gives schema ids",
                         null);
             }
             return SINGLE_OBJECT;
         }
-        SchemaRegistryClient registry =
-                new SchemaRegistryClient(urls, config.schemaRegistryUserInfo(), config.schemaRegistryTimeout());
+        SchemaRegistryClient registry = new SchemaRegistryClient(
+                urls,
+                config.get(TopicSettings.SCHEMA_REGISTRY_USER_INFO),
+                config.get(TopicSettings.SCHEMA_REGISTRY_TIMEOUT));
         if (format == WireFormat.SINGLE_OBJECT) {
             return new Wire(format, registry, Map.of(), Map.of());
         }
@@ -145,12 +134,15 @@ public final class Wire {
      * Confluent-format records through the configured registry, if any.
      */
     public static Wire reading(SubstrateConfig config) {
-        List<String> urls = config.schemaRegistryUrls();
+        List<String> urls = config.get(TopicSettings.SCHEMA_REGISTRY_URLS);
         return urls.isEmpty()
                 ? SINGLE_OBJECT
                 : new Wire(
                         WireFormat.SINGLE_OBJECT,
-                        new SchemaRegistryClient(urls, config.schemaRegistryUserInfo(), config.schemaRegistryTimeout()),
+                        new SchemaRegistryClient(
+                                urls,
+                                config.get(TopicSettings.SCHEMA_REGISTRY_USER_INFO),
+                                config.get(TopicSettings.SCHEMA_REGISTRY_TIMEOUT)),
                         Map.of(),
                         Map.of());
     }

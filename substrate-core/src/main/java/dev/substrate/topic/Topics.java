@@ -1,6 +1,8 @@
 package dev.substrate.topic;
 
+import dev.substrate.config.EventSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.topic.Topic.CleanupPolicy;
 import java.time.Duration;
 import java.util.List;
@@ -98,7 +100,7 @@ public final class Topics {
 
     /** The topics a configuration names. */
     public static Topics from(SubstrateConfig config) {
-        return new Topics(config.topicPrefix(), config.maxEventBytes());
+        return new Topics(config.get(TopicSettings.PREFIX), config.get(EventSettings.MAX_EVENT_BYTES));
     }
 
     /**

@@ -16,11 +16,11 @@ class SubstrateConfigTest {
     void shouldUseDocumentedDefaultsWhenNothingIsSet() {
         SubstrateConfig config = SubstrateConfig.load(Map.of(), Map.of());
 
-        assertThat(config.dataDir()).isEqualTo(Path.of(".substrate"));
-        assertThat(config.httpPort()).isEqualTo(8080);
-        assertThat(config.httpHost()).isEqualTo("localhost");
-        assertThat(config.embeddedKafkaPort()).isEqualTo(9092);
-        assertThat(config.bootstrapServers()).isEmpty();
+        assertThat(config.get(KafkaSettings.DATA_DIR)).isEqualTo(Path.of(".substrate"));
+        assertThat(config.get(HttpSettings.PORT)).isEqualTo(8080);
+        assertThat(config.get(HttpSettings.HOST)).isEqualTo("localhost");
+        assertThat(config.get(KafkaSettings.EMBEDDED_PORT)).isEqualTo(9092);
+        assertThat(config.get(KafkaSettings.BOOTSTRAP_SERVERS)).isEmpty();
         assertThat(config.kafkaProperties()).isEmpty();
     }
 
@@ -34,9 +34,9 @@ class SubstrateConfigTest {
 
         SubstrateConfig config = SubstrateConfig.load(env, Map.of("http.port", "9100"));
 
-        assertThat(config.httpPort()).isEqualTo(9100);
-        assertThat(config.dataDir()).isEqualTo(Path.of("/var/lib/substrate"));
-        assertThat(config.bootstrapServers()).isEqualTo("kafka-1:9092,kafka-2:9092");
+        assertThat(config.get(HttpSettings.PORT)).isEqualTo(9100);
+        assertThat(config.get(KafkaSettings.DATA_DIR)).isEqualTo(Path.of("/var/lib/substrate"));
+        assertThat(config.get(KafkaSettings.BOOTSTRAP_SERVERS)).isEqualTo("kafka-1:9092,kafka-2:9092");
     }
 
     @Test
@@ -67,18 +67,19 @@ class SubstrateConfigTest {
 
     @Test
     void derivesTheApplicationIdFromTheTopicPrefixUnlessSet() {
-        assertThat(SubstrateConfig.of(Map.of()).applicationId()).isEqualTo("substrate");
-        assertThat(SubstrateConfig.of(Map.of("topic.prefix", "acme-prod.")).applicationId())
+        assertThat(SubstrateConfig.of(Map.of()).get(KafkaSettings.APPLICATION_ID))
+                .isEqualTo("substrate");
+        assertThat(SubstrateConfig.of(Map.of("topic.prefix", "acme-prod.")).get(KafkaSettings.APPLICATION_ID))
                 .isEqualTo("acme-prod");
-        assertThat(SubstrateConfig.of(Map.of("topic.prefix", "")).applicationId())
+        assertThat(SubstrateConfig.of(Map.of("topic.prefix", "")).get(KafkaSettings.APPLICATION_ID))
                 .isEqualTo("substrate");
         assertThat(SubstrateConfig.of(Map.of("topic.prefix", "acme.", "application.id", "fold"))
-                        .applicationId())
+                        .get(KafkaSettings.APPLICATION_ID))
                 .isEqualTo("fold");
         // The Kafka pass-through spelling earlier versions documented still sets it, and reaches no other client.
         SubstrateConfig passedThrough =
                 SubstrateConfig.load(Map.of("SUBSTRATE_KAFKA_APPLICATION_ID", "legacy"), Map.of());
-        assertThat(passedThrough.applicationId()).isEqualTo("legacy");
+        assertThat(passedThrough.get(KafkaSettings.APPLICATION_ID)).isEqualTo("legacy");
         assertThat(passedThrough.kafkaProperties()).doesNotContainKey("application.id");
     }
 
@@ -130,7 +131,7 @@ class SubstrateConfigTest {
         SubstrateConfig embedded = config.withBootstrapServers("localhost:1234");
 
         assertThat(embedded.kafkaProperties()).containsEntry("bootstrap.servers", "localhost:1234");
-        assertThat(config.bootstrapServers()).isEmpty();
+        assertThat(config.get(KafkaSettings.BOOTSTRAP_SERVERS)).isEmpty();
     }
 
     @Test

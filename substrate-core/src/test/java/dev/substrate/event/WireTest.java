@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.config.WireFormat;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.testing.SampleEvents;
@@ -29,10 +30,10 @@ class WireTest {
 
     @Test
     void confluentWithoutARegistryIsAConfigurationError() {
-        assertThatThrownBy(() -> Wire.start(SubstrateConfig.of(Map.of(SubstrateConfig.WIRE_FORMAT, "confluent"))))
+        assertThatThrownBy(() -> Wire.start(SubstrateConfig.of(Map.of(TopicSettings.WIRE_FORMAT.key(), "confluent"))))
                 .isInstanceOf(InvalidConfiguration.class)
                 .hasMessageContaining("schema.registry.url");
-        assertThatThrownBy(() -> SubstrateConfig.of(Map.of(SubstrateConfig.WIRE_FORMAT, "protobuf")))
+        assertThatThrownBy(() -> SubstrateConfig.of(Map.of(TopicSettings.WIRE_FORMAT.key(), "protobuf")))
                 .isInstanceOf(InvalidConfiguration.class)
                 .hasMessageContaining("wire.format");
     }
@@ -61,10 +62,10 @@ class WireTest {
     void settingsAreSpelledAsTheyAreConfigured() {
         assertThat(WireFormat.fromSetting("confluent")).isEqualTo(WireFormat.CONFLUENT);
         assertThat(WireFormat.SINGLE_OBJECT.setting()).isEqualTo("single-object");
-        assertThat(SubstrateConfig.of(Map.of(SubstrateConfig.SCHEMA_REGISTRY_URL, "http://a:8081, http://b:8081"))
-                        .schemaRegistryUrls())
+        assertThat(SubstrateConfig.of(Map.of(TopicSettings.SCHEMA_REGISTRY_URLS.key(), "http://a:8081, http://b:8081"))
+                        .get(TopicSettings.SCHEMA_REGISTRY_URLS))
                 .containsExactly("http://a:8081", "http://b:8081");
-        assertThat(SubstrateConfig.of(Map.of(SubstrateConfig.SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO, "u:hunter2"))
+        assertThat(SubstrateConfig.of(Map.of(TopicSettings.SCHEMA_REGISTRY_USER_INFO.key(), "u:hunter2"))
                         .toString())
                 .doesNotContain("hunter2");
     }

@@ -1,5 +1,6 @@
 package dev.substrate.streams;
 
+import dev.substrate.config.EventSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.Wire;
 import dev.substrate.fold.FoldLimits;
@@ -68,10 +69,13 @@ public record FoldSettings(
     public static FoldSettings from(SubstrateConfig config) {
         return new FoldSettings(
                 Topics.from(config),
-                FoldLimits.of(config.maxEventBytes(), config.blockPartBytes(), config.blockMaxBytes()),
-                config.eventOutcomeRetention(),
-                config.sessionRetention(),
-                sessionCleanupInterval(config.sessionRetention()));
+                FoldLimits.of(
+                        config.get(EventSettings.MAX_EVENT_BYTES),
+                        config.get(EventSettings.BLOCK_PART_BYTES),
+                        config.get(EventSettings.BLOCK_MAX_BYTES)),
+                config.get(EventSettings.EVENT_OUTCOME_RETENTION),
+                config.get(EventSettings.SESSION_RETENTION),
+                sessionCleanupInterval(config.get(EventSettings.SESSION_RETENTION)));
     }
 
     /** Every minute, or every half retention when that is shorter (a short retention, as in a test). */

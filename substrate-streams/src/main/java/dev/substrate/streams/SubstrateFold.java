@@ -1,6 +1,9 @@
 package dev.substrate.streams;
 
+import dev.substrate.config.EventSettings;
 import dev.substrate.config.InvalidConfiguration;
+import dev.substrate.config.KafkaSettings;
+import dev.substrate.config.QuerySettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.Wire;
 import dev.substrate.streams.internal.FoldReadErrors;
@@ -78,7 +81,7 @@ public final class SubstrateFold implements AutoCloseable {
      */
     public static Properties streamsProperties(SubstrateConfig config) {
         Map<String, Object> props = new HashMap<>(config.kafkaProperties());
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.get(KafkaSettings.APPLICATION_ID));
         props.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         // The record cache holds each entity's latest state (and its history entries) until the commit writes it
         // once; at Kafka's 10 MiB, streaming rooms (whose state carries their open blocks' text) evict entities
@@ -102,7 +105,10 @@ public final class SubstrateFold implements AutoCloseable {
         }
         props.putIfAbsent(
                 StreamsConfig.STATE_DIR_CONFIG,
-                config.dataDir().resolve("streams").toAbsolutePath().toString());
+                config.get(KafkaSettings.DATA_DIR)
+                        .resolve("streams")
+                        .toAbsolutePath()
+                        .toString());
         props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, FoldReadErrors.class);
         props.putIfAbsent(
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
@@ -114,7 +120,7 @@ public final class SubstrateFold implements AutoCloseable {
                 FoldSettings.from(config).topics().deadLetters().name());
         // Every record the fold writes fits its producer's requests and its topics, changelogs included: the same
         // limit as the topics Substrate creates (FoldLimits keeps each record below it).
-        int recordLimit = Topics.recordLimit(config.maxEventBytes());
+        int recordLimit = Topics.recordLimit(config.get(EventSettings.MAX_EVENT_BYTES));
         String maxRequest = StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
         Object explicit = props.getOrDefault(maxRequest, props.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
         if (explicit != null && Long.parseLong(explicit.toString().strip()) < recordLimit) {
@@ -146,7 +152,16 @@ public final class SubstrateFold implements AutoCloseable {
      * instances reach this one's HTTP API (Kafka Streams' {@code application.server}).
      */
     public static SubstrateFold start(SubstrateConfig config, Instance self) {
-        return start(config, FoldSettings.from(config), self);
+        FoldSettings settings = FoldSettings.from(config);
+        return start(config, settings, Wire.start(config, settings.topics()), self);
+    }
+
+    /**
+     * As {@link #start(SubstrateConfig, Instance)}, reading and writing with {@code wire}: the one its process
+     * started for {@code config}'s topics (and gives its client as well).
+     */
+    public static SubstrateFold start(SubstrateConfig config, Wire wire, Instance self) {
+        return start(config, FoldSettings.from(config), wire, self);
     }
 
     /**
@@ -155,13 +170,13 @@ public final class SubstrateFold implements AutoCloseable {
      * {@code confluent} format, the settings' topics are registered first).
      */
     public static SubstrateFold start(SubstrateConfig config, FoldSettings settings) {
-        return start(config, settings, null);
+        return start(config, settings, Wire.start(config, settings.topics()), null);
     }
 
-    private static SubstrateFold start(SubstrateConfig config, FoldSettings settings, Instance self) {
+    private static SubstrateFold start(SubstrateConfig config, FoldSettings settings, Wire wire, Instance self) {
         Properties properties = streamsProperties(config);
         Map<String, Integer> logPartitions = checkTopics(config, properties, settings.topics());
-        settings = settings.withWire(Wire.start(config, settings.topics())).withLogPartitions(logPartitions);
+        settings = settings.withWire(wire).withLogPartitions(logPartitions);
         FoldHealth health = new FoldHealth();
         properties.put(FoldWriteErrors.ON_DEAD_LETTER, (Runnable) health::recordDeadLettered);
         if (self != null) {
@@ -183,7 +198,7 @@ public final class SubstrateFold implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.start();
-        return new SubstrateFold(streams, properties, settings, health, config.queryScanBudget());
+        return new SubstrateFold(streams, properties, settings, health, config.get(QuerySettings.SCAN_BUDGET));
     }
 
     /**
@@ -199,7 +214,8 @@ public final class SubstrateFold implements AutoCloseable {
                 .toList();
         try (Admin admin =
                 Admin.create(new HashMap<String, Object>(config.kafkaProperties(AdminClientConfig.configNames())))) {
-            TopicSetup.raiseRecordLimit(admin, changelogs, Topics.recordLimit(config.maxEventBytes()));
+            TopicSetup.raiseRecordLimit(
+                    admin, changelogs, Topics.recordLimit(config.get(EventSettings.MAX_EVENT_BYTES)));
             return TopicSetup.partitionCounts(
                     admin,
                     List.of(

@@ -3,7 +3,10 @@ package dev.substrate.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.EventSettings;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.TestRecords;
@@ -42,8 +45,8 @@ class TwoPrefixesIT {
         String id = UUID.randomUUID().toString().substring(0, 6);
         SubstrateConfig a = config(kafka, "twoa" + id + ".", first);
         SubstrateConfig b = config(kafka, "twob" + id + "-", second);
-        assertThat(a.applicationId()).isEqualTo("twoa" + id);
-        assertThat(b.applicationId()).isEqualTo("twob" + id);
+        assertThat(a.get(KafkaSettings.APPLICATION_ID)).isEqualTo("twoa" + id);
+        assertThat(b.get(KafkaSettings.APPLICATION_ID)).isEqualTo("twob" + id);
 
         Workload small = Workload.of(4);
         Workload large = Workload.of(10);
@@ -53,23 +56,27 @@ class TwoPrefixesIT {
         try (Admin admin = kafka.admin();
                 SubstrateFold foldA = SubstrateFold.start(a);
                 SubstrateFold foldB = SubstrateFold.start(b)) {
-            assertThat(foldA.applicationId()).isEqualTo(a.applicationId());
-            assertThat(foldB.applicationId()).isEqualTo(b.applicationId());
+            assertThat(foldA.applicationId()).isEqualTo(a.get(KafkaSettings.APPLICATION_ID));
+            assertThat(foldB.applicationId()).isEqualTo(b.get(KafkaSettings.APPLICATION_ID));
             FoldProgress.awaitCaughtUp(admin, foldA.applicationId(), logs(a), Duration.ofMinutes(4));
             FoldProgress.awaitCaughtUp(admin, foldB.applicationId(), logs(b), Duration.ofMinutes(4));
 
             // Each group consumed its own logs, and nothing of the other deployment's.
             for (SubstrateConfig config : List.of(a, b)) {
-                assertThat(committedTopics(admin, config.applicationId()))
+                assertThat(committedTopics(admin, config.get(KafkaSettings.APPLICATION_ID)))
                         .containsAll(logs(config))
-                        .allMatch(topic -> topic.startsWith(config.topicPrefix())
-                                || topic.startsWith(config.applicationId() + "-"));
+                        .allMatch(topic -> topic.startsWith(config.get(TopicSettings.PREFIX))
+                                || topic.startsWith(config.get(KafkaSettings.APPLICATION_ID) + "-"));
             }
         }
-        assertThat(TestRecords.latestByKey(kafka, a.topicPrefix() + "runs")).hasSize(small.runs);
-        assertThat(TestRecords.latestByKey(kafka, b.topicPrefix() + "runs")).hasSize(large.runs);
-        assertThat(TestRecords.latestByKey(kafka, a.topicPrefix() + "rooms")).hasSize(small.rooms);
-        assertThat(TestRecords.latestByKey(kafka, b.topicPrefix() + "rooms")).hasSize(large.rooms);
+        assertThat(TestRecords.latestByKey(kafka, a.get(TopicSettings.PREFIX) + "runs"))
+                .hasSize(small.runs);
+        assertThat(TestRecords.latestByKey(kafka, b.get(TopicSettings.PREFIX) + "runs"))
+                .hasSize(large.runs);
+        assertThat(TestRecords.latestByKey(kafka, a.get(TopicSettings.PREFIX) + "rooms"))
+                .hasSize(small.rooms);
+        assertThat(TestRecords.latestByKey(kafka, b.get(TopicSettings.PREFIX) + "rooms"))
+                .hasSize(large.rooms);
     }
 
     private static SubstrateConfig config(KafkaCluster kafka, String prefix, Path dataDir) throws Exception {
@@ -83,7 +90,7 @@ class TwoPrefixesIT {
                 "data.dir",
                 dataDir.toString()));
         try (Admin admin = kafka.admin()) {
-            TopicSetup.ensure(admin, new Topics(prefix, config.maxEventBytes()), 2, (short) -1);
+            TopicSetup.ensure(admin, new Topics(prefix, config.get(EventSettings.MAX_EVENT_BYTES)), 2, (short) -1);
         }
         return config;
     }
@@ -97,7 +104,7 @@ class TwoPrefixesIT {
     }
 
     private static List<String> logs(SubstrateConfig config) {
-        Topics topics = new Topics(config.topicPrefix(), config.maxEventBytes());
+        Topics topics = new Topics(config.get(TopicSettings.PREFIX), config.get(EventSettings.MAX_EVENT_BYTES));
         return List.of(
                 topics.runEvents().name(),
                 topics.roomEvents().name(),

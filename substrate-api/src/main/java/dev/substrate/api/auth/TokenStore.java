@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.config.HttpSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.EventValidator;
 import dev.substrate.event.InvalidEvent;
@@ -132,7 +133,7 @@ public final class TokenStore implements AutoCloseable {
 
     private TokenStore(SubstrateConfig config, Topics topics, boolean server) {
         this.topic = topics.tokens().name();
-        this.legacyFile = server ? config.tokensFile() : null;
+        this.legacyFile = server ? config.get(HttpSettings.TOKENS_FILE) : null;
         this.server = server;
         Map<String, Object> props = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
         props.put(ProducerConfig.ACKS_CONFIG, "all");

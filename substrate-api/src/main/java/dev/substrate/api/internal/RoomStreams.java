@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.substrate.api.HttpApi;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.TokenStore;
+import dev.substrate.config.EventSettings;
+import dev.substrate.config.StreamSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.MemberRevoked;
@@ -74,10 +76,12 @@ final class RoomStreams implements AutoCloseable {
         this.config = config;
         this.tokens = tokens;
         this.access = access;
-        this.heartbeat = config.streamHeartbeat();
-        this.slots = new Semaphore(config.streamMaxClients());
+        this.heartbeat = config.get(StreamSettings.HEARTBEAT);
+        this.slots = new Semaphore(config.get(StreamSettings.MAX_CLIENTS));
         this.perToken = new Admission(
-                "room streams", "stream.max.clients.per.principal", config.streamMaxClientsPerPrincipal());
+                "room streams",
+                "stream.max.clients.per.principal",
+                config.get(StreamSettings.MAX_CLIENTS_PER_PRINCIPAL));
         AtomicInteger threads = new AtomicInteger();
         this.writers = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "substrate-sse-" + threads.incrementAndGet());
@@ -148,7 +152,9 @@ final class RoomStreams implements AutoCloseable {
             // Read as a stream, keeping two fields: the input's messages, tools and state can be large, and an
             // observer's request must cost this instance no more memory than a small one.
             Map<String, String> input = Requests.streamedFields(
-                    ctx, HttpApi.maxRequestBytes(config.maxEventBytes()), Set.of("threadId", "runId"));
+                    ctx,
+                    HttpApi.maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES)),
+                    Set.of("threadId", "runId"));
             String threadId = input.get("threadId");
             if (threadId != null && !threadId.equals(roomId)) {
                 throw Problem.badRequest(
@@ -177,7 +183,7 @@ final class RoomStreams implements AutoCloseable {
         Admission.Slot mine = perToken.admit(tokenId);
         if (!slots.tryAcquire()) {
             mine.close();
-            throw Problem.unavailable("this instance serves " + config.streamMaxClients()
+            throw Problem.unavailable("this instance serves " + config.get(StreamSettings.MAX_CLIENTS)
                     + " room streams already (stream.max.clients); try again or another instance");
         }
         Client client;
@@ -203,18 +209,23 @@ final class RoomStreams implements AutoCloseable {
                 case RAW -> shownAfter + 1;
             };
             StreamView renderer = switch (view) {
-                case BLOCKS -> new StreamView.Blocks(config.blockMaxBytes(), config.streamMaxBufferedBytes());
+                case BLOCKS ->
+                    new StreamView.Blocks(
+                            config.get(EventSettings.BLOCK_MAX_BYTES), config.get(StreamSettings.MAX_BUFFERED_BYTES));
                 case AG_UI ->
-                    new StreamView.AgUi(new AgUiTranslator(roomId, runId, config.streamMaxBufferedBytes()), shownAfter);
+                    new StreamView.AgUi(
+                            new AgUiTranslator(roomId, runId, config.get(StreamSettings.MAX_BUFFERED_BYTES)),
+                            shownAfter);
                 case RAW -> new StreamView.Raw();
             };
             RoomStream.Subscription subscription = rooms.subscribe(
                     roomId,
                     RoomStream.From.after(readFrom - 1),
                     RoomStream.OnFull.END,
-                    config.streamMaxBufferedBytes(),
+                    config.get(StreamSettings.MAX_BUFFERED_BYTES),
                     budgets.computeIfAbsent(
-                            tokenId, id -> new RoomStream.Budget(config.streamMaxBufferedBytesPerPrincipal())));
+                            tokenId,
+                            id -> new RoomStream.Budget(config.get(StreamSettings.MAX_BUFFERED_BYTES_PER_PRINCIPAL))));
             client = new Client(
                     roomId,
                     principal,

@@ -9,6 +9,9 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.BlobSettings;
+import dev.substrate.config.HttpSettings;
+import dev.substrate.config.QuerySettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.RoomKind;
@@ -83,31 +86,31 @@ public final class Routes implements AutoCloseable {
         this.cluster = cluster;
         this.reads = new Reads(
                 cluster,
-                config.queryStandbyMaxLag(),
+                config.get(QuerySettings.STANDBY_MAX_LAG),
                 queries -> new PositionWaits(
                         queries,
                         Topics.from(config),
                         Admin.create(
                                 new HashMap<String, Object>(config.kafkaProperties(AdminClientConfig.configNames()))),
-                        config.httpPositionWaitsPerPrincipal()));
+                        config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL)));
         this.lists = new Lists(cluster, reads);
         this.rooms = new RoomAccess(reads);
         this.appends = new Appends(client, reads, rooms);
         this.blobs = BlobStore.start(config);
         this.contents = new Contents(
                 blobs,
-                config.blobMaxBytes(),
+                config.get(BlobSettings.MAX_BYTES),
                 reads,
                 appends,
                 rooms,
-                config.blobUploadsMax(),
-                config.blobReadsMax(),
-                config.httpPositionWaitsPerPrincipal());
+                config.get(BlobSettings.UPLOADS_MAX),
+                config.get(BlobSettings.READS_MAX),
+                config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL));
         this.streams = new RoomStreams(config, rooms, tokens);
         tokens.onRevoked(streams::revoked);
         this.metrics = metrics;
-        this.metricsOnApiPort = config.metricsPort() < 0;
-        this.countBudget = config.queryCountBudget();
+        this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
+        this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
         metrics.addGauge("substrate_room_streams_open", "Room streams (SSE) open on this instance.", streams::clients);
         metrics.addGauge(
                 "substrate_position_waits",

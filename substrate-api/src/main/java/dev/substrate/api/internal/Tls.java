@@ -1,5 +1,6 @@
 package dev.substrate.api.internal;
 
+import dev.substrate.config.HttpSettings;
 import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.SubstrateConfig;
 import java.io.IOException;
@@ -27,21 +28,21 @@ public final class Tls {
     /** The API's one connector when it serves HTTPS: TLS with the keystore's key, on {@code http.port}. */
     public static Connector connector(Server server, HttpConfiguration http, SubstrateConfig config, String host) {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
-        Path keystore = Path.of(config.httpTlsKeystore());
+        Path keystore = Path.of(config.get(HttpSettings.TLS_KEYSTORE));
         if (!Files.isReadable(keystore)) {
             throw new InvalidConfiguration(
-                    SubstrateConfig.HTTP_TLS_KEYSTORE, "cannot read the keystore " + keystore, null);
+                    HttpSettings.TLS_KEYSTORE.key(), "cannot read the keystore " + keystore, null);
         }
         ssl.setKeyStorePath(keystore.toAbsolutePath().toString());
         ssl.setKeyStoreType("PKCS12");
-        ssl.setKeyStorePassword(config.httpTlsKeystorePassword());
+        ssl.setKeyStorePassword(config.get(HttpSettings.TLS_KEYSTORE_PASSWORD));
         HttpConfiguration https = new HttpConfiguration(http);
         // Clients may reach an instance by an address its certificate does not name in SNI (an IP, a proxy).
         https.addCustomizer(new SecureRequestCustomizer(false));
         ServerConnector connector = new ServerConnector(
                 server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
         connector.setHost(host);
-        connector.setPort(config.httpPort());
+        connector.setPort(config.get(HttpSettings.PORT));
         return connector;
     }
 
@@ -50,16 +51,17 @@ public final class Tls {
      * default trust when only a keystore is set; null (plain HTTP) when the API does not serve HTTPS.
      */
     public static SSLContext clientContext(SubstrateConfig config) {
-        if (config.httpTlsKeystore().isBlank()) {
+        if (config.get(HttpSettings.TLS_KEYSTORE).isBlank()) {
             return null;
         }
         try {
-            if (config.httpTlsTruststore().isBlank()) {
+            if (config.get(HttpSettings.TLS_TRUSTSTORE).isBlank()) {
                 return SSLContext.getDefault();
             }
             KeyStore trusted = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(Path.of(config.httpTlsTruststore()))) {
-                trusted.load(in, config.httpTlsTruststorePassword().toCharArray());
+            try (InputStream in = Files.newInputStream(Path.of(config.get(HttpSettings.TLS_TRUSTSTORE)))) {
+                trusted.load(
+                        in, config.get(HttpSettings.TLS_TRUSTSTORE_PASSWORD).toCharArray());
             }
             TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             trust.init(trusted);
@@ -68,7 +70,7 @@ public final class Tls {
             return context;
         } catch (IOException | GeneralSecurityException e) {
             throw new InvalidConfiguration(
-                    SubstrateConfig.HTTP_TLS_TRUSTSTORE, "cannot load the truststore: " + e.getMessage(), e);
+                    HttpSettings.TLS_TRUSTSTORE.key(), "cannot load the truststore: " + e.getMessage(), e);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.substrate.cli.internal;
 
 import dev.substrate.SubstrateException;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
 import java.time.Duration;
 import java.util.HashMap;
@@ -30,9 +31,9 @@ public final class KafkaReachability {
             return admin.describeCluster().clusterId().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new KafkaUnreachable(config.bootstrapServers(), timeout, e);
+            throw new KafkaUnreachable(config.get(KafkaSettings.BOOTSTRAP_SERVERS), timeout, e);
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            throw new KafkaUnreachable(config.bootstrapServers(), timeout, e);
+            throw new KafkaUnreachable(config.get(KafkaSettings.BOOTSTRAP_SERVERS), timeout, e);
         }
     }
 

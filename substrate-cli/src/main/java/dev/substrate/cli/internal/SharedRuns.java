@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.substrate.SubstrateException;
 import dev.substrate.api.EventJson;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.registry.SchemaRegistryFailed;
@@ -129,7 +130,7 @@ public interface SharedRuns extends AutoCloseable {
 
             @Override
             public String target() {
-                return "Kafka at " + config.bootstrapServers();
+                return "Kafka at " + config.get(KafkaSettings.BOOTSTRAP_SERVERS);
             }
 
             @Override

@@ -5,6 +5,7 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.event.Wire;
 import dev.substrate.streams.SubstrateFold;
 import dev.substrate.topic.TopicSetup;
@@ -65,20 +66,24 @@ public final class SubstrateNode implements AutoCloseable {
         Map<String, Object> adminConfig = new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames()));
         try (Admin admin = Admin.create(adminConfig)) {
             created = TopicSetup.ensure(
-                    admin, Topics.from(config), config.topicPartitions(), config.topicReplicationFactor());
+                    admin,
+                    Topics.from(config),
+                    config.get(TopicSettings.PARTITIONS),
+                    config.get(TopicSettings.REPLICATION_FACTOR));
         }
-        // In the confluent format this registers the subjects first; the client and the fold share the ids.
+        // Started once for the process (in the confluent format, registering the subjects first) and passed down:
+        // the client and the fold write with the same ids.
         Wire wire = Wire.start(config);
-        SubstrateClient client = SubstrateClient.create(config);
+        SubstrateClient client = SubstrateClient.create(config, wire);
         TokenStore tokens = TokenStore.start(config);
         HttpApi http = null;
         SubstrateFold fold = null;
         try {
             // The API starts first: the fold advertises where it answers, so other instances can forward to it.
             http = HttpApi.start(config, client, tokens);
-            fold = SubstrateFold.start(config, http.instance());
+            fold = SubstrateFold.start(config, wire, http.instance());
             http.serve(fold.queries(), fold::metrics);
-            return new SubstrateNode(fold, client, http, config.topicPrefix(), created, wire, tokens);
+            return new SubstrateNode(fold, client, http, config.get(TopicSettings.PREFIX), created, wire, tokens);
         } catch (RuntimeException e) {
             if (fold != null) {
                 fold.close();

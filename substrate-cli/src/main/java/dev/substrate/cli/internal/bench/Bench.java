@@ -9,7 +9,10 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.cli.internal.ApiClient;
 import dev.substrate.cli.internal.SubstrateNode;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.HttpSettings;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.event.Wire;
 import dev.substrate.event.WireCodec;
 import dev.substrate.events.room.RoomCreated;
@@ -118,16 +121,16 @@ public final class Bench {
         ObjectNode report = JsonNodeFactory.instance.objectNode();
         report.set("machine", machine());
         ObjectNode used = report.putObject("settings");
-        used.put("bootstrapServers", base.bootstrapServers());
+        used.put("bootstrapServers", base.get(KafkaSettings.BOOTSTRAP_SERVERS));
         used.put("topicPrefix", prefix);
-        used.put("partitions", base.topicPartitions());
+        used.put("partitions", base.get(TopicSettings.PARTITIONS));
         used.put("events", sizes.events());
         used.put("queryableSamples", sizes.queryableSamples());
         used.put("observerSamples", sizes.observerSamples());
         used.put("querySeconds", sizes.queryDuration().toSeconds());
         used.put("queryThreads", QUERY_THREADS);
         used.put("processingGuarantee", "exactly_once_v2");
-        used.put("wireFormat", base.wireFormat().setting());
+        used.put("wireFormat", base.get(TopicSettings.WIRE_FORMAT).setting());
 
         used.put("warmUpEvents", sizes.warmUpEvents());
         step(
@@ -140,7 +143,7 @@ public final class Bench {
         Topics topics = setUpTopics(
                 first,
                 List.of(
-                        new NewTopic(rawAppendTopic(prefix), first.topicPartitions(), (short) -1),
+                        new NewTopic(rawAppendTopic(prefix), first.get(TopicSettings.PARTITIONS), (short) -1),
                         new NewTopic(prefix + "raw-latency", 1, (short) -1)));
         Backlog backlog = Backlog.of(sizes.events(), topics, "");
         used.put("bytesPerEvent", backlog.averageBytes());
@@ -224,7 +227,8 @@ public final class Bench {
         String warmUpPrefix = prefix + "warmup.";
         SubstrateConfig config = config("warmup", warmUpPrefix);
         Topics topics = setUpTopics(
-                config, List.of(new NewTopic(rawAppendTopic(warmUpPrefix), config.topicPartitions(), (short) -1)));
+                config,
+                List.of(new NewTopic(rawAppendTopic(warmUpPrefix), config.get(TopicSettings.PARTITIONS), (short) -1)));
         append(config, Backlog.of(sizes.warmUpEvents(), topics, ""), rawAppendTopic(warmUpPrefix));
         foldRaw(config("warmup-raw", warmUpPrefix), topics, warmUpPrefix + "count-baseline");
         try (SubstrateNode node = SubstrateNode.start(config)) {
@@ -236,7 +240,8 @@ public final class Bench {
     private Topics setUpTopics(SubstrateConfig config, List<NewTopic> raw) throws Exception {
         Topics topics = Topics.from(config);
         try (Admin admin = admin()) {
-            TopicSetup.ensure(admin, topics, config.topicPartitions(), config.topicReplicationFactor());
+            TopicSetup.ensure(
+                    admin, topics, config.get(TopicSettings.PARTITIONS), config.get(TopicSettings.REPLICATION_FACTOR));
             admin.createTopics(raw).all().get();
             TopicSetup.awaitLeaders(admin, raw.stream().map(NewTopic::name).toList());
         }
@@ -261,7 +266,9 @@ public final class Bench {
             String roundPrefix = prefix + "append-" + round + ".";
             SubstrateConfig config = config("append-" + round, roundPrefix);
             Topics topics = setUpTopics(
-                    config, List.of(new NewTopic(rawAppendTopic(roundPrefix), config.topicPartitions(), (short) -1)));
+                    config,
+                    List.of(new NewTopic(
+                            rawAppendTopic(roundPrefix), config.get(TopicSettings.PARTITIONS), (short) -1)));
             rounds.add(append(config, Backlog.of(sizes.events(), topics, ""), rawAppendTopic(roundPrefix)));
         }
         rounds.add(append(first, backlog, rawAppendTopic(prefix)));
@@ -307,11 +314,11 @@ public final class Bench {
         // What a process does once at start (in the confluent format: registering its subjects) is timed apart:
         // the figure is of appends.
         long wireStart = System.nanoTime();
-        Wire.start(config);
+        Wire wire = Wire.start(config);
         double wireStartMs = (System.nanoTime() - wireStart) / 1e6;
         collectGarbage();
         long start = System.nanoTime();
-        try (SubstrateClient client = SubstrateClient.create(config)) {
+        try (SubstrateClient client = SubstrateClient.create(config, wire)) {
             // At most a window of appends in flight, and only those held: a service does not keep every answer.
             ArrayDeque<CompletableFuture<?>> window = new ArrayDeque<>(APPEND_WINDOW);
             for (Backlog.Item item : backlog.items()) {
@@ -827,13 +834,14 @@ public final class Bench {
     /** Instance {@code name}'s settings, on the topics of {@code topicPrefix}, as application {@code <prefix>fold}. */
     private SubstrateConfig config(String name, String topicPrefix) {
         Map<String, String> instance = new HashMap<>(settings);
-        instance.put(SubstrateConfig.TOPIC_PREFIX, topicPrefix);
-        instance.put(SubstrateConfig.DATA_DIR, dataDir.resolve(name).toString());
-        instance.put(SubstrateConfig.HTTP_PORT, "0");
-        instance.put(SubstrateConfig.TOKENS_FILE, dataDir.resolve("tokens.json").toString());
+        instance.put(TopicSettings.PREFIX.key(), topicPrefix);
+        instance.put(KafkaSettings.DATA_DIR.key(), dataDir.resolve(name).toString());
+        instance.put(HttpSettings.PORT.key(), "0");
+        instance.put(
+                HttpSettings.TOKENS_FILE.key(), dataDir.resolve("tokens.json").toString());
         instance.put("application.id", topicPrefix + "fold");
         // The instances of one run sign what they forward to each other (the query part's second instance).
-        instance.putIfAbsent(SubstrateConfig.CLUSTER_SECRET, clusterSecret);
+        instance.putIfAbsent(HttpSettings.CLUSTER_SECRET.key(), clusterSecret);
         return SubstrateConfig.load(System.getenv(), instance);
     }
 

@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Role;
 import dev.substrate.cli.internal.SubstrateNode;
 import dev.substrate.client.SubstrateClient;
+import dev.substrate.config.HttpSettings;
+import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.event.EventIds;
 import dev.substrate.events.common.Correlation;
 import dev.substrate.events.room.RoomCreated;
@@ -68,14 +71,15 @@ public final class ScaleRun {
     public ObjectNode run(int runs) throws Exception {
         String prefix = "scale-" + UUID.randomUUID().toString().substring(0, 8) + ".";
         Map<String, String> instance = new HashMap<>(settings);
-        instance.put(SubstrateConfig.TOPIC_PREFIX, prefix);
-        instance.put(SubstrateConfig.DATA_DIR, dataDir.resolve(prefix).toString());
-        instance.put(SubstrateConfig.HTTP_PORT, "0");
+        instance.put(TopicSettings.PREFIX.key(), prefix);
+        instance.put(KafkaSettings.DATA_DIR.key(), dataDir.resolve(prefix).toString());
+        instance.put(HttpSettings.PORT.key(), "0");
         instance.put("application.id", prefix + "fold");
         SubstrateConfig config = SubstrateConfig.load(System.getenv(), instance);
         Topics topics = Topics.from(config);
         try (Admin admin = Admin.create(new HashMap<>(config.kafkaProperties(AdminClientConfig.configNames())))) {
-            TopicSetup.ensure(admin, topics, config.topicPartitions(), config.topicReplicationFactor());
+            TopicSetup.ensure(
+                    admin, topics, config.get(TopicSettings.PARTITIONS), config.get(TopicSettings.REPLICATION_FACTOR));
         }
         int rooms = Math.max(1, runs / 10);
         step("appending " + runs + " runs (half started) and " + rooms + " rooms");
@@ -87,7 +91,7 @@ public final class ScaleRun {
         report.put("events", events);
         String token;
         HttpClient http = HttpClient.newHttpClient();
-        Path stateDir = config.dataDir().resolve("streams");
+        Path stateDir = config.get(KafkaSettings.DATA_DIR).resolve("streams");
 
         step("folding");
         long start = System.nanoTime();
