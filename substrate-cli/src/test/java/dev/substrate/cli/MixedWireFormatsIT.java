@@ -294,9 +294,9 @@ class MixedWireFormatsIT {
             int newId = JSON.readTree(registered.body()).get("id").asInt();
             assertThat(newId).isNotEqualTo(wire.schemaId(log));
 
-            proxy.down();
-            try (SubstrateClient client = SubstrateClient.create(config);
-                    SubstrateFold fold = SubstrateFold.start(config)) {
+            try (SubstrateClient client = SubstrateClient.create(config, wire);
+                    SubstrateFold fold = SubstrateFold.start(config, wire, null)) {
+                proxy.down();
                 // Appends and the fold go on without the registry: the ids are cached.
                 client.append(at(SampleEvents.run("run-gone-1", SampleEvents.created()), Instant.now()))
                         .join();

@@ -34,6 +34,13 @@ final class SubstrateProcess implements AutoCloseable {
         this.stderr = stderr;
     }
 
+    /**
+     * JVM options of the processes a test starts: the client compiler alone and the serial collector. A test's
+     * process lives seconds, and the tests run two at a time on two cores: C2's compile threads and a parallel
+     * collector's threads would take the cores from the work itself.
+     */
+    static final List<String> QUICK_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
     static SubstrateProcess start(Map<String, String> environment, String... args) {
         return startWithHeap("512m", environment, args);
     }
@@ -46,6 +53,7 @@ final class SubstrateProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + maxHeap);
+        command.addAll(QUICK_JVM);
         command.add("-jar");
         command.add(JAR.toString());
         command.addAll(List.of(args));

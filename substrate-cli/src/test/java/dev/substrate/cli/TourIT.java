@@ -52,6 +52,8 @@ class TourIT {
             tour.environment().put("SUBSTRATE_URL", http);
             tour.environment().put("SUBSTRATE_BOOTSTRAP_SERVERS", bootstrap);
             tour.environment().put("SUBSTRATE_TOKEN", token);
+            // The tour's ./substrate commands are short-lived JVMs, as the test's own processes are.
+            tour.environment().put("SUBSTRATE_JAVA_OPTS", String.join(" ", SubstrateProcess.QUICK_JVM));
             Process process = tour.start();
             boolean ended = process.waitFor(4, TimeUnit.MINUTES);
             if (!ended) {

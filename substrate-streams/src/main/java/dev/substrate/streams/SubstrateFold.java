@@ -159,6 +159,8 @@ public final class SubstrateFold implements AutoCloseable {
     /**
      * As {@link #start(SubstrateConfig, Instance)}, reading and writing with {@code wire}: the one its process
      * started for {@code config}'s topics (and gives its client as well).
+     *
+     * @param self where other instances reach this one's HTTP API, or null for a fold that no API serves
      */
     public static SubstrateFold start(SubstrateConfig config, Wire wire, Instance self) {
         return start(config, FoldSettings.from(config), wire, self);
