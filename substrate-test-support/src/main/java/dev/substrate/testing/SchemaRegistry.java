@@ -95,6 +95,10 @@ public final class SchemaRegistry implements ParameterResolver {
                 List<String> command = new ArrayList<>(List.of(
                         java.get().resolve("bin").resolve("java").toString(),
                         "-Xmx384m",
+                        // A registry for a test run: quick to start, small; C2 and a parallel collector would take
+                        // the cores the tests run on.
+                        "-XX:TieredStopAtLevel=1",
+                        "-XX:+UseSerialGC",
                         "-Dquarkus.http.host=127.0.0.1",
                         "-Dquarkus.http.port=" + port,
                         "-Dquarkus.management.host=127.0.0.1",
