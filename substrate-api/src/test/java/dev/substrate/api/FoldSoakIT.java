@@ -52,7 +52,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A soak of valid input at its extremes, interleaved at random on a real broker: 10,000 deltas to one block,
+ * A soak of valid input at its extremes, interleaved at random on a real broker: 4,000 deltas to one block,
  * events at {@code max.event.bytes}, thousands of labels, members and metadata keys, an artifact with thousands
  * of revisions. Every event ends applied or rejected with a reason, the fold stays ready throughout, and reads
  * of other entities answer all along.
@@ -166,7 +166,7 @@ class FoldSoakIT {
 
     // --- workloads: each an entity's events in order ---
 
-    /** A block of 10,000 deltas of 1 to 200 characters of one- to four-byte UTF-8. */
+    /** A block of 4,000 deltas of 1 to 200 characters of one- to four-byte UTF-8: past its part size three times. */
     private Iterator<Object> longBlock(String roomId, StringBuilder expected) {
         List<Object> events = new ArrayList<>();
         events.add(room(roomId, SampleEvents.roomPayloads().get(0)));
@@ -174,7 +174,7 @@ class FoldSoakIT {
                 roomId,
                 BlockStarted.newBuilder().setBlockId("b").setKind("tool_result").build()));
         String[] pieces = {"a", "é", "✓", "😀", " "};
-        for (int i = 0; i < 10_000; i++) {
+        for (int i = 0; i < 4_000; i++) {
             StringBuilder text = new StringBuilder();
             int length = 1 + random.nextInt(200);
             while (text.length() < length) {
