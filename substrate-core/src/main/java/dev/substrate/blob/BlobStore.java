@@ -254,15 +254,21 @@ public final class BlobStore implements AutoCloseable {
         }
         CompletableFuture<Optional<Blob>> answer = new CompletableFuture<>();
         answer.whenComplete((blob, failure) -> waitCount.decrementAndGet());
-        waiting.computeIfAbsent(digest, key -> new CopyOnWriteArrayList<>()).add(answer);
+        // Registered and removed under the digest's entry, so that a digest nobody waits for any more leaves no
+        // empty list behind: waits for digests that are never found do not add up.
+        waiting.compute(digest, (key, list) -> {
+            List<CompletableFuture<Optional<Blob>>> waiters = list == null ? new CopyOnWriteArrayList<>() : list;
+            waiters.add(answer);
+            return waiters;
+        });
         // Named between the first look and the registration: apply() may have run before the future was added.
         find(digest).ifPresent(blob -> complete(digest, blob));
         ScheduledFuture<?> deadline = deadlines.schedule(
                 () -> {
-                    List<CompletableFuture<Optional<Blob>>> list = waiting.get(digest);
-                    if (list != null) {
+                    waiting.computeIfPresent(digest, (key, list) -> {
                         list.remove(answer);
-                    }
+                        return list.isEmpty() ? null : list;
+                    });
                     answer.complete(Optional.empty());
                 },
                 timeout.toMillis(),
@@ -274,6 +280,11 @@ public final class BlobStore implements AutoCloseable {
     /** Reads waiting on this instance for the index to name their blob. */
     public int waiting() {
         return waitCount.get();
+    }
+
+    /** How many digests reads wait for now. */
+    int waitedForDigests() {
+        return waiting.size();
     }
 
     private void complete(String digest, Blob blob) {

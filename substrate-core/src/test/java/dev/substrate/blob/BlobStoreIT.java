@@ -17,10 +17,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterEach;
@@ -168,6 +173,20 @@ class BlobStoreIT {
         assertThat(read(b.open(found(b, digest(blobs[4])).orElseThrow(), 3, 2 * CHUNK)))
                 .isEqualTo(Arrays.copyOfRange(blobs[4], 3, 2 * CHUNK + 1));
         assertThat(cached(dirA)).as("no cache with blob.cache.bytes=0").isZero();
+    }
+
+    @Test
+    void readsThatWaitedInVainForDigestsLeaveNothingBehind() throws Exception {
+        List<CompletableFuture<Optional<BlobStore.Blob>>> reads = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            reads.add(a.whenFound(digest(random(16)), Duration.ofMillis(20 + i)));
+        }
+
+        for (CompletableFuture<Optional<BlobStore.Blob>> read : reads) {
+            assertThat(read.get(10, TimeUnit.SECONDS)).isEmpty();
+        }
+        assertThat(a.waiting()).isZero();
+        assertThat(a.waitedForDigests()).as("digests still held").isZero();
     }
 
     /** The blob, once {@code store}'s index names it (another store's write reaches it a moment later). */
