@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.cli.internal.bench.Bench;
 import dev.substrate.cli.internal.bench.BenchFiles;
 import dev.substrate.cli.internal.bench.ScaleRun;
+import dev.substrate.cli.internal.bench.StreamBench;
 import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.TopicSettings;
 import dev.substrate.kafka.embedded.EmbeddedKafka;
@@ -32,13 +33,14 @@ import picocli.CommandLine.Spec;
             "Measures Substrate beside raw Kafka on the same broker, part by part.",
             "The parts: append (KafkaProducer vs SubstrateClient), fold (a plain Kafka Streams count vs the fold),"
                     + " append to queryable, observer latency (produce->consume vs RoomStream and SSE), appends over"
-                    + " HTTP and HTTP queries. Each side first does its work once over a small backlog (a warm-up,"
+                    + " HTTP (beside a trivial GET), stream (many rooms streaming deltas while watched, each path"
+                    + " ramped until it falls behind; deltas into a 1 KB and a 1 MB block) and HTTP queries. Each side first does its work once over a small backlog (a warm-up,"
                     + " figures discarded). Prints a table; --out writes JSON. Uses an embedded broker unless"
                     + " --bootstrap-servers is given (its topics then get a bench-<id>. prefix)."
         },
         footer = {
-            "  substrate bench --quick                  # about 2 minutes on two cores",
-            "  substrate bench --out bench.json          # about 4 minutes",
+            "  substrate bench --quick                  # about 5 minutes on two cores",
+            "  substrate bench --out bench.json          # about 10 minutes",
             "  substrate bench --scale 100000,1000000"
         })
 final class BenchCommand implements Callable<Integer> {
@@ -48,7 +50,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--quick", description = "A smaller run: about 2 minutes on two cores (the full run: about 4).")
+    @Option(names = "--quick", description = "A smaller run: about 5 minutes on two cores (the full run: about 10).")
     boolean quick;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", description = "A cluster to measure.")
@@ -62,6 +64,25 @@ final class BenchCommand implements Callable<Integer> {
             paramLabel = "N",
             description = "Events appended and folded (default: 40,000 with --quick, else 200,000).")
     Integer events;
+
+    @Option(
+            names = "--rooms",
+            paramLabel = "R",
+            description = "Rooms streaming at once in the stream part (default: 100).")
+    Integer rooms;
+
+    @Option(
+            names = "--room-rate",
+            paramLabel = "N",
+            description = "Deltas a second each room streams at the stream part's default rate (default: 20).")
+    Integer roomRate;
+
+    @Option(
+            names = "--stream-seconds",
+            paramLabel = "S",
+            description = "How long each path of the stream part streams at its default rate (default: 5 with"
+                    + " --quick, else 15).")
+    Integer streamSeconds;
 
     @Option(
             names = "--scale",
@@ -101,6 +122,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((rooms != null && rooms < 1)
+                || (roomRate != null && roomRate < 1)
+                || (streamSeconds != null && streamSeconds < 1)) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--rooms, --room-rate and --stream-seconds must be at least 1");
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Bench.Sizes sizes = quick ? Bench.Sizes.quick() : Bench.Sizes.full();
@@ -109,8 +136,33 @@ final class BenchCommand implements Callable<Integer> {
                     events,
                     Math.min(sizes.queryableSamples(), Math.max(20, events / 100)),
                     Math.min(sizes.observerSamples(), Math.max(100, events / 40)),
-                    events < 10_000 ? Duration.ofSeconds(2) : sizes.queryDuration(),
-                    Math.min(sizes.warmUpEvents(), Math.max(2_000, events / 10)));
+                    events < 10_000 ? Duration.ofSeconds(1) : sizes.queryDuration(),
+                    Math.min(sizes.warmUpEvents(), Math.max(2_000, events / 10)),
+                    events < 10_000
+                            ? new StreamBench.Settings(
+                                    sizes.stream().rooms(),
+                                    sizes.stream().perRoomPerSecond(),
+                                    Duration.ofSeconds(1),
+                                    Duration.ofSeconds(1),
+                                    1,
+                                    500)
+                            : sizes.stream());
+        }
+        if (rooms != null || roomRate != null || streamSeconds != null) {
+            StreamBench.Settings stream = sizes.stream();
+            sizes = new Bench.Sizes(
+                    sizes.events(),
+                    sizes.queryableSamples(),
+                    sizes.observerSamples(),
+                    sizes.queryDuration(),
+                    sizes.warmUpEvents(),
+                    new StreamBench.Settings(
+                            rooms == null ? stream.rooms() : rooms,
+                            roomRate == null ? stream.perRoomPerSecond() : roomRate,
+                            streamSeconds == null ? stream.duration() : Duration.ofSeconds(streamSeconds),
+                            stream.rampStep(),
+                            stream.rampSteps(),
+                            stream.blockDeltas()));
         }
         Path dataDir = Files.createTempDirectory("substrate-bench-");
         Map<String, String> explicit = new HashMap<>(settings);
@@ -259,6 +311,13 @@ final class BenchCommand implements Callable<Integer> {
                         figure.path("ratio").asText() + "x");
             }
         }
+        JsonNode trivial = http.path("trivialGet");
+        table.row(
+                "httpAppend",
+                "trivial GET, " + trivial.path("connections").asText() + " conn: req/s, p50 / p99 ms",
+                trivial.path("requestsPerSecond").asText() + ", " + ms(trivial),
+                "-",
+                "single: " + http.path("single").path("trivialGetRatio").asText() + "x");
         JsonNode observer = report.path("observerLatency");
         table.row(
                 "observerLatency",
@@ -278,6 +337,7 @@ final class BenchCommand implements Callable<Integer> {
                         "%+.2f ms p99",
                         observer.path("sse").path("p99Ms").asDouble()
                                 - observer.path("rawP99Ms").asDouble()));
+        streamRows(table, report.path("stream"));
         JsonNode query = report.path("query");
         table.row(
                 "query", "local: req/s, p50 / p99 ms", query.path("throughput").asText() + ", " + ms(query), "-", "-");
@@ -291,6 +351,53 @@ final class BenchCommand implements Callable<Integer> {
         String wire = report.path("settings").path("wireFormat").asText("single-object");
         return "wire format: " + wire + " (started in "
                 + append.path("wireStartMs").asText() + " ms)\n" + table.render();
+    }
+
+    /** The stream part: each path's rate, append and observer latency, and sustainable rate beside raw Kafka's. */
+    private static void streamRows(Table table, JsonNode stream) {
+        JsonNode raw = stream.path("raw");
+        String rawObserver = ms(raw.path("observers").path("raw"));
+        for (String path : List.of("client", "httpSingle", "httpBatched")) {
+            JsonNode figures = stream.path(path);
+            JsonNode vsRaw = figures.path("vsRaw");
+            table.row(
+                    "stream",
+                    path + ": deltas/s appended / folded",
+                    figures.path("appendedPerSecond").asText() + " / "
+                            + figures.path("foldedPerSecond").asText(),
+                    raw.path("appendedPerSecond").asText(),
+                    vsRaw.path("appendedRatio").asText() + "x");
+            table.row(
+                    "stream",
+                    path + ": append p50 / p99 ms",
+                    ms(figures.path("appendLatency")),
+                    ms(raw.path("appendLatency")),
+                    "-");
+            for (String observer : List.of("sse", "roomStream")) {
+                table.row(
+                        "stream",
+                        path + ": " + observer + " observer p50 / p99 ms",
+                        ms(figures.path("observers").path(observer)),
+                        rawObserver,
+                        String.format(
+                                "%+.2f ms p99",
+                                vsRaw.path(observer + "P99OverRawMs").asDouble()));
+            }
+            table.row(
+                    "stream",
+                    path + ": sustainable deltas/s (ramp)",
+                    figures.path("sustainablePerSecond").asText(),
+                    raw.path("sustainablePerSecond").asText(),
+                    vsRaw.path("sustainableRatio").asText() + "x");
+        }
+        JsonNode block = stream.path("blockCost");
+        table.row(
+                "stream",
+                "fold deltas/s into a 1 KB / 1 MB block",
+                block.path("smallPerSecond").asText() + " / "
+                        + block.path("largePerSecond").asText(),
+                "-",
+                block.path("ratio").asText() + "x");
     }
 
     private static String ms(JsonNode latencies) {

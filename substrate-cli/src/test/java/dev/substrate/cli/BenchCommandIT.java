@@ -23,7 +23,7 @@ class BenchCommandIT {
     @Test
     void runsEveryPartAndWritesTheFiguresAsJson() throws Exception {
         Path out = dir.resolve("b.json");
-        CliRun bench = CliRun.of("bench", "--events", "2000", "--out", out.toString());
+        CliRun bench = CliRun.of("bench", "--events", "2000", "--rooms", "10", "--out", out.toString());
 
         assertThat(bench.exitCode()).as(bench.err()).isZero();
         // The run's data directory (broker logs, instances' state) is gone once it ends.
@@ -50,6 +50,23 @@ class BenchCommandIT {
                 "observerLatency.p99Ms",
                 "observerLatency.rawP99Ms",
                 "observerLatency.sse.p99Ms",
+                "httpAppend.trivialGet.requestsPerSecond",
+                "httpAppend.single.trivialGetRatio",
+                "stream.raw.appendedPerSecond",
+                "stream.raw.observers.raw.p99Ms",
+                "stream.client.appendedPerSecond",
+                "stream.client.foldedPerSecond",
+                "stream.client.appendLatency.p99Ms",
+                "stream.client.observers.sse.p99Ms",
+                "stream.client.observers.roomStream.p99Ms",
+                "stream.client.vsRaw.appendedRatio",
+                "stream.httpSingle.appendedPerSecond",
+                "stream.httpSingle.observers.sse.p99Ms",
+                "stream.httpBatched.appendedPerSecond",
+                "stream.httpBatched.observers.roomStream.p99Ms",
+                "stream.blockCost.smallPerSecond",
+                "stream.blockCost.largePerSecond",
+                "stream.blockCost.ratio",
                 "query.throughput",
                 "query.p50Ms",
                 "query.p99Ms",
@@ -65,6 +82,17 @@ class BenchCommandIT {
             }
         }
         assertThat(report.at("/appendToQueryable/samples").asInt()).isEqualTo(20);
+        // The stream part: ten rooms, and every delta each path appended reached both observers of its room.
+        assertThat(report.at("/stream/settings/rooms").asInt()).isEqualTo(10);
+        for (String path : List.of("client", "httpSingle", "httpBatched")) {
+            JsonNode figures = report.at("/stream/" + path);
+            assertThat(figures.path("failed").asLong()).as(path).isZero();
+            for (String observer : List.of("sse", "roomStream")) {
+                assertThat(figures.at("/observers/" + observer + "/received").asLong())
+                        .as(path + " " + observer)
+                        .isEqualTo(figures.path("sent").asLong());
+            }
+        }
         // The append figures are medians of rounds, each side in turn; each round's figures are kept.
         assertThat(report.at("/append/rounds")).hasSize(3);
         assertThat(report.at("/append/rounds/0/rawPerSecond").asLong()).isPositive();

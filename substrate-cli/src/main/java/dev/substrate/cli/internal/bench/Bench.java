@@ -73,15 +73,20 @@ public final class Bench {
 
     /** How big a run is; {@code warmUpEvents} are appended and folded first, figures discarded. */
     public record Sizes(
-            int events, int queryableSamples, int observerSamples, Duration queryDuration, int warmUpEvents) {
+            int events,
+            int queryableSamples,
+            int observerSamples,
+            Duration queryDuration,
+            int warmUpEvents,
+            StreamBench.Settings stream) {
         /** {@code --quick}: within a few minutes on two cores. */
         public static Sizes quick() {
-            return new Sizes(40_000, 200, 500, Duration.ofSeconds(5), 10_000);
+            return new Sizes(40_000, 200, 500, Duration.ofSeconds(5), 10_000, StreamBench.Settings.quick());
         }
 
         /** The full run. */
         public static Sizes full() {
-            return new Sizes(200_000, 1_000, 3_000, Duration.ofSeconds(10), 20_000);
+            return new Sizes(200_000, 1_000, 3_000, Duration.ofSeconds(10), 20_000, StreamBench.Settings.full());
         }
     }
 
@@ -144,7 +149,8 @@ public final class Bench {
                 first,
                 List.of(
                         new NewTopic(rawAppendTopic(prefix), first.get(TopicSettings.PARTITIONS), (short) -1),
-                        new NewTopic(prefix + "raw-latency", 1, (short) -1)));
+                        new NewTopic(prefix + "raw-latency", 1, (short) -1),
+                        new NewTopic(rawStreamTopic(), first.get(TopicSettings.PARTITIONS), (short) -1)));
         Backlog backlog = Backlog.of(sizes.events(), topics, "");
         used.put("bytesPerEvent", backlog.averageBytes());
 
@@ -205,6 +211,20 @@ public final class Bench {
             step("observerLatency", "raw produce->consume vs append->RoomStream vs append->SSE");
             report.set("observerLatency", observerLatency(first, a, token));
 
+            StreamBench.Settings stream = sizes.stream();
+            step(
+                    "stream",
+                    stream.rooms() + " rooms streaming deltas at " + stream.perRoomPerSecond()
+                            + "/s each, watched over SSE and RoomStream: raw Kafka, the client, HTTP one delta a"
+                            + " request and batched every " + StreamBench.FLUSH.toMillis() + " ms; each then ramped");
+            List<String> observerTokens = new ArrayList<>();
+            for (int r = 0; r < stream.rooms(); r += 50) {
+                observerTokens.add(a.mintToken("bench-observer-" + r, Set.of(Role.OPERATOR), "bench"));
+            }
+            report.set(
+                    "stream",
+                    new StreamBench(first, a, token, observerTokens, topics, rawStreamTopic(), stream, progress).run());
+
             step(
                     "query",
                     "a second instance joins; then " + QUERY_THREADS + " clients for "
@@ -246,6 +266,10 @@ public final class Bench {
             TopicSetup.awaitLeaders(admin, raw.stream().map(NewTopic::name).toList());
         }
         return topics;
+    }
+
+    private String rawStreamTopic() {
+        return prefix + "raw-stream";
     }
 
     private static String rawAppendTopic(String prefix) {
@@ -470,7 +494,56 @@ public final class Bench {
                     kind.path("connections" + HTTP_CONNECTIONS).path("ratio").asDouble());
         }
         node.put("rawPerSecond", Math.round(rawPerSecond));
+        // What the same instance answers when a request does nothing but authenticate: HTTP's own cost here.
+        ObjectNode trivial = trivialGet(url, token, HTTP_CONNECTIONS);
+        node.set("trivialGet", trivial);
+        ((ObjectNode) node.path("single"))
+                .put(
+                        "trivialGetRatio",
+                        Latencies.round(node.path("single")
+                                        .path("eventsPerSecond")
+                                        .asDouble()
+                                / Math.max(1, trivial.path("requestsPerSecond").asDouble())));
         return node;
+    }
+
+    /** {@code connections} clients GET {@code /v1/whoami} (authenticated, nothing else) for the query duration. */
+    private ObjectNode trivialGet(String url, String token, int connections) throws Exception {
+        Latencies latencies = new Latencies();
+        AtomicLong answered = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(connections);
+        try {
+            List<Future<?>> clients = new ArrayList<>();
+            long start = System.nanoTime();
+            long end = start + sizes.queryDuration().toNanos();
+            for (int c = 0; c < connections; c++) {
+                clients.add(pool.submit(() -> {
+                    HttpClient own = HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .build();
+                    HttpRequest whoami = get(url + "/v1/whoami", token);
+                    while (System.nanoTime() < end) {
+                        long sent = System.nanoTime();
+                        HttpResponse<Void> answer = own.send(whoami, HttpResponse.BodyHandlers.discarding());
+                        if (answer.statusCode() != 200) {
+                            throw new IllegalStateException("GET /v1/whoami answered " + answer.statusCode());
+                        }
+                        latencies.record(System.nanoTime() - sent);
+                        answered.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> client : clients) {
+                client.get();
+            }
+            ObjectNode figure = latencies.json();
+            figure.put("connections", connections);
+            figure.put("requestsPerSecond", Math.round(answered.get() / seconds(start)));
+            return figure;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private ObjectNode httpAppendLoad(String url, String token, int batch, int connections) throws Exception {
