@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenFile;
+import dev.substrate.fold.FoldLimits;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
@@ -69,7 +70,8 @@ class FoldLimitsIT {
             JsonNode entry =
                     api.json("/v1/rooms/" + roomId + "/transcript").get("items").get(0);
             assertThat(entry.get("kind").asText()).isEqualTo("block");
-            assertThat(entry.get("parts").asInt()).isEqualTo(5);
+            // 1,500,000 ASCII bytes: every full part of the default size moved out, the rest in the entry.
+            assertThat(entry.get("parts").asInt()).isEqualTo(1_500_000 / FoldLimits.DEFAULT_BLOCK_PART_BYTES);
             assertThat(entry.get("text").asText()).isEqualTo(expected.toString());
             assertThat(blocksView(instance.url(), roomId, token)).isEqualTo(expected.toString());
             watch.assertAnsweredThroughout();

@@ -24,7 +24,7 @@ public final class EventSettings {
     /** The most UTF-8 bytes of a block's text one stored record holds; longer blocks are stored in parts. */
     public static final Setting<Integer> BLOCK_PART_BYTES = Setting.integer(
                     "block.part.bytes",
-                    256 * 1024,
+                    16 * 1024,
                     Range.between(1024, 64 * 1024 * 1024),
                     Importance.LOW,
                     "A block's text longer than this (UTF-8 bytes) is stored in parts of at most this size, so "

@@ -22,8 +22,12 @@ import dev.substrate.topic.Topics;
  */
 public record FoldLimits(int maxEventBytes, int maxRecordBytes, int blockPartBytes, long blockMaxBytes) {
 
-    /** The default part size of a block's text: 256 KiB. */
-    public static final int DEFAULT_BLOCK_PART_BYTES = 256 * 1024;
+    /**
+     * The default part size of a block's text: 16 KiB. An open block's text past its last part lives in the room's
+     * state, which the fold copies, encodes and writes on every delta: the part size bounds what one delta costs,
+     * whatever the block already holds.
+     */
+    public static final int DEFAULT_BLOCK_PART_BYTES = 16 * 1024;
 
     /** The default most text of one block: 16 MiB. */
     public static final long DEFAULT_BLOCK_MAX_BYTES = 16L * 1024 * 1024;
