@@ -440,6 +440,46 @@ class HttpApiIT {
     }
 
     @Test
+    void theAppendDoorFollowsARoomsMembershipFromTheMomentTheFoldAppliesEachChange() throws Exception {
+        String roomId = "room-" + UUID.randomUUID();
+        String metadata = "{\"type\": \"MetadataUpdated\", \"metadata\": {\"step\": \"1\"}}";
+        assertThat(post(
+                                "/v1/rooms?wait=applied",
+                                "{\"roomId\": \"" + roomId + "\", \"kind\": \"session\", \"project\": \"p:1\", "
+                                        + "\"members\": [{\"principal\": \"svc:runner\", \"role\": \"writer\"}, "
+                                        + "{\"principal\": \"admin\", \"role\": \"owner\"}]}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post("/v1/rooms/" + roomId + "/events", metadata, serviceToken)
+                        .statusCode())
+                .isEqualTo(202);
+
+        // Each change is read at the door by the very next append once applied: no waiting, no stale membership.
+        assertThat(post(
+                                "/v1/rooms/" + roomId + "/events?wait=applied",
+                                "{\"type\": \"MemberRevoked\", \"principal\": \"svc:runner\"}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertProblem(post("/v1/rooms/" + roomId + "/events", metadata, serviceToken), 403);
+        assertThat(post(
+                                "/v1/rooms/" + roomId + "/events?wait=applied",
+                                "{\"type\": \"MemberGranted\", \"member\": {\"principal\": \"svc:runner\", "
+                                        + "\"role\": \"reader\"}}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertProblem(post("/v1/rooms/" + roomId + "/events", metadata, serviceToken), 403);
+        assertThat(post(
+                                "/v1/rooms/" + roomId + "/events?wait=applied",
+                                "{\"type\": \"MemberGranted\", \"member\": {\"principal\": \"svc:runner\", "
+                                        + "\"role\": \"writer\"}}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post("/v1/rooms/" + roomId + "/events", metadata, serviceToken)
+                        .statusCode())
+                .isEqualTo(202);
+    }
+
+    @Test
     void letsOnlyAdminsCreateTokensAndTheNewTokenWorks() throws Exception {
         String body = "{\"principal\": \"new-service\", \"roles\": [\"service\"]}";
         assertProblem(post("/v1/tokens", body, operatorToken), 403);

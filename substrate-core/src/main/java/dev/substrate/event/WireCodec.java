@@ -140,6 +140,19 @@ public final class WireCodec<T extends SpecificRecord> {
         return bytes.length;
     }
 
+    /**
+     * {@link #encodedSize}, without encoding again when this thread's last measure was of this very object and its
+     * bytes are still kept for {@link #encode}: what a cache of written states asks, between the fold's check and its
+     * write.
+     */
+    public int measuredSize(T record) {
+        Measured<T> last = measured.get();
+        if (last.record == record) {
+            return last.bytes.length;
+        }
+        return encodedSize(record);
+    }
+
     /** The header, then the body through this thread's reused buffer: the bytes Avro's own encoder writes. */
     private byte[] encodeNow(T record) {
         return EncodeBuffer.encode(header, writer, record, schema.fileName());

@@ -7,6 +7,7 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.RoomMemberships;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
@@ -40,6 +41,8 @@ public final class StateQueries {
     private final Placement placement;
     private final KeyReads keys;
     private final IndexScans scans;
+    /** The room fold's memberships of the rooms held here; null for a standby's reads or a fold started elsewhere. */
+    private final RoomMemberships memberships;
 
     /**
      * Queries over a running fold, whose health is judged from its state alone ({@link SubstrateFold#queries()}
@@ -48,18 +51,25 @@ public final class StateQueries {
      * @param topics the topics the fold reads, to name the log a position belongs to
      */
     public StateQueries(KafkaStreams streams, Topics topics) {
-        this(streams, topics, true, null, SCAN_BUDGET);
+        this(streams, topics, true, null, SCAN_BUDGET, null);
     }
 
     /**
      * Queries over a running fold whose health {@code health} tracks; a list looks at {@code scanBudget} entries
      * per partition at most.
      */
-    StateQueries(KafkaStreams streams, Topics topics, FoldHealth health, int scanBudget) {
-        this(streams, topics, true, health, scanBudget);
+    StateQueries(KafkaStreams streams, Topics topics, FoldHealth health, int scanBudget, RoomMemberships memberships) {
+        this(streams, topics, true, health, scanBudget, memberships);
     }
 
-    private StateQueries(KafkaStreams streams, Topics topics, boolean activeOnly, FoldHealth health, int scanBudget) {
+    private StateQueries(
+            KafkaStreams streams,
+            Topics topics,
+            boolean activeOnly,
+            FoldHealth health,
+            int scanBudget,
+            RoomMemberships memberships) {
+        this.memberships = memberships;
         this.streams = streams;
         this.topics = topics;
         this.health = health;
@@ -134,7 +144,8 @@ public final class StateQueries {
         if (lag.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new Standby(lag.getAsLong(), new StateQueries(streams, topics, false, health, scanBudget)));
+        return Optional.of(
+                new Standby(lag.getAsLong(), new StateQueries(streams, topics, false, health, scanBudget, null)));
     }
 
     /**
@@ -223,6 +234,27 @@ public final class StateQueries {
     /** The room, if this instance holds it. */
     public Optional<RoomState> room(String roomId) {
         return state(EntityKind.ROOM, roomId);
+    }
+
+    /**
+     * The room's project and members, if this instance holds it: kept in memory by the room fold for the rooms held
+     * here, read from the store (and remembered) when not known yet. Empty when the room does not exist.
+     *
+     * @param partition the room's partition ({@link #locate})
+     * @throws StateUnavailable as {@link #room}
+     */
+    public Optional<RoomMembership> roomMembership(String roomId, int partition) {
+        if (memberships == null) {
+            return room(roomId).map(RoomMembership::of);
+        }
+        Optional<RoomMembership> known = memberships.get(roomId);
+        if (known != null) {
+            return known;
+        }
+        long generation = memberships.generation();
+        Optional<RoomMembership> read = room(roomId).map(RoomMembership::of);
+        memberships.fill(partition, roomId, generation, read);
+        return read;
     }
 
     /** The most block text one transcript page carries (at least one entry is always returned): 16 MiB. */

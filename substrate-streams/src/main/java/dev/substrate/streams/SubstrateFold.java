@@ -9,6 +9,7 @@ import dev.substrate.event.Wire;
 import dev.substrate.streams.internal.FoldReadErrors;
 import dev.substrate.streams.internal.FoldTopology;
 import dev.substrate.streams.internal.FoldWriteErrors;
+import dev.substrate.streams.internal.RoomMemberships;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
@@ -49,6 +50,9 @@ public final class SubstrateFold implements AutoCloseable {
     private final Properties properties;
     private final FoldSettings settings;
     private final int scanBudget;
+    /** The memberships of the rooms this instance holds, kept by the room fold for the append door. */
+    private final RoomMemberships memberships;
+
     private final FoldHealth health;
 
     /** The fold's record cache, unless {@code statestore.cache.max.bytes} is set: 64 MiB. */
@@ -58,8 +62,14 @@ public final class SubstrateFold implements AutoCloseable {
     public static final int FOLD_LINGER_MS = 5;
 
     private SubstrateFold(
-            KafkaStreams streams, Properties properties, FoldSettings settings, FoldHealth health, int scanBudget) {
+            KafkaStreams streams,
+            Properties properties,
+            FoldSettings settings,
+            FoldHealth health,
+            int scanBudget,
+            RoomMemberships memberships) {
         this.scanBudget = scanBudget;
+        this.memberships = memberships;
         this.streams = streams;
         this.properties = properties;
         this.settings = settings;
@@ -68,7 +78,7 @@ public final class SubstrateFold implements AutoCloseable {
 
     /** The fold's topology: a pure function of its settings. */
     public static Topology buildTopology(FoldSettings settings) {
-        return FoldTopology.build(settings);
+        return FoldTopology.build(settings, new RoomMemberships());
     }
 
     /**
@@ -187,7 +197,8 @@ public final class SubstrateFold implements AutoCloseable {
         properties.put(
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 settings.topics().deadLetters().name());
-        KafkaStreams streams = new KafkaStreams(buildTopology(settings), properties);
+        RoomMemberships memberships = new RoomMemberships();
+        KafkaStreams streams = new KafkaStreams(FoldTopology.build(settings, memberships), properties);
         streams.setStateListener((newState, oldState) -> health.stateChanged(newState));
         streams.setUncaughtExceptionHandler(e -> {
             health.threadFailed(e);
@@ -200,7 +211,8 @@ public final class SubstrateFold implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.start();
-        return new SubstrateFold(streams, properties, settings, health, config.get(QuerySettings.SCAN_BUDGET));
+        return new SubstrateFold(
+                streams, properties, settings, health, config.get(QuerySettings.SCAN_BUDGET), memberships);
     }
 
     /**
@@ -234,7 +246,7 @@ public final class SubstrateFold implements AutoCloseable {
 
     /** Reads of this fold's state, reporting its health. */
     public StateQueries queries() {
-        return new StateQueries(streams, settings.topics(), health, scanBudget);
+        return new StateQueries(streams, settings.topics(), health, scanBudget, memberships);
     }
 
     /** The fold's Kafka Streams metrics, for {@code /metrics}. */

@@ -309,6 +309,36 @@ final class Reads {
         }
     }
 
+    /**
+     * The room's project and members when this instance holds the room, at {@code position} (waiting for it as {@link
+     * #owned} does), as the room fold keeps them in memory ({@link StateQueries#roomMembership}): the append door
+     * decides without decoding the room's whole state or turning it into JSON. Empty when another instance holds the
+     * room; then read it with {@link #owned}.
+     *
+     * @throws Problem as {@link #owned}
+     */
+    Optional<Access.RoomResource> roomHeldHere(
+            Map<String, String> caller, String roomId, ReadPosition position, long timeoutMs) {
+        StateQueries queries = queries();
+        try {
+            StateQueries.Location location = queries.locate(EntityKind.ROOM, roomId);
+            if (location.owner() == null) {
+                throw Problem.unavailable("No instance holds room " + roomId + " now (rebalancing)");
+            }
+            if (!location.owner().equals(cluster.self())) {
+                return Optional.empty();
+            }
+            if (position != null) {
+                waits.awaitBlocking(Cluster.tokenIdOf(caller), position, timeoutMs);
+            }
+            return Optional.of(queries.roomMembership(roomId, location.partition())
+                    .map(room -> new Access.RoomResource(roomId, room.project(), room.members(), true))
+                    .orElse(Access.RoomResource.missing(roomId)));
+        } catch (StateUnavailable e) {
+            throw Problem.unavailable(e.getMessage());
+        }
+    }
+
     /** The route instances ask each other for {@link #owned} reads: forwarded, signed requests alone. */
     static final String ENTITY_ROUTE = "/internal/entities/{kind}/{id}";
 

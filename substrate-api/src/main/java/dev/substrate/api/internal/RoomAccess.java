@@ -5,7 +5,6 @@ import dev.substrate.api.auth.Principal;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
-import dev.substrate.events.room.RoomRole;
 import dev.substrate.fold.RoomFold;
 import dev.substrate.state.RoomState;
 import io.javalin.http.Context;
@@ -108,19 +107,19 @@ final class RoomAccess {
         }
         String roomId = event.getRoomId();
         Principal principal = Requests.principal(ctx);
-        Optional<JsonNode> room = state(Cluster.caller(ctx), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
-        Access.decide(
-                        principal,
-                        Access.Action.APPEND,
-                        room.map(found -> Access.RoomResource.fromJson(roomId, found))
-                                .orElse(Access.RoomResource.missing(roomId)))
-                .require();
-        if (room.isEmpty()) {
+        Map<String, String> caller = Cluster.caller(ctx);
+        ReadPosition position = ReadPosition.from(ctx);
+        long timeoutMs = Requests.timeoutMs(ctx);
+        // Held here (the common case): the typed state, not its JSON; held elsewhere: its owner's answer.
+        Access.RoomResource room = reads.roomHeldHere(caller, roomId, position, timeoutMs)
+                .orElseGet(() -> state(caller, roomId, position, timeoutMs)
+                        .map(found -> Access.RoomResource.fromJson(roomId, found))
+                        .orElse(Access.RoomResource.missing(roomId)));
+        Access.decide(principal, Access.Action.APPEND, room).require();
+        if (!room.exists()) {
             return;
         }
-        Map<String, RoomRole> members =
-                Access.RoomResource.fromJson(roomId, room.get()).members();
-        RoomFold.refusal(members, event.getActor(), event.getPayload()).ifPresent(refusal -> {
+        RoomFold.refusal(room.members(), event.getActor(), event.getPayload()).ifPresent(refusal -> {
             throw Problem.forbidden(refusal);
         });
     }

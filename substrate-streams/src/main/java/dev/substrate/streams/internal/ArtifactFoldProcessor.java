@@ -22,7 +22,7 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
 
     private KeyValueStore<String, ArtifactState> artifacts;
     /** Artifacts read and written through the state this task wrote last. */
-    private LastWrittenState<ArtifactState> states;
+    private RecentStates<ArtifactState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private ArtifactState current;
 
@@ -38,7 +38,7 @@ final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactS
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         artifacts = context.getStateStore(StoreNames.ARTIFACTS);
-        states = new LastWrittenState<>(artifacts);
+        states = new RecentStates<>(artifacts, WireCodec.ARTIFACT_STATE::measuredSize);
         StateTopicOnFlush.attach(
                 context,
                 artifacts,

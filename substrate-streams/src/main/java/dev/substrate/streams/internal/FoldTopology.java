@@ -39,8 +39,11 @@ public final class FoldTopology {
 
     private FoldTopology() {}
 
-    /** The topology for {@code settings}; every source, processor, sink and store is named. */
-    public static Topology build(FoldSettings settings) {
+    /**
+     * The topology for {@code settings}; every source, processor, sink and store is named. The room fold keeps
+     * {@code memberships} current for the rooms its tasks hold.
+     */
+    public static Topology build(FoldSettings settings, RoomMemberships memberships) {
         FoldStep step = new FoldStep(
                 new EventValidator(settings.limits().maxEventBytes(), Clock.systemUTC()), settings.limits());
         Topology topology = new Topology();
@@ -62,7 +65,8 @@ public final class FoldTopology {
                         settings.sessionRetention(),
                         settings.sessionCleanupInterval(),
                         !topics.rebuild(),
-                        settings),
+                        settings,
+                        memberships),
                 List.of(
                         store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY)),
                         store(StoreNames.ROOM_BLOCK_PARTS, Serdes.String()),

@@ -13,12 +13,15 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;
 import dev.substrate.streams.FoldSettings;
+import dev.substrate.streams.RoomMembership;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -40,7 +43,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private final boolean appendsExpiry;
     private KeyValueStore<String, RoomState> rooms;
     /** Rooms read and written through the state this task wrote last. */
-    private LastWrittenState<RoomState> states;
+    private RecentStates<RoomState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private RoomState current;
 
@@ -50,6 +53,8 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private WritableIndex byRun;
     private WritableIndex byParent;
     private KeyValueStore<String, String> closedSessions;
+    private final RoomMemberships memberships;
+    private int partition;
 
     /**
      * @param appendsExpiry whether this fold appends expiry events to the log (not when it rebuilds from a log that
@@ -61,8 +66,10 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
             Duration sessionRetention,
             Duration cleanupInterval,
             boolean appendsExpiry,
-            FoldSettings settings) {
+            FoldSettings settings,
+            RoomMemberships memberships) {
         super(EntityKind.ROOM, step, outcomeRetention, settings);
+        this.memberships = memberships;
         this.sessionRetention = sessionRetention;
         this.cleanupInterval = cleanupInterval;
         this.appendsExpiry = appendsExpiry;
@@ -72,7 +79,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         rooms = context.getStateStore(StoreNames.ROOMS);
-        states = new LastWrittenState<>(rooms);
+        partition = context.taskId().partition();
+        memberships.forget(partition);
+        states = new RecentStates<>(rooms, WireCodec.ROOM_STATE::measuredSize);
         StateTopicOnFlush.attach(
                 context,
                 rooms,
@@ -94,6 +103,12 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         if (appendsExpiry) {
             context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::expireSessions);
         }
+    }
+
+    @Override
+    public void close() {
+        memberships.forget(partition);
+        super.close();
     }
 
     @Override
@@ -132,7 +147,16 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         if (state.getKind() == RoomKind.session && state.getClosed() && (before == null || !before.getClosed())) {
             closedSessions.put(closedSessionKey(state), roomId);
         }
+        boolean membershipChanges = before == null
+                || !before.getMembers().equals(state.getMembers())
+                || !Objects.equals(before.getProject(), state.getProject());
+        if (membershipChanges) {
+            memberships.changing(roomId);
+        }
         states.put(roomId, state);
+        if (membershipChanges) {
+            memberships.changed(partition, roomId, Optional.of(RoomMembership.of(state)));
+        }
         return state.getVersion();
     }
 
@@ -148,7 +172,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         }
         deletePrefix(transcript, roomId + "/");
         deletePrefix(parts, roomId + "/");
+        memberships.changing(roomId);
         states.delete(roomId);
+        memberships.changed(partition, roomId, Optional.empty());
     }
 
     /**

@@ -23,7 +23,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
 
     private KeyValueStore<String, RunState> runs;
     /** Runs read and written through the state this task wrote last. */
-    private LastWrittenState<RunState> states;
+    private RecentStates<RunState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private RunState current;
 
@@ -41,7 +41,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         runs = context.getStateStore(StoreNames.RUNS);
-        states = new LastWrittenState<>(runs);
+        states = new RecentStates<>(runs, WireCodec.RUN_STATE::measuredSize);
         StateTopicOnFlush.attach(
                 context,
                 runs,

@@ -16,8 +16,8 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The state a processor wrote last is read without decoding, and never differs from the store. */
-class LastWrittenStateTest {
+/** The states a processor wrote lately are read without decoding, within bounds, and never differ from the store. */
+class RecentStatesTest {
 
     /** A value the store's serializer refuses, as a write that fails half way through a step. */
     private static final String UNWRITABLE = "unwritable";
@@ -26,9 +26,9 @@ class LastWrittenStateTest {
     Path stateDir;
 
     @Test
-    void theLastWrittenStateIsReadAsWrittenAndOthersFromTheStore() {
+    void aStateWrittenLatelyIsReadAsWrittenAndOthersFromTheStore() {
         KeyValueStore<String, String> store = rocksDbStore();
-        LastWrittenState<String> states = new LastWrittenState<>(store);
+        RecentStates<String> states = new RecentStates<>(store, String::length);
         String written = new String("version 1".getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
 
         states.put("room-1", written);
@@ -51,7 +51,7 @@ class LastWrittenStateTest {
     @Test
     void aWriteTheStoreRefusesIsNotRemembered() {
         KeyValueStore<String, String> store = rocksDbStore();
-        LastWrittenState<String> states = new LastWrittenState<>(store);
+        RecentStates<String> states = new RecentStates<>(store, String::length);
         states.put("run-1", "version 1");
 
         assertThatThrownBy(() -> states.put("run-1", UNWRITABLE)).isInstanceOf(IllegalArgumentException.class);
@@ -59,6 +59,54 @@ class LastWrittenStateTest {
         assertThat(states.get("run-1")).as("read from the store again").isEqualTo("version 1");
         assertThatThrownBy(() -> states.put("run-2", UNWRITABLE)).isInstanceOf(IllegalArgumentException.class);
         assertThat(states.get("run-2")).isNull();
+        store.close();
+    }
+
+    @Test
+    void itRemembersAtMostItsBoundOfStatesTheLeastRecentlyUsedGoingFirst() {
+        KeyValueStore<String, String> store = rocksDbStore();
+        RecentStates<String> states = new RecentStates<>(store, String::length);
+        String first = new String("room-0 state".getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+        states.put("room-0", first);
+        String second = new String("room-1 state".getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+        states.put("room-1", second);
+        assertThat(states.get("room-0")).isSameAs(first); // room-0 is now the more recently used
+
+        for (int i = 2; i <= RecentStates.MAX_STATES; i++) {
+            states.put("room-" + i, "room-" + i + " state");
+        }
+
+        assertThat(states.size()).isEqualTo(RecentStates.MAX_STATES);
+        assertThat(states.get("room-0")).as("used lately, kept").isSameAs(first);
+        assertThat(states.get("room-1"))
+                .as("the least recently used, decoded from the store again")
+                .isEqualTo("room-1 state")
+                .isNotSameAs(second);
+        store.close();
+    }
+
+    @Test
+    void itKeepsWithinItsBytesAndNeverAStateLargerThanThem() {
+        KeyValueStore<String, String> store = rocksDbStore();
+        RecentStates<String> states = new RecentStates<>(store, String::length);
+        int half = (int) (RecentStates.MAX_BYTES / 2);
+        String a = "a".repeat(half);
+        String b = "b".repeat(half);
+        states.put("run-a", a);
+        states.put("run-b", b);
+        assertThat(states.get("run-a")).isSameAs(a);
+
+        String c = "c".repeat(10);
+        states.put("run-c", c);
+        assertThat(states.size()).as("run-b, least recently used, made room").isEqualTo(2);
+        assertThat(states.get("run-b")).isEqualTo(b).isNotSameAs(b);
+
+        String huge = "h".repeat((int) RecentStates.MAX_BYTES + 1);
+        states.put("run-huge", huge);
+        assertThat(states.get("run-huge"))
+                .as("larger than the bound: read from the store")
+                .isNotSameAs(huge);
+        assertThat(states.get("run-c")).isSameAs(c);
         store.close();
     }
 
