@@ -7,8 +7,6 @@ import dev.substrate.api.internal.AvroJson;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.events.run.RunEvent;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Set;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
@@ -93,12 +91,13 @@ public final class EventJson {
         String idField = envelope.getFields().get(1).name();
         fields.put("eventId", text(body, "eventId", EventIds.next()));
         fields.put(idField, entityId);
-        fields.put(
-                "occurredAt",
-                text(
-                        body,
-                        "occurredAt",
-                        Instant.now().truncatedTo(ChronoUnit.MILLIS).toString()));
+        JsonNode occurredAt = body.get("occurredAt");
+        if (occurredAt == null || occurredAt.isNull()) {
+            // Now, as epoch milliseconds: the same instant as its ISO-8601 form, without formatting it to parse it.
+            fields.put("occurredAt", System.currentTimeMillis());
+        } else {
+            fields.put("occurredAt", text(body, "occurredAt", null));
+        }
         fields.put("actor", actor);
         if (body.has("expectedVersion")) {
             fields.set("expectedVersion", body.get("expectedVersion"));
