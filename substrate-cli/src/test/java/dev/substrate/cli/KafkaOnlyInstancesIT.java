@@ -69,6 +69,9 @@ class KafkaOnlyInstancesIT {
                 "4",
                 "SUBSTRATE_APPLICATION_ID",
                 prefix + "app",
+                // B is killed below and never says goodbye: the group notices after the session timeout.
+                "SUBSTRATE_KAFKA_SESSION_TIMEOUT_MS",
+                "6000",
                 "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS",
                 "100");
         try (SubstrateProcess a = SubstrateProcess.startWithHeap(

@@ -22,16 +22,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.event.EventValidator;
 import dev.substrate.events.artifact.ArtifactEvent;
+import dev.substrate.events.room.EnvironmentStatus;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.RoomRole;
 import dev.substrate.events.room.StreamMode;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.state.RoomState;
 import dev.substrate.testing.SampleEvents;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -149,6 +152,45 @@ class RulesTest {
     @Test
     void aTurnThatWasNotStartedCannotEnd() {
         Given.events(ownRoom("room-1")).whenRefused(room("room-1", turnEnded("t9")), Reason.NO_SUCH_TURN);
+    }
+
+    @Test
+    void aRoomEventLeavesTheStateItWasAppliedToAsItWas() {
+        // The fold keeps states it wrote and reads them again: a rule that changed one in place would change what
+        // it remembers. Each step's state is compared with a deep copy taken before the next event.
+        List<Object> payloads = List.of(
+                SampleEvents.grant("bob@example.com", RoomRole.writer),
+                turnStarted("t1"),
+                blockStarted("b1", "t1"),
+                delta("b1", "hello"),
+                delta("b1", " world"),
+                SampleEvents.blockCompleted("b1"),
+                turnEnded("t1"),
+                SampleEvents.status(EnvironmentStatus.ready, "up"),
+                log("a line"),
+                SampleEvents.error("E1", "failed once"),
+                revoke("bob@example.com"),
+                closed());
+        RoomState state = applied(RoomFold.apply(null, ownRoom("room-1"), 0));
+        long offset = 1;
+        for (Object payload : payloads) {
+            RoomState before = RoomState.newBuilder(state).build();
+            RoomState after = applied(RoomFold.apply(state, room("room-1", payload), offset++));
+            assertThat(state).as("the state " + payload + " was applied to").isEqualTo(before);
+            assertThat(after.getProject()).isEqualTo(before.getProject());
+            assertThat(after.getCreatedAt()).isEqualTo(before.getCreatedAt());
+            assertThat(after.getVersion()).isEqualTo(before.getVersion() + 1);
+            state = after;
+        }
+        assertThat(state.getClosed()).isTrue();
+        assertThat(state.getCounters().getBlocks()).isEqualTo(1);
+    }
+
+    private static RoomState applied(Decision<RoomChange> decision) {
+        assertThat(decision).isInstanceOf(Decision.Applied.class);
+        return decision instanceof Decision.Applied<RoomChange> applied
+                ? applied.state().state()
+                : null;
     }
 
     @Test
