@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
         },
         footer = {
             "  substrate bench --quick                  # about 5 minutes on two cores",
-            "  substrate bench --out bench.json          # about 10 minutes",
+            "  substrate bench --out bench.json          # about 7 minutes",
             "  substrate bench --scale 100000,1000000"
         })
 final class BenchCommand implements Callable<Integer> {
@@ -50,7 +50,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--quick", description = "A smaller run: about 5 minutes on two cores (the full run: about 10).")
+    @Option(names = "--quick", description = "A smaller run: about 5 minutes on two cores (the full run: about 7).")
     boolean quick;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", description = "A cluster to measure.")
