@@ -110,7 +110,7 @@ final class RoomAccess {
         Map<String, String> caller = Cluster.caller(ctx);
         ReadPosition position = ReadPosition.from(ctx);
         long timeoutMs = Requests.timeoutMs(ctx);
-        // Held here (the common case): the typed state, not its JSON; held elsewhere: its owner's answer.
+        // Held here (the common case): its membership as the room fold keeps it; held elsewhere: its owner's answer.
         Access.RoomResource room = reads.roomHeldHere(caller, roomId, position, timeoutMs)
                 .orElseGet(() -> state(caller, roomId, position, timeoutMs)
                         .map(found -> Access.RoomResource.fromJson(roomId, found))

@@ -21,7 +21,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class ArtifactFoldProcessor extends FoldProcessor<ArtifactEvent, ArtifactState> {
 
     private KeyValueStore<String, ArtifactState> artifacts;
-    /** Artifacts read and written through the state this task wrote last. */
+    /** Artifacts read and written through the states this task wrote lately. */
     private RecentStates<ArtifactState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private ArtifactState current;

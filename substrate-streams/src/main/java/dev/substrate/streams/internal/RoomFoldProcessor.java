@@ -42,7 +42,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private final Duration cleanupInterval;
     private final boolean appendsExpiry;
     private KeyValueStore<String, RoomState> rooms;
-    /** Rooms read and written through the state this task wrote last. */
+    /** Rooms read and written through the states this task wrote lately. */
     private RecentStates<RoomState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private RoomState current;
@@ -53,7 +53,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private WritableIndex byRun;
     private WritableIndex byParent;
     private KeyValueStore<String, String> closedSessions;
+    /** The memberships of the rooms this instance holds, which this processor keeps for the append door. */
     private final RoomMemberships memberships;
+    /** This task's partition of the room log. */
     private int partition;
 
     /**

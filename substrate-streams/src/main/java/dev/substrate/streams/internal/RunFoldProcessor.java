@@ -22,7 +22,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
 
     private KeyValueStore<String, RunState> runs;
-    /** Runs read and written through the state this task wrote last. */
+    /** Runs read and written through the states this task wrote lately. */
     private RecentStates<RunState> states;
     /** The entity's state as {@link #decide} read it: what {@link #applyChange} changes, not read twice. */
     private RunState current;

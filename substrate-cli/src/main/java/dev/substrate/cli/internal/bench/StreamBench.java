@@ -196,7 +196,7 @@ public final class StreamBench {
             client.append(Backlog.roomEvent(roomId, startBlock())).join();
         }
         CaughtUp.await(config, node.fold().applicationId(), topics);
-        used.put("bytesPerDelta", WireCodec.ROOM.encode(delta(roomIds.get(0), 0)).length);
+        used.put("bytesPerDelta", WireCodec.ROOM.encode(delta(roomIds.get(0))).length);
         List<AutoCloseable> observers = new ArrayList<>();
         try {
             observers.add(rawObserver());
@@ -390,7 +390,7 @@ public final class StreamBench {
                 long sequence = raw.nextSequence(roomId);
                 for (long due = firstDue(start, perSecond); due < end; due += (long) (1e9 / perSecond)) {
                     waitUntil(due);
-                    byte[] bytes = WireCodec.ROOM.encode(delta(roomId, sequence));
+                    byte[] bytes = WireCodec.ROOM.encode(delta(roomId));
                     long at = System.nanoTime();
                     sentAt.put(roomId + "#" + sequence++, at);
                     sent.incrementAndGet();
@@ -428,7 +428,7 @@ public final class StreamBench {
                 CompletableFuture<?> previous = CompletableFuture.completedFuture(null);
                 for (long due = firstDue(start, perSecond); due < end; due += (long) (1e9 / perSecond)) {
                     waitUntil(due);
-                    RoomEvent delta = delta(roomId, 0);
+                    RoomEvent delta = delta(roomId);
                     long at = System.nanoTime();
                     sentAt.put(delta.getEventId(), at);
                     sent.incrementAndGet();
@@ -554,7 +554,8 @@ public final class StreamBench {
     private final class Observed {
         private volatile Latencies latencies = new Latencies();
         private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
-        private final Map<String, Long> sent = new ConcurrentHashMap<>();
+        /** The raw path's writers: the sequence number each room's next delta gets. */
+        private final Map<String, Long> nextToSend = new ConcurrentHashMap<>();
 
         void reset() {
             latencies = new Latencies();
@@ -570,11 +571,11 @@ public final class StreamBench {
 
         /** The raw path: the next sequence number a room's writer gives (sequences go on from step to step). */
         long nextSequence(String roomId) {
-            return sent.getOrDefault(roomId, 0L);
+            return nextToSend.getOrDefault(roomId, 0L);
         }
 
         void sequenceAt(String roomId, long next) {
-            sent.put(roomId, next);
+            nextToSend.put(roomId, next);
         }
 
         /** The raw path's reader: the sequence of the next record of {@code roomId} it reads. */
@@ -707,7 +708,7 @@ public final class StreamBench {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (opened.getCount() > 0 && System.nanoTime() - deadline < 0) {
             for (String roomId : roomIds) {
-                RoomEvent probe = RoomEvent.newBuilder(delta(roomId, 0))
+                RoomEvent probe = RoomEvent.newBuilder(delta(roomId))
                         .setEventId("probe-" + EventIds.next())
                         .build();
                 node.client().append(probe);
@@ -764,7 +765,7 @@ public final class StreamBench {
             if (window.size() >= 1_000) {
                 window.poll().join();
             }
-            window.add(client.append(delta(roomId, i)));
+            window.add(client.append(delta(roomId)));
         }
         window.forEach(CompletableFuture::join);
         CaughtUp.await(config, this.node.fold().applicationId(), topics);
@@ -781,7 +782,7 @@ public final class StreamBench {
                 .build();
     }
 
-    private static RoomEvent delta(String roomId, long i) {
+    private static RoomEvent delta(String roomId) {
         return Backlog.roomEvent(roomId, new TextDelta(BLOCK, token()));
     }
 
