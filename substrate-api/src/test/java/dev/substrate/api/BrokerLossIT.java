@@ -79,13 +79,13 @@ class BrokerLossIT {
         try (RunLoad load = RunLoad.start(instance::url, token, "loss", 3)) {
             Thread reader = new Thread(() -> query(load, token, queries, querying), "queries");
             reader.start();
-            Thread.sleep(3_000); // load on all three brokers first: a fixed stretch of load, not a wait
+            Thread.sleep(2_000); // load on all three brokers first: a fixed stretch of load, not a wait
             victim = leaderOfRunEventsPartitionZero(config);
             acknowledgedBefore = load.acknowledgedEvents();
             Map<String, Integer> queriesBefore = new TreeMap<>(queries);
             cluster.stopBroker(victim);
             log.info("Stopped broker {} after {} acknowledged appends", victim, acknowledgedBefore);
-            Thread.sleep(10_000); // the outage itself: ten seconds of load with the broker down
+            Thread.sleep(6_000); // the outage itself: six seconds of load with the broker down
             acknowledgedWhileDown = load.acknowledgedEvents() - acknowledgedBefore;
             Map<String, Integer> queriesWhileDown = difference(queries, queriesBefore);
             cluster.startBroker(victim);
@@ -94,7 +94,7 @@ class BrokerLossIT {
                     victim,
                     acknowledgedWhileDown,
                     queriesWhileDown);
-            Thread.sleep(5_000); // load after the broker is back, while it catches up
+            Thread.sleep(3_000); // load after the broker is back, while it catches up
             load.stop();
             querying.set(false);
             reader.join();
@@ -112,7 +112,7 @@ class BrokerLossIT {
                             .allMatch(runId -> version(runId, token) == RunLoad.EVENTS_PER_RUN));
             int total = load.acknowledgedEvents();
             log.info(
-                    "Broker {} stopped for 10 s: {} appends acknowledged over {} runs ({} while it was down, {}"
+                    "Broker {} stopped for 6 s: {} appends acknowledged over {} runs ({} while it was down, {}"
                             + " retried); every run holds exactly its {} events; queries {}; lost 0, duplicated 0",
                     victim,
                     total,
