@@ -15,6 +15,7 @@ import dev.substrate.topic.Topics;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,11 +56,17 @@ class FoldLimitsIT {
             watch.alsoRead("/v1/runs/" + api.create("/v1/runs", run(), "runId"));
 
             api.append(roomId, "{\"type\": \"BlockStarted\", \"blockId\": \"tool-1\", \"kind\": \"tool_result\"}");
+            // Appended in batches of 100, as a streaming service does: 1,500 events, each its own delta to the fold.
             StringBuilder expected = new StringBuilder();
+            List<String> batch = new ArrayList<>();
             for (int i = 0; i < 1_500; i++) {
                 String text = String.format("%06d:", i) + "x".repeat(993);
                 expected.append(text);
-                api.append(roomId, "{\"type\": \"TextDelta\", \"blockId\": \"tool-1\", \"text\": \"" + text + "\"}");
+                batch.add("{\"type\": \"TextDelta\", \"blockId\": \"tool-1\", \"text\": \"" + text + "\"}");
+                if (batch.size() == 100) {
+                    api.append(roomId, "[" + String.join(",", batch) + "]");
+                    batch.clear();
+                }
             }
             HttpResponse<String> completed = api.post(
                     "/v1/rooms/" + roomId + "/events?wait=applied",

@@ -89,11 +89,13 @@ class InstanceLossIT {
                 "100");
         List<SubstrateProcess> processes = new ArrayList<>();
         try {
-            List<String> urls = new ArrayList<>();
+            // The three start at once: they join the group together rather than one rebalance after another.
             for (String name : List.of("a", "b", "c")) {
-                SubstrateProcess process = SubstrateProcess.start(
-                        environment, "serve", "--data-dir", dir.resolve(name).toString());
-                processes.add(process);
+                processes.add(SubstrateProcess.start(
+                        environment, "serve", "--data-dir", dir.resolve(name).toString()));
+            }
+            List<String> urls = new ArrayList<>();
+            for (SubstrateProcess process : processes) {
                 urls.add(process.awaitOutput("HTTP\\s+(\\S+)", Duration.ofSeconds(90)));
             }
             String a = urls.get(0);

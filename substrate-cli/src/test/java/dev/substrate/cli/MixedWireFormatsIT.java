@@ -266,8 +266,15 @@ class MixedWireFormatsIT {
         URI target = URI.create(registry.url());
         try (TcpProxy proxy = TcpProxy.to(target.getHost(), target.getPort())) {
             String prefix = "gone" + UUID.randomUUID().toString().substring(0, 6) + ".";
-            SubstrateConfig config =
-                    config(kafka, prefix, "confluent", "http://127.0.0.1:" + proxy.port() + target.getPath());
+            // The record of an unseen id fails its stream thread, which is replaced; the dead thread's consumer does
+            // not leave the group (Kafka Streams' consumers never do on close), so its partitions move once the
+            // group's session timeout passes: 6 s here rather than Kafka's 45 s default.
+            SubstrateConfig config = config(
+                    kafka,
+                    prefix,
+                    "confluent",
+                    "http://127.0.0.1:" + proxy.port() + target.getPath(),
+                    Map.of("session.timeout.ms", "6000"));
             Wire wire = Wire.start(config); // registers through the proxy
             ensureTopics(kafka, config);
             String log = Topics.from(config).runEvents().name();
@@ -335,8 +342,14 @@ class MixedWireFormatsIT {
     }
 
     private SubstrateConfig config(KafkaCluster kafka, String prefix, String format, String registry) {
+        return config(kafka, prefix, format, registry, Map.of());
+    }
+
+    private SubstrateConfig config(
+            KafkaCluster kafka, String prefix, String format, String registry, Map<String, String> more) {
         Map<String, String> settings =
                 new HashMap<>(TestSettings.of(kafka, prefix, dataDir.resolve(prefix), prefix + "fold"));
+        settings.putAll(more);
         settings.put(TopicSettings.WIRE_FORMAT.key(), format);
         settings.put(TopicSettings.SCHEMA_REGISTRY_URLS.key(), registry);
         return SubstrateConfig.of(settings);
