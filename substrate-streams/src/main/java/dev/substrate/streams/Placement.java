@@ -6,7 +6,6 @@ import dev.substrate.streams.StateQueries.Location;
 import dev.substrate.streams.StateQueries.PositionWait;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +35,6 @@ import org.apache.kafka.streams.state.HostInfo;
 final class Placement {
 
     private static final StringSerializer KEYS = new StringSerializer();
-    private static final Duration POSITION_POLL = Duration.ofMillis(10);
 
     private final KafkaStreams streams;
     private final Topics topics;
@@ -115,30 +113,6 @@ final class Placement {
             throw new StateUnavailable("No instance holds the " + log + " partitions yet", null);
         }
         return placement;
-    }
-
-    /**
-     * Waits, up to {@code timeout}, until this instance's state of {@code entity} includes the record at
-     * {@code offset} of its log's {@code partition}.
-     */
-    PositionWait awaitPosition(EntityKind<?, ?> entity, int partition, long offset, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            PositionWait now = positionNow(entity, partition, offset);
-            if (now != PositionWait.PENDING) {
-                return now;
-            }
-            if (System.nanoTime() - deadline > 0) {
-                return PositionWait.TIMED_OUT;
-            }
-            try {
-                // Interactive queries have no way to be told when a store moves: poll, briefly.
-                Thread.sleep(POSITION_POLL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return PositionWait.TIMED_OUT;
-            }
-        }
     }
 
     /**

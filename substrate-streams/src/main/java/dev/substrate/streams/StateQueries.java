@@ -7,6 +7,7 @@ import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.streams.internal.DecisionSignal;
 import dev.substrate.streams.internal.RoomMemberships;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.avro.specific.SpecificRecord;
@@ -43,6 +45,8 @@ public final class StateQueries {
     private final IndexScans scans;
     /** The room fold's memberships of the rooms held here; null for a standby's reads or a fold started elsewhere. */
     private final RoomMemberships memberships;
+    /** Told of every event the fold decides here; null for a standby's reads or a fold started elsewhere. */
+    private final DecisionSignal decisions;
 
     /**
      * Queries over a running fold, whose health is judged from its state alone ({@link SubstrateFold#queries()}
@@ -51,15 +55,21 @@ public final class StateQueries {
      * @param topics the topics the fold reads, to name the log a position belongs to
      */
     public StateQueries(KafkaStreams streams, Topics topics) {
-        this(streams, topics, true, null, SCAN_BUDGET, null);
+        this(streams, topics, true, null, SCAN_BUDGET, null, null);
     }
 
     /**
      * Queries over a running fold whose health {@code health} tracks; a list looks at {@code scanBudget} entries
      * per partition at most.
      */
-    StateQueries(KafkaStreams streams, Topics topics, FoldHealth health, int scanBudget, RoomMemberships memberships) {
-        this(streams, topics, true, health, scanBudget, memberships);
+    StateQueries(
+            KafkaStreams streams,
+            Topics topics,
+            FoldHealth health,
+            int scanBudget,
+            RoomMemberships memberships,
+            DecisionSignal decisions) {
+        this(streams, topics, true, health, scanBudget, memberships, decisions);
     }
 
     private StateQueries(
@@ -68,8 +78,10 @@ public final class StateQueries {
             boolean activeOnly,
             FoldHealth health,
             int scanBudget,
-            RoomMemberships memberships) {
+            RoomMemberships memberships,
+            DecisionSignal decisions) {
         this.memberships = memberships;
+        this.decisions = decisions;
         this.streams = streams;
         this.topics = topics;
         this.health = health;
@@ -145,7 +157,7 @@ public final class StateQueries {
             return Optional.empty();
         }
         return Optional.of(
-                new Standby(lag.getAsLong(), new StateQueries(streams, topics, false, health, scanBudget, null)));
+                new Standby(lag.getAsLong(), new StateQueries(streams, topics, false, health, scanBudget, null, null)));
     }
 
     /**
@@ -163,8 +175,24 @@ public final class StateQueries {
      * which the fold writes for every record it reads, after every other store).
      */
     public PositionWait awaitPosition(EntityKind<?, ?> entity, int partition, long offset, Duration timeout) {
-        return placement.awaitPosition(entity, partition, offset, timeout);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long seen = decided();
+            PositionWait now = positionNow(entity, partition, offset);
+            if (now != PositionWait.PENDING) {
+                return now;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                return PositionWait.TIMED_OUT;
+            }
+            // Woken by the fold's next decision; a task moving or a fold started elsewhere is looked at again soon.
+            awaitDecisionAfter(seen, Duration.ofNanos(Math.min(left, POSITION_RECHECK.toNanos())));
+        }
     }
+
+    /** How long a position wait goes without looking again when the fold decides nothing (or is not told here). */
+    public static final Duration POSITION_RECHECK = Duration.ofMillis(10);
 
     /**
      * Whether this instance's state of {@code entity} includes the record at {@code offset} of its log's {@code
@@ -174,6 +202,26 @@ public final class StateQueries {
      */
     public PositionWait positionNow(EntityKind<?, ?> entity, int partition, long offset) {
         return placement.positionNow(entity, partition, offset);
+    }
+
+    /**
+     * How many events this instance's fold has decided since it started: read it before checking {@link
+     * #positionNow}, then {@link #awaitDecisionAfter} it. Zero when this fold's decisions are not told here.
+     */
+    public long decided() {
+        return decisions == null ? 0 : decisions.decided();
+    }
+
+    /**
+     * Parks the calling thread until this instance's fold decides an event after {@link #decided} answered {@code
+     * seen}, or {@code max} passes; where this fold's decisions are not told here, for {@code max}.
+     */
+    public void awaitDecisionAfter(long seen, Duration max) {
+        if (decisions != null) {
+            decisions.awaitAfter(seen, max.toNanos());
+        } else {
+            LockSupport.parkNanos(max.toNanos());
+        }
     }
 
     /** Whether the fold is running: every task assigned and restored. */

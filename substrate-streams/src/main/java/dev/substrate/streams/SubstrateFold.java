@@ -6,6 +6,7 @@ import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.QuerySettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.Wire;
+import dev.substrate.streams.internal.DecisionSignal;
 import dev.substrate.streams.internal.FoldReadErrors;
 import dev.substrate.streams.internal.FoldTopology;
 import dev.substrate.streams.internal.FoldWriteErrors;
@@ -52,6 +53,8 @@ public final class SubstrateFold implements AutoCloseable {
     private final int scanBudget;
     /** The memberships of the rooms this instance holds, kept by the room fold for the append door. */
     private final RoomMemberships memberships;
+    /** Told of every event the fold decides here, for reads waiting for a position. */
+    private final DecisionSignal decisions;
 
     private final FoldHealth health;
 
@@ -67,9 +70,11 @@ public final class SubstrateFold implements AutoCloseable {
             FoldSettings settings,
             FoldHealth health,
             int scanBudget,
-            RoomMemberships memberships) {
+            RoomMemberships memberships,
+            DecisionSignal decisions) {
         this.scanBudget = scanBudget;
         this.memberships = memberships;
+        this.decisions = decisions;
         this.streams = streams;
         this.properties = properties;
         this.settings = settings;
@@ -78,7 +83,7 @@ public final class SubstrateFold implements AutoCloseable {
 
     /** The fold's topology: a pure function of its settings. */
     public static Topology buildTopology(FoldSettings settings) {
-        return FoldTopology.build(settings, new RoomMemberships());
+        return FoldTopology.build(settings, new RoomMemberships(), new DecisionSignal());
     }
 
     /**
@@ -198,7 +203,8 @@ public final class SubstrateFold implements AutoCloseable {
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 settings.topics().deadLetters().name());
         RoomMemberships memberships = new RoomMemberships();
-        KafkaStreams streams = new KafkaStreams(FoldTopology.build(settings, memberships), properties);
+        DecisionSignal decisions = new DecisionSignal();
+        KafkaStreams streams = new KafkaStreams(FoldTopology.build(settings, memberships, decisions), properties);
         streams.setStateListener((newState, oldState) -> health.stateChanged(newState));
         streams.setUncaughtExceptionHandler(e -> {
             health.threadFailed(e);
@@ -212,7 +218,7 @@ public final class SubstrateFold implements AutoCloseable {
         });
         streams.start();
         return new SubstrateFold(
-                streams, properties, settings, health, config.get(QuerySettings.SCAN_BUDGET), memberships);
+                streams, properties, settings, health, config.get(QuerySettings.SCAN_BUDGET), memberships, decisions);
     }
 
     /**
@@ -246,7 +252,7 @@ public final class SubstrateFold implements AutoCloseable {
 
     /** Reads of this fold's state, reporting its health. */
     public StateQueries queries() {
-        return new StateQueries(streams, settings.topics(), health, scanBudget, memberships);
+        return new StateQueries(streams, settings.topics(), health, scanBudget, memberships, decisions);
     }
 
     /** The fold's Kafka Streams metrics, for {@code /metrics}. */

@@ -11,12 +11,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -25,14 +24,21 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Reads that wait for the fold to reach a {@link ReadPosition}, without holding a thread: each wait is a future
- * that one timer thread completes when the position is reached (polling the fold every {@value #POLL_MS} ms) or
- * fails when its time is up. A position the log does not have yet (a partition it lacks, an offset at or past the
- * partition's end) is refused at once, since no wait would reach it. One principal may have {@code
- * http.position.waits.per.principal} waits at once; one more is a 429.
+ * that one watcher thread completes when the position is reached or fails when its time is up. The watcher looks at
+ * the waits when one arrives and each time the fold decides an event on this instance ({@link
+ * StateQueries#awaitDecisionAfter}), at most once every {@value #MIN_PASS_GAP_MICROS} µs however fast the fold
+ * decides, and at least every {@link StateQueries#POSITION_RECHECK} (time limits, partitions that move). A position
+ * the log does not have yet (a partition it lacks, an offset at or past the partition's end) is refused at once,
+ * since no wait would reach it. One principal may have {@code http.position.waits.per.principal} waits at once; one
+ * more is a 429.
  */
 final class PositionWaits implements AutoCloseable {
 
-    private static final long POLL_MS = 10;
+    /**
+     * The least time between two passes over the waits: a fold deciding thousands of events a second is not followed
+     * one decision at a time.
+     */
+    private static final long MIN_PASS_GAP_MICROS = 500;
 
     /** Requests that must wait on their own thread (checks made inside an append): at most this many at once. */
     private static final int BLOCKING_WAITS = 32;
@@ -46,19 +52,45 @@ final class PositionWaits implements AutoCloseable {
     private final Map<TopicPartition, CompletableFuture<Long>> ends = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Integer>> partitionCounts = new ConcurrentHashMap<>();
     private final Semaphore blocking = new Semaphore(BLOCKING_WAITS);
-    private final ScheduledExecutorService timer;
+    private final Thread watcher;
+    private volatile boolean closed;
 
     PositionWaits(Supplier<StateQueries> queries, Topics topics, Admin admin, int perPrincipal) {
         this.queries = queries;
         this.topics = topics;
         this.admin = admin;
         this.perPrincipal = perPrincipal;
-        this.timer = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "substrate-position-waits");
-            thread.setDaemon(true);
-            return thread;
-        });
-        timer.scheduleWithFixedDelay(this::poll, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
+        this.watcher = new Thread(this::watch, "substrate-position-waits");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    /** The watcher's loop: a pass over the waits, then a wait for the fold's next decision. */
+    private void watch() {
+        long gap = TimeUnit.MICROSECONDS.toNanos(MIN_PASS_GAP_MICROS);
+        while (!closed) {
+            long passStarted = System.nanoTime();
+            StateQueries current;
+            try {
+                current = queries.get();
+            } catch (RuntimeException e) {
+                // Not served yet: the waits were not accepted before it was; nothing to check.
+                LockSupport.parkNanos(StateQueries.POSITION_RECHECK.toNanos());
+                continue;
+            }
+            // Read before the pass: a decision made during it brings the next pass at once.
+            long seen = current.decided();
+            pass(current);
+            if (pending.isEmpty()) {
+                LockSupport.parkNanos(StateQueries.POSITION_RECHECK.toNanos());
+                continue;
+            }
+            long sincePass = System.nanoTime() - passStarted;
+            if (sincePass < gap) {
+                LockSupport.parkNanos(gap - sincePass);
+            }
+            current.awaitDecisionAfter(seen, StateQueries.POSITION_RECHECK);
+        }
     }
 
     /** Reads waiting for a position on this instance now, for the metrics. */
@@ -96,6 +128,7 @@ final class PositionWaits implements AutoCloseable {
                 wait.done.completeExceptionally(failure);
             } else {
                 pending.add(wait);
+                LockSupport.unpark(watcher);
             }
         });
         return wait.done;
@@ -227,15 +260,8 @@ final class PositionWaits implements AutoCloseable {
     }
 
     /** One pass over the waits: completes those reached (or not held here) and fails those out of time. */
-    private void poll() {
+    private void pass(StateQueries current) {
         if (pending.isEmpty()) {
-            return;
-        }
-        StateQueries current;
-        try {
-            current = queries.get();
-        } catch (RuntimeException e) {
-            // Not served yet: the waits were not accepted before it was; nothing to check.
             return;
         }
         long now = System.nanoTime();
@@ -258,10 +284,11 @@ final class PositionWaits implements AutoCloseable {
         }
     }
 
-    /** Fails every wait (the API is stopping) and stops the timer. */
+    /** Fails every wait (the API is stopping) and stops the watcher. */
     @Override
     public void close() {
-        timer.shutdownNow();
+        closed = true;
+        LockSupport.unpark(watcher);
         for (Wait wait; (wait = pending.poll()) != null; ) {
             wait.done.completeExceptionally(Problem.unavailable("the API is stopping"));
         }

@@ -16,7 +16,10 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
@@ -41,9 +44,9 @@ public final class FoldTopology {
 
     /**
      * The topology for {@code settings}; every source, processor, sink and store is named. The room fold keeps
-     * {@code memberships} current for the rooms its tasks hold.
+     * {@code memberships} current for the rooms its tasks hold; every event decided is told to {@code decisions}.
      */
-    public static Topology build(FoldSettings settings, RoomMemberships memberships) {
+    public static Topology build(FoldSettings settings, RoomMemberships memberships, DecisionSignal decisions) {
         FoldStep step = new FoldStep(
                 new EventValidator(settings.limits().maxEventBytes(), Clock.systemUTC()), settings.limits());
         Topology topology = new Topology();
@@ -53,20 +56,22 @@ public final class FoldTopology {
                 topology,
                 settings,
                 EntityKind.RUN,
-                () -> new RunFoldProcessor(step, settings.outcomeRetention(), settings),
+                signalling(() -> new RunFoldProcessor(step, settings.outcomeRetention(), settings), decisions),
                 List.of(writtenOnce(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))));
         wire(
                 topology,
                 settings,
                 EntityKind.ROOM,
-                () -> new RoomFoldProcessor(
-                        step,
-                        settings.outcomeRetention(),
-                        settings.sessionRetention(),
-                        settings.sessionCleanupInterval(),
-                        !topics.rebuild(),
-                        settings,
-                        memberships),
+                signalling(
+                        () -> new RoomFoldProcessor(
+                                step,
+                                settings.outcomeRetention(),
+                                settings.sessionRetention(),
+                                settings.sessionCleanupInterval(),
+                                !topics.rebuild(),
+                                settings,
+                                memberships),
+                        decisions),
                 List.of(
                         store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY)),
                         store(StoreNames.ROOM_BLOCK_PARTS, Serdes.String()),
@@ -82,7 +87,7 @@ public final class FoldTopology {
                 topology,
                 settings,
                 EntityKind.ARTIFACT,
-                () -> new ArtifactFoldProcessor(step, settings.outcomeRetention(), settings),
+                signalling(() -> new ArtifactFoldProcessor(step, settings.outcomeRetention(), settings), decisions),
                 List.of());
         return topology;
     }
@@ -119,6 +124,34 @@ public final class FoldTopology {
                 keys,
                 values,
                 name);
+    }
+
+    /**
+     * {@code fold}'s processors, each telling {@code decisions} of every event once it has processed it: its outcome,
+     * the last of its writes, is in the store, so a read bound to its position finds it.
+     */
+    private static <E extends SpecificRecord> ProcessorSupplier<String, E, String, byte[]> signalling(
+            ProcessorSupplier<String, E, String, byte[]> fold, DecisionSignal decisions) {
+        return () -> {
+            Processor<String, E, String, byte[]> processor = fold.get();
+            return new Processor<>() {
+                @Override
+                public void init(ProcessorContext<String, byte[]> context) {
+                    processor.init(context);
+                }
+
+                @Override
+                public void process(Record<String, E> record) {
+                    processor.process(record);
+                    decisions.decidedOne();
+                }
+
+                @Override
+                public void close() {
+                    processor.close();
+                }
+            };
+        };
     }
 
     /** The processor that folds {@code kind}'s events: {@code run-fold}, {@code room-fold}, {@code artifact-fold}. */
