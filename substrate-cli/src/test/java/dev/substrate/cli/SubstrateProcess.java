@@ -27,11 +27,14 @@ final class SubstrateProcess implements AutoCloseable {
     private final Process process;
     private final Path stdout;
     private final Path stderr;
+    /** Whether this process writes the class archive the later ones start from, when it exits. */
+    private final boolean archiving;
 
-    private SubstrateProcess(Process process, Path stdout, Path stderr) {
+    private SubstrateProcess(Process process, Path stdout, Path stderr, boolean archiving) {
         this.process = process;
         this.stdout = stdout;
         this.stderr = stderr;
+        this.archiving = archiving;
     }
 
     /**
@@ -54,6 +57,7 @@ final class SubstrateProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + maxHeap);
         command.addAll(QUICK_JVM);
+        boolean archiving = ClassArchive.addOptions(command, args.length > 0 && args[0].equals("dev"));
         command.add("-jar");
         command.add(JAR.toString());
         command.addAll(List.of(args));
@@ -65,7 +69,7 @@ final class SubstrateProcess implements AutoCloseable {
                     new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
             builder.environment().keySet().removeIf(name -> name.startsWith("SUBSTRATE_"));
             builder.environment().putAll(environment);
-            return new SubstrateProcess(builder.start(), stdout, stderr);
+            return new SubstrateProcess(builder.start(), stdout, stderr, archiving);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -118,6 +122,9 @@ final class SubstrateProcess implements AutoCloseable {
     int stop() throws InterruptedException {
         process.destroy();
         int exitCode = awaitExit(Duration.ofSeconds(60));
+        if (archiving) {
+            ClassArchive.written();
+        }
         if (!stdout().contains("Stopped.")) {
             throw new IllegalStateException(
                     "substrate did not stop cleanly; stdout: " + stdout() + "; stderr: " + stderr());
@@ -131,7 +138,11 @@ final class SubstrateProcess implements AutoCloseable {
      */
     int kill() throws InterruptedException {
         process.destroyForcibly();
-        return awaitExit(Duration.ofSeconds(30));
+        int exitCode = awaitExit(Duration.ofSeconds(30));
+        if (archiving) {
+            ClassArchive.written();
+        }
+        return exitCode;
     }
 
     /** Waits for the process to end by itself and returns its exit code. */
@@ -154,7 +165,74 @@ final class SubstrateProcess implements AutoCloseable {
     @Override
     public void close() throws IOException {
         process.destroyForcibly();
+        if (archiving) {
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ClassArchive.written();
+        }
         Files.deleteIfExists(stdout);
         Files.deleteIfExists(stderr);
+    }
+
+    /**
+     * A class data sharing archive of the jar's classes (the JDK's AppCDS), so that a test's process maps the classes
+     * it loads instead of reading and verifying them again: a {@code substrate dev} took about 9 s of CPU to be ready
+     * without it and about 6 s with it. The first {@code dev} process of a build writes it when it exits (one at a
+     * time may: the others start without it meanwhile); a jar built again gets an archive of its own. The JVM's CDS
+     * messages are off, so that a test reads only what substrate printed.
+     */
+    private static final class ClassArchive {
+
+        private static final Path ARCHIVE = archive();
+        private static final Path WRITING = Path.of(ARCHIVE + ".writing");
+
+        private static Path archive() {
+            try {
+                return JAR.resolveSibling("substrate-" + Files.size(JAR) + "-"
+                        + Files.getLastModifiedTime(JAR).toMillis() + ".jsa");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /**
+         * Adds the archive's options to {@code command}; true when this process is to write it at its exit. Only a
+         * {@code dev} process writes it ({@code mayWrite}): it loads the most (broker, fold, HTTP).
+         */
+        static synchronized boolean addOptions(List<String> command, boolean mayWrite) {
+            if (Files.exists(ARCHIVE)) {
+                command.add("-XX:SharedArchiveFile=" + ARCHIVE);
+                command.add("-Xlog:cds=off");
+                return false;
+            }
+            if (!mayWrite) {
+                return false;
+            }
+            try {
+                Files.createFile(WRITING); // one writer among the build's JVMs
+            } catch (IOException e) {
+                return false;
+            }
+            command.add("-XX:ArchiveClassesAtExit=" + WRITING);
+            command.add("-Xlog:cds=off");
+            return true;
+        }
+
+        /** The writer has exited: its archive is complete (a JVM writes it on its way out), or there is none. */
+        static synchronized void written() {
+            try {
+                if (Files.size(WRITING) > 0) {
+                    Files.move(WRITING, ARCHIVE, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                } else {
+                    // Killed before it could write: the next process tries.
+                    Files.deleteIfExists(WRITING);
+                }
+            } catch (IOException e) {
+                // Another JVM of the build moved or removed it: nothing to do.
+            }
+        }
     }
 }
