@@ -52,11 +52,14 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -71,8 +74,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * The Java API services append run, room and artifact events with.
  *
  * <p>Every append is validated on the caller's thread (a bad call throws {@link InvalidEvent} naming the field,
- * and writes nothing), encoded ({@link WireCodec}), and handed to Kafka by the client's own sender thread, so the
- * caller's thread never waits on the broker. The returned future completes with the event's {@link Position}
+ * and writes nothing), encoded ({@link WireCodec}), and handed to Kafka without the caller's thread ever waiting on
+ * the broker: by the caller's thread itself when the producer knows the topic and has room (the common case), else by
+ * the client's own sender thread. The returned future completes with the event's {@link Position}
  * once Kafka acknowledged it with {@code acks=all} through an idempotent producer, or fails with {@link
  * AppendFailed} or {@link ClientOverloaded}. Appends made from one thread reach the log in the order they were
  * made. The record key is the entity id, so each run, room and artifact is totally ordered.
@@ -109,6 +113,7 @@ public final class SubstrateClient implements AutoCloseable {
     private final Clock clock;
     private final EventIds ids;
     private final ExecutorService sender;
+    private final HandOff handOff;
     private final Semaphore pending;
     private final int maxPendingAppends;
     private final Wire wire;
@@ -121,10 +126,9 @@ public final class SubstrateClient implements AutoCloseable {
         this.topics = new Topics(builder.topicPrefix, builder.maxEventBytes);
         this.maxPendingAppends = builder.maxPendingAppends;
         this.pending = new Semaphore(builder.maxPendingAppends);
-        this.producer = new KafkaProducer<>(
-                producerConfig(builder.kafkaProperties, builder.maxEventBytes),
-                new StringSerializer(),
-                new ByteArraySerializer());
+        Map<String, Object> producerConfig = producerConfig(builder.kafkaProperties, builder.maxEventBytes);
+        this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
+        this.handOff = HandOff.of(producerConfig);
         this.sender = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "substrate-client-sender");
             thread.setDaemon(true);
@@ -555,30 +559,56 @@ public final class SubstrateClient implements AutoCloseable {
         headers.add(EVENT_TYPE_HEADER, payload.getClass().getSimpleName().getBytes(StandardCharsets.UTF_8));
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, null, key, value, headers);
         CompletableFuture<Appended> result = new CompletableFuture<>();
+        long bytes = value.length + key.length() * 3L + RECORD_OVERHEAD_BYTES;
+        if (sender.isShutdown()) {
+            pending.release();
+            throw new ClientClosed(new RejectedExecutionException("the client is closed"));
+        }
+        if (handOff.sendsHere(topic, bytes)) {
+            // Nothing of this client waits at the sender thread (no earlier append of this thread is overtaken), the
+            // producer knows the topic and has room: sent on the caller's thread, which this cannot block.
+            sendNow(record, eventId, bytes, result);
+            return result;
+        }
         try {
             sender.execute(() -> {
                 try {
-                    producer.send(record, (metadata, error) -> {
-                        pending.release();
-                        if (error != null) {
-                            result.completeExceptionally(new AppendFailed(
-                                    "Kafka did not acknowledge event " + eventId + " on " + topic + ": " + error,
-                                    error));
-                        } else {
-                            result.complete(new Appended(
-                                    key, eventId, new Position(topic, metadata.partition(), metadata.offset())));
-                        }
-                    });
-                } catch (RuntimeException e) {
-                    pending.release();
-                    result.completeExceptionally(new AppendFailed("Cannot send event " + eventId + " to " + topic, e));
+                    sendNow(record, eventId, bytes, result);
+                } finally {
+                    handOff.sent();
                 }
             });
         } catch (RejectedExecutionException e) {
+            handOff.sent();
             pending.release();
             throw new ClientClosed(e);
         }
         return result;
+    }
+
+    /** Hands {@code record} to the producer; {@code result} completes when Kafka acknowledged it, or failed. */
+    private void sendNow(
+            ProducerRecord<String, byte[]> record, String eventId, long bytes, CompletableFuture<Appended> result) {
+        String topic = record.topic();
+        handOff.buffered(bytes);
+        try {
+            producer.send(record, (metadata, error) -> {
+                handOff.acknowledged(bytes);
+                pending.release();
+                if (error != null) {
+                    result.completeExceptionally(new AppendFailed(
+                            "Kafka did not acknowledge event " + eventId + " on " + topic + ": " + error, error));
+                } else {
+                    handOff.acknowledgedOn(topic);
+                    result.complete(new Appended(
+                            record.key(), eventId, new Position(topic, metadata.partition(), metadata.offset())));
+                }
+            });
+        } catch (RuntimeException e) {
+            handOff.acknowledged(bytes);
+            pending.release();
+            result.completeExceptionally(new AppendFailed("Cannot send event " + eventId + " to " + topic, e));
+        }
     }
 
     /** Waits until every append made so far is acknowledged or failed. */
@@ -672,6 +702,83 @@ public final class SubstrateClient implements AutoCloseable {
                         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "the client needs bootstrap.servers", null);
             }
             return new SubstrateClient(this);
+        }
+    }
+
+    /** What a record takes in the producer's buffer beyond its key and value, at most: headers and batch framing. */
+    private static final long RECORD_OVERHEAD_BYTES = 128;
+
+    /**
+     * Where an append is handed to the producer. The sender thread exists so that a caller never waits on the broker:
+     * {@code KafkaProducer.send} blocks while it has no metadata for the topic or no room in its buffer. When neither
+     * can happen and nothing waits at the sender, the caller's thread sends itself, saving a hop between threads (a
+     * wake-up of the sender, then of the producer's own thread) on every append. Thread-safe.
+     */
+    private static final class HandOff {
+        /** Appends handed to the sender thread and not yet handed by it to the producer. */
+        private final AtomicInteger queued = new AtomicInteger();
+        /** Bytes handed to the producer and not yet acknowledged (or failed). */
+        private final AtomicLong buffered = new AtomicLong();
+
+        private final long bufferLimit;
+        private final long knownForNanos;
+        /** When an append to each topic was last acknowledged: the producer had its metadata then. */
+        private final Map<String, Long> lastAcknowledged = new ConcurrentHashMap<>();
+
+        private HandOff(long bufferLimit, long knownForNanos) {
+            this.bufferLimit = bufferLimit;
+            this.knownForNanos = knownForNanos;
+        }
+
+        /**
+         * Half of the producer's buffer ({@code buffer.memory}) is left to the caller's thread, and a topic counts as
+         * known for a minute after an acknowledgement (or half of {@code metadata.max.idle.ms}, after which the
+         * producer forgets an idle topic's metadata, if that is shorter).
+         */
+        static HandOff of(Map<String, Object> producerConfig) {
+            long idle = setting(producerConfig, ProducerConfig.METADATA_MAX_IDLE_CONFIG, 5 * 60_000L);
+            return new HandOff(
+                    setting(producerConfig, ProducerConfig.BUFFER_MEMORY_CONFIG, 32L * 1024 * 1024) / 2,
+                    TimeUnit.MILLISECONDS.toNanos(Math.min(60_000, idle / 2)));
+        }
+
+        /** A producer setting given as a number or its text, else Kafka's default. */
+        private static long setting(Map<String, Object> config, String key, long kafkaDefault) {
+            Object value = config.get(key);
+            return value == null
+                    ? kafkaDefault
+                    : Long.parseLong(String.valueOf(value).trim());
+        }
+
+        /** Whether the caller's thread sends an append of {@code bytes} to {@code topic}; if not, it is queued. */
+        boolean sendsHere(String topic, long bytes) {
+            if (queued.get() == 0 && recentlyAcknowledged(topic) && buffered.get() + bytes <= bufferLimit) {
+                return true;
+            }
+            queued.incrementAndGet();
+            return false;
+        }
+
+        /** The sender thread handed a queued append to the producer (or failed to). */
+        void sent() {
+            queued.decrementAndGet();
+        }
+
+        void buffered(long bytes) {
+            buffered.addAndGet(bytes);
+        }
+
+        void acknowledged(long bytes) {
+            buffered.addAndGet(-bytes);
+        }
+
+        void acknowledgedOn(String topic) {
+            lastAcknowledged.put(topic, System.nanoTime());
+        }
+
+        private boolean recentlyAcknowledged(String topic) {
+            Long at = lastAcknowledged.get(topic);
+            return at != null && System.nanoTime() - at < knownForNanos;
         }
     }
 }

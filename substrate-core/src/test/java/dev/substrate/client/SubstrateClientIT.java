@@ -11,6 +11,7 @@ import dev.substrate.events.run.Activation;
 import dev.substrate.events.run.ActivationSurface;
 import dev.substrate.events.run.RunCreated;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.events.run.RunLabelled;
 import dev.substrate.events.run.RunScope;
 import dev.substrate.events.run.RunStarted;
 import dev.substrate.testing.KafkaCluster;
@@ -27,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.avro.Schema;
@@ -130,6 +132,58 @@ class SubstrateClientIT {
         assertThat(started.getCorrelation().getCausationId())
                 .isEqualTo(appended.get(0).eventId());
         assertThat(records.get(1).offset()).isEqualTo(appended.get(1).position().offset());
+    }
+
+    /**
+     * The first appends to a topic go through the sender thread (the producer has no metadata yet); once one is
+     * acknowledged, a caller with nothing queued sends on its own thread. Several threads appending at once without
+     * waiting mix both ways, and each thread's events still reach the log in the order it appended them.
+     */
+    @Test
+    void eachThreadsAppendsReachTheLogInItsOrderWhicheverThreadHandsThemToKafka() throws Exception {
+        int threads = 4;
+        int perThread = 500;
+        try (SubstrateClient client = client()) {
+            List<CompletableFuture<Void>> writers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String runId = "run-order-" + t;
+                writers.add(CompletableFuture.runAsync(() -> {
+                    List<CompletableFuture<Appended>> appends = new ArrayList<>();
+                    for (int i = 0; i < perThread; i++) {
+                        appends.add(client.append(SampleEvents.runEvent(
+                                runId, SampleEvents.labelled(Map.of("seq", Integer.toString(i))))));
+                        if (i % 50 == 0) {
+                            Thread.yield();
+                        }
+                    }
+                    CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new))
+                            .join();
+                }));
+            }
+            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).join();
+        }
+        Map<String, List<Integer>> order = new TreeMap<>();
+        for (ConsumerRecord<String, byte[]> record : readAll(topics.runEvents().name(), threads * perThread)) {
+            RunEvent event = WireCodec.RUN.decode(record.value());
+            RunLabelled labelled = (RunLabelled) event.getPayload();
+            order.computeIfAbsent(record.key(), key -> new ArrayList<>())
+                    .add(Integer.parseInt(labelled.getLabels().get("seq")));
+        }
+        assertThat(order).hasSize(threads);
+        for (List<Integer> sequence : order.values()) {
+            assertThat(sequence).hasSize(perThread).isSorted();
+        }
+    }
+
+    @Test
+    void anAppendAfterCloseFailsAsClosedAndWritesNothing() {
+        SubstrateClient client = client();
+        client.append(SampleEvents.runEvent("run-closed", SampleEvents.created()))
+                .join();
+        client.close();
+        assertThatThrownBy(() -> client.append(SampleEvents.runEvent("run-closed", SampleEvents.started())))
+                .isInstanceOf(ClientClosed.class);
+        assertThat(readAll(topics.runEvents().name(), 1)).hasSize(1);
     }
 
     @Test
