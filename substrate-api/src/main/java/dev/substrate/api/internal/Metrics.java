@@ -3,6 +3,7 @@ package dev.substrate.api.internal;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -90,8 +91,31 @@ public final class Metrics {
         ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(out.toString());
     }
 
+    /** A Kafka metric's family and its sample up to the value ({@code family{labels} }), as last written. */
+    private record Named(String family, String prefix) {
+        static Named of(MetricName name) {
+            String family = "kafka_" + sanitize(name.group()) + "_" + sanitize(name.name());
+            StringBuilder prefix = new StringBuilder(family);
+            if (!name.tags().isEmpty()) {
+                List<String> labels = new ArrayList<>();
+                new TreeMap<>(name.tags())
+                        .forEach((key, tag) -> labels.add(sanitize(key) + "=\"" + escape(tag) + "\""));
+                prefix.append('{').append(String.join(",", labels)).append('}');
+            }
+            return new Named(family, prefix.append(' ').toString());
+        }
+    }
+
+    /**
+     * The names of the last scrape's Kafka metrics: a scrape names a few thousand, nearly all as the scrape before.
+     * Each scrape keeps only the names it wrote, so metrics that went away (a task moved) are forgotten.
+     */
+    private volatile Map<MetricName, Named> named = Map.of();
+
     private void writeKafka(StringBuilder out) {
         Map<String, List<String>> samples = new TreeMap<>();
+        Map<MetricName, Named> before = named;
+        Map<MetricName, Named> now = new HashMap<>(before.size() * 2 + 16);
         for (Supplier<Map<MetricName, ? extends Metric>> source : kafka) {
             for (Map.Entry<MetricName, ? extends Metric> metric : source.get().entrySet()) {
                 Object value = metric.getValue().metricValue();
@@ -99,18 +123,14 @@ public final class Metrics {
                     continue;
                 }
                 MetricName name = metric.getKey();
-                String family = "kafka_" + sanitize(name.group()) + "_" + sanitize(name.name());
-                StringBuilder sample = new StringBuilder(family);
-                if (!name.tags().isEmpty()) {
-                    List<String> labels = new ArrayList<>();
-                    new TreeMap<>(name.tags())
-                            .forEach((key, tag) -> labels.add(sanitize(key) + "=\"" + escape(tag) + "\""));
-                    sample.append('{').append(String.join(",", labels)).append('}');
-                }
-                sample.append(' ').append(format(number.doubleValue()));
-                samples.computeIfAbsent(family, key -> new ArrayList<>()).add(sample.toString());
+                Named known = before.get(name);
+                Named sample = known != null ? known : Named.of(name);
+                now.put(name, sample);
+                samples.computeIfAbsent(sample.family(), key -> new ArrayList<>())
+                        .add(sample.prefix() + format(number.doubleValue()));
             }
         }
+        named = now;
         samples.forEach((family, lines) -> {
             out.append("# TYPE ").append(family).append(" gauge\n");
             lines.stream().distinct().forEach(line -> out.append(line).append('\n'));
