@@ -2,6 +2,7 @@ package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.substrate.api.auth.Principal;
 import dev.substrate.streams.Instance;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
@@ -132,11 +134,36 @@ public final class Cluster {
                 headers.put(header, value);
             }
         }
-        headers.put(
-                InstanceSignature.CLAIMS,
-                InstanceSignature.Claims.of(Requests.principal(ctx), Requests.tokenId(ctx), System.currentTimeMillis())
-                        .encode());
+        headers.put(InstanceSignature.CLAIMS, claims(Requests.principal(ctx), Requests.tokenId(ctx)));
         return headers;
+    }
+
+    /** Claims encoded lately, by token id: a streaming caller sends many requests a second with one token. */
+    private static final Map<String, EncodedClaims> RECENT_CLAIMS = new ConcurrentHashMap<>();
+
+    /** How long encoded claims are used again: their validity ({@code MAX_SKEW_MS}, a minute) ends that much sooner. */
+    private static final long CLAIMS_REUSE_MS = 1_000;
+
+    /** The most tokens whose claims are remembered; past it they are all forgotten (and encoded again when used). */
+    private static final int RECENT_CLAIMS_MAX = 10_000;
+
+    private record EncodedClaims(Principal principal, long atMs, String encoded) {}
+
+    /** The claims of {@code principal} presenting token {@code tokenId}, encoded now or within the last second. */
+    private static String claims(Principal principal, String tokenId) {
+        long now = System.currentTimeMillis();
+        EncodedClaims recent = tokenId == null ? null : RECENT_CLAIMS.get(tokenId);
+        if (recent != null && recent.principal().equals(principal) && now - recent.atMs() < CLAIMS_REUSE_MS) {
+            return recent.encoded();
+        }
+        String encoded = InstanceSignature.Claims.of(principal, tokenId, now).encode();
+        if (tokenId != null) {
+            if (RECENT_CLAIMS.size() >= RECENT_CLAIMS_MAX) {
+                RECENT_CLAIMS.clear();
+            }
+            RECENT_CLAIMS.put(tokenId, new EncodedClaims(principal, now, encoded));
+        }
+        return encoded;
     }
 
     /** The id of the token the {@link #caller} presented: what limits per caller count by. */
