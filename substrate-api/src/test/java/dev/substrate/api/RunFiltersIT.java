@@ -230,10 +230,20 @@ class RunFiltersIT {
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
     }
 
+    /**
+     * A token minted on the first instance, once every instance knows it: the second learns of it by reading the
+     * token topic, and until then answers 401 (what this class tests starts after that).
+     */
     private static String mint(String body) throws Exception {
         HttpResponse<String> minted = ApiCalls.post(url(0, "/v1/tokens"), body, admin);
         assertThat(minted.statusCode()).as(minted.body()).isEqualTo(201);
-        return JSON.readTree(minted.body()).get("token").asText();
+        String token = JSON.readTree(minted.body()).get("token").asText();
+        for (int instance = 0; instance < instances.size(); instance++) {
+            String whoami = url(instance, "/v1/whoami");
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> ApiCalls.get(whoami, token).statusCode() == 200);
+        }
+        return token;
     }
 
     private static String url(int instance, String path) {
