@@ -86,6 +86,18 @@ class PermissionMatrixIT {
         rule("GET /v1/rooms/{roomId}/stream", "READ", Target.ROOM, 200);
         rule("GET /v1/rooms/{roomId}/ag-ui", "READ", Target.ROOM, 200);
         rule("POST /v1/rooms/{roomId}/ag-ui", "READ", Target.ROOM, 200);
+        // The fixture room has no turn in progress: nothing to resume.
+        rule("GET /v1/rooms/{roomId}/ai-sdk/stream", "READ", Target.ROOM, 204);
+        rule("GET /v1/rooms/{roomId}/ai-sdk/messages", "READ", Target.ROOM, 200);
+        rule("GET /v1/rooms/{roomId}/ds", "READ", Target.ROOM, 200);
+        rule("HEAD /v1/rooms/{roomId}/ds", "READ", Target.ROOM, 200);
+        // Read-only: refused once the caller was found to read the room, so a non-reader learns nothing.
+        rule("POST /v1/rooms/{roomId}/ds", "READ", Target.ROOM, 405);
+        rule("PUT /v1/rooms/{roomId}/ds", "READ", Target.ROOM, 405);
+        rule("DELETE /v1/rooms/{roomId}/ds", "READ", Target.ROOM, 405);
+        rule("POST /v1/rooms/{roomId}/ws-ticket", "READ", Target.ROOM, 200);
+        // A plain GET of the WebSocket is decided as its upgrade is, then answered 426.
+        rule("GET /v1/rooms/{roomId}/ws", "READ", Target.ROOM, 426);
         rule("POST /v1/artifacts", "CREATE", Target.ARTIFACT, 202);
         rule("GET /v1/artifacts", "LIST", Target.ARTIFACT, 200);
         rule("GET /v1/artifacts/{artifactId}", "READ", Target.ARTIFACT, 200);

@@ -57,9 +57,23 @@ public final class StreamSettings {
                             + "id), so that many slow readers of one token cannot take the heap.")
             .derived((value, config) -> Math.max(value, 2L * config.get(EventSettings.MAX_EVENT_BYTES)));
 
+    /** How long a Durable Streams long poll waits for a room's next event. */
+    public static final Setting<Duration> LONG_POLL = Setting.millis(
+            "stream.long.poll.ms",
+            20_000L,
+            Range.between(100, 300_000),
+            Importance.LOW,
+            "How long a long poll of `GET /v1/rooms/{id}/ds?live=long-poll` waits for the room's next event before "
+                    + "it answers 204; keep it below `http.idle.timeout.ms`.");
+
     /** Every setting of this component. */
     static final List<Setting<?>> ALL = List.of(
-            HEARTBEAT, MAX_CLIENTS, MAX_CLIENTS_PER_PRINCIPAL, MAX_BUFFERED_BYTES, MAX_BUFFERED_BYTES_PER_PRINCIPAL);
+            HEARTBEAT,
+            MAX_CLIENTS,
+            MAX_CLIENTS_PER_PRINCIPAL,
+            MAX_BUFFERED_BYTES,
+            MAX_BUFFERED_BYTES_PER_PRINCIPAL,
+            LONG_POLL);
 
     private StreamSettings() {}
 }

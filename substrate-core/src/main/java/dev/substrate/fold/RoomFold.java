@@ -112,6 +112,35 @@ public final class RoomFold {
     }
 
     /**
+     * A room's execution environment after {@code event}: a {@code StatusChanged} sets its status, message and
+     * health-check time (a restart counted when it goes back to {@code starting} after having started; an {@code
+     * error} status's message kept as the last error); an {@code ErrorRaised} sets the last error as {@code code:
+     * message}; any other event leaves it. The fold's rule, which the live views that show the environment share.
+     */
+    public static ExecutionEnvironment environmentAfter(ExecutionEnvironment before, RoomEvent event) {
+        Object payload = event.getPayload();
+        if (payload instanceof StatusChanged changed) {
+            ExecutionEnvironment.Builder environment = ExecutionEnvironment.newBuilder(before)
+                    .setStatus(changed.getStatus())
+                    .setStatusMessage(changed.getMessage())
+                    .setLastHealthCheck(event.getOccurredAt());
+            if (changed.getStatus() == EnvironmentStatus.starting && STARTED_BEFORE.contains(before.getStatus())) {
+                environment.setRestartCount(before.getRestartCount() + 1);
+            }
+            if (changed.getStatus() == EnvironmentStatus.error && changed.getMessage() != null) {
+                environment.setLastError(changed.getMessage());
+            }
+            return environment.build();
+        }
+        if (payload instanceof ErrorRaised error) {
+            return ExecutionEnvironment.newBuilder(before)
+                    .setLastError(error.getCode() + ": " + error.getMessage())
+                    .build();
+        }
+        return before;
+    }
+
+    /**
      * Why {@code actor} may not append {@code payload} to a room with {@code members}, or empty when it may:
      * owners grant, revoke, close and delete; writers and owners append everything else; a room without members,
      * or an event without an actor, is not checked. The HTTP API asks this before an append reaches the log; the
@@ -224,7 +253,7 @@ public final class RoomFold {
                             Reason.TURN_IN_PROGRESS,
                             "turn " + current.getActiveTurn().getTurnId() + " is still in progress");
                 }
-                next.setActiveTurn(new ActiveTurn(turn.getTurnId(), event.getOccurredAt()));
+                next.setActiveTurn(new ActiveTurn(turn.getTurnId(), event.getOccurredAt(), offset));
                 put.add(entry(EntryKind.turn_started, offset)
                         .setRefId(turn.getTurnId())
                         .setText(turn.getParticipant())
@@ -284,18 +313,7 @@ public final class RoomFold {
                         .setMetadata(updated.getMetadata())
                         .build());
             } else if (payload instanceof StatusChanged changed) {
-                ExecutionEnvironment before = current.getEnvironment();
-                ExecutionEnvironment.Builder environment = ExecutionEnvironment.newBuilder(before)
-                        .setStatus(changed.getStatus())
-                        .setStatusMessage(changed.getMessage())
-                        .setLastHealthCheck(event.getOccurredAt());
-                if (changed.getStatus() == EnvironmentStatus.starting && STARTED_BEFORE.contains(before.getStatus())) {
-                    environment.setRestartCount(before.getRestartCount() + 1);
-                }
-                if (changed.getStatus() == EnvironmentStatus.error && changed.getMessage() != null) {
-                    environment.setLastError(changed.getMessage());
-                }
-                next.setEnvironment(environment.build());
+                next.setEnvironment(environmentAfter(current.getEnvironment(), event));
                 put.add(entry(EntryKind.status, offset)
                         .setSubtype(changed.getStatus().name())
                         .setText(changed.getMessage())
@@ -308,9 +326,7 @@ public final class RoomFold {
                         .build());
             } else if (payload instanceof ErrorRaised error) {
                 counters.setErrors(counters.getErrors() + 1);
-                next.setEnvironment(ExecutionEnvironment.newBuilder(current.getEnvironment())
-                        .setLastError(error.getCode() + ": " + error.getMessage())
-                        .build());
+                next.setEnvironment(environmentAfter(current.getEnvironment(), event));
                 put.add(entry(EntryKind.error, offset)
                         .setRefId(error.getCode())
                         .setText(error.getMessage())

@@ -321,6 +321,8 @@ public final class RoomStream implements AutoCloseable {
         private volatile boolean catchingUp;
         /** The last offset the shared reader passed while this subscription caught up. */
         private long seenByReader;
+        /** See {@link #caughtUpTo()}. */
+        private volatile long caughtUpTo = -1;
 
         private Subscription(String roomId, int partition, long next, OnFull onFull, long maxBytes, Budget budget) {
             this.budget = budget;
@@ -360,6 +362,16 @@ public final class RoomStream implements AutoCloseable {
             return entries;
         }
 
+        /**
+         * The offset of the partition's end as its reader last reached it, with every event of the room before it
+         * handed to this subscription; -1 until the reader first reached the end for it. Read it, then {@link #poll}:
+         * when the poll returns nothing, the subscription has given out every event of its room before that offset
+         * (what a read of "everything so far" waits for).
+         */
+        public long caughtUpTo() {
+            return caughtUpTo;
+        }
+
         /** Whether it still follows the room. */
         public boolean isOpen() {
             return ended == null;
@@ -381,6 +393,13 @@ public final class RoomStream implements AutoCloseable {
                 }
             }
             clearBuffer();
+        }
+
+        /** The reader is at the partition's {@code end}, and has handed this subscription everything before it. */
+        private void reachedEnd(long end) {
+            if (!catchingUp && ended == null && end > caughtUpTo) {
+                caughtUpTo = end;
+            }
         }
 
         /** Empties the buffer, giving what it held back to the budget. */
@@ -633,11 +652,29 @@ public final class RoomStream implements AutoCloseable {
             }
         }
 
+        /**
+         * Tells every subscription it follows live that the reader is at the partition's end, when the last fetch
+         * says so (its lag is zero): what {@link Subscription#caughtUpTo} answers.
+         */
+        private void markCaughtUp() {
+            if (!positioned) {
+                return;
+            }
+            OptionalLong lag = consumer.currentLag(partition);
+            if (lag.isPresent() && lag.getAsLong() == 0) {
+                long end = consumer.position(partition);
+                for (Subscription subscription : subscriptions) {
+                    subscription.reachedEnd(end);
+                }
+            }
+        }
+
         @Override
         public void run() {
             try {
                 while (running) {
                     takeArrivals();
+                    markCaughtUp();
                     try {
                         for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
                             RoomEvent event = decode(partition, record);
@@ -650,6 +687,7 @@ public final class RoomStream implements AutoCloseable {
                                 }
                             }
                         }
+                        markCaughtUp();
                     } catch (WakeupException e) {
                         // A subscription came or went: look again.
                     }

@@ -70,7 +70,8 @@ final class Requests {
         actAs(ctx, token);
     }
 
-    private static void actAs(Context ctx, TokenStore.Token token) {
+    /** Sets who the request acts as: {@code token}'s principal. */
+    static void actAs(Context ctx, TokenStore.Token token) {
         ctx.attribute(PRINCIPAL, token.principal());
         ctx.attribute(TOKEN_ID, token.tokenId());
     }

@@ -13,21 +13,27 @@ import dev.substrate.events.room.RoomDeleted;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.stream.AgUiTranslator;
 import dev.substrate.stream.RoomStream;
+import dev.substrate.stream.SessionEventsTranslator;
+import dev.substrate.stream.UiMessageTranslator;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,7 +103,7 @@ final class RoomStreams implements AutoCloseable {
     void revoked(String tokenId) {
         budgets.remove(tokenId);
         for (Client client : clients) {
-            if (client.tokenId.equals(tokenId)) {
+            if (client.reader.tokenId().equals(tokenId)) {
                 client.stop("token-revoked");
             }
         }
@@ -113,11 +119,25 @@ final class RoomStreams implements AutoCloseable {
         return stream == null ? 0 : stream.consumers();
     }
 
-    /** What a client sees: every event as written, blocks assembled from their deltas, or AG-UI events. */
-    private enum View {
+    /**
+     * What a client sees: every event as written, blocks assembled from their deltas, AG-UI events, the seeds'
+     * session events (WebSocket), the AI SDK's UI message stream of the active turn, or a Durable Streams SSE read.
+     */
+    enum View {
         RAW,
         BLOCKS,
-        AG_UI
+        AG_UI,
+        SESSION,
+        AI_SDK,
+        DURABLE
+    }
+
+    /** Who reads: the principal, the token it was authenticated with, and its claims for forwarded reads. */
+    record Reader(Principal principal, String tokenId, Map<String, String> caller) {
+
+        static Reader of(Context ctx) {
+            return new Reader(Requests.principal(ctx), Requests.tokenId(ctx), Cluster.caller(ctx));
+        }
     }
 
     /**
@@ -176,17 +196,93 @@ final class RoomStreams implements AutoCloseable {
     }
 
     private void stream(Context ctx, String roomId, View view, Long after, String from, String runId) {
-        Principal principal = Requests.principal(ctx);
-        Map<String, String> caller = Cluster.caller(ctx);
-        JsonNode room = access.readable(caller, principal, roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
-        String tokenId = Requests.tokenId(ctx);
-        Admission.Slot mine = perToken.admit(tokenId);
+        Reader reader = Reader.of(ctx);
+        JsonNode room = access.readable(
+                reader.caller(), reader.principal(), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        follow(ctx, roomId, room, view, after, from, runId);
+    }
+
+    /**
+     * Streams {@code roomId}, which the caller may read ({@code room}: its state), as server-sent events of {@code
+     * view} ({@link #admit} says what the other arguments are).
+     */
+    void follow(Context ctx, String roomId, JsonNode room, View view, Long after, String from, String label) {
+        Client client = admit(Reader.of(ctx), roomId, room, view, after, from, label);
+        ctx.status(200);
+        ctx.contentType("text/event-stream; charset=utf-8");
+        ctx.header("Cache-Control", "no-cache");
+        ctx.header("X-Accel-Buffering", "no");
+        if (view == View.AI_SDK) {
+            ctx.header("x-vercel-ai-ui-message-stream", "v1");
+        }
+        ctx.future(() -> client.done);
+        try {
+            serve(client, new SseTransport(ctx.res().getOutputStream(), client.renderer));
+        } catch (IOException | RuntimeException e) {
+            client.finish();
+        }
+    }
+
+    /**
+     * GET /v1/rooms/{roomId}/ai-sdk/stream: the UI message stream (the Vercel AI SDK's) of the room's active turn,
+     * replayed from its start, then live until it ends; 204 when no turn is active, as {@code useChat}'s resume
+     * expects.
+     */
+    void openAiSdk(Context ctx) {
+        String roomId = ctx.pathParam("roomId");
+        Reader reader = Reader.of(ctx);
+        JsonNode room = access.readable(
+                reader.caller(), reader.principal(), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        JsonNode turn = room.path("activeTurn");
+        if (!turn.isObject()) {
+            ctx.status(204);
+            return;
+        }
+        stream(ctx, roomId, View.AI_SDK, null, null, turn.path("turnId").asText());
+    }
+
+    /**
+     * GET /v1/rooms/{roomId}/ai-sdk/messages: the room as the AI SDK's {@code UIMessage[]} (for {@code useChat}'s
+     * initial messages), read from the room's log with the chunks of {@code /ai-sdk/stream} assembled, so a message
+     * equals the one a client assembles from the stream. Within {@code stream.max.buffered.bytes} of text: past it the
+     * oldest messages are left out and {@code Substrate-Messages-Left-Out} says how many.
+     */
+    void messages(Context ctx) throws InterruptedException {
+        String roomId = ctx.pathParam("roomId");
+        Reader reader = Reader.of(ctx);
+        JsonNode room = access.readable(
+                reader.caller(), reader.principal(), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        UiMessageTranslator translator = new UiMessageTranslator(config.get(StreamSettings.MAX_BUFFERED_BYTES), true);
+        long after = -1;
+        while (true) {
+            Batch batch = read(reader, roomId, room, after, false, 0, RoomStream.BUFFER, Long.MAX_VALUE);
+            for (RoomStream.Entry entry : batch.entries()) {
+                translator.next(entry.event());
+            }
+            after = batch.next() - 1;
+            if (batch.upToDate()) {
+                break;
+            }
+        }
+        if (translator.messagesLeftOut() > 0) {
+            ctx.header("Substrate-Messages-Left-Out", Integer.toString(translator.messagesLeftOut()));
+        }
+        ctx.json(translator.messages());
+    }
+
+    /**
+     * A client admitted to follow {@code roomId}, which {@code reader} may read ({@code room}: its state): counted
+     * against the instance's and the token's limits (503, 429), its subscription open from where {@code view} reads.
+     * The caller serves it ({@link #serve}) or, if it cannot, {@linkplain Client#finish finishes} it. {@code label}
+     * is the view's own: AG-UI's run id, the AI SDK's turn, the Durable Streams client's collapsing cursor.
+     */
+    Client admit(Reader reader, String roomId, JsonNode room, View view, Long after, String from, String label) {
+        Admission.Slot mine = perToken.admit(reader.tokenId());
         if (!slots.tryAcquire()) {
             mine.close();
             throw Problem.unavailable("this instance serves " + config.get(StreamSettings.MAX_CLIENTS)
                     + " room streams already (stream.max.clients); try again or another instance");
         }
-        Client client;
         try {
             RoomStream rooms = stream();
             long firstOffset = room.path("firstOffset").asLong();
@@ -195,67 +291,173 @@ final class RoomStreams implements AutoCloseable {
             long shownAfter;
             if (after != null) {
                 shownAfter = Math.max(after, firstOffset - 1);
-            } else if (view == View.AG_UI) {
-                // AG-UI clients start with a snapshot of what the fold has applied, then follow.
+            } else if (view == View.AG_UI || view == View.SESSION) {
+                // These clients start with a snapshot of what the fold has applied, then follow.
                 shownAfter = Math.max(room.path("lastOffset").asLong(), firstOffset - 1);
             } else if ("now".equals(from)) {
                 shownAfter = rooms.endOffset(roomId) - 1;
             } else {
                 shownAfter = firstOffset - 1;
             }
+            long maxHeld = config.get(StreamSettings.MAX_BUFFERED_BYTES);
+            long turnStart = room.path("activeTurn").path("startOffset").asLong(-1);
             long readFrom = switch (view) {
                 case BLOCKS -> blocksReadFrom(room, shownAfter);
-                case AG_UI -> firstOffset; // the snapshot is built from the room's whole stream
-                case RAW -> shownAfter + 1;
+                case AG_UI, SESSION -> firstOffset; // the snapshot is built from the room's whole stream
+                case AI_SDK -> turnStart >= firstOffset ? turnStart : firstOffset;
+                case RAW, DURABLE -> shownAfter + 1;
             };
             StreamView renderer = switch (view) {
-                case BLOCKS ->
-                    new StreamView.Blocks(
-                            config.get(EventSettings.BLOCK_MAX_BYTES), config.get(StreamSettings.MAX_BUFFERED_BYTES));
-                case AG_UI ->
-                    new StreamView.AgUi(
-                            new AgUiTranslator(roomId, runId, config.get(StreamSettings.MAX_BUFFERED_BYTES)),
-                            shownAfter);
+                case BLOCKS -> new StreamView.Blocks(config.get(EventSettings.BLOCK_MAX_BYTES), maxHeld);
+                case AG_UI -> new StreamView.AgUi(new AgUiTranslator(roomId, label, maxHeld), shownAfter);
+                case SESSION -> new StreamView.Session(new SessionEventsTranslator(roomId, maxHeld), shownAfter);
+                case AI_SDK -> new StreamView.AiSdk(new UiMessageTranslator(maxHeld, false), label);
+                case DURABLE ->
+                    new StreamView.Durable(
+                            shownAfter,
+                            label,
+                            "now".equals(from),
+                            room.path("closed").asBoolean());
                 case RAW -> new StreamView.Raw();
             };
             RoomStream.Subscription subscription = rooms.subscribe(
                     roomId,
                     RoomStream.From.after(readFrom - 1),
                     RoomStream.OnFull.END,
-                    config.get(StreamSettings.MAX_BUFFERED_BYTES),
+                    maxHeld,
                     budgets.computeIfAbsent(
-                            tokenId,
+                            reader.tokenId(),
                             id -> new RoomStream.Budget(config.get(StreamSettings.MAX_BUFFERED_BYTES_PER_PRINCIPAL))));
-            client = new Client(
-                    roomId,
-                    principal,
-                    tokenId,
-                    mine,
-                    caller,
-                    renderer,
-                    subscription,
-                    shownAfter,
-                    rooms.partitionOf(roomId));
+            return new Client(roomId, reader, mine, renderer, subscription, shownAfter, rooms.partitionOf(roomId));
         } catch (RuntimeException e) {
             slots.release();
             mine.close();
             throw e;
         }
-        ctx.status(200);
-        ctx.contentType("text/event-stream; charset=utf-8");
-        ctx.header("Cache-Control", "no-cache");
-        ctx.header("X-Accel-Buffering", "no");
-        ctx.future(() -> client.done);
+    }
+
+    /** {@code work}, run on a thread of the streams' pool (a long poll waits there, not on an HTTP thread). */
+    <T> CompletableFuture<T> async(Callable<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        try {
+            writers.execute(() -> {
+                try {
+                    result.complete(work.call());
+                } catch (Exception e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(Problem.unavailable("the API is stopping"));
+        }
+        return result;
+    }
+
+    /** Starts writing to {@code client} through {@code transport}, on a thread of its own. */
+    void serve(Client client, Transport transport) {
+        client.transport = transport;
         clients.add(client);
-        if (tokens.find(tokenId).isEmpty()) {
+        if (tokens.find(client.reader.tokenId()).isEmpty()) {
             // Revoked since the request was authenticated, before the client was listed for revocations.
             client.stop("token-revoked");
         }
-        try {
-            client.output = ctx.res().getOutputStream();
-            writers.execute(client);
-        } catch (IOException | RuntimeException e) {
-            client.finish();
+        writers.execute(client);
+    }
+
+    /** What a bounded read of a room gave: its events, the offset to read on from, whether it reached the end. */
+    record Batch(List<RoomStream.Entry> entries, long next, boolean upToDate) {}
+
+    /** How long a bounded read waits at most for the room's partition to be read to its end. */
+    private static final long READ_TO_END_MS = 30_000;
+
+    /**
+     * Reads the room's events after cursor {@code after} up to the end of its partition as it is now, at most {@code
+     * maxEvents} and about {@code maxBytes} (always one); when there are none and {@code waitMs} is positive, waits
+     * that long for the next (a long poll). With {@code skip}, only finds the end: the events before it are not
+     * kept. Counted as a stream against the instance's and the token's limits while it reads.
+     */
+    Batch read(
+            Reader reader,
+            String roomId,
+            JsonNode room,
+            long after,
+            boolean skip,
+            long waitMs,
+            int maxEvents,
+            long maxBytes)
+            throws InterruptedException {
+        Admission.Slot mine = perToken.admit(reader.tokenId());
+        if (!slots.tryAcquire()) {
+            mine.close();
+            throw Problem.unavailable("this instance serves " + config.get(StreamSettings.MAX_CLIENTS)
+                    + " room streams already (stream.max.clients); try again or another instance");
+        }
+        long from = Math.max(after, room.path("firstOffset").asLong() - 1);
+        try (mine;
+                RoomStream.Subscription subscription = stream()
+                        .subscribe(
+                                roomId,
+                                RoomStream.From.after(from),
+                                RoomStream.OnFull.END,
+                                config.get(StreamSettings.MAX_BUFFERED_BYTES),
+                                budgets.computeIfAbsent(
+                                        reader.tokenId(),
+                                        id -> new RoomStream.Budget(
+                                                config.get(StreamSettings.MAX_BUFFERED_BYTES_PER_PRINCIPAL))))) {
+            List<RoomStream.Entry> entries = new ArrayList<>();
+            long next = from + 1;
+            long bytes = 0;
+            long start = System.nanoTime();
+            long waitUntil = start + TimeUnit.MILLISECONDS.toNanos(waitMs);
+            boolean skipping = skip;
+            while (true) {
+                long end = subscription.caughtUpTo();
+                List<RoomStream.Entry> got = subscription.poll(Duration.ofMillis(end >= 0 ? 0 : 20));
+                for (RoomStream.Entry entry : got) {
+                    if (!skipping && !entries.isEmpty() && (entries.size() >= maxEvents || bytes >= maxBytes)) {
+                        return new Batch(entries, next, false);
+                    }
+                    if (!skipping) {
+                        entries.add(entry);
+                        bytes += entry.event().getPayload().toString().length();
+                    }
+                    next = entry.cursor() + 1;
+                }
+                if (!got.isEmpty()) {
+                    continue;
+                }
+                if (!subscription.isOpen()) {
+                    // Overflowed (or its reader failed): what was read stands; the client reads on from `next`.
+                    if (entries.isEmpty() && subscription.endReason() == RoomStream.EndReason.FAILED) {
+                        throw Problem.unavailable("the room's events could not be read; try again");
+                    }
+                    return new Batch(entries, next, false);
+                }
+                if (end >= 0) {
+                    next = Math.max(next, end);
+                    long left = waitUntil - System.nanoTime();
+                    if (!entries.isEmpty() || left <= 0) {
+                        return new Batch(entries, next, true);
+                    }
+                    // A long poll, caught up with nothing new: wait for the room's next event.
+                    skipping = false;
+                    List<RoomStream.Entry> arrived = subscription.poll(Duration.ofNanos(left));
+                    for (RoomStream.Entry entry : arrived) {
+                        entries.add(entry);
+                        next = entry.cursor() + 1;
+                    }
+                    if (arrived.isEmpty()) {
+                        return new Batch(entries, Math.max(next, subscription.caughtUpTo()), true);
+                    }
+                    continue;
+                }
+                if (System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(READ_TO_END_MS)) {
+                    throw Problem.unavailable("the room's partition was not read to its end within "
+                            + READ_TO_END_MS / 1000 + " s; try again");
+                }
+            }
+        } finally {
+            slots.release();
         }
     }
 
@@ -338,45 +540,114 @@ final class RoomStreams implements AutoCloseable {
         }
     }
 
-    /** One SSE client: its subscription, what it was sent last, and the thread writing to it. */
-    private final class Client implements Runnable {
+    /**
+     * How a client is written to: an HTTP response of server-sent events, or a WebSocket. Each call blocks until
+     * what it sends is handed to the connection (a slow client slows its own writer only); an {@link IOException}
+     * means the client left.
+     */
+    interface Transport {
+
+        /** Before the first event: for SSE, the reconnection delay and a comment. */
+        void open(String roomId, long shownAfter) throws IOException;
+
+        /** Sends {@code events}, in order. */
+        void send(List<StreamView.Event> events) throws IOException;
+
+        /** The room has been quiet for a heartbeat. */
+        void heartbeat() throws IOException;
+
+        /** The stream ends for {@code reason} ({@code message}: why, or null), after {@code lastCursor}. */
+        void end(String reason, String message, long lastCursor) throws IOException;
+
+        /** The stream is over (ended, or the client left): releases the connection. */
+        default void close() {}
+    }
+
+    /** Server-sent events on an HTTP response, each as its view formats it. */
+    static final class SseTransport implements Transport {
+        private final OutputStream output;
+        private final StreamView view;
+
+        SseTransport(OutputStream output, StreamView view) {
+            this.output = output;
+            this.view = view;
+        }
+
+        @Override
+        public void open(String roomId, long shownAfter) throws IOException {
+            write("retry: " + RETRY_MS + "\n: room " + roomId + " after cursor " + shownAfter + "\n\n");
+        }
+
+        @Override
+        public void send(List<StreamView.Event> events) throws IOException {
+            if (events.isEmpty()) {
+                return;
+            }
+            StringBuilder text = new StringBuilder();
+            for (StreamView.Event event : events) {
+                text.append(view.format(event));
+            }
+            write(text.toString());
+        }
+
+        @Override
+        public void heartbeat() throws IOException {
+            write(": heartbeat\n\n");
+        }
+
+        @Override
+        public void end(String reason, String message, long lastCursor) throws IOException {
+            write(view.ending(reason, message, lastCursor));
+        }
+
+        private void write(String text) throws IOException {
+            if (text.isEmpty()) {
+                return;
+            }
+            output.write(text.getBytes(StandardCharsets.UTF_8));
+            output.flush();
+        }
+    }
+
+    /** One client: its subscription, what it was sent last, and the thread writing to it. */
+    final class Client implements Runnable {
         private final String roomId;
-        private final Principal principal;
-        private final String tokenId;
+        private final Reader reader;
         private final Admission.Slot tokenSlot;
-        private final Map<String, String> caller;
         private final RoomStream.Subscription subscription;
         private final long shownAfter;
         private final int partition;
         private final StreamView renderer;
         private final CompletableFuture<Void> done = new CompletableFuture<>();
-        private OutputStream output;
+        private final AtomicBoolean finished = new AtomicBoolean();
+        private Transport transport;
         private long lastCursor;
-        /** Set when the stream must end at once (its token revoked), with the reason to send. */
+        /** Set when the stream must end at once (its token revoked, the client gone), with the reason to send. */
         private volatile String stopReason;
 
         private volatile Thread writer;
 
         Client(
                 String roomId,
-                Principal principal,
-                String tokenId,
+                Reader reader,
                 Admission.Slot tokenSlot,
-                Map<String, String> caller,
                 StreamView renderer,
                 RoomStream.Subscription subscription,
                 long shownAfter,
                 int partition) {
             this.roomId = roomId;
-            this.principal = principal;
-            this.tokenId = tokenId;
+            this.reader = reader;
             this.tokenSlot = tokenSlot;
-            this.caller = caller;
             this.subscription = subscription;
             this.shownAfter = shownAfter;
             this.partition = partition;
             this.renderer = renderer;
             this.lastCursor = shownAfter;
+        }
+
+        /** Completes when the stream is over. */
+        CompletableFuture<Void> done() {
+            return done;
         }
 
         /** Ends the stream at once, with {@code reason}: wakes its writer wherever it waits. */
@@ -395,7 +666,8 @@ final class RoomStreams implements AutoCloseable {
                 if (stopReason != null) {
                     throw new InterruptedException();
                 }
-                write("retry: " + RETRY_MS + "\n: room " + roomId + " after cursor " + shownAfter + "\n\n");
+                transport.open(roomId, shownAfter);
+                transport.send(show(renderer.opening()));
                 while (true) {
                     List<RoomStream.Entry> entries = subscription.poll(heartbeat);
                     if (entries.isEmpty()) {
@@ -403,42 +675,45 @@ final class RoomStreams implements AutoCloseable {
                             end(endReason(subscription.endReason()), null);
                             return;
                         }
-                        StringBuilder quiet = new StringBuilder();
-                        for (StreamView.Event event : renderer.idle()) {
-                            quiet.append(StreamView.sse(event));
-                            lastCursor = event.cursor();
+                        List<StreamView.Event> quiet = show(renderer.idle());
+                        if (quiet.isEmpty()) {
+                            transport.heartbeat();
+                        } else {
+                            transport.send(quiet);
                         }
-                        write(quiet.length() == 0 ? ": heartbeat\n\n" : quiet.toString());
                         if (renderer.over()) {
                             return;
                         }
                         continue;
                     }
-                    StringBuilder batch = new StringBuilder();
+                    List<StreamView.Event> batch = new ArrayList<>();
                     for (RoomStream.Entry entry : entries) {
                         String stop = accessEndsAt(entry);
                         if (stop != null) {
-                            write(batch.toString());
-                            end(stop, "the membership of " + principal.name() + " ended at cursor " + entry.cursor());
+                            transport.send(batch);
+                            end(
+                                    stop,
+                                    "the membership of " + reader.principal().name() + " ended at cursor "
+                                            + entry.cursor());
                             return;
                         }
                         for (StreamView.Event event : renderer.render(entry)) {
                             if (renderer.filtersItself() || event.cursor() > shownAfter) {
-                                batch.append(StreamView.sse(event));
-                                lastCursor = event.cursor();
+                                batch.add(event);
+                                lastCursor = Math.max(lastCursor, event.cursor());
                             }
                         }
                         if (renderer.over()) {
-                            write(batch.toString());
+                            transport.send(batch);
                             return;
                         }
                         if (entry.event().getPayload() instanceof RoomDeleted && entry.cursor() > shownAfter) {
-                            write(batch.toString());
+                            transport.send(batch);
                             end("deleted", "room " + roomId + " was deleted");
                             return;
                         }
                     }
-                    write(batch.toString());
+                    transport.send(batch);
                 }
             } catch (InterruptedException e) {
                 String reason = stopReason;
@@ -447,6 +722,9 @@ final class RoomStreams implements AutoCloseable {
                 }
                 endQuietly(reason == null ? "shutdown" : reason);
             } catch (IOException e) {
+                if (stopReason != null) {
+                    endQuietly(stopReason);
+                }
                 log.debug("Room stream client of {} left: {}", roomId, e.toString());
             } catch (RuntimeException e) {
                 log.error("Room stream of {} failed", roomId, e);
@@ -456,6 +734,14 @@ final class RoomStreams implements AutoCloseable {
             }
         }
 
+        /** The events a view sends without a room event (at the start, when quiet), noted as sent. */
+        private List<StreamView.Event> show(List<StreamView.Event> events) {
+            for (StreamView.Event event : events) {
+                lastCursor = Math.max(lastCursor, event.cursor());
+            }
+            return events;
+        }
+
         /**
          * The reason to end the stream at {@code entry}, or null: a revocation of the reader's membership ends it
          * once the fold has applied the revocation (one refused by the fold ends nothing).
@@ -463,14 +749,14 @@ final class RoomStreams implements AutoCloseable {
         private String accessEndsAt(RoomStream.Entry entry) {
             if (entry.cursor() <= shownAfter
                     || !(entry.event().getPayload() instanceof MemberRevoked revoked)
-                    || !revoked.getPrincipal().equals(principal.name())
-                    || Access.readsEveryRoom(principal)) {
+                    || !revoked.getPrincipal().equals(reader.principal().name())
+                    || Access.readsEveryRoom(reader.principal())) {
                 return null;
             }
             try {
                 access.readable(
-                        caller,
-                        principal,
+                        reader.caller(),
+                        reader.principal(),
                         roomId,
                         new ReadPosition(EntityKind.ROOM, partition, entry.cursor()),
                         RECHECK_TIMEOUT_MS);
@@ -489,31 +775,29 @@ final class RoomStreams implements AutoCloseable {
         }
 
         private void end(String reason, String message) throws IOException {
-            write(renderer.ending(reason, message, lastCursor));
+            transport.end(reason, message, lastCursor);
         }
 
         private void endQuietly(String reason) {
             try {
                 end(reason, null);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 log.debug("Could not tell a room stream client of {} it ends: {}", roomId, e.toString());
             }
         }
 
-        private void write(String text) throws IOException {
-            if (text.isEmpty()) {
+        /** Releases what the client held: its slots, its subscription, its connection. Once, however often called. */
+        void finish() {
+            if (!finished.compareAndSet(false, true)) {
                 return;
             }
-            output.write(text.getBytes(StandardCharsets.UTF_8));
-            output.flush();
-        }
-
-        void finish() {
-            if (clients.remove(this)) {
-                slots.release();
-                tokenSlot.close();
-            }
+            clients.remove(this);
+            slots.release();
+            tokenSlot.close();
             subscription.close();
+            if (transport != null) {
+                transport.close();
+            }
             done.complete(null);
         }
     }

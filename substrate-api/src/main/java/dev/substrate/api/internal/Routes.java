@@ -25,6 +25,7 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
+import io.javalin.websocket.WsHandlerType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -73,6 +74,8 @@ public final class Routes implements AutoCloseable {
     private final Contents contents;
     private final BlobStore blobs;
     private final RoomStreams streams;
+    private final RoomSockets sockets;
+    private final DurableStreams durable;
     private final Metrics metrics;
     private final boolean metricsOnApiPort;
     /** The most run-index entries one count looks at on one instance ({@code query.count.budget}). */
@@ -108,6 +111,8 @@ public final class Routes implements AutoCloseable {
                 config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL));
         this.streams = new RoomStreams(config, rooms, tokens);
         tokens.onRevoked(streams::revoked);
+        this.sockets = new RoomSockets(cluster, tokens, rooms, streams);
+        this.durable = new DurableStreams(config, rooms, streams);
         this.metrics = metrics;
         this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
         this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
@@ -249,6 +254,45 @@ public final class Routes implements AutoCloseable {
                 read,
                 Forward.NO,
                 streams::openAgUi);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/rooms/{roomId}/ai-sdk/stream",
+                Params.READ_ONLY,
+                read,
+                Forward.NO,
+                streams::openAiSdk);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/rooms/{roomId}/ai-sdk/messages",
+                Params.READ_ONLY,
+                read,
+                Forward.NO,
+                streams::messages);
+        Params durableRead = Params.read("offset", "live", "cursor");
+        add(routes, HandlerType.GET, "/v1/rooms/{roomId}/ds", durableRead, read, Forward.NO, durable::get);
+        add(routes, HandlerType.HEAD, "/v1/rooms/{roomId}/ds", durableRead, read, Forward.NO, durable::head);
+        for (HandlerType write : List.of(HandlerType.POST, HandlerType.PUT, HandlerType.DELETE)) {
+            add(routes, write, "/v1/rooms/{roomId}/ds", Params.READ_ONLY, read, Forward.NO, durable::refuseWrite);
+        }
+        add(
+                routes,
+                HandlerType.POST,
+                "/v1/rooms/{roomId}/ws-ticket",
+                Params.READ_ONLY,
+                read,
+                Forward.NO,
+                sockets::ticket);
+        String socket = "/v1/rooms/{roomId}/ws";
+        Params socketParams = Params.read("cursor", "ticket");
+        add(routes, HandlerType.GET, socket, socketParams, read, Forward.NO, sockets::withoutUpgrade);
+        // The upgrade is decided as the GET is, the token or a ticket authenticating it, before it becomes a socket.
+        routes.addHttpHandler(
+                HandlerType.WEBSOCKET_BEFORE_UPGRADE,
+                socket,
+                guarded(HandlerType.GET, socket, socketParams, read, Forward.NO, true, sockets::beforeUpgrade));
+        routes.addWsHandler(WsHandlerType.WEBSOCKET, socket, sockets::configure);
 
         addEntity(routes, EntityKind.ARTIFACT, ARTIFACT_LIST, this::listArtifacts, this::artifact);
         add(
@@ -342,12 +386,28 @@ public final class Routes implements AutoCloseable {
             Forward forward,
             Handler handler) {
         endpoints.add(new Endpoint(method.name(), path, params.names(), permission.name(), forward == Forward.YES));
+        routes.addHttpHandler(
+                method, path, metrics.timed(path, guarded(method, path, params, permission, forward, false, handler)));
+    }
+
+    /**
+     * {@code handler} behind the checks every route has ({@link #add}); with {@code ticket}, a request without an
+     * {@code Authorization} header may be authenticated by a WebSocket ticket ({@link RoomSockets#authenticate}).
+     */
+    private Handler guarded(
+            HandlerType method,
+            String path,
+            Params params,
+            Access.Permission permission,
+            Forward forward,
+            boolean ticket,
+            Handler handler) {
         // Events are bounded by the server's request size; an AG-UI input is read as a stream that keeps nothing
         // (RoomStreams), bounded by the same size; every other route takes a small body or none.
         boolean largeBody = permission == Access.Permission.CREATE
                 || permission == Access.Permission.APPEND
                 || path.endsWith("/ag-ui");
-        routes.addHttpHandler(method, path, metrics.timed(path, ctx -> {
+        return ctx -> {
             if (permission != Access.Permission.PUBLIC) {
                 if (Cluster.isForwarded(ctx)) {
                     if (forward != Forward.YES) {
@@ -357,6 +417,8 @@ public final class Routes implements AutoCloseable {
                     Requests.actAsForwarded(ctx, cluster.verifyForwarded(ctx), tokens);
                 } else if (permission == Access.Permission.INSTANCE) {
                     throw Problem.forbidden(method + " " + path + " answers other instances of the application alone");
+                } else if (ticket && ctx.header("Authorization") == null && ctx.queryParam("ticket") != null) {
+                    sockets.authenticate(ctx, ctx.queryParam("ticket"));
                 } else {
                     Requests.authenticate(ctx, tokens);
                 }
@@ -368,7 +430,7 @@ public final class Routes implements AutoCloseable {
             }
             params.check(ctx);
             handler.handle(ctx);
-        }));
+        };
     }
 
     /** GET /v1/whoami: who the token acts as, its roles and the projects it reaches (what the console shows). */

@@ -1,15 +1,20 @@
 package dev.substrate.api.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.events.room.BlockCompleted;
 import dev.substrate.events.room.BlockStarted;
 import dev.substrate.events.room.BlockUpdated;
+import dev.substrate.events.room.RoomClosed;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.TextDelta;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.stream.AgUiTranslator;
 import dev.substrate.stream.RoomStream;
+import dev.substrate.stream.SessionEventsTranslator;
+import dev.substrate.stream.UiMessageTranslator;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,8 +28,21 @@ import org.apache.avro.specific.SpecificRecord;
  */
 interface StreamView {
 
-    /** One server-sent event: its id (a cursor), its name (none: an unnamed {@code message}) and its JSON data. */
-    record Event(long cursor, String name, ObjectNode data) {}
+    /**
+     * One event: its id (a cursor), its name (none: an unnamed {@code message}) and its JSON data (null for a view's
+     * own marker, such as the AI SDK's {@code [DONE]}, which its {@link #format} writes).
+     */
+    record Event(long cursor, String name, JsonNode data) {}
+
+    /** {@code event} as a server-sent event: {@link #sse} by default. */
+    default String format(Event event) {
+        return sse(event);
+    }
+
+    /** What the client is sent before any event of the room; nothing by default. */
+    default List<Event> opening() {
+        return List.of();
+    }
 
     /** What the client is sent for {@code entry}, given everything before it in the room; maybe nothing. */
     List<Event> render(RoomStream.Entry entry);
@@ -149,6 +167,223 @@ interface StreamView {
                 out.add(new Event(cursor, null, event));
             }
             return out;
+        }
+    }
+
+    /**
+     * The seeds' session events ({@code /v1/rooms/{id}/ws}): the room replayed from its start up to where the client
+     * starts ({@code startAfter}) into a {@code session:state} snapshot, then every later event as {@link
+     * SessionEventsTranslator} names it. Each event's data is the whole WebSocket message: {@code {"event", "cursor",
+     * "eventId", "timestamp", "data"}}, its cursor that of the room event it came from, so that a client resumes with
+     * {@code ?cursor=} the last one it saw.
+     */
+    final class Session implements StreamView {
+        private final SessionEventsTranslator translator;
+        private final long startAfter;
+        private boolean started;
+
+        Session(SessionEventsTranslator translator, long startAfter) {
+            this.translator = translator;
+            this.startAfter = startAfter;
+        }
+
+        @Override
+        public List<Event> render(RoomStream.Entry entry) {
+            if (started) {
+                return messages(entry, translator.next(entry.event()));
+            }
+            if (entry.cursor() <= startAfter) {
+                translator.replay(entry.event());
+                return entry.cursor() == startAfter ? start() : List.of();
+            }
+            List<Event> out = new ArrayList<>(start());
+            out.addAll(messages(entry, translator.next(entry.event())));
+            return out;
+        }
+
+        /** A resume point no event of the room reaches: the snapshot once it is quiet. */
+        @Override
+        public List<Event> idle() {
+            return started ? List.of() : start();
+        }
+
+        @Override
+        public boolean filtersItself() {
+            return true;
+        }
+
+        @Override
+        public boolean over() {
+            return translator.ended();
+        }
+
+        private List<Event> start() {
+            started = true;
+            SessionEventsTranslator.Message state = translator.state();
+            ObjectNode message = JsonNodeFactory.instance.objectNode();
+            message.put("event", state.event());
+            message.put("cursor", startAfter);
+            message.set("data", state.data());
+            return List.of(new Event(startAfter, state.event(), message));
+        }
+
+        private static List<Event> messages(RoomStream.Entry entry, List<SessionEventsTranslator.Message> messages) {
+            List<Event> out = new ArrayList<>(messages.size());
+            for (SessionEventsTranslator.Message translated : messages) {
+                ObjectNode message = JsonNodeFactory.instance.objectNode();
+                message.put("event", translated.event());
+                message.put("cursor", entry.cursor());
+                message.put("eventId", entry.event().getEventId());
+                message.put("timestamp", entry.event().getOccurredAt().toEpochMilli());
+                message.set("data", translated.data());
+                out.add(new Event(entry.cursor(), translated.event(), message));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The AI SDK's UI message stream of one turn ({@code /v1/rooms/{id}/ai-sdk/stream}): the room read from the
+     * turn's start, {@link UiMessageTranslator}'s chunks of that turn's message sent as unnamed events (each with the
+     * cursor of the room event it came from), then {@code [DONE]} once the turn ends.
+     */
+    final class AiSdk implements StreamView {
+        private final UiMessageTranslator translator;
+        private final String turnId;
+        private boolean inTurn;
+        private boolean over;
+
+        AiSdk(UiMessageTranslator translator, String turnId) {
+            this.translator = translator;
+            this.turnId = turnId;
+        }
+
+        @Override
+        public List<Event> render(RoomStream.Entry entry) {
+            List<ObjectNode> chunks = translator.next(entry.event());
+            List<Event> out = new ArrayList<>();
+            for (ObjectNode chunk : chunks) {
+                String type = chunk.path("type").asText();
+                if (!inTurn
+                        && !over
+                        && type.equals("start")
+                        && turnId.equals(chunk.path("messageId").asText())) {
+                    inTurn = true;
+                }
+                if (inTurn) {
+                    out.add(new Event(entry.cursor(), null, chunk));
+                    if (type.equals("finish")) {
+                        inTurn = false;
+                        over = true;
+                        out.add(new Event(entry.cursor(), null, null));
+                    }
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public boolean filtersItself() {
+            return true;
+        }
+
+        @Override
+        public boolean over() {
+            return over;
+        }
+
+        @Override
+        public String format(Event event) {
+            return "id: " + event.cursor() + "\ndata: "
+                    + (event.data() == null ? "[DONE]" : event.data().toString()) + "\n\n";
+        }
+
+        @Override
+        public String ending(String reason, String message, long lastCursor) {
+            ObjectNode error = JsonNodeFactory.instance.objectNode();
+            error.put("type", "error");
+            error.put("errorText", message != null ? message : "the stream ended: " + reason);
+            return "data: " + error + "\n\ndata: [DONE]\n\n";
+        }
+    }
+
+    /**
+     * A Durable Streams read in SSE mode ({@code /v1/rooms/{id}/ds?live=sse}): each room event as a {@code data}
+     * event (a JSON array of the event as SSE sends it), each followed by a {@code control} event with the offset
+     * after it; when quiet, a {@code control} event saying the client is up to date. It ends after about a minute
+     * (the protocol asks servers to, for proxies and CDNs), or once the room is closed and read to its end.
+     */
+    final class Durable implements StreamView {
+        /** How long one SSE read lasts at most before the server ends it (the client goes on from its offset). */
+        static final long LIFETIME_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+
+        private final long startedAt = System.nanoTime();
+        private final String cursor;
+        private final boolean fromNow;
+        private long next;
+        private boolean closed;
+        private boolean over;
+
+        /**
+         * @param after the cursor the client read up to
+         * @param cursor the client's {@code cursor} parameter (for the protocol's collapsing cursor), or null
+         * @param closed whether the room was closed when the read started
+         */
+        Durable(long after, String cursor, boolean fromNow, boolean closed) {
+            this.next = after + 1;
+            this.cursor = cursor;
+            this.fromNow = fromNow;
+            this.closed = closed;
+        }
+
+        @Override
+        public List<Event> opening() {
+            return fromNow ? List.of(control(next - 1, true)) : List.of();
+        }
+
+        @Override
+        public List<Event> render(RoomStream.Entry entry) {
+            ArrayNode data = JsonNodeFactory.instance.arrayNode();
+            data.add(json(entry));
+            next = entry.cursor() + 1;
+            if (entry.event().getPayload() instanceof RoomClosed) {
+                closed = true;
+            }
+            return List.of(new Event(entry.cursor(), "data", data), control(entry.cursor(), false));
+        }
+
+        @Override
+        public List<Event> idle() {
+            over = closed || System.nanoTime() - startedAt > LIFETIME_NANOS;
+            return List.of(control(next - 1, true));
+        }
+
+        @Override
+        public boolean over() {
+            return over || System.nanoTime() - startedAt > LIFETIME_NANOS;
+        }
+
+        @Override
+        public String format(Event event) {
+            return "event: " + event.name() + "\ndata: " + event.data() + "\n\n";
+        }
+
+        @Override
+        public String ending(String reason, String message, long lastCursor) {
+            return ""; // the client reads on from its last offset; a deleted room answers its next read with 404
+        }
+
+        private Event control(long at, boolean upToDate) {
+            ObjectNode control = JsonNodeFactory.instance.objectNode();
+            control.put("streamNextOffset", DurableStreams.offset(at + 1));
+            control.put("streamCursor", DurableStreams.cursor(cursor));
+            if (upToDate) {
+                control.put("upToDate", true);
+                if (closed) {
+                    control.put("streamClosed", true);
+                }
+            }
+            return new Event(at, "control", control);
         }
     }
 
