@@ -10,6 +10,7 @@ import dev.substrate.api.auth.TokenFile;
 import dev.substrate.testing.KafkaCluster;
 import dev.substrate.testing.SharedKafka;
 import dev.substrate.testing.SseConnection;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -158,6 +159,53 @@ class RoomStreamSseIT {
             clients.forEach(SseConnection::close);
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> gauge("substrate_room_stream_consumers") == 0);
+    }
+
+    @Test
+    void aWebSocketClientThatStopsReadingIsClosedAsSlowAndItsSlotFreed() throws Exception {
+        String roomId = createRoom("[]");
+        await().atMost(Duration.ofSeconds(30)).until(() -> gauge("substrate_room_streams_open") == 0);
+        CompletableFuture<Integer> closed = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+        java.net.http.WebSocket.Listener stalled = new java.net.http.WebSocket.Listener() {
+            @Override
+            public void onOpen(java.net.http.WebSocket socket) {
+                socket.request(1); // the snapshot, then nothing: the client stops reading
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onText(
+                    java.net.http.WebSocket socket, CharSequence data, boolean last) {
+                received.incrementAndGet();
+                return null;
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onClose(
+                    java.net.http.WebSocket socket, int status, String reason) {
+                closed.complete(status);
+                return null;
+            }
+        };
+        java.net.http.WebSocket socket = HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .header("Authorization", "Bearer " + operator)
+                .buildAsync(URI.create(instance.url().replace("http", "ws") + "/v1/rooms/" + roomId + "/ws"), stalled)
+                .get(30, java.util.concurrent.TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> gauge("substrate_room_streams_open") == 1);
+
+        // More than the connection's buffers hold, and more events than a subscription buffers (1024).
+        String line = "x".repeat(8 * 1024);
+        for (int i = 0; i < 2_000; i++) {
+            append(roomId, "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"" + line + "\"}", operator);
+        }
+
+        // The server lets the stalled client go (two heartbeats, at least 5 s, for a message) and frees its slot.
+        await().atMost(Duration.ofSeconds(60)).until(() -> gauge("substrate_room_streams_open") == 0);
+        socket.request(Long.MAX_VALUE);
+        assertThat(closed.get(60, java.util.concurrent.TimeUnit.SECONDS))
+                .as("closed as slow (try again later), after " + received.get() + " messages")
+                .isEqualTo(1013);
     }
 
     @Test

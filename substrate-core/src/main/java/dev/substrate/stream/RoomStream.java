@@ -74,6 +74,9 @@ public final class RoomStream implements AutoCloseable {
 
     private static final Duration POLL = Duration.ofMillis(200);
 
+    /** How long a partition's reader goes on with no subscription before it stops. */
+    static final Duration LINGER = Duration.ofSeconds(30);
+
     private final Semaphore catchUps = new Semaphore(MAX_CATCH_UPS);
 
     /** How long a partition's reader waits for the Schema Registry to tell it a new schema id before it skips. */
@@ -286,9 +289,17 @@ public final class RoomStream implements AutoCloseable {
         return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** How many partitions are being read: one consumer each, however many subscriptions share it. */
+    /** How many partitions are being read for subscriptions: one consumer each, however many subscriptions share it. */
     public synchronized int consumers() {
-        return readers.size();
+        return (int) readers.values().stream().filter(PartitionReader::feeding).count();
+    }
+
+    /**
+     * How many partitions' readers have no subscription left and wait for one ({@link #LINGER}) before they stop: a
+     * client that comes back, or a long poll that asks again, finds its reader at the partition's end.
+     */
+    public synchronized int idleConsumers() {
+        return readers.size() - consumers();
     }
 
     /** How many subscriptions are open. */
@@ -388,8 +399,8 @@ public final class RoomStream implements AutoCloseable {
             end(EndReason.CLOSED);
             synchronized (RoomStream.this) {
                 PartitionReader reader = readers.get(partition);
-                if (reader != null && reader.remove(this)) {
-                    readers.remove(partition);
+                if (reader != null) {
+                    reader.remove(this);
                 }
             }
             clearBuffer();
@@ -589,12 +600,19 @@ public final class RoomStream implements AutoCloseable {
         private final Thread thread;
         private boolean positioned;
         private volatile boolean running = true;
+        /** When the last subscription left ({@link System#nanoTime}), or 0 while it has some. */
+        private long idleSince;
 
         PartitionReader(int partition) {
             this.partition = new TopicPartition(topic, partition);
             consumer.assign(List.of(this.partition));
             this.thread = new Thread(this, "substrate-room-stream-" + topic + "-" + partition);
             this.thread.setDaemon(true);
+        }
+
+        /** Whether it has subscriptions to feed (else it lingers, then stops). */
+        boolean feeding() {
+            return !subscriptions.isEmpty() || !arriving.isEmpty();
         }
 
         void add(Subscription subscription) {
@@ -605,15 +623,39 @@ public final class RoomStream implements AutoCloseable {
             consumer.wakeup();
         }
 
-        /** Removes a subscription; true when none is left and the reader has stopped. */
-        boolean remove(Subscription subscription) {
+        /**
+         * Removes a subscription. The reader goes on for {@link #LINGER} with none left (a client that reconnects, a
+         * long poll that asks again, finds it at the partition's end instead of starting a consumer), then stops.
+         */
+        void remove(Subscription subscription) {
             subscriptions.remove(subscription);
             arriving.remove(subscription);
-            if (subscriptions.isEmpty() && arriving.isEmpty()) {
-                stop(EndReason.CLOSED);
+        }
+
+        /** Stops the reader once it has had no subscription for {@link #LINGER}; whether it stopped. */
+        private boolean stopIfIdle() {
+            if (!subscriptions.isEmpty() || !arriving.isEmpty()) {
+                idleSince = 0;
+                return false;
+            }
+            long now = System.nanoTime();
+            if (idleSince == 0) {
+                idleSince = now;
+                return false;
+            }
+            if (now - idleSince < LINGER.toNanos()) {
+                return false;
+            }
+            synchronized (RoomStream.this) {
+                // Under the stream's lock, as subscribe() adds: nobody arrives while the reader leaves the map.
+                if (!subscriptions.isEmpty() || !arriving.isEmpty()) {
+                    idleSince = 0;
+                    return false;
+                }
+                running = false;
+                readers.remove(partition.partition(), this);
                 return true;
             }
-            return false;
         }
 
         void stop(EndReason reason) {
@@ -674,6 +716,9 @@ public final class RoomStream implements AutoCloseable {
             try {
                 while (running) {
                     takeArrivals();
+                    if (stopIfIdle()) {
+                        break;
+                    }
                     markCaughtUp();
                     try {
                         for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {

@@ -245,6 +245,61 @@ class RoomStreamIT {
         }
     }
 
+    @Test
+    void aReadOfEverythingSoFarEndsAtThePartitionsEndAndTheReaderWaitsForTheNextClient(KafkaCluster kafka)
+            throws Exception {
+        String prefix = "caught" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        SubstrateConfig config = SubstrateConfig.of(TestSettings.of(kafka, prefix, dataDir, prefix + "fold"));
+        try (Admin admin = kafka.admin()) {
+            TopicSetup.ensure(admin, Topics.from(config), 3, (short) -1);
+        }
+        try (SubstrateClient client = SubstrateClient.create(config);
+                RoomStream stream = RoomStream.create(config)) {
+            List<String> rooms = roomsOnOnePartition(stream, 2);
+            for (int i = 0; i < 10; i++) {
+                client.append(log(rooms.get(i % 2), "line " + i)).join();
+            }
+            long end = stream.endOffset(rooms.get(0));
+
+            List<RoomStream.Entry> seen = new ArrayList<>();
+            long caughtUpTo;
+            try (RoomStream.Subscription subscription = stream.subscribe(rooms.get(0), RoomStream.From.after(-1))) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (true) {
+                    long mark = subscription.caughtUpTo();
+                    List<RoomStream.Entry> got = subscription.poll(Duration.ofMillis(mark >= 0 ? 0 : 50));
+                    seen.addAll(got);
+                    if (got.isEmpty() && mark >= 0) {
+                        caughtUpTo = mark;
+                        break;
+                    }
+                    assertThat(System.nanoTime()).as("caught up within 30 s").isLessThan(deadline);
+                }
+            }
+            assertThat(caughtUpTo)
+                    .as("the partition's end, the other room's events included")
+                    .isEqualTo(end);
+            assertThat(seen)
+                    .hasSize(5)
+                    .allSatisfy(entry -> assertThat(entry.event().getRoomId()).isEqualTo(rooms.get(0)));
+
+            // Its reader stays at the partition's end for the next client (a long poll asking again)...
+            assertThat(stream.consumers()).isZero();
+            assertThat(stream.idleConsumers()).isEqualTo(1);
+            try (RoomStream.Subscription again = stream.subscribe(rooms.get(0), RoomStream.From.after(end - 1))) {
+                assertThat(stream.consumers()).isEqualTo(1);
+                assertThat(stream.idleConsumers()).isZero();
+                client.append(log(rooms.get(0), "after")).join();
+                List<RoomStream.Entry> next = new ArrayList<>();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (next.isEmpty() && System.nanoTime() < deadline) {
+                    next.addAll(again.poll(Duration.ofMillis(200)));
+                }
+                assertThat(next).extracting(RoomStream.Entry::cursor).containsExactly(end);
+            }
+        }
+    }
+
     private static List<RoomStream.Entry> read(RoomStream stream, String room, RoomStream.From from, int expected)
             throws InterruptedException {
         List<RoomStream.Entry> seen = new ArrayList<>();

@@ -47,8 +47,8 @@ final class RoomSockets {
     /** How long a ticket is valid after it is issued. */
     static final long TICKET_MS = 60_000;
 
-    /** How long one message may take to be handed to a client before it is closed as slow. */
-    private static final long SEND_TIMEOUT_MS = 30_000;
+    /** The least time one message may take to be handed to a client before it is closed as slow. */
+    private static final long MIN_SEND_TIMEOUT_MS = 5_000;
 
     /** The largest message a client may send (clients have nothing to say; a ping of text is taken and ignored). */
     private static final long MAX_INCOMING_BYTES = 4 * 1024;
@@ -64,8 +64,11 @@ final class RoomSockets {
     private final RoomStreams streams;
     /** Tickets taken on this instance, until they expire: each is taken once. */
     private final Map<String, Long> taken = new ConcurrentHashMap<>();
+    /** How long one message may take to be handed to a client: two heartbeats, at least five seconds. */
+    private final long sendTimeoutMs;
 
-    RoomSockets(Cluster cluster, TokenStore tokens, RoomAccess access, RoomStreams streams) {
+    RoomSockets(Cluster cluster, TokenStore tokens, RoomAccess access, RoomStreams streams, Duration heartbeat) {
+        this.sendTimeoutMs = Math.max(MIN_SEND_TIMEOUT_MS, 2 * heartbeat.toMillis());
         this.cluster = cluster;
         this.tokens = tokens;
         this.access = access;
@@ -191,7 +194,7 @@ final class RoomSockets {
             return;
         }
         ws.attribute(CLIENT, client);
-        streams.serve(client, new Transport(ws.session));
+        streams.serve(client, new Transport(ws.session, sendTimeoutMs));
     }
 
     /** {@code ?cursor=}: resume after it; none for a snapshot of the room as the fold has it. */
@@ -231,9 +234,11 @@ final class RoomSockets {
     /** Messages on one WebSocket: each event's data as a text message, a ping when quiet, a close with a code. */
     static final class Transport implements RoomStreams.Transport {
         private final Session session;
+        private final long sendTimeoutMs;
 
-        Transport(Session session) {
+        Transport(Session session, long sendTimeoutMs) {
             this.session = session;
+            this.sendTimeoutMs = sendTimeoutMs;
         }
 
         @Override
@@ -280,15 +285,15 @@ final class RoomSockets {
 
         private void await(Callback.Completable sent) throws IOException {
             try {
-                sent.get(SEND_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                sent.get(sendTimeoutMs, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("stopped while sending");
             } catch (ExecutionException e) {
                 throw new IOException("the client left: " + e.getCause(), e.getCause());
             } catch (TimeoutException e) {
-                session.close(1013, "slow-consumer: a message waited " + SEND_TIMEOUT_MS / 1000 + " s", Callback.NOOP);
-                throw new IOException("the client took no message for " + Duration.ofMillis(SEND_TIMEOUT_MS));
+                session.close(1013, "slow-consumer: a message waited " + sendTimeoutMs + " ms", Callback.NOOP);
+                throw new IOException("the client took no message for " + Duration.ofMillis(sendTimeoutMs));
             }
         }
     }

@@ -119,6 +119,11 @@ final class RoomStreams implements AutoCloseable {
         return stream == null ? 0 : stream.consumers();
     }
 
+    /** Kafka consumers of partitions no client follows now, kept for a while for the next one. */
+    synchronized int idleConsumers() {
+        return stream == null ? 0 : stream.idleConsumers();
+    }
+
     /**
      * What a client sees: every event as written, blocks assembled from their deltas, AG-UI events, the seeds'
      * session events (WebSocket), the AI SDK's UI message stream of the active turn, or a Durable Streams SSE read.

@@ -12,6 +12,7 @@ import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.BlobSettings;
 import dev.substrate.config.HttpSettings;
 import dev.substrate.config.QuerySettings;
+import dev.substrate.config.StreamSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.room.RoomKind;
@@ -111,7 +112,7 @@ public final class Routes implements AutoCloseable {
                 config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL));
         this.streams = new RoomStreams(config, rooms, tokens);
         tokens.onRevoked(streams::revoked);
-        this.sockets = new RoomSockets(cluster, tokens, rooms, streams);
+        this.sockets = new RoomSockets(cluster, tokens, rooms, streams, config.get(StreamSettings.HEARTBEAT));
         this.durable = new DurableStreams(config, rooms, streams);
         this.metrics = metrics;
         this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
@@ -125,6 +126,10 @@ public final class Routes implements AutoCloseable {
                 "substrate_room_stream_consumers",
                 "Kafka consumers feeding this instance's room streams: one per partition in use.",
                 streams::consumers);
+        metrics.addGauge(
+                "substrate_room_stream_idle_consumers",
+                "Kafka consumers of partitions no room stream follows now, kept 30 s for the next client.",
+                streams::idleConsumers);
     }
 
     /** Starts answering reads from the fold's {@code queries}; until then they are 503. */
