@@ -34,7 +34,9 @@ import picocli.CommandLine.Spec;
             "The parts: append (KafkaProducer vs SubstrateClient), fold (a plain Kafka Streams count vs the fold),"
                     + " append to queryable, observer latency (produce->consume vs RoomStream and SSE), appends over"
                     + " HTTP (beside a trivial GET), stream (many rooms streaming deltas while watched, each path"
-                    + " ramped until it falls behind; deltas into a 1 KB and a 1 MB block) and HTTP queries. Each side first does its work once over a small backlog (a warm-up,"
+                    + " ramped until it falls behind; then each room view alone: SSE, WebSocket, AI SDK, long-poll;"
+                    + " deltas into a 1 KB and a 1 MB block) and HTTP queries. Each side first does its work once over"
+                    + " a small backlog (a warm-up,"
                     + " figures discarded). Prints a table; --out writes JSON. Uses an embedded broker unless"
                     + " --bootstrap-servers is given (its topics then get a bench-<id>. prefix)."
         },
@@ -389,6 +391,17 @@ final class BenchCommand implements Callable<Integer> {
                     figures.path("sustainablePerSecond").asText(),
                     raw.path("sustainablePerSecond").asText(),
                     vsRaw.path("sustainableRatio").asText() + "x");
+        }
+        JsonNode views = stream.path("views");
+        for (String view : List.of("sse", "webSocket", "aiSdk", "longPoll")) {
+            JsonNode figures = views.path(view);
+            table.row(
+                    "stream",
+                    "view " + view + " (client path, alone): observer p50 / p99 ms"
+                            + (figures.path("keptUp").asBoolean(true) ? "" : " (fell behind)"),
+                    ms(figures),
+                    rawObserver,
+                    String.format("%+.2f ms p99", figures.path("p99OverRawMs").asDouble()));
         }
         JsonNode block = stream.path("blockCost");
         table.row(

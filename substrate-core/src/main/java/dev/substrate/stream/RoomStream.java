@@ -9,6 +9,7 @@ import dev.substrate.registry.SchemaRegistryFailed;
 import dev.substrate.topic.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -52,10 +53,13 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Catching up: a subscription that starts behind its partition's reader is not served by moving the shared
- * reader back (that would hold up every other room on the partition while it replays): it reads the history on a
- * consumer of its own, with backpressure, until it meets the shared reader, and then follows with the others.
- * At most {@value #MAX_CATCH_UPS} catch-ups run at once; past that a late subscriber moves the shared reader back.
+ * <p>Catching up: a subscription that starts a little behind its partition's reader (a client reconnecting, a long
+ * poll asking again) starts from the reader's latest records, which it keeps ({@value #RECENT_RECORDS} records or
+ * {@value #RECENT_BYTES} bytes at most). One further behind is not served by moving the shared reader back (that would
+ * hold up every other room on the partition while it replays): it reads the history on a consumer of its own, with
+ * backpressure, until it meets the shared reader, and then follows with the others. At most {@value
+ * #MAX_CATCH_UPS} catch-ups run at once; past that a late subscriber moves the shared reader back. A reader with no
+ * subscription left waits {@code LINGER} for the next before it stops.
  *
  * <p>Backpressure: each subscription buffers up to {@value #BUFFER} events. When one is full, its partition's
  * reader either waits for it ({@link OnFull#WAIT}, the default: a slow reader slows the rooms on its partition)
@@ -461,10 +465,16 @@ public final class RoomStream implements AutoCloseable {
          */
         private boolean offer(ConsumerRecord<String, byte[]> record, RoomEvent event, OnFull whenFull)
                 throws InterruptedException {
-            if (ended != null || record.offset() < next || !roomId.equals(record.key())) {
+            return offer(record.offset(), record.key(), record.value().length, event, whenFull);
+        }
+
+        /** {@link #offer(ConsumerRecord, RoomEvent, OnFull)}, for a record of {@code size} bytes at {@code offset}. */
+        private boolean offer(long offset, String key, int size, RoomEvent event, OnFull whenFull)
+                throws InterruptedException {
+            if (ended != null || offset < next || !roomId.equals(key)) {
                 return false;
             }
-            Held held = new Held(new Entry(record.offset(), event), record.value().length);
+            Held held = new Held(new Entry(offset, event), size);
             if (whenFull == OnFull.END) {
                 if (!hasRoomFor(held) || !buffer.offer(held)) {
                     end(EndReason.OVERFLOW);
@@ -491,8 +501,18 @@ public final class RoomStream implements AutoCloseable {
                 // Closed while this was handed over, after close() emptied the buffer: nobody will take it.
                 clearBuffer();
             }
-            next = record.offset() + 1;
+            next = offset + 1;
             return false;
+        }
+
+        /** Hands over what its partition's reader still holds from this subscription's cursor on. */
+        private void replay(Iterable<Recent> recent) throws InterruptedException {
+            for (Recent record : recent) {
+                if (record.offset() >= next
+                        && offer(record.offset(), record.key(), record.bytes(), record.event(), OnFull.END)) {
+                    return;
+                }
+            }
         }
 
         /** Whether the buffer is at most half full, by events and by bytes. */
@@ -560,6 +580,15 @@ public final class RoomStream implements AutoCloseable {
     /** An event waiting in a subscription's buffer, with its size as written. */
     private record Held(Entry entry, int bytes) {}
 
+    /** A record a partition's reader read lately, kept for subscriptions that start a little behind it. */
+    private record Recent(long offset, String key, int bytes, RoomEvent event) {}
+
+    /** How many of its latest records a partition's reader keeps, at most, for subscriptions that start behind it. */
+    static final int RECENT_RECORDS = 4_096;
+
+    /** How many bytes (as written) of its latest records a partition's reader keeps, at most. */
+    static final long RECENT_BYTES = 8L * 1024 * 1024;
+
     private RoomEvent decode(TopicPartition partition, ConsumerRecord<String, byte[]> record) {
         if (record.value() == null) {
             return null;
@@ -602,6 +631,12 @@ public final class RoomStream implements AutoCloseable {
         private volatile boolean running = true;
         /** When the last subscription left ({@link System#nanoTime}), or 0 while it has some. */
         private long idleSince;
+        /** The latest records read, in order: every record from {@link #recentFrom} to the reader's position. */
+        private final ArrayDeque<Recent> recent = new ArrayDeque<>();
+        /** The offset from which {@link #recent} holds every record read; -1 before the reader is positioned. */
+        private long recentFrom = -1;
+
+        private long recentBytes;
 
         PartitionReader(int partition) {
             this.partition = new TopicPartition(topic, partition);
@@ -666,11 +701,11 @@ public final class RoomStream implements AutoCloseable {
         }
 
         /**
-         * Takes in the subscriptions that arrived: the first ones position the reader; a later one behind the
-         * reader catches up on a consumer of its own (or, when too many do, moves the reader back: the ones ahead
+         * Takes in the subscriptions that arrived: the first ones position the reader; a later one a little behind
+         * it starts from the records it keeps; one further behind catches up on a consumer of its own (or, when too many do, moves the reader back: the ones ahead
          * skip what they have seen by their own cursors).
          */
-        private void takeArrivals() {
+        private void takeArrivals() throws InterruptedException {
             List<Subscription> taken = new ArrayList<>();
             for (Subscription subscription; (subscription = arriving.poll()) != null; ) {
                 taken.add(subscription);
@@ -681,7 +716,10 @@ public final class RoomStream implements AutoCloseable {
             long rewind = -1;
             for (Subscription subscription : taken) {
                 long at = positioned ? consumer.position(partition) : -1;
-                if (positioned && subscription.next < at && catchUps.tryAcquire()) {
+                if (positioned && subscription.next < at && recentFrom >= 0 && subscription.next >= recentFrom) {
+                    // A little behind (a client reconnecting, a long poll asking again): from what the reader holds.
+                    subscription.replay(recent);
+                } else if (positioned && subscription.next < at && catchUps.tryAcquire()) {
                     subscription.catchUp(at);
                 } else if (!positioned || subscription.next < at) {
                     rewind = rewind < 0 ? subscription.next : Math.min(rewind, subscription.next);
@@ -691,6 +729,20 @@ public final class RoomStream implements AutoCloseable {
             if (rewind >= 0) {
                 consumer.seek(partition, rewind);
                 positioned = true;
+                recent.clear();
+                recentBytes = 0;
+                recentFrom = rewind;
+            }
+        }
+
+        /** Keeps {@code record} among the latest, forgetting the oldest past the bounds. */
+        private void remember(ConsumerRecord<String, byte[]> record, RoomEvent event) {
+            recent.addLast(new Recent(record.offset(), record.key(), record.value().length, event));
+            recentBytes += record.value().length;
+            while (recent.size() > RECENT_RECORDS || recentBytes > RECENT_BYTES) {
+                Recent forgotten = recent.removeFirst();
+                recentBytes -= forgotten.bytes();
+                recentFrom = forgotten.offset() + 1;
             }
         }
 
@@ -726,6 +778,7 @@ public final class RoomStream implements AutoCloseable {
                             if (event == null) {
                                 continue;
                             }
+                            remember(record, event);
                             for (Subscription subscription : subscriptions) {
                                 if (subscription.offerLive(record, event)) {
                                     subscriptions.remove(subscription);

@@ -296,6 +296,29 @@ class RoomStreamIT {
                     next.addAll(again.poll(Duration.ofMillis(200)));
                 }
                 assertThat(next).extracting(RoomStream.Entry::cursor).containsExactly(end);
+
+                // ...and holds its latest records: a subscriber a little behind it starts from them, exactly.
+                List<Long> cursors = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    cursors.add(client.append(log(rooms.get(0), "more " + i))
+                            .join()
+                            .position()
+                            .offset());
+                    client.append(log(rooms.get(1), "other " + i)).join();
+                }
+                List<RoomStream.Entry> followed = new ArrayList<>();
+                while (followed.size() < 20 && System.nanoTime() < deadline) {
+                    followed.addAll(again.poll(Duration.ofMillis(200)));
+                }
+                try (RoomStream.Subscription behind =
+                        stream.subscribe(rooms.get(0), RoomStream.From.after(cursors.get(4)))) {
+                    List<RoomStream.Entry> rest = new ArrayList<>();
+                    while (rest.size() < 15 && System.nanoTime() < deadline) {
+                        rest.addAll(behind.poll(Duration.ofMillis(200)));
+                    }
+                    rest.addAll(behind.poll(Duration.ofMillis(300)));
+                    assertThat(rest).extracting(RoomStream.Entry::cursor).isEqualTo(cursors.subList(5, 20));
+                }
             }
         }
     }

@@ -99,6 +99,7 @@ final class DurableStreams {
         RoomStreams.Reader reader = RoomStreams.Reader.of(ctx);
         JsonNode room = access.readable(
                 reader.caller(), reader.principal(), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        long from = fromNow ? lastApplied(room) : after;
         securityHeaders(ctx);
         if ("sse".equals(live)) {
             if (fromNow) {
@@ -111,7 +112,7 @@ final class DurableStreams {
         boolean longPoll = live != null;
         String clientCursor = ctx.queryParam("cursor");
         ctx.future(() -> streams.async(() -> streams.read(
-                        reader, roomId, room, after, fromNow, longPoll ? longPollMs : 0, MAX_EVENTS, MAX_BYTES))
+                        reader, roomId, room, from, fromNow, longPoll ? longPollMs : 0, MAX_EVENTS, MAX_BYTES))
                 .thenAccept(batch -> answer(ctx, room, after, fromNow, longPoll, clientCursor, batch))
                 .exceptionally(failure -> {
                     Throwable cause = failure instanceof CompletionException && failure.getCause() != null
@@ -175,7 +176,7 @@ final class DurableStreams {
         RoomStreams.Reader reader = RoomStreams.Reader.of(ctx);
         JsonNode room = access.readable(
                 reader.caller(), reader.principal(), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
-        RoomStreams.Batch end = streams.read(reader, roomId, room, -1, true, 0, MAX_EVENTS, MAX_BYTES);
+        RoomStreams.Batch end = streams.read(reader, roomId, room, lastApplied(room), true, 0, MAX_EVENTS, MAX_BYTES);
         securityHeaders(ctx);
         ctx.contentType("application/json");
         ctx.header("Stream-Next-Offset", offset(end.next()));
@@ -196,6 +197,14 @@ final class DurableStreams {
                 405,
                 "Method Not Allowed",
                 "a room's durable stream is read-only: append with POST /v1/rooms/" + roomId + "/events");
+    }
+
+    /**
+     * Where a read of the room's end ({@code now}, {@code HEAD}) starts looking for it: after the last event the fold
+     * applied, which is before the end, so that finding it reads only what followed, not the room's history.
+     */
+    private static long lastApplied(JsonNode room) {
+        return room.path("lastOffset").asLong(-1);
     }
 
     /** The cursor after which a read starts: {@code -1} (or none) for the room's start, or an offset this gave. */

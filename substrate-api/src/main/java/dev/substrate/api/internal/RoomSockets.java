@@ -248,10 +248,14 @@ final class RoomSockets {
 
         @Override
         public void send(List<StreamView.Event> events) throws IOException {
+            // Jetty queues the frames in order: all of a batch go out, and the writer waits for the last one only.
+            Callback.Completable last = null;
             for (StreamView.Event event : events) {
-                Callback.Completable sent = new Callback.Completable();
-                session.sendText(event.data().toString(), sent);
-                await(sent);
+                last = new Callback.Completable();
+                session.sendText(event.data().toString(), last);
+            }
+            if (last != null) {
+                await(last);
             }
         }
 

@@ -260,14 +260,18 @@ final class RoomStreams implements AutoCloseable {
         UiMessageTranslator translator = new UiMessageTranslator(config.get(StreamSettings.MAX_BUFFERED_BYTES), true);
         long after = -1;
         while (true) {
-            Batch batch = read(reader, roomId, room, after, false, 0, RoomStream.BUFFER, Long.MAX_VALUE);
-            for (RoomStream.Entry entry : batch.entries()) {
+            // One pass over the room, unless a reader that fell behind ended it: then on from where it stopped.
+            Scanned scanned = scan(reader, roomId, room, after, false, 0, entry -> {
                 translator.next(entry.event());
-            }
-            after = batch.next() - 1;
-            if (batch.upToDate()) {
+                return true;
+            });
+            if (scanned.upToDate()) {
                 break;
             }
+            if (scanned.next() - 1 == after) {
+                throw Problem.unavailable("the room's events could not be read to its end; try again");
+            }
+            after = scanned.next() - 1;
         }
         if (translator.messagesLeftOut() > 0) {
             ctx.header("Substrate-Messages-Left-Out", Integer.toString(translator.messagesLeftOut()));
@@ -372,7 +376,10 @@ final class RoomStreams implements AutoCloseable {
     /** What a bounded read of a room gave: its events, the offset to read on from, whether it reached the end. */
     record Batch(List<RoomStream.Entry> entries, long next, boolean upToDate) {}
 
-    /** How long a bounded read waits at most for the room's partition to be read to its end. */
+    /** Where a {@link #scan} stopped: the offset to read on from, and whether it reached the room's end. */
+    private record Scanned(long next, boolean upToDate) {}
+
+    /** How long a scan waits at most for the room's partition to be read to its end. */
     private static final long READ_TO_END_MS = 30_000;
 
     /**
@@ -390,6 +397,33 @@ final class RoomStreams implements AutoCloseable {
             long waitMs,
             int maxEvents,
             long maxBytes)
+            throws InterruptedException {
+        List<RoomStream.Entry> entries = new ArrayList<>();
+        long[] bytes = {0};
+        Scanned scanned = scan(reader, roomId, room, after, skip, waitMs, entry -> {
+            if (!entries.isEmpty() && (entries.size() >= maxEvents || bytes[0] >= maxBytes)) {
+                return false;
+            }
+            entries.add(entry);
+            bytes[0] += entry.event().getPayload().toString().length();
+            return true;
+        });
+        return new Batch(entries, scanned.next(), scanned.upToDate());
+    }
+
+    /**
+     * Hands {@code take} the room's events after cursor {@code after}, in order, up to the end of its partition as it
+     * is now, or until {@code take} refuses one (which is not read: the scan goes on from it next time); with {@code
+     * skip} it only finds the end; when there were none and {@code waitMs} is positive, waits that long for the next.
+     */
+    private Scanned scan(
+            Reader reader,
+            String roomId,
+            JsonNode room,
+            long after,
+            boolean skip,
+            long waitMs,
+            java.util.function.Predicate<RoomStream.Entry> take)
             throws InterruptedException {
         Admission.Slot mine = perToken.admit(reader.tokenId());
         if (!slots.tryAcquire()) {
@@ -409,9 +443,8 @@ final class RoomStreams implements AutoCloseable {
                                         reader.tokenId(),
                                         id -> new RoomStream.Budget(
                                                 config.get(StreamSettings.MAX_BUFFERED_BYTES_PER_PRINCIPAL))))) {
-            List<RoomStream.Entry> entries = new ArrayList<>();
             long next = from + 1;
-            long bytes = 0;
+            boolean took = false;
             long start = System.nanoTime();
             long waitUntil = start + TimeUnit.MILLISECONDS.toNanos(waitMs);
             boolean skipping = skip;
@@ -419,12 +452,11 @@ final class RoomStreams implements AutoCloseable {
                 long end = subscription.caughtUpTo();
                 List<RoomStream.Entry> got = subscription.poll(Duration.ofMillis(end >= 0 ? 0 : 20));
                 for (RoomStream.Entry entry : got) {
-                    if (!skipping && !entries.isEmpty() && (entries.size() >= maxEvents || bytes >= maxBytes)) {
-                        return new Batch(entries, next, false);
-                    }
                     if (!skipping) {
-                        entries.add(entry);
-                        bytes += entry.event().getPayload().toString().length();
+                        if (!take.test(entry)) {
+                            return new Scanned(next, false);
+                        }
+                        took = true;
                     }
                     next = entry.cursor() + 1;
                 }
@@ -433,26 +465,29 @@ final class RoomStreams implements AutoCloseable {
                 }
                 if (!subscription.isOpen()) {
                     // Overflowed (or its reader failed): what was read stands; the client reads on from `next`.
-                    if (entries.isEmpty() && subscription.endReason() == RoomStream.EndReason.FAILED) {
+                    if (!took && subscription.endReason() == RoomStream.EndReason.FAILED) {
                         throw Problem.unavailable("the room's events could not be read; try again");
                     }
-                    return new Batch(entries, next, false);
+                    return new Scanned(next, false);
                 }
                 if (end >= 0) {
                     next = Math.max(next, end);
                     long left = waitUntil - System.nanoTime();
-                    if (!entries.isEmpty() || left <= 0) {
-                        return new Batch(entries, next, true);
+                    if (took || left <= 0) {
+                        return new Scanned(next, true);
                     }
-                    // A long poll, caught up with nothing new: wait for the room's next event.
+                    // A long poll, caught up with nothing new: wait for the room's next event, then take what came.
                     skipping = false;
                     List<RoomStream.Entry> arrived = subscription.poll(Duration.ofNanos(left));
-                    for (RoomStream.Entry entry : arrived) {
-                        entries.add(entry);
-                        next = entry.cursor() + 1;
-                    }
                     if (arrived.isEmpty()) {
-                        return new Batch(entries, Math.max(next, subscription.caughtUpTo()), true);
+                        return new Scanned(Math.max(next, subscription.caughtUpTo()), true);
+                    }
+                    for (RoomStream.Entry entry : arrived) {
+                        if (!take.test(entry)) {
+                            return new Scanned(next, false);
+                        }
+                        took = true;
+                        next = entry.cursor() + 1;
                     }
                     continue;
                 }

@@ -10,11 +10,13 @@ import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.WireCodec;
+import dev.substrate.events.room.BlockCompleted;
 import dev.substrate.events.room.BlockStarted;
 import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.TextDelta;
+import dev.substrate.events.room.TurnStarted;
 import dev.substrate.stream.RoomStream;
 import dev.substrate.topic.Topics;
 import java.io.PrintWriter;
@@ -106,6 +108,9 @@ public final class StreamBench {
 
     private static final String BLOCK = "b";
 
+    /** The turn each room's block is in while the views are timed. */
+    private static final String VIEW_TURN = "view";
+
     /** Tokens of 4 to 20 UTF-8 bytes, some of them beyond ASCII. */
     private static final List<String> TOKENS = List.of(
             " the",
@@ -145,6 +150,8 @@ public final class StreamBench {
     private final Observed sse = new Observed();
     private final Observed roomStream = new Observed();
     private final Observed raw = new Observed();
+    /** The observer whose arrivals are known by cursor (the AI SDK's), while it runs. */
+    private volatile Observed byCursor;
 
     /**
      * @param config the instance's settings
@@ -201,7 +208,7 @@ public final class StreamBench {
         try {
             observers.add(rawObserver());
             observers.add(roomStreamObservers());
-            observers.add(sseObservers());
+            observers.add(sseObservers(sse));
             int rate = settings.perRoomPerSecond() * settings.rooms();
             for (Path path : Path.values()) {
                 progress.printf(
@@ -230,6 +237,7 @@ public final class StreamBench {
             }
         }
         ratios(report);
+        report.set("views", views(settings.perRoomPerSecond() * settings.rooms(), report));
         progress.printf("[%tT] stream: blockCost%n", System.currentTimeMillis());
         progress.flush();
         report.set("blockCost", blockCost());
@@ -267,9 +275,15 @@ public final class StreamBench {
 
     /** {@code path} at {@code perSecond} deltas a second in all, for {@code duration}; the step's figures. */
     private ObjectNode step(Path path, int perSecond, Duration duration) throws Exception {
+        return step(path, perSecond, duration, observersOf(path));
+    }
+
+    /** {@link #step(Path, int, Duration)}, timed by {@code observed}. */
+    private ObjectNode step(Path path, int perSecond, Duration duration, Map<String, Observed> observed)
+            throws Exception {
         sentAt.clear();
-        for (Observed observed : List.of(sse, roomStream, raw)) {
-            observed.reset();
+        for (Observed observer : observed.values()) {
+            observer.reset();
         }
         Latencies appendLatency = new Latencies();
         AtomicLong appended = new AtomicLong();
@@ -311,7 +325,7 @@ public final class StreamBench {
         // A path that sends late (a request still answering when the next delta fell due) ends its step late: its
         // rate over the step as it went, not the deltas it sent in the end, says whether it kept up.
         boolean keptUp = failed.get() == 0 && appended.get() / seconds >= 0.95 * perSecond;
-        for (Map.Entry<String, Observed> observer : observersOf(path).entrySet()) {
+        for (Map.Entry<String, Observed> observer : observed.entrySet()) {
             boolean all = observer.getValue().awaitCount(sent, drainedBy);
             if (!all && duration.equals(settings.duration())) {
                 // At the default rate every delta must arrive at last, kept up or not: received says how many did.
@@ -438,6 +452,10 @@ public final class StreamBench {
                         } else {
                             latency.record(System.nanoTime() - at);
                             appended.incrementAndGet();
+                            Observed cursors = byCursor;
+                            if (cursors != null) {
+                                cursors.acked(roomId + "@" + done.position().offset(), at);
+                            }
                         }
                     });
                 }
@@ -557,15 +575,42 @@ public final class StreamBench {
         /** The raw path's writers: the sequence number each room's next delta gets. */
         private final Map<String, Long> nextToSend = new ConcurrentHashMap<>();
 
-        void reset() {
+        synchronized void reset() {
             latencies = new Latencies();
+            early.clear();
         }
+
+        /** Arrivals by cursor ({@code room@offset}) whose append was not acknowledged yet: when they arrived. */
+        private final Map<String, Long> early = new HashMap<>();
 
         /** Records an arrival of what was sent under {@code key}, if it was sent in this step. */
         void arrived(String key) {
             Long at = sentAt.get(key);
             if (at != null) {
                 latencies.record(System.nanoTime() - at);
+            }
+        }
+
+        /**
+         * Records an arrival known by its cursor ({@code room@offset}), which the sender learns only from the append's
+         * acknowledgement: if that has not come yet, the arrival waits for it ({@link #acked}).
+         */
+        synchronized void arrivedAt(String cursorKey) {
+            long now = System.nanoTime();
+            Long at = sentAt.get(cursorKey);
+            if (at != null) {
+                latencies.record(now - at);
+            } else {
+                early.put(cursorKey, now);
+            }
+        }
+
+        /** The append sent at {@code at} was acknowledged at {@code cursorKey}. */
+        synchronized void acked(String cursorKey, long at) {
+            sentAt.put(cursorKey, at);
+            Long arrived = early.remove(cursorKey);
+            if (arrived != null) {
+                latencies.record(arrived - at);
             }
         }
 
@@ -670,7 +715,7 @@ public final class StreamBench {
     }
 
     /** One SSE client per room ({@code GET /v1/rooms/{id}/stream?from=now}), each on a thread of its own. */
-    private AutoCloseable sseObservers() throws Exception {
+    private AutoCloseable sseObservers(Observed target) throws Exception {
         AtomicBoolean open = new AtomicBoolean(true);
         CountDownLatch opened = new CountDownLatch(roomIds.size());
         for (int r = 0; r < roomIds.size(); r++) {
@@ -691,7 +736,7 @@ public final class StreamBench {
                                             opened.countDown();
                                         }
                                     } else {
-                                        sse.arrived(eventId);
+                                        target.arrived(eventId);
                                     }
                                 }
                                 return open.get();
@@ -704,7 +749,15 @@ public final class StreamBench {
             reader.setDaemon(true);
             reader.start();
         }
-        // The streams are open once an event appended after their requests arrives: a probe a room until then.
+        awaitOpen(opened, "SSE");
+        return () -> open.set(false);
+    }
+
+    /**
+     * Waits until every observer is open ({@code opened} counted down): those that start at the room's end are, once
+     * an event appended after their request arrives, so a probe a room is appended every second until then.
+     */
+    private void awaitOpen(CountDownLatch opened, String what) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (opened.getCount() > 0 && System.nanoTime() - deadline < 0) {
             for (String roomId : roomIds) {
@@ -716,10 +769,111 @@ public final class StreamBench {
             opened.await(1, TimeUnit.SECONDS);
         }
         if (opened.getCount() > 0) {
-            throw new IllegalStateException(opened.getCount() + " SSE observers did not open within 60 s");
+            throw new IllegalStateException(opened.getCount() + " " + what + " observers did not open within 60 s");
         }
         CaughtUp.await(config, node.fold().applicationId(), topics);
-        return () -> open.set(false);
+    }
+
+    // ---- views ---------------------------------------------------------------------------------------------------
+
+    /** The room views the {@code views} part times, one kind of observer at a time. */
+    private enum View {
+        SSE("sse"),
+        WEB_SOCKET("webSocket"),
+        AI_SDK("aiSdk"),
+        LONG_POLL("longPoll");
+
+        final String json;
+
+        View(String json) {
+            this.json = json;
+        }
+    }
+
+    /**
+     * Each view's observers alone (one client a room), on the client path at the default rate: the time from a
+     * delta's send to its arrival at every client, beside the raw path's ({@code p99OverRawMs}). Each room first
+     * starts a turn with its block in it, so that the AI SDK's view has a turn to follow from near its end.
+     */
+    private ObjectNode views(int rate, ObjectNode report) throws Exception {
+        SubstrateClient client = node.client();
+        for (String roomId : roomIds) {
+            client.append(Backlog.roomEvent(roomId, new BlockCompleted(BLOCK, null)));
+            client.append(Backlog.roomEvent(roomId, new TurnStarted(VIEW_TURN, "agent")));
+            client.append(Backlog.roomEvent(
+                            roomId,
+                            BlockStarted.newBuilder(startBlock())
+                                    .setTurnId(VIEW_TURN)
+                                    .build()))
+                    .join();
+        }
+        CaughtUp.await(config, node.fold().applicationId(), topics);
+        double rawP99 = report.path(Path.RAW.json)
+                .path("observers")
+                .path("raw")
+                .path("p99Ms")
+                .asDouble();
+        ObjectNode views = JsonNodeFactory.instance.objectNode();
+        for (View view : View.values()) {
+            progress.printf(
+                    "[%tT] stream: view %s, %d rooms at %d deltas/s each%n",
+                    System.currentTimeMillis(), view.json, settings.rooms(), settings.perRoomPerSecond());
+            progress.flush();
+            Observed observed = new Observed();
+            AutoCloseable observers = open(view, observed);
+            ObjectNode figures;
+            try {
+                figures = step(Path.CLIENT, rate, settings.duration(), Map.of(view.json, observed));
+            } finally {
+                observers.close();
+                byCursor = null;
+            }
+            ObjectNode latency = (ObjectNode) figures.path("observers").path(view.json);
+            latency.put("keptUp", figures.path("keptUp").asBoolean());
+            latency.put("p99OverRawMs", Latencies.round(latency.path("p99Ms").asDouble() - rawP99));
+            views.set(view.json, latency);
+        }
+        return views;
+    }
+
+    /** Opens one client a room of {@code view}, each arrival recorded in {@code observed}; once all are open. */
+    private AutoCloseable open(View view, Observed observed) throws Exception {
+        String url = node.httpUrl();
+        java.util.function.IntFunction<String> tokenOf = r -> observerTokens.get(r / 50 % observerTokens.size());
+        CountDownLatch opened = new CountDownLatch(roomIds.size());
+        AutoCloseable observers;
+        switch (view) {
+            case SSE -> {
+                return sseObservers(observed);
+            }
+            case WEB_SOCKET -> {
+                observers = ObserverViews.webSockets(url, tokenOf, roomIds, observed::arrived, opened, progress);
+                opened.await(60, TimeUnit.SECONDS);
+            }
+            case AI_SDK -> {
+                byCursor = observed;
+                observers = ObserverViews.aiSdkStreams(
+                        url,
+                        tokenOf,
+                        roomIds,
+                        (room, cursor) -> observed.arrivedAt(room + "@" + cursor),
+                        opened,
+                        progress);
+                opened.await(60, TimeUnit.SECONDS);
+            }
+            case LONG_POLL -> {
+                observers = ObserverViews.longPolls(url, tokenOf, roomIds, observed::arrived, opened, progress);
+                awaitOpen(opened, "long-poll");
+            }
+            default -> throw new IllegalStateException(view.name());
+        }
+        if (opened.getCount() > 0) {
+            observers.close();
+            throw new IllegalStateException(
+                    opened.getCount() + " " + view.json + " observers did not open within 60 s");
+        }
+        CaughtUp.await(config, node.fold().applicationId(), topics);
+        return observers;
     }
 
     // ---- blockCost ---------------------------------------------------------------------------------------------
