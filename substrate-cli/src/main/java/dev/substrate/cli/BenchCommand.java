@@ -393,6 +393,7 @@ final class BenchCommand implements Callable<Integer> {
                     vsRaw.path("sustainableRatio").asText() + "x");
         }
         JsonNode views = stream.path("views");
+        String rawAgain = ms(views.path("raw"));
         for (String view : List.of("sse", "webSocket", "aiSdk", "longPoll")) {
             JsonNode figures = views.path(view);
             table.row(
@@ -400,7 +401,7 @@ final class BenchCommand implements Callable<Integer> {
                     "view " + view + " (client path, alone): observer p50 / p99 ms"
                             + (figures.path("keptUp").asBoolean(true) ? "" : " (fell behind)"),
                     ms(figures),
-                    rawObserver,
+                    rawAgain,
                     String.format("%+.2f ms p99", figures.path("p99OverRawMs").asDouble()));
         }
         JsonNode block = stream.path("blockCost");

@@ -93,6 +93,15 @@ class BenchCommandIT {
                         .isEqualTo(figures.path("sent").asLong());
             }
         }
+        // Each view alone (one client a room): every delta of its step reached every client.
+        for (String view : List.of("sse", "webSocket", "aiSdk", "longPoll")) {
+            JsonNode figures = report.at("/stream/views/" + view);
+            assertThat(figures.path("sent").asLong()).as(view).isPositive();
+            assertThat(figures.path("received").asLong())
+                    .as(view)
+                    .isEqualTo(figures.path("sent").asLong());
+            assertThat(figures.path("p99Ms").asDouble()).as(view).isPositive();
+        }
         // The append figures are medians of rounds, each side in turn; each round's figures are kept.
         assertThat(report.at("/append/rounds")).hasSize(3);
         assertThat(report.at("/append/rounds/0/rawPerSecond").asLong()).isPositive();

@@ -338,6 +338,8 @@ public final class RoomStream implements AutoCloseable {
         private long seenByReader;
         /** See {@link #caughtUpTo()}. */
         private volatile long caughtUpTo = -1;
+        /** The partition's end when the shared reader first saw this subscription; -1 before. Reader thread only. */
+        private long target = -1;
 
         private Subscription(String roomId, int partition, long next, OnFull onFull, long maxBytes, Budget budget) {
             this.budget = budget;
@@ -378,10 +380,10 @@ public final class RoomStream implements AutoCloseable {
         }
 
         /**
-         * The offset of the partition's end as its reader last reached it, with every event of the room before it
-         * handed to this subscription; -1 until the reader first reached the end for it. Read it, then {@link #poll}:
-         * when the poll returns nothing, the subscription has given out every event of its room before that offset
-         * (what a read of "everything so far" waits for).
+         * An offset of the partition before which every event of the room was handed to this subscription, once its
+         * reader has passed the partition's end as it was when the subscription came; -1 until then. Read it, then
+         * {@link #poll}: when the poll returns nothing, the subscription has given out every event of its room before
+         * that offset (what a read of "everything so far" waits for).
          */
         public long caughtUpTo() {
             return caughtUpTo;
@@ -410,10 +412,21 @@ public final class RoomStream implements AutoCloseable {
             clearBuffer();
         }
 
-        /** The reader is at the partition's {@code end}, and has handed this subscription everything before it. */
-        private void reachedEnd(long end) {
-            if (!catchingUp && ended == null && end > caughtUpTo) {
-                caughtUpTo = end;
+        /**
+         * The reader is at {@code position}, having handed this subscription everything before it, and the partition's
+         * end was at {@code highWatermark} by its last fetch. The first time, that end becomes the subscription's
+         * target: it is caught up once the reader passes it (under a steady load the reader is rarely at the very end,
+         * so "everything so far" is everything up to the end as it was when the subscription came).
+         */
+        private void reachedEnd(long position, long highWatermark) {
+            if (catchingUp || ended != null) {
+                return;
+            }
+            if (target < 0) {
+                target = highWatermark;
+            }
+            if (position >= target && position > caughtUpTo) {
+                caughtUpTo = position;
             }
         }
 
@@ -747,18 +760,18 @@ public final class RoomStream implements AutoCloseable {
         }
 
         /**
-         * Tells every subscription it follows live that the reader is at the partition's end, when the last fetch
-         * says so (its lag is zero): what {@link Subscription#caughtUpTo} answers.
+         * Tells every subscription it follows live where the reader is and where the partition ended by its last
+         * fetch: what {@link Subscription#caughtUpTo} answers.
          */
         private void markCaughtUp() {
             if (!positioned) {
                 return;
             }
             OptionalLong lag = consumer.currentLag(partition);
-            if (lag.isPresent() && lag.getAsLong() == 0) {
-                long end = consumer.position(partition);
+            if (lag.isPresent()) {
+                long position = consumer.position(partition);
                 for (Subscription subscription : subscriptions) {
-                    subscription.reachedEnd(end);
+                    subscription.reachedEnd(position, position + lag.getAsLong());
                 }
             }
         }

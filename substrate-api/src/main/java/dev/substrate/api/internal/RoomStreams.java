@@ -39,7 +39,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /v1/rooms/{roomId}/stream}: a room's events as server-sent events, caught up from where the client
+ * A room's live views: {@code GET /v1/rooms/{roomId}/stream} (SSE), its AG-UI and AI SDK views, the Durable Streams
+ * reads ({@link DurableStreams}) and the WebSocket ({@link RoomSockets}), each a {@link StreamView} written through a
+ * {@link Transport}; what follows is said of the SSE stream and holds for every view.
+ *
+ * <p>{@code GET /v1/rooms/{roomId}/stream}: a room's events as server-sent events, caught up from where the client
  * asks and then live. Each event's {@code id:} is its cursor (its offset in the room's partition), so a client
  * that reconnects with {@code Last-Event-ID} (or {@code ?after=}) gets exactly the events after it.
  *

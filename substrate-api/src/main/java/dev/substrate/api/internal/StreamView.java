@@ -327,6 +327,7 @@ interface StreamView {
         /**
          * @param after the cursor the client read up to
          * @param cursor the client's {@code cursor} parameter (for the protocol's collapsing cursor), or null
+         * @param fromNow whether the client asked for {@code offset=now}: the first control event says where that is
          * @param closed whether the room was closed when the read started
          */
         Durable(long after, String cursor, boolean fromNow, boolean closed) {

@@ -51,6 +51,13 @@ final class ObserverViews {
                 private final StringBuilder partial = new StringBuilder();
 
                 @Override
+                public void onOpen(WebSocket socket) {
+                    // Every message as it comes, as a browser's WebSocket delivers them (no demand, message by
+                    // message).
+                    socket.request(Long.MAX_VALUE);
+                }
+
+                @Override
                 public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
                     partial.append(data);
                     if (last) {
@@ -63,7 +70,6 @@ final class ObserverViews {
                             opened.countDown();
                         }
                     }
-                    socket.request(1);
                     return null;
                 }
 
