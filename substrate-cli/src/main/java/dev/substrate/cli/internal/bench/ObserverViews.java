@@ -44,9 +44,10 @@ final class ObserverViews {
             Consumer<String> arrived,
             CountDownLatch opened,
             PrintWriter progress) {
-        HttpClient http = HttpClient.newHttpClient();
         List<WebSocket> sockets = new ArrayList<>();
         for (int r = 0; r < roomIds.size(); r++) {
+            // A client (and so a selector thread) a socket, as each browser tab has its own.
+            HttpClient http = HttpClient.newHttpClient();
             WebSocket.Listener listener = new WebSocket.Listener() {
                 private final StringBuilder partial = new StringBuilder();
 
