@@ -95,44 +95,84 @@ interface StreamView {
     }
 
     /**
-     * The AG-UI view ({@code /v1/rooms/{id}/ag-ui}): the room replayed from its start up to where the client starts
-     * ({@code startAfter}, silently, into the snapshot), then {@link AgUiTranslator}'s start events, then every
-     * later event translated. Each AG-UI event's SSE id is the cursor of the room event it came from, so a client
-     * that reconnects with {@code Last-Event-ID} starts after it.
+     * A view that starts with a snapshot: the room replayed from its start up to where the client starts ({@code
+     * startAfter}, silently, into the snapshot), then the snapshot, then every later event translated. Each event's
+     * cursor is that of the room event it came from, so a client that resumes after it starts after it.
      */
-    final class AgUi implements StreamView {
-        private final AgUiTranslator translator;
-        private final long startAfter;
-        private boolean started;
+    abstract class Snapshotting implements StreamView {
+        final long startAfter;
+        boolean started;
 
-        AgUi(AgUiTranslator translator, long startAfter) {
-            this.translator = translator;
+        Snapshotting(long startAfter) {
             this.startAfter = startAfter;
         }
 
+        /** Folds an event before the client's start into the snapshot. */
+        abstract void replay(RoomEvent event);
+
+        /** The snapshot, as of {@code at} (the time of the event it starts at, or now when quiet). */
+        abstract List<Event> snapshot(Instant at);
+
+        /** The events of one room event after the client's start. */
+        abstract List<Event> translate(RoomStream.Entry entry);
+
         @Override
-        public List<Event> render(RoomStream.Entry entry) {
+        public final List<Event> render(RoomStream.Entry entry) {
             if (started) {
-                return events(entry.cursor(), translator.next(entry.event()));
+                return translate(entry);
             }
             if (entry.cursor() <= startAfter) {
-                translator.replay(entry.event());
+                replay(entry.event());
                 return entry.cursor() == startAfter ? start(entry.event().getOccurredAt()) : List.of();
             }
             List<Event> out = new ArrayList<>(start(entry.event().getOccurredAt()));
-            out.addAll(events(entry.cursor(), translator.next(entry.event())));
+            out.addAll(translate(entry));
             return out;
         }
 
         /** A resume point no event of the room reaches (a cursor past the room's last): start once it is quiet. */
         @Override
-        public List<Event> idle() {
+        public final List<Event> idle() {
             return started ? List.of() : start(Instant.now());
         }
 
         @Override
-        public boolean filtersItself() {
+        public final boolean filtersItself() {
             return true;
+        }
+
+        final List<Event> start(Instant at) {
+            started = true;
+            return snapshot(at);
+        }
+    }
+
+    /**
+     * The AG-UI view ({@code /v1/rooms/{id}/ag-ui}): {@link AgUiTranslator}'s start events as the snapshot, then
+     * every later event translated; each AG-UI event's SSE id is the cursor of the room event it came from, so a
+     * client that reconnects with {@code Last-Event-ID} starts after it.
+     */
+    final class AgUi extends Snapshotting {
+        private final AgUiTranslator translator;
+
+        AgUi(AgUiTranslator translator, long startAfter) {
+            super(startAfter);
+            this.translator = translator;
+        }
+
+        @Override
+        void replay(RoomEvent event) {
+            translator.replay(event);
+        }
+
+        @Override
+        List<Event> snapshot(Instant at) {
+            return events(startAfter, translator.start(at));
+        }
+
+        @Override
+        List<Event> translate(RoomStream.Entry entry) {
+            return events(entry.cursor(), translator.next(entry.event()));
         }
 
         @Override
@@ -156,11 +196,6 @@ interface StreamView {
             return text.toString();
         }
 
-        private List<Event> start(Instant at) {
-            started = true;
-            return events(startAfter, translator.start(at));
-        }
-
         private static List<Event> events(long cursor, List<ObjectNode> events) {
             List<Event> out = new ArrayList<>(events.size());
             for (ObjectNode event : events) {
@@ -171,54 +206,25 @@ interface StreamView {
     }
 
     /**
-     * The seeds' session events ({@code /v1/rooms/{id}/ws}): the room replayed from its start up to where the client
-     * starts ({@code startAfter}) into a {@code session:state} snapshot, then every later event as {@link
-     * SessionEventsTranslator} names it. Each event's data is the whole WebSocket message: {@code {"event", "cursor",
-     * "eventId", "timestamp", "data"}}, its cursor that of the room event it came from, so that a client resumes with
-     * {@code ?cursor=} the last one it saw.
+     * The seeds' session events ({@code /v1/rooms/{id}/ws}): a {@code session:state} snapshot, then every later event
+     * as {@link SessionEventsTranslator} names it. Each event's data is the whole WebSocket message: {@code {"event",
+     * "cursor", "eventId", "timestamp", "data"}}, so that a client resumes with {@code ?cursor=} the last one it saw.
      */
-    final class Session implements StreamView {
+    final class Session extends Snapshotting {
         private final SessionEventsTranslator translator;
-        private final long startAfter;
-        private boolean started;
 
         Session(SessionEventsTranslator translator, long startAfter) {
+            super(startAfter);
             this.translator = translator;
-            this.startAfter = startAfter;
         }
 
         @Override
-        public List<Event> render(RoomStream.Entry entry) {
-            if (started) {
-                return messages(entry, translator.next(entry.event()));
-            }
-            if (entry.cursor() <= startAfter) {
-                translator.replay(entry.event());
-                return entry.cursor() == startAfter ? start() : List.of();
-            }
-            List<Event> out = new ArrayList<>(start());
-            out.addAll(messages(entry, translator.next(entry.event())));
-            return out;
-        }
-
-        /** A resume point no event of the room reaches: the snapshot once it is quiet. */
-        @Override
-        public List<Event> idle() {
-            return started ? List.of() : start();
+        void replay(RoomEvent event) {
+            translator.replay(event);
         }
 
         @Override
-        public boolean filtersItself() {
-            return true;
-        }
-
-        @Override
-        public boolean over() {
-            return translator.ended();
-        }
-
-        private List<Event> start() {
-            started = true;
+        List<Event> snapshot(Instant at) {
             SessionEventsTranslator.Message state = translator.state();
             ObjectNode message = JsonNodeFactory.instance.objectNode();
             message.put("event", state.event());
@@ -227,7 +233,9 @@ interface StreamView {
             return List.of(new Event(startAfter, state.event(), message));
         }
 
-        private static List<Event> messages(RoomStream.Entry entry, List<SessionEventsTranslator.Message> messages) {
+        @Override
+        List<Event> translate(RoomStream.Entry entry) {
+            List<SessionEventsTranslator.Message> messages = translator.next(entry.event());
             List<Event> out = new ArrayList<>(messages.size());
             for (SessionEventsTranslator.Message translated : messages) {
                 ObjectNode message = JsonNodeFactory.instance.objectNode();
@@ -239,6 +247,11 @@ interface StreamView {
                 out.add(new Event(entry.cursor(), translated.event(), message));
             }
             return out;
+        }
+
+        @Override
+        public boolean over() {
+            return translator.ended();
         }
     }
 
