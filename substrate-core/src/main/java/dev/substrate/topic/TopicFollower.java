@@ -33,6 +33,9 @@ public final class TopicFollower implements AutoCloseable {
 
     private static final Duration RETRY = Duration.ofSeconds(1);
 
+    /** The least time between two lookups of the topic's end for {@link #awaitLatest}. */
+    private static final Duration LOOKUP_GAP = Duration.ofMillis(50);
+
     private final String topic;
     private final String purpose;
     private final Consumer<ConsumerRecord<byte[], byte[]>> handler;
@@ -43,6 +46,16 @@ public final class TopicFollower implements AutoCloseable {
     private boolean caughtUp;
     private String problem;
     private volatile boolean closed;
+    /** How many waits for the topic's latest records were asked ({@link #awaitLatest}); each asking one more. */
+    private long latestAsked;
+    /** The asks the follower looked the topic's end up for, and whose end it has read up to. */
+    private long latestLookedUp;
+
+    private long latestServed;
+    /** The end the follower looked up for {@link #latestLookedUp}, until it has read up to it; null when none. */
+    private Map<TopicPartition, Long> latestEnd;
+    /** When the last lookup began ({@link System#nanoTime}); the follower's thread only. */
+    private long lastLookup = System.nanoTime() - LOOKUP_GAP.toNanos();
 
     private TopicFollower(
             SubstrateConfig config, String topic, String purpose, Consumer<ConsumerRecord<byte[], byte[]>> handler) {
@@ -108,11 +121,62 @@ public final class TopicFollower implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Waits until the follower has read everything the topic held when this was called (an instance learning of a
+     * token another instance minted a moment ago): the follower looks the topic's end up (one lookup for every wait
+     * asked before it began) and reads up to it. False if it has not by {@code timeout}.
+     */
+    public boolean awaitLatest(Duration timeout) throws InterruptedException {
+        long ticket;
+        synchronized (this) {
+            ticket = ++latestAsked;
+        }
+        consumer.wakeup(); // the follower may be waiting in a poll: it looks the end up at once
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (this) {
+            while (latestServed < ticket) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closed) {
+                    return false;
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    /**
+     * On the follower's thread: looks the topic's end up for the waits asked since the last lookup, at most one lookup
+     * every {@link #LOOKUP_GAP} (many waits at once cost the brokers one request).
+     */
+    private void lookUpLatest() {
+        long asked;
+        synchronized (this) {
+            asked = latestAsked;
+            if (asked == latestLookedUp || latestEnd != null) {
+                return;
+            }
+        }
+        long sinceLast = System.nanoTime() - lastLookup;
+        if (sinceLast < LOOKUP_GAP.toNanos()) {
+            return; // the next turn of the loop (a poll is at most POLL) looks it up
+        }
+        lastLookup = System.nanoTime();
+        Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(5));
+        synchronized (this) {
+            latestLookedUp = asked;
+            latestEnd = new HashMap<>(end);
+        }
+    }
+
     private void run() {
         while (!closed) {
             try {
                 if (startEnd == null) {
                     assign();
+                }
+                if (caughtUp) {
+                    lookUpLatest();
                 }
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
                     try {
@@ -129,7 +193,7 @@ public final class TopicFollower implements AutoCloseable {
                 }
                 advance();
             } catch (WakeupException e) {
-                // close() woke the consumer: the loop ends.
+                // close() woke the consumer (the loop ends), or awaitLatest did (the loop looks the end up).
             } catch (RuntimeException e) {
                 if (closed) {
                     break;
@@ -186,6 +250,12 @@ public final class TopicFollower implements AutoCloseable {
                     log.info("Read {} ({}) to its end; following it", topic, purpose);
                 }
             }
+            if (latestEnd != null
+                    && latestEnd.entrySet().stream()
+                            .allMatch(end -> positions.getOrDefault(end.getKey(), 0L) >= end.getValue())) {
+                latestServed = latestLookedUp;
+                latestEnd = null;
+            }
             notifyAll();
         }
     }
@@ -193,6 +263,9 @@ public final class TopicFollower implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        synchronized (this) {
+            notifyAll();
+        }
         consumer.wakeup();
         try {
             thread.join(Duration.ofSeconds(10).toMillis());

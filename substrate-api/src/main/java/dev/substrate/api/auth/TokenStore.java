@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -47,8 +48,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP API's bearer tokens, kept in Kafka: one compacted topic ({@link Topics#tokens()}) holds each token's
  * id, salted SHA-256 hash, principal, roles, project patterns, creation time and creator; a revocation is a
- * tombstone. Every instance reads the whole topic at start and follows it, so a token minted or revoked on one is
- * honoured by all within moments; a token is shown once, to whoever minted it, and never leaves that process
+ * tombstone. Every instance reads the whole topic at start and follows it, so a token revoked on one is refused by all
+ * within moments, and a token minted on one is valid on all as soon as its mint returned (an instance shown an id it
+ * does not know reads the topic's latest records before it answers); a token is shown once, to whoever minted it, and never leaves that process
  * otherwise. A token is {@value #PREFIX}, a 16-hex-digit id and 43 characters of 32 random bytes, so a fast hash
  * is enough; checking one looks its id up and compares hashes in constant time, an unknown id included. Tokens of
  * an earlier version's token file ({@link TokenFile}) are imported once, on start. The topic holds nothing an outside
@@ -61,6 +63,13 @@ public final class TokenStore implements AutoCloseable {
     public static final String PREFIX = "sbt_";
 
     private static final Logger log = LoggerFactory.getLogger(TokenStore.class);
+
+    /** How long a request with a token id this instance does not know waits for the tokens topic's latest records. */
+    private static final Duration MINTED_WAIT = Duration.ofSeconds(2);
+
+    /** How many such requests wait at once; past them an unknown id is refused at once. */
+    private static final int MINTED_WAITERS = 8;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Duration WRITE_WAIT = Duration.ofSeconds(30);
@@ -123,6 +132,9 @@ public final class TokenStore implements AutoCloseable {
     private final Map<String, Entry> legacyByHash = new ConcurrentHashMap<>();
     private final Set<String> imported = ConcurrentHashMap.newKeySet();
     private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+    /** Requests waiting for the tokens topic's latest records at once ({@link #awaitMinted}). */
+    private final Semaphore mintedWaiters = new Semaphore(MINTED_WAITERS);
+
     private final Set<String> oldClusterKeys = ConcurrentHashMap.newKeySet();
     private final List<Consumer<String>> revocationListeners = new CopyOnWriteArrayList<>();
     private final Path legacyFile;
@@ -338,8 +350,13 @@ public final class TokenStore implements AutoCloseable {
         if (token.length() == TOKEN_LENGTH && token.charAt(PREFIX.length() + ID_HEX) == '_') {
             String tokenId = token.substring(PREFIX.length(), PREFIX.length() + ID_HEX);
             Entry entry = byId.get(tokenId);
+            if (entry == null) {
+                entry = awaitMinted(tokenId);
+            }
             boolean known = entry != null && !entry.legacy();
-            // The same work whether or not the id is known: a guess learns nothing from the time it takes.
+            // The same hashing whether or not the id is known: a guess of a secret learns nothing from the time it
+            // takes. (An unknown id also waits for the topic's latest records: that tells only that the id is
+            // unknown, and ids are not secrets: tokens are listed and revoked by them.)
             byte[] presented = sha256(
                     known ? entry.salt() : DUMMY_SALT,
                     token.substring(PREFIX.length() + ID_HEX + 1).getBytes(StandardCharsets.UTF_8));
@@ -354,6 +371,26 @@ public final class TokenStore implements AutoCloseable {
             return entry != null && equal ? Optional.of(entry.token()) : Optional.empty();
         }
         return Optional.empty();
+    }
+
+    /**
+     * A token id this instance does not know may have been minted a moment ago on another instance: waits (at most
+     * {@link #MINTED_WAIT}, and only {@link #MINTED_WAITERS} requests at once; the others are answered at once) until
+     * this instance has read the tokens topic as it is now, so that a token is valid on every instance as soon as its
+     * mint returned. Null if it is still unknown (a 401 that a retry cannot change).
+     */
+    private Entry awaitMinted(String tokenId) {
+        if (revoked.contains(tokenId) || !mintedWaiters.tryAcquire()) {
+            return null;
+        }
+        try {
+            follower.awaitLatest(MINTED_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            mintedWaiters.release();
+        }
+        return byId.get(tokenId);
     }
 
     /** Whether the token with {@code tokenId} existed and was revoked (as far as this instance has read). */
