@@ -67,8 +67,9 @@ const turn = {
   ],
 };
 
+/** Appends `events` in order; the last once the fold applied it (so that the room's state has them all). */
 async function appendAll(room, events) {
-  for (const event of events) await append(room, event);
+  for (const [i, event] of events.entries()) await append(room, event, i === events.length - 1);
 }
 
 /** A block of `bytes` of text, in deltas of 32 KiB, in its own turn. */
