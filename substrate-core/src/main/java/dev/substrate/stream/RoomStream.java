@@ -518,6 +518,30 @@ public final class RoomStream implements AutoCloseable {
             return false;
         }
 
+        /**
+         * Whether what its partition's reader holds of this room from the subscription's cursor on fits in half its
+         * buffer: handed over at once, on the reader's thread, it must not end the subscription as full (a longer
+         * history is read on a consumer of its own, with backpressure).
+         */
+        private boolean fits(ArrayDeque<Recent> recent) {
+            int count = 0;
+            long bytes = 0;
+            for (java.util.Iterator<Recent> latestFirst = recent.descendingIterator(); latestFirst.hasNext(); ) {
+                Recent record = latestFirst.next();
+                if (record.offset() < next) {
+                    break;
+                }
+                if (roomId.equals(record.key())) {
+                    count++;
+                    bytes += record.bytes();
+                    if (count > BUFFER / 2 || bytes > maxBytes / 2) {
+                        return false;
+                    }
+                }
+            }
+            return budget == null || budget.used.get() + bytes <= budget.maxBytes;
+        }
+
         /** Hands over what its partition's reader still holds from this subscription's cursor on. */
         private void replay(Iterable<Recent> recent) throws InterruptedException {
             for (Recent record : recent) {
@@ -729,7 +753,11 @@ public final class RoomStream implements AutoCloseable {
             long rewind = -1;
             for (Subscription subscription : taken) {
                 long at = positioned ? consumer.position(partition) : -1;
-                if (positioned && subscription.next < at && recentFrom >= 0 && subscription.next >= recentFrom) {
+                if (positioned
+                        && subscription.next < at
+                        && recentFrom >= 0
+                        && subscription.next >= recentFrom
+                        && subscription.fits(recent)) {
                     // A little behind (a client reconnecting, a long poll asking again): from what the reader holds.
                     subscription.replay(recent);
                 } else if (positioned && subscription.next < at && catchUps.tryAcquire()) {

@@ -319,6 +319,31 @@ class RoomStreamIT {
                     rest.addAll(behind.poll(Duration.ofMillis(300)));
                     assertThat(rest).extracting(RoomStream.Entry::cursor).isEqualTo(cursors.subList(5, 20));
                 }
+
+                // More of its room than a subscription buffers: read on a consumer of its own, not handed over
+                // at once (which would end a subscriber that ends when full).
+                List<java.util.concurrent.CompletableFuture<dev.substrate.client.Appended>> many = new ArrayList<>();
+                for (int i = 0; i < 1_100; i++) {
+                    many.add(client.append(log(rooms.get(0), "many " + i)));
+                }
+                long firstOfMany = many.get(0).join().position().offset();
+                many.forEach(java.util.concurrent.CompletableFuture::join);
+                List<RoomStream.Entry> drained = new ArrayList<>();
+                while (drained.size() < 1_100 && System.nanoTime() < deadline) {
+                    drained.addAll(again.poll(Duration.ofMillis(200)));
+                }
+                try (RoomStream.Subscription longer =
+                        stream.subscribe(rooms.get(0), RoomStream.From.after(firstOfMany - 1), RoomStream.OnFull.END)) {
+                    Thread.sleep(500); // a subscriber that takes its first events a moment later, as a busy writer does
+                    List<RoomStream.Entry> all = new ArrayList<>();
+                    while (all.size() < 1_100 && System.nanoTime() < deadline) {
+                        all.addAll(longer.poll(Duration.ofMillis(200)));
+                    }
+                    assertThat(longer.isOpen())
+                            .as("ended: %s", longer.endReason())
+                            .isTrue();
+                    assertThat(all).hasSize(1_100);
+                }
             }
         }
     }
