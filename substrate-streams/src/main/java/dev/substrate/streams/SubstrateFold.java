@@ -12,8 +12,10 @@ import dev.substrate.streams.internal.FoldTopology;
 import dev.substrate.streams.internal.FoldWriteErrors;
 import dev.substrate.streams.internal.RoomMemberships;
 import dev.substrate.streams.internal.StoreNames;
+import dev.substrate.streams.internal.UnfinishedStores;
 import dev.substrate.topic.TopicSetup;
 import dev.substrate.topic.Topics;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -204,6 +206,8 @@ public final class SubstrateFold implements AutoCloseable {
                 settings.topics().deadLetters().name());
         RoomMemberships memberships = new RoomMemberships();
         DecisionSignal decisions = new DecisionSignal();
+        // Kafka Streams opens the stores it finds as it is constructed: one a kill left half created stops the start.
+        UnfinishedStores.sweep(Path.of(properties.getProperty(StreamsConfig.STATE_DIR_CONFIG)));
         KafkaStreams streams = new KafkaStreams(FoldTopology.build(settings, memberships, decisions), properties);
         streams.setStateListener((newState, oldState) -> health.stateChanged(newState));
         streams.setUncaughtExceptionHandler(e -> {
