@@ -1,6 +1,7 @@
 package dev.substrate.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -629,6 +630,78 @@ class HttpApiIT {
                 post("/v1/runs/" + runId + "/events?wait=applied&timeoutMs=99999", "{\"type\": \"RunResumed\"}"),
                 400,
                 "timeoutMs");
+    }
+
+    @Test
+    void aRunWaitsOnTwoInterruptsAnsweredOverHttpWithEveryRefusalNamed() throws Exception {
+        String runId = JSON.readTree(post("/v1/runs?wait=applied", "{\"project\": \"p:hitl\"}")
+                        .body())
+                .get("runId")
+                .asText();
+        post("/v1/runs/" + runId + "/events?wait=applied", "{\"type\": \"RunStarted\"}");
+        HttpResponse<String> waiting = post("/v1/runs/" + runId + "/events?wait=applied", """
+                {"type": "RunWaiting", "waitingOn": {"kind": "approval", "detail": "deploy and budget"},
+                 "interrupts": [
+                   {"interruptId": "approve-deploy", "reason": "tool_approval", "message": "Deploy?",
+                    "toolCallId": "call-1",
+                    "responseSchema": {"type": "object", "properties": {"approved": {"type": "boolean"}},
+                                       "required": ["approved"]}},
+                   {"interruptId": "budget", "reason": "input", "expiresAt": "2099-01-01T00:00:00Z"}]}""");
+        assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(200);
+        // The schema is JSON in, JSON out: the API shows the value, the log holds its text.
+        JsonNode raised = JSON.readTree(get("/v1/runs/" + runId).body()).get("interrupts");
+        assertThat(raised.get(0).get("responseSchema").get("required").get(0).asText())
+                .isEqualTo("approved");
+        assertThat(raised.get(0).get("status").asText()).isEqualTo("open");
+        JsonNode listed = JSON.readTree(
+                        get("/v1/runs?interrupt=open&project=p:hitl").body())
+                .get("items");
+        assertThat(listed).extracting(run -> run.get("runId").asText()).containsExactly(runId);
+        String answer = "/v1/runs/" + runId + "/interrupts/";
+
+        HttpResponse<String> wrongShape =
+                post(answer + "approve-deploy/answer", "{\"payload\": {\"approved\": \"yes\"}}");
+        assertProblem(wrongShape, 409);
+        assertThat(JSON.readTree(wrongShape.body()).get("reason").asText()).isEqualTo("invalid_answer");
+        assertThat(JSON.readTree(wrongShape.body()).get("detail").asText()).contains("approved");
+        HttpResponse<String> unknown = post(answer + "nope/answer", "{\"status\": \"cancelled\"}");
+        assertThat(JSON.readTree(unknown.body()).get("reason").asText()).isEqualTo("no_such_interrupt");
+        assertProblem(post(answer + "budget/answer", "{\"status\": \"maybe\"}"), 400);
+        assertProblem(post(answer + "budget/answer", "{\"verdict\": 1}"), 400, "verdict");
+        // An observer may read the run but not answer for it.
+        assertProblem(post(answer + "budget/answer", "{}", observerToken), 403);
+
+        HttpResponse<String> approved = post(
+                answer + "approve-deploy/answer",
+                "{\"payload\": {\"approved\": true}, \"answeredBy\": \"alice@example.com\"}",
+                serviceToken);
+        assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+        assertThat(JSON.readTree(approved.body()).get("state").get("status").asText())
+                .isEqualTo("waiting");
+        HttpResponse<String> again =
+                post(answer + "approve-deploy/answer", "{\"payload\": {\"approved\": true}}", serviceToken);
+        assertThat(JSON.readTree(again.body()).get("outcome").asText())
+                .as(again.body())
+                .isEqualTo("duplicate");
+        HttpResponse<String> changed = post(answer + "approve-deploy/answer", "{\"status\": \"cancelled\"}");
+        assertThat(JSON.readTree(changed.body()).get("reason").asText()).isEqualTo("interrupt_answered");
+        assertProblem(post("/v1/runs/" + runId + "/events?wait=applied", "{\"type\": \"RunResumed\"}"), 409);
+
+        HttpResponse<String> last = post(answer + "budget/answer", "{\"payload\": 250}");
+        JsonNode run = JSON.readTree(last.body()).get("state");
+        assertThat(run.get("status").asText()).isEqualTo("running");
+        assertThat(run.get("interrupts"))
+                .extracting(
+                        i -> i.get("interruptId").asText(),
+                        i -> i.get("status").asText(),
+                        i -> i.get("answeredBy").asText(),
+                        i -> i.get("payload").toString())
+                .containsExactly(
+                        tuple("approve-deploy", "resolved", "alice@example.com", "{\"approved\":true}"),
+                        tuple("budget", "resolved", "admin", "250"));
+        assertThat(JSON.readTree(get("/v1/runs?interrupt=open&project=p:hitl").body())
+                        .get("items"))
+                .isEmpty();
     }
 
     private static void assertProblem(HttpResponse<String> response, int status) throws Exception {

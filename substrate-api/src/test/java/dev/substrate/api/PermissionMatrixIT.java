@@ -77,6 +77,8 @@ class PermissionMatrixIT {
         rule("POST /v1/runs/{runId}/events", "APPEND", Target.RUN, 202);
         rule("GET /v1/runs/{runId}/outcomes/{eventId}", "READ", Target.RUN, 200);
         rule("GET /v1/runs/{runId}/events", "READ", Target.RUN, 200);
+        // The fixture run raised no interrupt: an allowed answer is decided by the fold, and refused.
+        rule("POST /v1/runs/{runId}/interrupts/{interruptId}/answer", "APPEND", Target.RUN, 409);
         rule("POST /v1/rooms", "CREATE", Target.ROOM, 202);
         rule("GET /v1/rooms", "LIST", Target.ROOM, 200);
         rule("GET /v1/rooms/{roomId}", "READ", Target.ROOM, 200);
@@ -350,6 +352,7 @@ class PermissionMatrixIT {
                 .replace("{roomId}", roomId)
                 .replace("{artifactId}", artifactId)
                 .replace("{tokenId}", "00000000deadbeef")
+                .replace("{interruptId}", "no-such-interrupt")
                 .replace(
                         "{eventId}",
                         endpoint.path().startsWith("/v1/runs")
@@ -393,6 +396,7 @@ class PermissionMatrixIT {
                 "{\"kind\": \"report\", \"name\": \"n\", \"parentId\": \"" + PROJECT + "\", \"provenance\": "
                         + "{\"roomId\": \"" + roomId + "\"}}";
             case "POST /v1/runs/{runId}/events" -> "{\"type\": \"RunLabelled\", \"labels\": {\"k\": \"v\"}}";
+            case "POST /v1/runs/{runId}/interrupts/{interruptId}/answer" -> "{\"status\": \"cancelled\"}";
             case "POST /v1/rooms/{roomId}/events" ->
                 "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"m\"}";
             case "POST /v1/artifacts/{artifactId}/events" -> "{\"type\": \"ArtifactRevised\", \"note\": \"n\"}";

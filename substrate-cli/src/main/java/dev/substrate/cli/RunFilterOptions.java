@@ -64,6 +64,9 @@ final class RunFilterOptions {
             description = "Only runs waiting on this: approval, input, resource, dependency, schedule.")
     String waitingOn;
 
+    @Option(names = "--interrupt", paramLabel = "open", description = "open: only runs with an interrupt to answer.")
+    String interrupt;
+
     @Option(
             names = "--created-after",
             paramLabel = "TIME",
@@ -99,6 +102,7 @@ final class RunFilterOptions {
         query.put("failureCode", failureCode);
         query.put("retryable", retryable);
         query.put("waitingOn", waitingOn);
+        query.put("interrupt", interrupt);
         query.put("createdAfter", time(createdAfter, clock));
         query.put("createdBefore", time(createdBefore, clock));
         query.put("updatedAfter", time(updatedAfter, clock));

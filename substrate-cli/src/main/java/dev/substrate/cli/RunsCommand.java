@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.cli.internal.ApiClient;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Spec;
             RunsCommand.Events.class,
             RunsCommand.Cancel.class,
             RunsCommand.Resume.class,
+            RunsCommand.Answer.class,
             RunsCommand.Label.class,
             RunsCommand.Append.class
         })
@@ -177,6 +179,107 @@ final class RunsCommand {
                 event.put("detail", detail);
             }
             return append.append(spec.commandLine().getOut(), "runs", runId, event);
+        }
+    }
+
+    @Command(
+            name = "answer",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Answers one of a waiting run's interrupts (POST /v1/runs/{runId}/interrupts/{interruptId}/answer),"
+                        + " and prints the fold's decision.",
+                "The run resumes when its last open interrupt is answered; `runs show RUN_ID` lists them."
+            },
+            footer = {
+                "  substrate runs answer RUN_ID approve-deploy --resolve --payload '{\"approved\": true}'",
+                "  substrate runs answer RUN_ID ask-budget --cancel"
+            },
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:applied (or the same answer was given before)",
+                "1:the API could not be reached or refused the request",
+                "2:the command line is wrong (PAYLOAD is not JSON)",
+                "3:the fold refused the answer: unknown, expired or already answered, or a payload the schema refuses",
+                "4:not decided within --timeout-ms"
+            })
+    static final class Answer implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(index = "0", paramLabel = "RUN_ID", description = "The waiting run.")
+        String runId;
+
+        @Parameters(index = "1", paramLabel = "INTERRUPT_ID", description = "The interrupt to answer.")
+        String interruptId;
+
+        @picocli.CommandLine.ArgGroup(exclusive = true)
+        How how;
+
+        static final class How {
+            @Option(names = "--resolve", description = "Give the answer asked for (the default).")
+            boolean resolve;
+
+            @Option(names = "--cancel", description = "Abandon the interrupt instead.")
+            boolean cancel;
+        }
+
+        @Option(
+                names = "--payload",
+                paramLabel = "JSON",
+                description = "The answer, any JSON value; checked against the interrupt's responseSchema.")
+        String payload;
+
+        @Option(names = "--answered-by", paramLabel = "NAME", description = "Who answered, when not your principal.")
+        String answeredBy;
+
+        @Option(
+                names = "--timeout-ms",
+                defaultValue = "5000",
+                paramLabel = "MS",
+                description = "How long to wait for the decision, 0 to 30000 (default: ${DEFAULT-VALUE}).")
+        long timeoutMs;
+
+        @Override
+        public Integer call() {
+            ObjectNode body = JsonNodeFactory.instance.objectNode();
+            body.put("status", how != null && how.cancel ? "cancelled" : "resolved");
+            if (payload != null) {
+                try {
+                    body.set("payload", new com.fasterxml.jackson.databind.ObjectMapper().readTree(payload));
+                } catch (java.io.IOException e) {
+                    throw new picocli.CommandLine.ParameterException(
+                            spec.commandLine(), "--payload is not JSON: " + e.getMessage());
+                }
+            }
+            if (answeredBy != null) {
+                body.put("answeredBy", answeredBy);
+            }
+            String path = "/v1/runs/" + runId + "/interrupts/" + interruptId + "/answer?timeoutMs=" + timeoutMs;
+            ApiClient.Answer answer = client.client().postExpecting(path, body, 409);
+            JsonNode result = answer.body();
+            String what = "interrupt " + interruptId + " of run " + runId;
+            int code = 0;
+            String line;
+            if (answer.status() == 409) {
+                code = AppendOptions.REFUSED;
+                line = "refused (" + result.path("reason").asText("?") + "): "
+                        + result.path("detail").asText();
+            } else if (result.path("outcome").asText().equals("pending")) {
+                code = AppendOptions.PENDING;
+                line = "pending: the answer to " + what + " was not decided within " + timeoutMs + " ms; ask again"
+                        + " with GET /v1/runs/" + runId + "/outcomes/"
+                        + result.path("eventId").asText();
+            } else if (result.path("outcome").asText().equals("duplicate")) {
+                line = "duplicate: " + what + " was given this answer before; nothing changed";
+            } else {
+                line = "answered: " + what + " " + body.path("status").asText() + "; the run is now "
+                        + result.path("state").path("status").asText("?");
+            }
+            client.print(spec.commandLine().getOut(), result, Table.line(line));
+            return code;
         }
     }
 

@@ -25,6 +25,8 @@ import dev.substrate.events.room.TurnEnded;
 import dev.substrate.events.room.TurnStarted;
 import dev.substrate.events.run.Activation;
 import dev.substrate.events.run.Failure;
+import dev.substrate.events.run.Interrupt;
+import dev.substrate.events.run.InterruptAnswer;
 import dev.substrate.events.run.Result;
 import dev.substrate.events.run.RunCancelled;
 import dev.substrate.events.run.RunCreated;
@@ -44,6 +46,7 @@ import java.net.URISyntaxException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -135,8 +138,10 @@ public final class EventValidator {
             where("payload.where", started.getWhere());
         } else if (payload instanceof RunWaiting waiting) {
             waitingOn(waiting.getWaitingOn(), now);
+            interrupts(waiting.getInterrupts());
         } else if (payload instanceof RunResumed resumed) {
             optionalText("payload.detail", resumed.getDetail(), MAX_SHORT_TEXT);
+            answer(resumed.getAnswer());
         } else if (payload instanceof RunSucceeded succeeded) {
             result(succeeded.getResult());
         } else if (payload instanceof RunFailed failed) {
@@ -298,6 +303,53 @@ public final class EventValidator {
         requireText("payload.waitingOn.detail", waitingOn.getDetail());
         shortText("payload.waitingOn.detail", waitingOn.getDetail(), MAX_SHORT_TEXT * 4);
         timestamp("payload.waitingOn.since", waitingOn.getSince(), now);
+    }
+
+    /** The most interrupts one event raises, and the most a run has open at once. */
+    public static final int MAX_OPEN_INTERRUPTS = 32;
+
+    private static void interrupts(List<Interrupt> interrupts) {
+        if (interrupts.size() > MAX_OPEN_INTERRUPTS) {
+            throw new InvalidEvent(
+                    "payload.interrupts",
+                    "has " + interrupts.size() + " interrupts; a run has at most " + MAX_OPEN_INTERRUPTS + " open");
+        }
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < interrupts.size(); i++) {
+            Interrupt interrupt = interrupts.get(i);
+            String field = "payload.interrupts[" + i + "]";
+            id(field + ".interruptId", interrupt.getInterruptId());
+            if (!ids.add(interrupt.getInterruptId())) {
+                throw new InvalidEvent(
+                        field + ".interruptId", "'" + interrupt.getInterruptId() + "' is raised twice in one event");
+            }
+            requireText(field + ".reason", interrupt.getReason());
+            shortText(field + ".reason", interrupt.getReason(), 128);
+            optionalText(field + ".message", interrupt.getMessage(), MAX_SHORT_TEXT * 4);
+            optionalText(field + ".toolCallId", interrupt.getToolCallId(), 256);
+            if (interrupt.getExpiresAt() != null) {
+                try {
+                    Instant.parse(interrupt.getExpiresAt());
+                } catch (DateTimeParseException e) {
+                    throw new InvalidEvent(
+                            field + ".expiresAt", "must be an ISO-8601 instant such as 2026-11-21T10:15:30Z");
+                }
+            }
+            if (interrupt.getResponseSchema() != null) {
+                ResponseSchemas.check(field + ".responseSchema", interrupt.getResponseSchema());
+            }
+        }
+    }
+
+    private static void answer(InterruptAnswer answer) {
+        if (answer == null) {
+            return;
+        }
+        id("payload.answer.interruptId", answer.getInterruptId());
+        if (answer.getPayload() != null) {
+            ResponseSchemas.parse("payload.answer.payload", answer.getPayload());
+        }
+        optionalText("payload.answer.answeredBy", answer.getAnsweredBy(), 256);
     }
 
     private static void result(Result result) {

@@ -43,7 +43,21 @@ public enum Reason {
      * The event is on another partition of its log than its entity id maps to (murmur2, as Kafka's Java producer
      * partitions): a producer with another partitioner. Folding it would start a second copy of the entity.
      */
-    WRONG_PARTITION;
+    WRONG_PARTITION,
+    /** An interrupt raised with the id of one the run raised before. */
+    INTERRUPT_EXISTS,
+    /** More interrupts open at once than a run may have. */
+    TOO_MANY_INTERRUPTS,
+    /** An answer to an interrupt the run does not hold. */
+    NO_SUCH_INTERRUPT,
+    /** An answer given at or after the interrupt's {@code expiresAt} (by the answer's own time). */
+    INTERRUPT_EXPIRED,
+    /** A second, different answer to an interrupt already answered (the same answer again is a duplicate). */
+    INTERRUPT_ANSWERED,
+    /** A resolving answer whose payload does not satisfy the interrupt's {@code responseSchema}. */
+    INVALID_ANSWER,
+    /** A resume without an answer while interrupts are open: they are answered (or cancelled) instead. */
+    INTERRUPTS_OPEN;
 
     /** The code, e.g. {@code illegal_transition}. */
     public String code() {

@@ -1,6 +1,7 @@
 package dev.substrate.fold;
 
 import dev.substrate.events.run.Failure;
+import dev.substrate.events.run.InterruptAnswer;
 import dev.substrate.events.run.Result;
 import dev.substrate.events.run.RunCancelled;
 import dev.substrate.events.run.RunCreated;
@@ -14,12 +15,14 @@ import dev.substrate.events.run.RunTimedOut;
 import dev.substrate.events.run.RunWaiting;
 import dev.substrate.events.run.WaitingOn;
 import dev.substrate.events.run.Where;
+import dev.substrate.state.RunInterrupt;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.state.RunTimestamps;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -27,7 +30,9 @@ import java.util.Set;
  * The run rules, as a pure function of the current state and one event: the status machine {@code queued ->
  * running <-> waiting -> succeeded | failed | cancelled | timed_out} (terminal states are final; cancelling is
  * allowed from queued, running and waiting; succeeding, failing and timing out from running and waiting), the
- * version check, and what each event changes. Used alike by the Kafka Streams fold and the local SQLite store.
+ * version check, and what each event changes. A run's interrupts ({@link RunInterrupts}) are raised by {@code
+ * RunWaiting} (again while waiting: more) and answered by {@code RunResumed} with an {@code answer}; a waiting run
+ * resumes with its last open interrupt's answer, and a resume without an answer is refused while any is open. Used alike by the Kafka Streams fold and the local SQLite store.
  */
 public final class RunFold {
 
@@ -81,15 +86,57 @@ public final class RunFold {
             }
             next.startedAt = event.getOccurredAt();
         } else if (payload instanceof RunWaiting waiting) {
-            if (status != RunStatus.running) {
+            boolean raisingMore =
+                    status == RunStatus.waiting && !waiting.getInterrupts().isEmpty();
+            if (status != RunStatus.running && !raisingMore) {
                 return illegal(status, payload);
             }
-            next.status = RunStatus.waiting;
-            next.waitingOn = waiting.getWaitingOn();
-            next.waitingAt = event.getOccurredAt();
+            if (!raisingMore) {
+                next.status = RunStatus.waiting;
+                next.waitingOn = waiting.getWaitingOn();
+                next.waitingAt = event.getOccurredAt();
+            }
+            RunInterrupts.Change raised = RunInterrupts.raise(
+                    event.getRunId(), current.getInterrupts(), waiting.getInterrupts(), event.getOccurredAt());
+            if (raised.refused() != null) {
+                return raised.refused();
+            }
+            next.interrupts = raised.interrupts();
+        } else if (payload instanceof RunResumed resumed && resumed.getAnswer() != null) {
+            if (isTerminal(status)) {
+                return Decision.rejected(
+                        Reason.ILLEGAL_TRANSITION,
+                        "run " + event.getRunId() + " is " + status + "; its open interrupts were withdrawn when it"
+                                + " finished, and it takes no answers");
+            }
+            InterruptAnswer answer = resumed.getAnswer();
+            String answeredBy = answer.getAnsweredBy() != null ? answer.getAnsweredBy() : event.getActor();
+            RunInterrupts.Change answered = RunInterrupts.answer(
+                    event.getRunId(), current.getInterrupts(), answer, answeredBy, event.getOccurredAt());
+            if (answered.duplicate()) {
+                return new Decision.Duplicate<>();
+            }
+            if (answered.refused() != null) {
+                return answered.refused();
+            }
+            next.interrupts = answered.interrupts();
+            if (status == RunStatus.waiting
+                    && RunInterrupts.openIds(next.interrupts).isEmpty()) {
+                // The last open interrupt is answered: the run goes on, as a RunResumed without an answer would.
+                next.status = RunStatus.running;
+                next.waitingOn = null;
+                next.resumedAt = event.getOccurredAt();
+            }
         } else if (payload instanceof RunResumed) {
             if (status != RunStatus.waiting) {
                 return illegal(status, payload);
+            }
+            List<String> open = RunInterrupts.openIds(current.getInterrupts());
+            if (!open.isEmpty()) {
+                return Decision.rejected(
+                        Reason.INTERRUPTS_OPEN,
+                        "run " + event.getRunId() + " waits on the open interrupts " + open
+                                + "; answer or cancel each (it resumes after the last)");
             }
             next.status = RunStatus.running;
             next.waitingOn = null;
@@ -141,6 +188,7 @@ public final class RunFold {
         RunStatus status;
         Where where;
         WaitingOn waitingOn;
+        List<RunInterrupt> interrupts;
         Failure failure;
         Result result;
         String endReason;
@@ -156,6 +204,7 @@ public final class RunFold {
             status = before.getStatus();
             where = before.getWhere();
             waitingOn = before.getWaitingOn();
+            interrupts = before.getInterrupts();
             failure = before.getFailure();
             result = before.getResult();
             endReason = before.getEndReason();
@@ -169,6 +218,7 @@ public final class RunFold {
         void finish(RunStatus terminal, RunEvent event) {
             status = terminal;
             waitingOn = null;
+            interrupts = RunInterrupts.withdraw(interrupts, event.getOccurredAt());
             finishedAt = event.getOccurredAt();
         }
 
@@ -194,6 +244,7 @@ public final class RunFold {
                     before.getSessionRoomId(),
                     where,
                     waitingOn,
+                    interrupts,
                     failure,
                     result,
                     endReason,

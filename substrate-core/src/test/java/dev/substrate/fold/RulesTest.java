@@ -1,14 +1,18 @@
 package dev.substrate.fold;
 
+import static dev.substrate.testing.SampleEvents.answer;
 import static dev.substrate.testing.SampleEvents.artifact;
 import static dev.substrate.testing.SampleEvents.blockStarted;
+import static dev.substrate.testing.SampleEvents.cancelled;
 import static dev.substrate.testing.SampleEvents.closed;
 import static dev.substrate.testing.SampleEvents.created;
 import static dev.substrate.testing.SampleEvents.delta;
+import static dev.substrate.testing.SampleEvents.interrupt;
 import static dev.substrate.testing.SampleEvents.labelled;
 import static dev.substrate.testing.SampleEvents.log;
 import static dev.substrate.testing.SampleEvents.member;
 import static dev.substrate.testing.SampleEvents.registered;
+import static dev.substrate.testing.SampleEvents.resumed;
 import static dev.substrate.testing.SampleEvents.revoke;
 import static dev.substrate.testing.SampleEvents.room;
 import static dev.substrate.testing.SampleEvents.roomCreated;
@@ -17,8 +21,10 @@ import static dev.substrate.testing.SampleEvents.started;
 import static dev.substrate.testing.SampleEvents.succeeded;
 import static dev.substrate.testing.SampleEvents.turnEnded;
 import static dev.substrate.testing.SampleEvents.turnStarted;
+import static dev.substrate.testing.SampleEvents.waiting;
 import static dev.substrate.testing.SampleEvents.withEventId;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.substrate.event.EventValidator;
 import dev.substrate.events.artifact.ArtifactEvent;
@@ -27,8 +33,14 @@ import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.RoomKind;
 import dev.substrate.events.room.RoomRole;
 import dev.substrate.events.room.StreamMode;
+import dev.substrate.events.run.AnswerStatus;
+import dev.substrate.events.run.Interrupt;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.state.InterruptStatus;
 import dev.substrate.state.RoomState;
+import dev.substrate.state.RunInterrupt;
+import dev.substrate.state.RunState;
+import dev.substrate.state.RunStatus;
 import dev.substrate.testing.SampleEvents;
 import java.time.Clock;
 import java.time.Instant;
@@ -243,6 +255,113 @@ class RulesTest {
     void anArtifactIsRegisteredOnce() {
         Given.events(artifact("artifact-1", registered()))
                 .whenRefused(artifact("artifact-1", registered()), Reason.ALREADY_EXISTS);
+    }
+
+    // --- interrupts ---
+
+    private static final String APPROVAL =
+            "{\"type\":\"object\",\"properties\":{\"approved\":{\"type\":\"boolean\"}},\"required\":[\"approved\"]}";
+
+    private static Given waitingOn(Interrupt... interrupts) {
+        return Given.events(run("run-1", created()), run("run-1", started()), run("run-1", waiting(interrupts)));
+    }
+
+    private static RunState runState(Given given) {
+        return given.fold.runs().get("run-1");
+    }
+
+    @Test
+    void aRunWaitsUntilItsLastInterruptIsAnsweredThenGoesOn() {
+        Given given = waitingOn(interrupt("i1", APPROVAL), interrupt("i2", null));
+        given.and(run("run-1", answer("i1", AnswerStatus.resolved, "{\"approved\": true}")));
+        assertThat(runState(given).getStatus()).isEqualTo(RunStatus.waiting);
+        given.and(
+                run("run-1", waiting(interrupt("i3", null))), run("run-1", answer("i3", AnswerStatus.cancelled, null)));
+        assertThat(runState(given).getStatus()).isEqualTo(RunStatus.waiting);
+
+        given.and(run("run-1", answer("i2", AnswerStatus.resolved, "\"any text\"")));
+
+        RunState run = runState(given);
+        assertThat(run.getStatus()).isEqualTo(RunStatus.running);
+        assertThat(run.getWaitingOn()).isNull();
+        assertThat(run.getInterrupts())
+                .extracting(RunInterrupt::getInterruptId, RunInterrupt::getStatus, RunInterrupt::getAnsweredBy)
+                .containsExactly(
+                        tuple("i1", InterruptStatus.resolved, "svc:runner"),
+                        tuple("i2", InterruptStatus.resolved, "svc:runner"),
+                        tuple("i3", InterruptStatus.cancelled, "svc:runner"));
+        assertThat(run.getInterrupts().get(0).getPayload()).isEqualTo("{\"approved\": true}");
+    }
+
+    @Test
+    void theSameAnswerAgainIsADuplicateAndAnotherIsRefused() {
+        Given given = waitingOn(interrupt("i1", APPROVAL), interrupt("i2", null));
+        given.and(run("run-1", answer("i1", AnswerStatus.resolved, "{\"approved\":true}")));
+
+        assertThat(given.apply(run("run-1", answer("i1", AnswerStatus.resolved, "{ \"approved\" : true }"))))
+                .isInstanceOf(Decision.Duplicate.class);
+        given.whenRefused(run("run-1", answer("i1", AnswerStatus.cancelled, null)), Reason.INTERRUPT_ANSWERED);
+        assertThat(runState(given).getVersion()).isEqualTo(4);
+    }
+
+    @Test
+    void anAnswerIsCheckedAgainstTheSchemaItWasAskedFor() {
+        Given given = waitingOn(interrupt("i1", APPROVAL));
+        given.whenRefused(
+                run("run-1", answer("i1", AnswerStatus.resolved, "{\"approved\":\"yes\"}")), Reason.INVALID_ANSWER);
+        given.whenRefused(run("run-1", answer("i1", AnswerStatus.resolved, null)), Reason.INVALID_ANSWER);
+        // Cancelling gives nothing to check.
+        given.and(run("run-1", answer("i1", AnswerStatus.cancelled, null)));
+        assertThat(runState(given).getStatus()).isEqualTo(RunStatus.running);
+    }
+
+    @Test
+    void unknownExpiredAndRepeatedIdsAreRefused() {
+        Interrupt expiring = new Interrupt("late", "input", null, null, null, SampleEvents.AT.toString());
+        Given given = waitingOn(interrupt("i1", null), expiring);
+        given.whenRefused(run("run-1", answer("i9", AnswerStatus.resolved, null)), Reason.NO_SUCH_INTERRUPT);
+        // Judged by the answer's own time (SampleEvents.AT): the interrupt expired at that instant.
+        given.whenRefused(run("run-1", answer("late", AnswerStatus.resolved, null)), Reason.INTERRUPT_EXPIRED);
+        given.whenRefused(run("run-1", waiting(interrupt("i1", null))), Reason.INTERRUPT_EXISTS);
+        given.whenRefused(run("run-1", resumed()), Reason.INTERRUPTS_OPEN);
+    }
+
+    @Test
+    void aRunHasAtMost32InterruptsOpen() {
+        Interrupt[] many = new Interrupt[EventValidator.MAX_OPEN_INTERRUPTS];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = interrupt("i" + i, null);
+        }
+        waitingOn(many).whenRefused(run("run-1", waiting(interrupt("one-more", null))), Reason.TOO_MANY_INTERRUPTS);
+    }
+
+    @Test
+    void finishingWithdrawsTheOpenInterrupts() {
+        Given given = waitingOn(interrupt("i1", null));
+        given.and(run("run-1", cancelled()));
+        assertThat(runState(given).getInterrupts().get(0).getStatus()).isEqualTo(InterruptStatus.withdrawn);
+        given.whenRefused(run("run-1", answer("i1", AnswerStatus.resolved, null)), Reason.ILLEGAL_TRANSITION);
+    }
+
+    @Test
+    void aResponseSchemaThatWouldRunARegexOrFetchSomethingIsRefusedAtTheDoor() {
+        Given given = Given.events(run("run-1", created()), run("run-1", started()));
+        given.whenRefused(
+                run("run-1", waiting(interrupt("i1", "{\"type\":\"string\",\"pattern\":\"^(a+)+$\"}"))),
+                Reason.INVALID_EVENT);
+        given.whenRefused(
+                run("run-1", waiting(interrupt("i1", "{\"$ref\":\"http://169.254.169.254/latest\"}"))),
+                Reason.INVALID_EVENT);
+        given.whenRefused(run("run-1", waiting(interrupt("i1", "{\"type\": 7}"))), Reason.INVALID_EVENT);
+        given.whenRefused(run("run-1", waiting(interrupt("i1", "not json"))), Reason.INVALID_EVENT);
+        // A property that happens to be called pattern is a property, and a local $ref is fine.
+        given.and(run(
+                "run-1",
+                waiting(interrupt(
+                        "i1",
+                        "{\"$defs\":{\"p\":{\"type\":\"string\"}},\"type\":\"object\","
+                                + "\"properties\":{\"pattern\":{\"$ref\":\"#/$defs/p\"}}}"))));
+        given.whenRefused(run("run-1", answer("i1", AnswerStatus.resolved, "{\"pattern\": 1}")), Reason.INVALID_ANSWER);
     }
 
     @AfterAll

@@ -30,7 +30,10 @@ import dev.substrate.events.room.TurnEnded;
 import dev.substrate.events.room.TurnStarted;
 import dev.substrate.events.run.Activation;
 import dev.substrate.events.run.ActivationSurface;
+import dev.substrate.events.run.AnswerStatus;
 import dev.substrate.events.run.Failure;
+import dev.substrate.events.run.Interrupt;
+import dev.substrate.events.run.InterruptAnswer;
 import dev.substrate.events.run.Result;
 import dev.substrate.events.run.RunCancelled;
 import dev.substrate.events.run.RunCreated;
@@ -85,8 +88,20 @@ public final class SampleEvents {
                 RunStarted.newBuilder()
                         .setWhere(new Where("agent-runtime", null, null))
                         .build(),
-                new RunWaiting(new WaitingOn(WaitingKind.approval, "deploy approval from #ops", AT)),
-                new RunResumed("approved by bob"),
+                new RunWaiting(
+                        new WaitingOn(WaitingKind.approval, "deploy approval from #ops", AT),
+                        List.of(new Interrupt(
+                                "approve-deploy",
+                                "tool_approval",
+                                "Deploy web to production?",
+                                "call-7",
+                                "{\"type\":\"object\",\"properties\":{\"approved\":{\"type\":\"boolean\"}},"
+                                        + "\"required\":[\"approved\"]}",
+                                AT.plusSeconds(3600).toString()))),
+                new RunResumed(
+                        "approved by bob",
+                        new InterruptAnswer(
+                                "approve-deploy", AnswerStatus.resolved, "{\"approved\":true}", "bob@example.com")),
                 new RunLabelled(Map.of("priority", "high"), List.of("team")),
                 new RunSucceeded(new Result("PR opened", List.of("artifact-pr-1"))),
                 new RunFailed(new Failure("exit_code_1", "tests failed", true, "FAILED: 3 tests")),
@@ -211,11 +226,26 @@ public final class SampleEvents {
     }
 
     public static Object waiting() {
-        return new RunWaiting(new WaitingOn(WaitingKind.approval, "approval from ops", AT));
+        return new RunWaiting(new WaitingOn(WaitingKind.approval, "approval from ops", AT), List.of());
+    }
+
+    /** A RunWaiting that raises {@code interrupts} (on a waiting run: raises more). */
+    public static Object waiting(Interrupt... interrupts) {
+        return new RunWaiting(new WaitingOn(WaitingKind.input, "answers", AT), List.of(interrupts));
+    }
+
+    /** An interrupt asking for {@code responseSchema} (JSON text, or null for any answer), never expiring. */
+    public static Interrupt interrupt(String interruptId, String responseSchema) {
+        return new Interrupt(interruptId, "input", "answer me", null, responseSchema, null);
     }
 
     public static Object resumed() {
-        return new RunResumed("approved");
+        return new RunResumed("approved", null);
+    }
+
+    /** A RunResumed that answers one interrupt. */
+    public static Object answer(String interruptId, AnswerStatus status, String payload) {
+        return new RunResumed(null, new InterruptAnswer(interruptId, status, payload, null));
     }
 
     public static Object succeeded() {

@@ -100,6 +100,46 @@ final class Appends {
     }
 
     /**
+     * POST /v1/runs/{runId}/interrupts/{interruptId}/answer: {@code {"status": "resolved" | "cancelled", "payload":
+     * any JSON, "answeredBy": "..."}} (status resolved by default; answeredBy, who answered through the caller, by
+     * default the caller). Appended as the run's {@code RunResumed} with the answer, and always awaited: 200 with the
+     * run once applied ({@code outcome} {@code duplicate} for the same answer given again), 409 with the fold's
+     * reason when refused ({@code no_such_interrupt}, {@code interrupt_expired}, {@code interrupt_answered}, {@code
+     * invalid_answer} with what the payload breaks, {@code illegal_transition} for a finished run), 202 when the
+     * decision did not come in time.
+     */
+    void answer(Context ctx) {
+        String runId = ctx.pathParam("runId");
+        ObjectNode body = Requests.body(ctx);
+        body.fieldNames().forEachRemaining(field -> {
+            if (!ANSWER_FIELDS.contains(field)) {
+                throw Problem.badRequest(field + " is not a field of an answer; it takes " + ANSWER_FIELDS, field);
+            }
+        });
+        ObjectNode answer = JsonNodeFactory.instance.objectNode();
+        answer.put("interruptId", ctx.pathParam("interruptId"));
+        JsonNode status = body.get("status");
+        answer.set(
+                "status", status == null || status.isNull() ? JsonNodeFactory.instance.textNode("resolved") : status);
+        if (body.hasNonNull("payload")) {
+            answer.set("payload", body.get("payload"));
+        }
+        String principal = Requests.principal(ctx).name();
+        JsonNode answeredBy = body.get("answeredBy");
+        answer.set(
+                "answeredBy",
+                answeredBy == null || answeredBy.isNull() ? JsonNodeFactory.instance.textNode(principal) : answeredBy);
+        ObjectNode event = JsonNodeFactory.instance.objectNode();
+        event.put("type", "RunResumed");
+        event.set("answer", answer);
+        requireReach(ctx, EntityKind.RUN, runId, event);
+        answer(ctx, append(ctx, EntityKind.RUN, runId, event, Requests.timeoutMs(ctx)));
+    }
+
+    /** What an answer's body takes. */
+    private static final List<String> ANSWER_FIELDS = List.of("status", "payload", "answeredBy");
+
+    /**
      * What a run created over HTTP need not say: it is {@code shared} (a run in the substrate is, by definition),
      * and it was activated through {@value #DEFAULT_SURFACE} by the token's principal, unless the body says
      * otherwise. The Java client and local runs keep their explicit forms.
@@ -318,8 +358,12 @@ final class Appends {
      * fold's decision.
      */
     Result append(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode body) {
+        return append(ctx, entity, entityId, body, waitTimeout(ctx));
+    }
+
+    /** As {@link #append(Context, EntityKind, String, ObjectNode)}, waiting {@code waitMs} (-1: not) for the decision. */
+    private Result append(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode body, long waitMs) {
         String actor = actor(ctx, body);
-        long waitMs = waitTimeout(ctx);
         Appended appended;
         try {
             appended = appendEvent(ctx, entity, entityId, body, actor);
@@ -421,7 +465,10 @@ final class Appends {
             throw Problem.rejected(
                     outcome.path("reason").asText(), outcome.path("message").asText());
         }
-        answer.put("outcome", same ? "applied" : "duplicate");
+        // An event the rules found to repeat one decided before (the same answer to an interrupt, say) is a
+        // duplicate of its own, at its own position.
+        boolean duplicate = !same || outcome.path("outcome").asText().equals("duplicate");
+        answer.put("outcome", duplicate ? "duplicate" : "applied");
         if (outcome.hasNonNull("version")) {
             answer.set("version", outcome.get("version"));
         }

@@ -1,10 +1,12 @@
 package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.event.InvalidEvent;
 import dev.substrate.schemas.TrustedEventClasses;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -33,6 +35,7 @@ public final class AvroJson {
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final SpecificData DATA = SpecificData.get();
+    private static final ObjectMapper READER = new ObjectMapper();
 
     private AvroJson() {}
 
@@ -50,7 +53,12 @@ public final class AvroJson {
                 IndexedRecord record = (IndexedRecord) value;
                 ObjectNode node = NODES.objectNode();
                 for (Schema.Field field : schema.getFields()) {
-                    node.set(field.name(), write(record.get(field.pos()), field.schema()));
+                    Object fieldValue = record.get(field.pos());
+                    node.set(
+                            field.name(),
+                            isJsonText(field) && fieldValue != null
+                                    ? parsedOrText(fieldValue.toString())
+                                    : write(fieldValue, field.schema()));
                 }
                 return node;
             }
@@ -138,6 +146,8 @@ public final class AvroJson {
                         } else {
                             throw new InvalidEvent(fieldPath, "is required");
                         }
+                    } else if (isJsonText(field)) {
+                        record.put(field.pos(), value.toString());
                     } else {
                         record.put(field.pos(), read(value, field.schema(), fieldPath));
                     }
@@ -225,6 +235,23 @@ public final class AvroJson {
                 return json.asBoolean();
             }
             default -> throw new InvalidEvent(path(path), "cannot be given as JSON");
+        }
+    }
+
+    /**
+     * Whether a field holds JSON text (its schema says {@code "json": true}, such as an interrupt's {@code
+     * responseSchema} or an answer's {@code payload}): the API shows and takes it as the JSON value itself.
+     */
+    private static boolean isJsonText(Schema.Field field) {
+        return Boolean.TRUE.equals(field.getObjectProp("json"));
+    }
+
+    private static JsonNode parsedOrText(String text) {
+        try {
+            return READER.readTree(text);
+        } catch (IOException e) {
+            // Written by something other than the API (the Java client, a producer): shown as it is.
+            return NODES.textNode(text);
         }
     }
 

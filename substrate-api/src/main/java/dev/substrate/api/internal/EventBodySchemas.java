@@ -95,7 +95,9 @@ final class EventBodySchemas {
             required.add("type");
         }
         for (Schema.Field field : record.getFields()) {
-            ObjectNode property = type(field.schema());
+            // A field of JSON text (AvroJson) is any JSON value in a body.
+            ObjectNode property =
+                    Boolean.TRUE.equals(field.getObjectProp("json")) ? NODES.objectNode() : type(field.schema());
             if (field.doc() != null) {
                 property.put("description", field.doc());
             }

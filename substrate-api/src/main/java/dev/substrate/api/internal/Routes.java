@@ -225,6 +225,14 @@ public final class Routes implements AutoCloseable {
                 read,
                 Forward.YES,
                 this::runEvents);
+        add(
+                routes,
+                HandlerType.POST,
+                "/v1/runs/{runId}/interrupts/{interruptId}/answer",
+                Params.READ_ONLY,
+                Access.Permission.APPEND,
+                Forward.NO,
+                appends::answer);
 
         addEntity(routes, EntityKind.ROOM, ROOM_LIST, this::listRooms, this::room);
         add(

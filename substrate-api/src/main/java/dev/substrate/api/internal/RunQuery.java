@@ -3,6 +3,7 @@ package dev.substrate.api.internal;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.events.run.ActivationSurface;
 import dev.substrate.events.run.WaitingKind;
+import dev.substrate.state.InterruptStatus;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.streams.RunIndex;
@@ -41,6 +42,7 @@ final class RunQuery {
             "failureCode",
             "retryable",
             "waitingOn",
+            "interrupt",
             "createdAfter",
             "createdBefore",
             "updatedAfter",
@@ -72,6 +74,7 @@ final class RunQuery {
     private final String failureCode;
     private final Boolean retryable;
     private final WaitingKind waitingOn;
+    private final boolean openInterrupt;
     private final Instant createdAfter;
     private final Instant createdBefore;
     private final Instant updatedAfter;
@@ -103,6 +106,11 @@ final class RunQuery {
         failureCode = text(ctx, "failureCode");
         retryable = bool(ctx, "retryable");
         waitingOn = choice(ctx, "waitingOn", WaitingKind.class);
+        String interrupt = ctx.queryParam("interrupt");
+        if (interrupt != null && !interrupt.equals("open")) {
+            throw Problem.badRequest("interrupt must be open (runs with an interrupt to answer)", "interrupt");
+        }
+        openInterrupt = interrupt != null;
         createdAfter = time(ctx, "createdAfter");
         createdBefore = time(ctx, "createdBefore");
         updatedAfter = time(ctx, "updatedAfter");
@@ -150,6 +158,9 @@ final class RunQuery {
             index = RunIndex.byProject(project);
         } else if (statuses != null) {
             index = RunIndex.byStatus(statuses);
+        } else if (openInterrupt) {
+            // A run has open interrupts only while it waits.
+            index = RunIndex.byStatus(EnumSet.of(RunStatus.waiting));
         } else {
             index = RunIndex.byUpdate();
         }
@@ -178,6 +189,9 @@ final class RunQuery {
                 && (waitingOn == null
                         || (run.getWaitingOn() != null
                                 && waitingOn == run.getWaitingOn().getKind()))
+                && (!openInterrupt
+                        || run.getInterrupts().stream()
+                                .anyMatch(interrupt -> interrupt.getStatus() == InterruptStatus.open))
                 && within(run.getTimestamps().getCreatedAt(), createdAfter, createdBefore)
                 && within(run.getTimestamps().getUpdatedAt(), updatedAfter, updatedBefore)
                 && within(run.getTimestamps().getFinishedAt(), finishedAfter, finishedBefore);
