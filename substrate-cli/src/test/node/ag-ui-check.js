@@ -160,7 +160,90 @@ async function main() {
   const anonymous = await fetch(`${base}/v1/rooms/${room}/ag-ui`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: input });
   check(anonymous.status === 401, `no token: ${anonymous.status}`);
 
-  console.log(`ok room=${room} ${live.length} live events, ${afterwards.length} after the fact, ${full.length} in a full read, resumed after ${middle}`);
+  const answered = await interrupts();
+  console.log(`ok room=${room} ${live.length} live events, ${afterwards.length} after the fact, ${full.length} in a full read, resumed after ${middle}; ${answered}`);
+}
+
+/**
+ * The human in the loop, as AG-UI 1.0 speaks it: the room's run raises two interrupts and ends its turn, so the view
+ * ends with RUN_FINISHED's interrupt outcome; the client answers both through RunAgentInput.resume (one resolved
+ * with a payload its schema takes, one cancelled), the run goes on and raises a third, and an answer its schema
+ * refuses is refused with the reason.
+ */
+async function interrupts() {
+  const { runId } = await post('/v1/runs?wait=applied', { project: 'project:acme/web' });
+  await post(`/v1/runs/${runId}/events?wait=applied`, { type: 'RunStarted' });
+  const { roomId: room } = await post('/v1/rooms?wait=applied', {
+    kind: 'session', project: 'project:acme/web', runId, members: [{ principal: 'svc:owner', role: 'owner' }],
+  });
+  const approval = { type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'] };
+  await append(room, { type: 'TurnStarted', turnId: 't1', participant: 'agent' });
+  await append(room, { type: 'BlockStarted', blockId: 'call-1', turnId: 't1', kind: 'tool_use', metadata: { name: 'deploy' } });
+  await append(room, { type: 'TextDelta', blockId: 'call-1', text: '{"env": "prod"}' });
+  await append(room, { type: 'BlockCompleted', blockId: 'call-1' });
+  await post(`/v1/runs/${runId}/events?wait=applied`, {
+    type: 'RunWaiting',
+    waitingOn: { kind: 'approval', detail: 'deploy and budget' },
+    interrupts: [
+      { interruptId: 'approve-deploy', reason: 'tool_approval', message: 'Deploy to prod?', toolCallId: 'call-1', responseSchema: approval },
+      { interruptId: 'budget', reason: 'input', message: 'Raise the budget?' },
+    ],
+  });
+  await append(room, { type: 'TurnEnded', turnId: 't1' }, true);
+
+  const agent = new HttpAgent({ url: `${base}/v1/rooms/${room}/ag-ui`, headers: auth(ownerToken), threadId: room });
+  const seen = [];
+  agent.subscribe({ onEvent: ({ event }) => { validate(event); seen.push(event); } });
+  const ending = (run) => Promise.race([run, new Promise((_, reject) => setTimeout(() => reject(new Error('the run did not end')), 30000))]);
+  await ending(agent.runAgent({ runId: 'hitl-1' }));
+  const first = seen.at(-1);
+  check(first.type === 'RUN_FINISHED' && first.outcome.type === 'interrupt', `interrupt outcome: ${JSON.stringify(first)}`);
+  const pending = agent.pendingInterrupts;
+  check(JSON.stringify(pending.map((i) => [i.id, i.reason])) === JSON.stringify([['approve-deploy', 'tool_approval'], ['budget', 'input']]),
+    `pending: ${JSON.stringify(pending)}`);
+  check(pending[0].toolCallId === 'call-1' && pending[0].responseSchema.required[0] === 'approved', `first interrupt: ${JSON.stringify(pending[0])}`);
+
+  // Both answered through resume; the view then follows the resumed run until it waits again.
+  seen.length = 0;
+  const resumed = agent.runAgent({
+    runId: 'hitl-2',
+    resume: [
+      { interruptId: 'approve-deploy', status: 'resolved', payload: { approved: true } },
+      { interruptId: 'budget', status: 'cancelled' },
+    ],
+  });
+  const state = async () => (await (await fetch(`${base}/v1/runs/${runId}`, { headers: auth(ownerToken) })).json());
+  let run = null;
+  const deadline = Date.now() + 30000;
+  while (!run || run.status !== 'running') {
+    check(Date.now() < deadline, `the run did not resume: ${JSON.stringify(run)}`);
+    run = await state();
+  }
+  check(JSON.stringify(run.interrupts.map((i) => [i.interruptId, i.status, i.answeredBy, i.payload])) ===
+    JSON.stringify([['approve-deploy', 'resolved', 'svc:owner', { approved: true }], ['budget', 'cancelled', 'svc:owner', null]]),
+    `answers: ${JSON.stringify(run.interrupts)}`);
+  await append(room, { type: 'TurnStarted', turnId: 't2', participant: 'agent' });
+  await post(`/v1/runs/${runId}/events?wait=applied`, {
+    type: 'RunWaiting',
+    waitingOn: { kind: 'input', detail: 'why' },
+    interrupts: [{ interruptId: 'why', reason: 'input', responseSchema: { type: 'object', properties: { reason: { type: 'string' } }, required: ['reason'] } }],
+  });
+  await append(room, { type: 'TurnEnded', turnId: 't2' });
+  await ending(resumed);
+  check(seen.at(-1).type === 'RUN_FINISHED' && agent.pendingInterrupts.map((i) => i.id).join() === 'why',
+    `the third: ${JSON.stringify(seen.at(-1))}`);
+
+  // An answer the schema refuses: the request fails with the reason, and the interrupt stays open.
+  let refusal = null;
+  try {
+    await ending(agent.runAgent({ runId: 'hitl-3', resume: [{ interruptId: 'why', status: 'resolved', payload: { reason: 42 } }] }));
+  } catch (error) {
+    refusal = error;
+  }
+  check(refusal && refusal.status === 409 && String(refusal.message).includes('invalid_answer'), `refusal: ${refusal}`);
+  run = await state();
+  check(run.status === 'waiting' && run.interrupts.find((i) => i.interruptId === 'why').status === 'open', `after the refusal: ${JSON.stringify(run)}`);
+  return `run ${runId}: 2 interrupts answered through resume, a third refused (invalid_answer)`;
 }
 
 main().catch((error) => {

@@ -366,6 +366,47 @@ class OperatorCliIT {
     }
 
     @Test
+    void anOperatorAnswersARunsInterruptsFromTheCommandLine() throws Exception {
+        post("/v1/runs?wait=applied", "{\"runId\": \"run-ask-1\", \"project\": \"project:ask\"}");
+        post("/v1/runs/run-ask-1/events?wait=applied", "{\"type\": \"RunStarted\"}");
+        post("/v1/runs/run-ask-1/events?wait=applied", """
+                {"type": "RunWaiting", "waitingOn": {"kind": "approval", "detail": "deploy"},
+                 "interrupts": [
+                   {"interruptId": "deploy", "reason": "tool_approval",
+                    "responseSchema": {"type": "object", "required": ["approved"],
+                                       "properties": {"approved": {"type": "boolean"}}}},
+                   {"interruptId": "budget", "reason": "input"}]}""");
+        assertThat(cli("runs", "list", "--interrupt", "open", "--project", "project:ask")
+                        .out())
+                .contains("run-ask-1");
+
+        CliRun wrong = cli("runs", "answer", "run-ask-1", "deploy", "--payload", "{\"approved\": \"sure\"}");
+        assertThat(wrong.exitCode()).as(wrong.out() + wrong.err()).isEqualTo(3);
+        assertThat(wrong.out()).startsWith("refused (invalid_answer)").contains("approved");
+        CliRun approved =
+                cli("runs", "answer", "run-ask-1", "deploy", "--resolve", "--payload", "{\"approved\": true}");
+        assertThat(approved.exitCode()).as(approved.out() + approved.err()).isZero();
+        assertThat(approved.out())
+                .startsWith("answered: interrupt deploy of run run-ask-1 resolved; the run is now waiting");
+        assertThat(cli("runs", "answer", "run-ask-1", "deploy", "--payload", "{\"approved\": true}")
+                        .out())
+                .startsWith("duplicate:");
+        CliRun cancelled = cli("runs", "answer", "run-ask-1", "budget", "--cancel", "--answered-by", "carol");
+        assertThat(cancelled.out())
+                .startsWith("answered: interrupt budget of run run-ask-1 cancelled; the run is now running");
+        CliRun late = cli("runs", "answer", "run-ask-1", "budget", "--resolve");
+        assertThat(late.exitCode()).isEqualTo(3);
+        assertThat(late.out()).startsWith("refused (interrupt_answered)");
+        JsonNode run = JSON.readTree(cli("runs", "show", "run-ask-1", "--json").out());
+        assertThat(run.path("interrupts").get(1).path("answeredBy").asText()).isEqualTo("carol");
+        assertThat(cli("runs", "list", "--interrupt", "open", "--project", "project:ask")
+                        .out())
+                .doesNotContain("run-ask-1");
+        assertThat(cli("runs", "answer", "run-ask-1", "x", "--payload", "{nope").exitCode())
+                .isEqualTo(2);
+    }
+
+    @Test
     void operatorsGrantRevokeAppendToAndCloseRooms() throws Exception {
         post("/v1/rooms?wait=applied", """
                 {"roomId": "room-act-1", "kind": "conversation", "project": "project:act",

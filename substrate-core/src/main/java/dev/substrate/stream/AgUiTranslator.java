@@ -56,6 +56,8 @@ import java.util.Objects;
  *   <tr><td>{@code LogEmitted} / {@code ErrorRaised}</td><td>{@code CUSTOM} named {@code substrate.log} /
  *       {@code substrate.error}</td></tr>
  *   <tr><td>{@code RoomClosed}</td><td>ends open blocks and the step, then {@code RUN_FINISHED}</td></tr>
+ *   <tr><td>the room's run waits on interrupts</td><td>ends open blocks and the step, then {@code RUN_FINISHED} with
+ *   the interrupt outcome ({@link #interrupted})</td></tr>
  *   <tr><td>{@code RoomDeleted}</td><td>{@code RUN_ERROR}, code {@code deleted}</td></tr>
  * </table>
  *
@@ -173,6 +175,31 @@ public final class AgUiTranslator {
     public List<ObjectNode> next(RoomEvent event) {
         List<ObjectNode> out = new ArrayList<>();
         apply(event, out);
+        return out;
+    }
+
+    /**
+     * Ends the AG-UI run because the room's Substrate run waits on {@code interrupts} (AG-UI {@code Interrupt}
+     * objects: {@code id}, {@code reason}, and the optional rest): the open blocks and the step are ended, then
+     * {@code RUN_FINISHED} with the outcome {@code {"type": "interrupt", "interrupts": [...]}}. A client answers them
+     * with {@code RunAgentInput.resume} on its next run. Nothing when the run is over already or there are none.
+     */
+    public List<ObjectNode> interrupted(List<ObjectNode> interrupts, Instant at) {
+        if (ended || interrupts.isEmpty()) {
+            return List.of();
+        }
+        List<ObjectNode> out = new ArrayList<>();
+        for (Block block : List.copyOf(open.values())) {
+            out.addAll(closed(block, block.text.toString(), at));
+        }
+        if (activeTurn != null) {
+            out.add(step("STEP_FINISHED", activeTurn, at));
+        }
+        ObjectNode finished = finished(at);
+        ObjectNode outcome = finished.putObject("outcome");
+        outcome.put("type", "interrupt");
+        outcome.putArray("interrupts").addAll(interrupts);
+        out.add(finished);
         return out;
     }
 

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +43,8 @@ class LocalRunsTest {
             assertThat(runs.append(SampleEvents.runEvent(
                                     "run-1",
                                     new RunWaiting(
-                                            new WaitingOn(WaitingKind.approval, "a human says yes", SampleEvents.AT))))
+                                            new WaitingOn(WaitingKind.approval, "a human says yes", SampleEvents.AT),
+                                            List.of())))
                             .run()
                             .orElseThrow()
                             .getStatus())

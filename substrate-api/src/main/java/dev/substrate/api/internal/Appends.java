@@ -109,15 +109,23 @@ final class Appends {
      * decision did not come in time.
      */
     void answer(Context ctx) {
-        String runId = ctx.pathParam("runId");
-        ObjectNode body = Requests.body(ctx);
+        answer(ctx, answer(ctx, ctx.pathParam("runId"), ctx.pathParam("interruptId"), Requests.body(ctx)));
+    }
+
+    /**
+     * Answers interrupt {@code interruptId} of run {@code runId} with {@code body} (as {@link #answer(Context)} takes
+     * it), in the caller's name: the decision, or the problem (403 for a caller that may not append, 409 refused).
+     */
+    Result answer(Context ctx, String runId, String interruptId, ObjectNode body) {
+        // Asked here too, not only by the route table: AG-UI's resume answers through a route any reader may call.
+        Access.mayCall(Requests.principal(ctx), Access.Permission.APPEND).require();
         body.fieldNames().forEachRemaining(field -> {
             if (!ANSWER_FIELDS.contains(field)) {
                 throw Problem.badRequest(field + " is not a field of an answer; it takes " + ANSWER_FIELDS, field);
             }
         });
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
-        answer.put("interruptId", ctx.pathParam("interruptId"));
+        answer.put("interruptId", interruptId);
         JsonNode status = body.get("status");
         answer.set(
                 "status", status == null || status.isNull() ? JsonNodeFactory.instance.textNode("resolved") : status);
@@ -133,7 +141,7 @@ final class Appends {
         event.put("type", "RunResumed");
         event.set("answer", answer);
         requireReach(ctx, EntityKind.RUN, runId, event);
-        answer(ctx, append(ctx, EntityKind.RUN, runId, event, Requests.timeoutMs(ctx)));
+        return append(ctx, EntityKind.RUN, runId, event, Requests.timeoutMs(ctx));
     }
 
     /** What an answer's body takes. */

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.TokenStore;
@@ -114,16 +116,21 @@ final class Requests {
         }
     }
 
+    /** One value in the middle of a body being read: what follows it is the rest of the body, not trailing text. */
+    private static final ObjectReader FIELD_VALUE =
+            JSON.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     /**
-     * The top-level string fields {@code names} of the JSON object the body holds, read as a stream that keeps
-     * nothing else: the rest of the object (an AG-UI input's messages, say) is skipped as it is read, so a body of any
-     * shape costs its reading time and no memory. 413 past {@code maxBytes}; 400 when it is not one JSON object.
+     * The top-level string fields {@code names} of the JSON object the body holds, and the fields {@code trees} as
+     * JSON values, read as a stream that keeps nothing else: the rest of the object (an AG-UI input's messages, say)
+     * is skipped as it is read, so a body of any shape costs its reading time and no memory beyond the fields asked
+     * for. 413 past {@code maxBytes}; 400 when it is not one JSON object.
      */
-    static Map<String, String> streamedFields(Context ctx, long maxBytes, Set<String> names) {
+    static Map<String, JsonNode> streamedFields(Context ctx, long maxBytes, Set<String> names, Set<String> trees) {
         if (ctx.contentLength() > maxBytes) {
             throw Problem.tooLarge("the body is " + ctx.contentLength() + " bytes; the limit is " + maxBytes);
         }
-        Map<String, String> fields = new HashMap<>();
+        Map<String, JsonNode> fields = new HashMap<>();
         try (InputStream body = new BoundedInputStream(ctx.req().getInputStream(), maxBytes);
                 JsonParser parser = JSON.getFactory().createParser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
@@ -133,7 +140,9 @@ final class Requests {
                 String name = parser.currentName();
                 JsonToken value = parser.nextToken();
                 if (names.contains(name) && value == JsonToken.VALUE_STRING) {
-                    fields.put(name, parser.getText());
+                    fields.put(name, JsonNodeFactory.instance.textNode(parser.getText()));
+                } else if (trees.contains(name)) {
+                    fields.put(name, FIELD_VALUE.readValue(parser));
                 } else if (names.contains(name) && value != JsonToken.VALUE_NULL) {
                     throw Problem.badRequest(name + " must be a string", name);
                 } else {

@@ -54,6 +54,24 @@ final class RoomAccess {
         return room.orElseThrow();
     }
 
+    /**
+     * The run's state as JSON, read wherever it is held, when it exists and {@link Access} lets {@code principal} read
+     * it; empty otherwise (a room's reader who may not read its run is shown nothing of it).
+     */
+    Optional<JsonNode> readableRun(Map<String, String> caller, Principal principal, String runId, long timeoutMs) {
+        JsonNode run = reads.owned(caller, EntityKind.RUN, runId, null, null, timeoutMs)
+                .get("state");
+        if (run == null
+                || !Access.decide(
+                                principal,
+                                Access.Action.READ,
+                                new Access.RunResource(run.path("project").asText(null)))
+                        .allowed()) {
+            return Optional.empty();
+        }
+        return Optional.of(run);
+    }
+
     /** The room's state, wherever it is held; empty when it does not exist. */
     private Optional<JsonNode> state(Map<String, String> caller, String roomId, ReadPosition position, long timeoutMs) {
         return Optional.ofNullable(reads.owned(caller, EntityKind.ROOM, roomId, null, position, timeoutMs)

@@ -1,6 +1,8 @@
 package dev.substrate.api.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.api.HttpApi;
 import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.TokenStore;
@@ -8,6 +10,7 @@ import dev.substrate.config.EventSettings;
 import dev.substrate.config.StreamSettings;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.entity.EntityKind;
+import dev.substrate.event.EventValidator;
 import dev.substrate.events.room.MemberRevoked;
 import dev.substrate.events.room.RoomDeleted;
 import dev.substrate.fold.FoldLimits;
@@ -23,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -72,6 +76,7 @@ final class RoomStreams implements AutoCloseable {
 
     private final SubstrateConfig config;
     private final RoomAccess access;
+    private final Appends appends;
     private final TokenStore tokens;
     private final Duration heartbeat;
     private final Semaphore slots;
@@ -82,8 +87,9 @@ final class RoomStreams implements AutoCloseable {
     private RoomStream stream;
     private boolean closed;
 
-    RoomStreams(SubstrateConfig config, RoomAccess access, TokenStore tokens) {
+    RoomStreams(SubstrateConfig config, RoomAccess access, TokenStore tokens, Appends appends) {
         this.config = config;
+        this.appends = appends;
         this.tokens = tokens;
         this.access = access;
         this.heartbeat = config.get(StreamSettings.HEARTBEAT);
@@ -177,23 +183,27 @@ final class RoomStreams implements AutoCloseable {
     void openAgUi(Context ctx) {
         String roomId = ctx.pathParam("roomId");
         String runId;
+        JsonNode resume = null;
         if ("POST".equals(ctx.method().name())) {
-            // Read as a stream, keeping two fields: the input's messages, tools and state can be large, and an
+            // Read as a stream, keeping three fields: the input's messages, tools and state can be large, and an
             // observer's request must cost this instance no more memory than a small one.
-            Map<String, String> input = Requests.streamedFields(
+            Map<String, JsonNode> input = Requests.streamedFields(
                     ctx,
                     HttpApi.maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES)),
-                    Set.of("threadId", "runId"));
-            String threadId = input.get("threadId");
+                    Set.of("threadId", "runId"),
+                    Set.of("resume"));
+            String threadId =
+                    input.containsKey("threadId") ? input.get("threadId").asText() : null;
             if (threadId != null && !threadId.equals(roomId)) {
                 throw Problem.badRequest(
                         "threadId is the room the AG-UI view follows; it must be " + roomId + ", not " + threadId,
                         "threadId");
             }
-            runId = input.getOrDefault("runId", "");
+            runId = input.containsKey("runId") ? input.get("runId").asText() : "";
             if (runId.isBlank()) {
                 throw Problem.badRequest("runId is required (RunAgentInput.runId)", "runId");
             }
+            resume = input.get("resume");
         } else {
             String asked = ctx.queryParam("runId");
             runId = asked == null || asked.isBlank() ? UUID.randomUUID().toString() : asked;
@@ -201,8 +211,91 @@ final class RoomStreams implements AutoCloseable {
         if (runId.length() > FoldLimits.MAX_ID_CHARS) {
             throw Problem.badRequest("runId is longer than " + FoldLimits.MAX_ID_CHARS + " characters", "runId");
         }
-        stream(ctx, roomId, View.AG_UI, resumeCursor(ctx), null, runId);
+        Reader reader = Reader.of(ctx);
+        JsonNode room = access.readable(
+                reader.caller(), reader.principal(), roomId, ReadPosition.from(ctx), Requests.timeoutMs(ctx));
+        answerResume(ctx, roomId, room, resume);
+        follow(ctx, roomId, room, View.AG_UI, resumeCursor(ctx), null, runId);
     }
+
+    /**
+     * AG-UI's {@code RunAgentInput.resume}: answers to the interrupts of the room's run, each recorded as {@code POST
+     * /v1/runs/{runId}/interrupts/{interruptId}/answer} records it, in order, before the view starts (so it starts
+     * with the run resumed, or ended again by the interrupts still open). The first one refused ends the request
+     * with its problem (409 with the reason, {@code answered}: how many before it were recorded; 403 for a caller
+     * that may not append); the same answer again is a duplicate, so a client may send them all again.
+     */
+    private void answerResume(Context ctx, String roomId, JsonNode room, JsonNode resume) {
+        if (resume == null || resume.isNull() || (resume.isArray() && resume.isEmpty())) {
+            return;
+        }
+        if (!resume.isArray() || resume.size() > EventValidator.MAX_OPEN_INTERRUPTS) {
+            throw Problem.badRequest(
+                    "resume must be an array of at most " + EventValidator.MAX_OPEN_INTERRUPTS + " answers", "resume");
+        }
+        String runId = room.path("runId").asText(null);
+        if (runId == null) {
+            throw Problem.badRequest(
+                    "room " + roomId + " belongs to no run; the interrupts resume answers are a run's", "resume");
+        }
+        for (int i = 0; i < resume.size(); i++) {
+            JsonNode entry = resume.get(i);
+            JsonNode interruptId = entry.path("interruptId");
+            if (!interruptId.isTextual()) {
+                throw Problem.badRequest("resume[" + i + "].interruptId must be a string", "resume[" + i + "]");
+            }
+            ObjectNode answer = JsonNodeFactory.instance.objectNode();
+            answer.set("status", entry.get("status"));
+            if (entry.hasNonNull("payload")) {
+                answer.set("payload", entry.get("payload"));
+            }
+            try {
+                appends.answer(ctx, runId, interruptId.asText(), answer);
+            } catch (Problem problem) {
+                throw problem.status() == 409 ? problem.with("answered", i) : problem;
+            }
+        }
+    }
+
+    /**
+     * The open interrupts of run {@code runId} as AG-UI {@code Interrupt} objects, when it waits on any and {@code
+     * reader} may read it; empty otherwise, or when it cannot be read now (the next turn's end or reconnect asks
+     * again).
+     */
+    private List<ObjectNode> openInterrupts(Reader reader, String runId) {
+        Optional<JsonNode> run;
+        try {
+            run = access.readableRun(reader.caller(), reader.principal(), runId, RUN_READ_MS);
+        } catch (RuntimeException e) {
+            log.debug("The interrupts of run {} could not be read for an AG-UI view: {}", runId, e.toString());
+            return List.of();
+        }
+        if (run.isEmpty() || !"waiting".equals(run.get().path("status").asText())) {
+            return List.of();
+        }
+        List<ObjectNode> interrupts = new ArrayList<>();
+        for (JsonNode held : run.get().path("interrupts")) {
+            if (!"open".equals(held.path("status").asText())) {
+                continue;
+            }
+            ObjectNode interrupt = JsonNodeFactory.instance.objectNode();
+            interrupt.put("id", held.path("interruptId").asText());
+            interrupt.put("reason", held.path("reason").asText());
+            for (String optional : List.of("message", "toolCallId", "expiresAt")) {
+                if (held.path(optional).isTextual()) {
+                    interrupt.put(optional, held.get(optional).asText());
+                }
+            }
+            if (held.path("responseSchema").isObject()) {
+                interrupt.set("responseSchema", held.get("responseSchema"));
+            }
+            interrupts.add(interrupt);
+        }
+        return interrupts;
+    }
+
+    /** How long an AG-UI view waits for its room's run to be read. */
+    private static final long RUN_READ_MS = 2_000;
 
     private void stream(Context ctx, String roomId, View view, Long after, String from, String runId) {
         Reader reader = Reader.of(ctx);
@@ -322,7 +415,13 @@ final class RoomStreams implements AutoCloseable {
             };
             StreamView renderer = switch (view) {
                 case BLOCKS -> new StreamView.Blocks(config.get(EventSettings.BLOCK_MAX_BYTES), maxHeld);
-                case AG_UI -> new StreamView.AgUi(new AgUiTranslator(roomId, label, maxHeld), shownAfter);
+                case AG_UI -> {
+                    String runId = room.path("runId").asText(null);
+                    yield new StreamView.AgUi(
+                            new AgUiTranslator(roomId, label, maxHeld),
+                            shownAfter,
+                            runId == null ? List::of : () -> openInterrupts(reader, runId));
+                }
                 case SESSION -> new StreamView.Session(new SessionEventsTranslator(roomId, maxHeld), shownAfter);
                 case AI_SDK -> new StreamView.AiSdk(new UiMessageTranslator(maxHeld, false), label);
                 case DURABLE ->

@@ -110,7 +110,7 @@ public final class Routes implements AutoCloseable {
                 config.get(BlobSettings.UPLOADS_MAX),
                 config.get(BlobSettings.READS_MAX),
                 config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL));
-        this.streams = new RoomStreams(config, rooms, tokens);
+        this.streams = new RoomStreams(config, rooms, tokens, appends);
         tokens.onRevoked(streams::revoked);
         this.sockets = new RoomSockets(cluster, tokens, rooms, streams, config.get(StreamSettings.HEARTBEAT));
         this.durable = new DurableStreams(config, rooms, streams);

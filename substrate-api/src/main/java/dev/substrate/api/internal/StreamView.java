@@ -10,6 +10,7 @@ import dev.substrate.events.room.BlockUpdated;
 import dev.substrate.events.room.RoomClosed;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.room.TextDelta;
+import dev.substrate.events.room.TurnEnded;
 import dev.substrate.fold.FoldLimits;
 import dev.substrate.stream.AgUiTranslator;
 import dev.substrate.stream.RoomStream;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -154,10 +156,16 @@ interface StreamView {
      */
     final class AgUi extends Snapshotting {
         private final AgUiTranslator translator;
+        private final Supplier<List<ObjectNode>> interrupts;
 
-        AgUi(AgUiTranslator translator, long startAfter) {
+        /**
+         * @param interrupts the open interrupts of the room's run, as AG-UI {@code Interrupt} objects (empty while it
+         *     waits on none), asked when the client starts and when a turn ends: the run then ends with them
+         */
+        AgUi(AgUiTranslator translator, long startAfter, Supplier<List<ObjectNode>> interrupts) {
             super(startAfter);
             this.translator = translator;
+            this.interrupts = interrupts;
         }
 
         @Override
@@ -167,12 +175,22 @@ interface StreamView {
 
         @Override
         List<Event> snapshot(Instant at) {
-            return events(startAfter, translator.start(at));
+            List<Event> out = events(startAfter, translator.start(at));
+            out.addAll(events(startAfter, interrupted(at)));
+            return out;
         }
 
         @Override
         List<Event> translate(RoomStream.Entry entry) {
-            return events(entry.cursor(), translator.next(entry.event()));
+            List<Event> out = events(entry.cursor(), translator.next(entry.event()));
+            if (entry.event().getPayload() instanceof TurnEnded) {
+                out.addAll(events(entry.cursor(), interrupted(entry.event().getOccurredAt())));
+            }
+            return out;
+        }
+
+        private List<ObjectNode> interrupted(Instant at) {
+            return translator.ended() ? List.of() : translator.interrupted(interrupts.get(), at);
         }
 
         @Override
