@@ -68,8 +68,9 @@ class FoldLimitsIT {
                     batch.clear();
                 }
             }
+            // The fold decides the 1,500 deltas first: on a loaded machine that takes longer than the default wait.
             HttpResponse<String> completed = api.post(
-                    "/v1/rooms/" + roomId + "/events?wait=applied",
+                    "/v1/rooms/" + roomId + "/events?wait=applied&timeoutMs=30000",
                     "{\"type\": \"BlockCompleted\", \"blockId\": \"tool-1\"}");
 
             assertThat(completed.statusCode()).as(completed.body()).isEqualTo(200);

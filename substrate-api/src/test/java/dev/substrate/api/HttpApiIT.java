@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -702,6 +703,47 @@ class HttpApiIT {
         assertThat(JSON.readTree(get("/v1/runs?interrupt=open&project=p:hitl").body())
                         .get("items"))
                 .isEmpty();
+    }
+
+    @Test
+    void aWebhookToThisMachineOrItsNetworkIsRefusedAndAPublicOneIsSubscribedOnce() throws Exception {
+        for (String url : List.of(
+                "http://127.0.0.1:8080/hook",
+                "http://localhost/hook",
+                "http://10.1.2.3/hook",
+                "http://169.254.169.254/latest/meta-data",
+                "http://[::1]/hook",
+                "http://[fd00::1]/hook",
+                "ftp://192.0.2.10/hook",
+                "http://user:pw@192.0.2.10/hook")) {
+            assertProblem(post("/v1/webhooks", "{\"url\": \"" + url + "\", \"events\": [\"run.failed\"]}"), 400, "url");
+        }
+        assertProblem(
+                post("/v1/webhooks", "{\"url\": \"http://192.0.2.10/\", \"events\": [\"run.waiting\"]}", serviceToken),
+                403);
+        HttpResponse<String> created = post(
+                "/v1/webhooks",
+                "{\"url\": \"http://192.0.2.10/hook\", \"events\": [\"run.failed\"], \"projects\": [\"p:hooks/*\"]}",
+                operatorToken);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode subscription = JSON.readTree(created.body());
+        assertThat(subscription.get("secret").asText()).startsWith("whsec_");
+        String id = subscription.get("webhookId").asText();
+        JsonNode listed = JSON.readTree(get("/v1/webhooks").body()).get("items");
+        assertThat(listed).anySatisfy(item -> {
+            assertThat(item.get("webhookId").asText()).isEqualTo(id);
+            assertThat(item.has("secret")).isFalse();
+            assertThat(item.get("delivery").get("deadLettered").asLong()).isZero();
+        });
+        assertThat(ApiCalls.HTTP
+                        .send(
+                                request("/v1/webhooks/" + id, adminToken)
+                                        .DELETE()
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .statusCode())
+                .isEqualTo(204);
+        assertThat(get("/v1/webhooks/" + id).statusCode()).isEqualTo(404);
     }
 
     private static void assertProblem(HttpResponse<String> response, int status) throws Exception {

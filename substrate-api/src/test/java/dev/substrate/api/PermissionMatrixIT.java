@@ -46,6 +46,7 @@ class PermissionMatrixIT {
     enum Target {
         NONE,
         TOKEN,
+        WEBHOOK,
         RUN,
         ROOM,
         ARTIFACT
@@ -70,6 +71,12 @@ class PermissionMatrixIT {
         rule("GET /v1/tokens", "MANAGE_TOKENS", Target.TOKEN, 200);
         // An id no token has: an admin is told so, anyone else may not ask.
         rule("DELETE /v1/tokens/{tokenId}", "MANAGE_TOKENS", Target.TOKEN, 404);
+        rule("POST /v1/webhooks", "MANAGE_WEBHOOKS", Target.WEBHOOK, 201);
+        rule("GET /v1/webhooks", "MANAGE_WEBHOOKS", Target.WEBHOOK, 200);
+        // An id no subscription has.
+        rule("GET /v1/webhooks/{webhookId}", "MANAGE_WEBHOOKS", Target.WEBHOOK, 404);
+        rule("DELETE /v1/webhooks/{webhookId}", "MANAGE_WEBHOOKS", Target.WEBHOOK, 404);
+        rule("POST /v1/webhooks/{webhookId}/replay", "MANAGE_WEBHOOKS", Target.WEBHOOK, 404);
         rule("GET /v1/runs/counts", "LIST", Target.RUN, 200);
         rule("POST /v1/runs", "CREATE", Target.RUN, 202);
         rule("GET /v1/runs", "LIST", Target.RUN, 200);
@@ -296,6 +303,12 @@ class PermissionMatrixIT {
                 return rule.allowed();
             case "MANAGE_TOKENS":
                 return caller.role() == Role.ADMIN ? rule.allowed() : 403;
+            case "MANAGE_WEBHOOKS":
+                if (!everyRoom) {
+                    return 403;
+                }
+                // The subscription sent names the fixtures' project: outside it, one may not subscribe to it.
+                return outside && rule.allowed() == 201 ? 403 : rule.allowed();
             case "CREATE":
                 if (!appender || outside) {
                     return 403;
@@ -353,6 +366,7 @@ class PermissionMatrixIT {
                 .replace("{artifactId}", artifactId)
                 .replace("{tokenId}", "00000000deadbeef")
                 .replace("{interruptId}", "no-such-interrupt")
+                .replace("{webhookId}", "wh-none")
                 .replace(
                         "{eventId}",
                         endpoint.path().startsWith("/v1/runs")
@@ -397,6 +411,11 @@ class PermissionMatrixIT {
                         + "{\"roomId\": \"" + roomId + "\"}}";
             case "POST /v1/runs/{runId}/events" -> "{\"type\": \"RunLabelled\", \"labels\": {\"k\": \"v\"}}";
             case "POST /v1/runs/{runId}/interrupts/{interruptId}/answer" -> "{\"status\": \"cancelled\"}";
+            // A documentation address (TEST-NET-1): public, so allowed, and never reached.
+            case "POST /v1/webhooks" ->
+                "{\"url\": \"http://192.0.2.10/hook\", \"events\": [\"run.timed_out\"], \"projects\": [\"" + PROJECT
+                        + "\"]}";
+            case "POST /v1/webhooks/{webhookId}/replay" -> "{\"from\": \"2026-01-01T00:00:00Z\"}";
             case "POST /v1/rooms/{roomId}/events" ->
                 "{\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"m\"}";
             case "POST /v1/artifacts/{artifactId}/events" -> "{\"type\": \"ArtifactRevised\", \"note\": \"n\"}";

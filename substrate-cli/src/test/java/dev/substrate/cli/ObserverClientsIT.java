@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * Front ends follow a room with the clients they already have, not ours, against one real {@code substrate dev}: the
  * {@code ws} package over the room's WebSocket (session events), the Vercel AI SDK's own {@code DefaultChatTransport}
  * and {@code readUIMessageStream} over its UI message stream, and ElectricSQL's {@code @durable-streams/client} over
- * its Durable Streams reads. Each script in {@code src/test/node} says what it drives; each covers a non-member (403),
- * a token of another project (404), a 2 MB block and 100 observers of one room. Skipped, saying so, without Node or
+ * its Durable Streams reads; and webhook receivers checking every delivery with the Standard Webhooks library ({@code
+ * standardwebhooks}). Each script in {@code src/test/node} says what it drives; each observer covers a non-member
+ * (403), a token of another project (404), a 2 MB block and 100 observers of one room. Skipped, saying so, without Node or
  * the packages ({@code .ci/run} installs them).
  */
 @Timeout(300)
@@ -66,7 +67,19 @@ class ObserverClientsIT {
                 "-c",
                 "stream.heartbeat.ms=1000",
                 "-c",
-                "stream.long.poll.ms=3000");
+                "stream.long.poll.ms=3000",
+                // Webhook receivers on loopback, three tries each, retried within a second, a silent one given up on
+                // after half a second.
+                "-c",
+                "webhooks.allow.private=true",
+                "-c",
+                "webhooks.max.attempts=3",
+                "-c",
+                "webhooks.retry.initial.ms=100",
+                "-c",
+                "webhooks.retry.max.ms=400",
+                "-c",
+                "webhooks.timeout.ms=500");
         url = dev.awaitOutput("HTTP\\s+(\\S+)", Duration.ofSeconds(120));
         String admin = Files.readString(dataDir.resolve("admin.token")).strip();
         await().atMost(Duration.ofSeconds(90)).until(() -> DevCommandIT.status(url + "/ready", null) == 200);
@@ -74,6 +87,7 @@ class ObserverClientsIT {
         tokens.add(token(admin, "svc:outsider", "service", null));
         tokens.add(token(admin, "svc:owner", "service", "project:other/*"));
         tokens.add(token(admin, "svc:reader", "observer", null));
+        tokens.add(admin);
     }
 
     @AfterAll
@@ -96,6 +110,14 @@ class ObserverClientsIT {
     @Test
     void theDurableStreamsClientCatchesUpLongPollsAndFollowsOverSse() throws Exception {
         assertThat(runScript("durable-streams-check.js")).contains("observers=100");
+    }
+
+    @Test
+    void webhooksReachAStandardWebhooksVerifierWithRetriesDeadLettersAndAReplay() throws Exception {
+        Assumptions.assumeTrue(
+                Files.isDirectory(NODE_DIR.resolve("node_modules/standardwebhooks")),
+                "standardwebhooks is not installed: npm install --no-package-lock in " + NODE_DIR);
+        assertThat(runScript("webhooks-check.js")).contains("dead-lettered");
     }
 
     /** Runs one check against the instance; its output, once it exited 0. */

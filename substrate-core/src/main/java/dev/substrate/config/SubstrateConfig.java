@@ -15,7 +15,7 @@ import org.apache.kafka.common.config.types.Password;
 
 /**
  * Substrate's configuration: every setting is declared once, by the component it configures ({@link KafkaSettings},
- * {@link TopicSettings}, {@link EventSettings}, {@link HttpSettings}, {@link StreamSettings}, {@link BlobSettings},
+ * {@link TopicSettings}, {@link EventSettings}, {@link HttpSettings}, {@link StreamSettings}, {@link BlobSettings}, {@link WebhookSettings},
  * {@link QuerySettings}), as a {@link Setting} with its key, type, default, validation and documentation; {@link
  * #get} reads one. The README's configuration table is generated from them ({@link #markdownTable()}) and a test keeps
  * the two equal.
@@ -49,7 +49,8 @@ public final class SubstrateConfig {
                     HttpSettings.ALL,
                     StreamSettings.ALL,
                     BlobSettings.ALL,
-                    QuerySettings.ALL)
+                    QuerySettings.ALL,
+                    WebhookSettings.ALL)
             .flatMap(List::stream)
             .toList();
 

@@ -30,6 +30,9 @@ public final class Topics {
     private final Topic tokens;
     private final Topic blobs;
     private final Topic blobIndex;
+    private final Topic notifications;
+    private final Topic webhooks;
+    private final Topic webhookDeliveries;
     private final boolean rebuild;
 
     /** The topics under {@code prefix}, whose log topics accept events of up to {@code maxEventBytes}. */
@@ -92,6 +95,30 @@ public final class Topics {
                 "the blob's digest, sha256:<hex>",
                 CleanupPolicy.COMPACT,
                 Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                1);
+        // Written by the fold of the logs (never by a rebuild, which would announce everything again), read by
+        // the webhook deliveries, kept as long as the diagnostics: the window a replay reaches back.
+        notifications = new Topic(
+                logPrefix + "notifications",
+                "the run or room id",
+                CleanupPolicy.DELETE,
+                Map.of(
+                        "cleanup.policy", CleanupPolicy.DELETE.config(),
+                        "retention.ms", Long.toString(DIAGNOSTICS_RETENTION.toMillis()),
+                        "max.message.bytes", Integer.toString(recordLimit(maxEventBytes))));
+        webhooks = new Topic(
+                logPrefix + "webhooks",
+                "the subscription id",
+                CleanupPolicy.COMPACT,
+                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                1);
+        webhookDeliveries = new Topic(
+                logPrefix + "webhook-deliveries",
+                "the subscription id",
+                CleanupPolicy.DELETE,
+                Map.of(
+                        "cleanup.policy", CleanupPolicy.DELETE.config(),
+                        "retention.ms", Long.toString(DIAGNOSTICS_RETENTION.toMillis())),
                 1);
     }
 
@@ -180,7 +207,26 @@ public final class Topics {
         return blobIndex;
     }
 
-    /** All eleven, logs first. */
+    /**
+     * What the fold decided that a listener outside may want to hear of (a run waiting, an interrupt answered, a run
+     * finished, a room closed), keyed by the entity id: each record the entity's state after the decision, as
+     * {@code WireCodec} encodes it, with headers naming the notification.
+     */
+    public Topic notifications() {
+        return notifications;
+    }
+
+    /** The webhook subscriptions, keyed by id (a deletion is a tombstone); their signing secrets encrypted. */
+    public Topic webhooks() {
+        return webhooks;
+    }
+
+    /** Every dead-lettered webhook message and each subscription's last delivery, keyed by subscription id. */
+    public Topic webhookDeliveries() {
+        return webhookDeliveries;
+    }
+
+    /** All fourteen, logs first. */
     public List<Topic> all() {
         return List.of(
                 runEvents,
@@ -193,6 +239,9 @@ public final class Topics {
                 deadLetters,
                 tokens,
                 blobs,
-                blobIndex);
+                blobIndex,
+                notifications,
+                webhooks,
+                webhookDeliveries);
     }
 }

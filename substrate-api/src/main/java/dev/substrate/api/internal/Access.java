@@ -44,6 +44,8 @@ final class Access {
         AUTHENTICATED,
         /** Mint, list and revoke tokens: admins. */
         MANAGE_TOKENS,
+        /** Subscribe, list, delete and replay webhooks: admins and operators, within their projects. */
+        MANAGE_WEBHOOKS,
         /** Create an entity in a project: appenders, within their projects. */
         CREATE,
         /** Append an event to an entity: appenders who may change it. */
@@ -63,6 +65,7 @@ final class Access {
             return switch (this) {
                 case PUBLIC, AUTHENTICATED, READ, LIST, INSTANCE -> Role.values();
                 case MANAGE_TOKENS -> new Role[] {Role.ADMIN};
+                case MANAGE_WEBHOOKS -> new Role[] {Role.ADMIN, Role.OPERATOR};
                 case CREATE, APPEND -> APPENDERS;
             };
         }

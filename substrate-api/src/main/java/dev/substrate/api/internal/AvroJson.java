@@ -246,7 +246,8 @@ public final class AvroJson {
         return Boolean.TRUE.equals(field.getObjectProp("json"));
     }
 
-    private static JsonNode parsedOrText(String text) {
+    /** The JSON value {@code text} holds, or {@code text} as a string when it is not JSON. */
+    static JsonNode parsedOrText(String text) {
         try {
             return READER.readTree(text);
         } catch (IOException e) {

@@ -103,6 +103,11 @@ public final class Cluster {
         return signer.get().derivedMac(purpose, text);
     }
 
+    /** Whether every instance has this one's key ({@code cluster.secret}), so that what it derives outlives it. */
+    boolean keyShared() {
+        return keyShared;
+    }
+
     /** Sets where the others reach this instance, once its port is bound. */
     public void bind(Instance instance) {
         this.self = instance;

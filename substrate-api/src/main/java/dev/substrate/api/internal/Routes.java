@@ -77,6 +77,7 @@ public final class Routes implements AutoCloseable {
     private final RoomStreams streams;
     private final RoomSockets sockets;
     private final DurableStreams durable;
+    private final WebhookRoutes webhooks;
     private final Metrics metrics;
     private final boolean metricsOnApiPort;
     /** The most run-index entries one count looks at on one instance ({@code query.count.budget}). */
@@ -114,6 +115,7 @@ public final class Routes implements AutoCloseable {
         tokens.onRevoked(streams::revoked);
         this.sockets = new RoomSockets(cluster, tokens, rooms, streams, config.get(StreamSettings.HEARTBEAT));
         this.durable = new DurableStreams(config, rooms, streams);
+        this.webhooks = new WebhookRoutes(config, cluster);
         this.metrics = metrics;
         this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
         this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
@@ -155,6 +157,7 @@ public final class Routes implements AutoCloseable {
     @Override
     public void close() {
         streams.close();
+        webhooks.close();
         reads.close();
         blobs.close();
     }
@@ -201,6 +204,14 @@ public final class Routes implements AutoCloseable {
                 tokenAdmin,
                 Forward.NO,
                 tokenRoutes::revoke);
+
+        Access.Permission webhookAdmin = Access.Permission.MANAGE_WEBHOOKS;
+        add(routes, HandlerType.POST, "/v1/webhooks", Params.NONE, webhookAdmin, Forward.NO, webhooks::create);
+        add(routes, HandlerType.GET, "/v1/webhooks", Params.NONE, webhookAdmin, Forward.NO, webhooks::list);
+        String webhook = "/v1/webhooks/{webhookId}";
+        add(routes, HandlerType.GET, webhook, Params.NONE, webhookAdmin, Forward.NO, webhooks::show);
+        add(routes, HandlerType.DELETE, webhook, Params.NONE, webhookAdmin, Forward.NO, webhooks::delete);
+        add(routes, HandlerType.POST, webhook + "/replay", Params.NONE, webhookAdmin, Forward.NO, webhooks::replay);
 
         // Before /v1/runs/{runId}, which would otherwise take "counts" for a run id.
         add(

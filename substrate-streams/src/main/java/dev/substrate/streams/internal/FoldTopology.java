@@ -83,6 +83,16 @@ public final class FoldTopology {
                 new StringSerializer(),
                 new ByteArraySerializer(),
                 processorName(EntityKind.ROOM));
+        if (!topics.rebuild()) {
+            // What listeners outside are told of (webhooks): written by the fold of the logs alone.
+            topology.addSink(
+                    Notifications.SINK,
+                    topics.notifications().name(),
+                    new StringSerializer(),
+                    new ByteArraySerializer(),
+                    processorName(EntityKind.RUN),
+                    processorName(EntityKind.ROOM));
+        }
         wire(
                 topology,
                 settings,

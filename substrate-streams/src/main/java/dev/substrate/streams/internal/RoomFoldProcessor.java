@@ -149,6 +149,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         if (state.getKind() == RoomKind.session && state.getClosed() && (before == null || !before.getClosed())) {
             closedSessions.put(closedSessionKey(state), roomId);
         }
+        if (!topics.rebuild()) {
+            Notifications.room(context, event, state, record.timestamp());
+        }
         boolean membershipChanges = before == null
                 || !before.getMembers().equals(state.getMembers())
                 || !Objects.equals(before.getProject(), state.getProject());

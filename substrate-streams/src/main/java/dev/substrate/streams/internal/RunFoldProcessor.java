@@ -83,6 +83,9 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         indexKeys(state).forEach((store, keys) -> keys.forEach(key -> store.put(key, runId)));
         states.put(runId, state);
         history.put(StoreNames.sequenceKey(runId, state.getVersion()), event);
+        if (!topics.rebuild()) {
+            Notifications.run(context, event, state, record.timestamp());
+        }
         return state.getVersion();
     }
 
