@@ -31,6 +31,7 @@ import picocli.CommandLine.Model.UsageMessageSpec;
             DoCommand.class,
             BenchCommand.class,
             TokensCommand.class,
+            WebhooksCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class
         })

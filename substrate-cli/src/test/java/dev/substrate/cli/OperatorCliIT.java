@@ -407,6 +407,34 @@ class OperatorCliIT {
     }
 
     @Test
+    void anOperatorSubscribesListsShowsReplaysAndDeletesAWebhook() throws Exception {
+        CliRun created = cli(
+                "webhooks",
+                "create",
+                "http://192.0.2.10/hook",
+                "-e",
+                "run.waiting",
+                "-e",
+                "run.failed",
+                "-p",
+                "project:cli/*",
+                "--json");
+        assertThat(created.exitCode()).as(created.out() + created.err()).isZero();
+        JsonNode subscription = JSON.readTree(created.out());
+        String id = subscription.path("webhookId").asText();
+        assertThat(subscription.path("secret").asText()).startsWith("whsec_");
+        assertThat(cli("webhooks", "list").out()).contains(id).contains("run.waiting,run.failed");
+        assertThat(cli("webhooks", "show", id).out()).contains("http://192.0.2.10/hook");
+        CliRun replay = cli("webhooks", "replay", id, "--from", "2026-01-01T00:00:00Z");
+        assertThat(replay.out()).startsWith("replaying to " + id);
+        CliRun refused = cli("webhooks", "create", "http://127.0.0.1:9/hook", "-e", "run.failed");
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).contains("private");
+        assertThat(cli("webhooks", "delete", id).out()).startsWith("deleted webhook " + id);
+        assertThat(cli("webhooks", "list").out()).doesNotContain(id);
+    }
+
+    @Test
     void operatorsGrantRevokeAppendToAndCloseRooms() throws Exception {
         post("/v1/rooms?wait=applied", """
                 {"roomId": "room-act-1", "kind": "conversation", "project": "project:act",
