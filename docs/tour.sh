@@ -29,8 +29,18 @@ echo "run $RUN"
 POSITION=$(api "$API/v1/runs/$RUN/events" -d '{"type": "RunStarted", "expectedVersion": 1}' | jq -r .position)
 api -H "X-Substrate-Position: $POSITION" "$API/v1/runs/$RUN" | jq -e '.status == "running"'
 api "$API/v1/runs/$RUN/events" | jq -c '[.items[].payload.type]'     # ["RunCreated","RunStarted"]
+
+echo "== the run asks a human: an interrupt, pushed to a webhook receiver"
+export SUBSTRATE_URL=$API SUBSTRATE_TOKEN=$TOKEN
+HOOKS=$(mktemp)
+timeout 120 ./substrate webhooks listen -e run.waiting -e run.interrupt.answered --count 2 >"$HOOKS" &
+until grep -q listening "$HOOKS"; do kill -0 $! || exit 1; sleep 0.1; done  # subscribed: it hears what follows
+cat "$HOOKS"                 # listening on http://localhost:PORT/ as webhook wh-... (Ctrl-C to stop)
 api "$API/v1/runs/$RUN/events?wait=applied" -d '{"type": "RunWaiting",
-    "waitingOn": {"kind": "approval", "detail": "deploy to production?"}}' | jq -e '.outcome == "applied"'
+    "waitingOn": {"kind": "approval", "detail": "deploy to production?"},
+    "interrupts": [{"interruptId": "approve", "reason": "tool_approval", "message": "Deploy to production?",
+        "responseSchema": {"type": "object", "required": ["approved"],
+                           "properties": {"approved": {"type": "boolean"}}}}]}' | jq -e '.outcome == "applied"'
 api "$API/v1/runs/$RUN/events?wait=applied" -d '{"type": "RunStarted"}' | jq -e '.status == 409'
 #   {"type":"urn:substrate:problem:rejected",...,"detail":"RunStarted is not allowed for a run that is waiting",
 #    "reason":"illegal_transition"}: the fold refused it, and says why
@@ -41,10 +51,15 @@ api "$API/v1/runs?status=waiting&waitingOn=approval&correlationId=deploy-42" | j
 api "$API/v1/runs/counts?groupBy=status&project=project:acme/web" | jq -c .counts    # {"waiting":1}
 api "$API/v1/runs?correlationID=deploy-42" | jq -e '.status == 400 and .field == "correlationID"'
 
-echo "== the operator CLI reads and acts through the same API"
-export SUBSTRATE_URL=$API SUBSTRATE_TOKEN=$TOKEN
-./substrate runs list --status waiting --correlation-id deploy-42
-./substrate runs resume "$RUN" --detail "approved" --wait              # applied: RunResumed ...
+echo "== the operator CLI reads and acts through the same API: it answers the interrupt"
+./substrate runs list --interrupt open --correlation-id deploy-42
+./substrate runs answer "$RUN" approve --payload '{"approved": "yes"}' || true
+#   refused (invalid_answer): the payload does not satisfy the responseSchema of interrupt approve: ...
+./substrate runs answer "$RUN" approve --payload '{"approved": true}'  # answered: ...; the run is now running
+wait                         # the receiver got both notifications, and stopped
+cat "$HOOKS"                 # run.waiting run RUN_ID (..., verified)
+                             # run.interrupt.answered run RUN_ID interrupt approve (..., verified)
+grep -q 'run.interrupt.answered.*verified' "$HOOKS" && rm -f "$HOOKS"
 ./substrate runs label "$RUN" --set team:web --wait
 
 echo "== a room: a turn, and a block of text streamed in deltas (a batch of events, in order)"

@@ -5,6 +5,7 @@ import dev.substrate.cli.internal.UntilStopped;
 import dev.substrate.config.HttpSettings;
 import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.WebhookSettings;
 import dev.substrate.kafka.embedded.EmbeddedKafka;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -51,6 +52,12 @@ final class DevCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Map<String, String> extra = new HashMap<>();
         ServerOptions.putIfSet(extra, KafkaSettings.EMBEDDED_PORT.key(), kafkaPort);
+        // On a developer's machine webhooks go to its own receivers (substrate webhooks listen): allowed unless said.
+        String allowPrivate = WebhookSettings.ALLOW_PRIVATE.key();
+        if (!server.settings.containsKey(allowPrivate)
+                && !System.getenv().containsKey(SubstrateConfig.envName(allowPrivate))) {
+            extra.put(allowPrivate, "true");
+        }
         SubstrateConfig config = server.load(extra);
         Path dataDir = config.get(KafkaSettings.DATA_DIR).toAbsolutePath().normalize();
         DevData.ownerOnly(dataDir);

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.webhook.WebhookSignature;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,8 @@ import picocli.CommandLine.Spec;
             WebhooksCommand.ListWebhooks.class,
             WebhooksCommand.Show.class,
             WebhooksCommand.Delete.class,
-            WebhooksCommand.Replay.class
+            WebhooksCommand.Replay.class,
+            WebhooksCommand.Listen.class
         })
 final class WebhooksCommand {
 
@@ -195,6 +198,107 @@ final class WebhooksCommand {
                             + answer.path("from").asText() + ": "
                             + answer.path("notifications").asText() + " notifications to read"));
             return 0;
+        }
+    }
+
+    @Command(
+            name = "listen",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Receives webhooks on this machine while it runs: subscribes http://HOST:PORT/ to the events named,"
+                        + " checks each delivery's Standard Webhooks signature and prints one line per delivery (the"
+                        + " body with --json); deletes the subscription when it ends.",
+                "The API must allow private addresses (webhooks.allow.private; substrate dev does)."
+            },
+            footer = {
+                "  substrate webhooks listen -e run.waiting -e run.interrupt.answered",
+                "  substrate webhooks listen --port 9999 --count 2 -e run.waiting"
+            })
+    static final class Listen implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(
+                names = {"-e", "--event"},
+                paramLabel = "EVENT",
+                description = "A notification to receive. Repeatable; none: every one.")
+        List<String> events = new ArrayList<>();
+
+        @Option(
+                names = {"-p", "--project"},
+                paramLabel = "PATTERN",
+                description = "Only notifications of projects matching PATTERN. Repeatable.")
+        List<String> projects = new ArrayList<>();
+
+        @Option(
+                names = "--host",
+                defaultValue = "localhost",
+                paramLabel = "HOST",
+                description = "The name the API reaches this machine by (default: ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(
+                names = "--port",
+                defaultValue = "0",
+                paramLabel = "N",
+                description = "The port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(
+                names = "--count",
+                paramLabel = "N",
+                description = "Stop after N verified deliveries (default: run until stopped).")
+        Integer count;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            WebhookListener listener = WebhookListener.start(host, port);
+            String url = "http://" + host + ":" + listener.port() + "/";
+            ObjectNode body = JsonNodeFactory.instance.objectNode();
+            body.put("url", url);
+            ArrayNode eventList = body.putArray("events");
+            (events.isEmpty() ? WebhookListener.EVENTS : events).forEach(eventList::add);
+            ArrayNode projectList = body.putArray("projects");
+            projects.forEach(projectList::add);
+            JsonNode created;
+            try {
+                created = client.client().post("/v1/webhooks", body);
+            } catch (RuntimeException e) {
+                listener.close();
+                throw e;
+            }
+            String id = created.path("webhookId").asText();
+            Thread cleanup = new Thread(() -> {
+                listener.close();
+                client.client().delete("/v1/webhooks/" + id);
+            });
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            out.println("listening on " + url + " as webhook " + id + " (Ctrl-C to stop)");
+            out.flush();
+            int verified = 0;
+            while (count == null || verified < count) {
+                WebhookListener.Delivery delivery = listener.next(secret(created));
+                if (client.json) {
+                    out.println(delivery.body());
+                } else {
+                    out.println(delivery.line());
+                }
+                out.flush();
+                if (delivery.verified()) {
+                    verified++;
+                }
+            }
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+            cleanup.run();
+            return 0;
+        }
+
+        private static byte[] secret(JsonNode created) {
+            return WebhookSignature.secretBytes(created.path("secret").asText());
         }
     }
 

@@ -66,7 +66,9 @@ class TourIT {
             assertThat(process.exitValue()).as(printed).isZero();
             assertThat(printed)
                     .contains("[\"RunCreated\",\"RunStarted\"]")
-                    .contains("applied: RunResumed")
+                    .contains("answered: interrupt approve")
+                    .contains("refused (invalid_answer)")
+                    .contains("run.interrupt.answered run")
                     .contains("event: TextDelta")
                     .contains("Hello, world")
                     .endsWith("tour: done\n");

@@ -9,6 +9,7 @@ import dev.substrate.event.WireCodec;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.topic.Topics;
+import dev.substrate.webhook.WebhookSignature;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -10,6 +10,7 @@ import dev.substrate.api.auth.Role;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.topic.TopicFollower;
 import dev.substrate.topic.Topics;
+import dev.substrate.webhook.WebhookSignature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -90,7 +91,7 @@ final class WebhookSubscriptions implements AutoCloseable {
 
         /** The secret as Standard Webhooks writes it: {@code whsec_} and its base64. */
         String signingSecret() {
-            return "whsec_" + Base64.getEncoder().encodeToString(secret);
+            return WebhookSignature.secretText(secret);
         }
 
         /** What the API shows of it: everything but the secret. */

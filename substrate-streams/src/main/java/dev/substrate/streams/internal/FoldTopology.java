@@ -85,13 +85,14 @@ public final class FoldTopology {
                 processorName(EntityKind.ROOM));
         if (!topics.rebuild()) {
             // What listeners outside are told of (webhooks): written by the fold of the logs alone.
-            topology.addSink(
-                    Notifications.SINK,
-                    topics.notifications().name(),
-                    new StringSerializer(),
-                    new ByteArraySerializer(),
-                    processorName(EntityKind.RUN),
-                    processorName(EntityKind.ROOM));
+            for (EntityKind<?, ?> kind : List.of(EntityKind.RUN, EntityKind.ROOM)) {
+                topology.addSink(
+                        kind == EntityKind.RUN ? Notifications.RUN_SINK : Notifications.ROOM_SINK,
+                        topics.notifications().name(),
+                        new StringSerializer(),
+                        new ByteArraySerializer(),
+                        processorName(kind));
+            }
         }
         wire(
                 topology,

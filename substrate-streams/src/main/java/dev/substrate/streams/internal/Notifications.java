@@ -27,8 +27,14 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class Notifications {
 
-    /** The sink's name in the topology. */
-    static final String SINK = "notifications-sink";
+    /**
+     * The sinks' names in the topology: one for each processor, since one sink of both would join the run and the
+     * room fold into one sub-topology (and change every task's stores).
+     */
+    static final String RUN_SINK = "run-notifications-sink";
+
+    /** The room fold's sink; see {@link #RUN_SINK}. */
+    static final String ROOM_SINK = "room-notifications-sink";
 
     /** The header naming the notification, such as {@code run.waiting}. */
     static final String TYPE = "substrate.type";
@@ -78,7 +84,7 @@ final class Notifications {
         if (event.getPayload() instanceof RunResumed resumed) {
             headers.add(INTERRUPT, bytes(resumed.getAnswer().getInterruptId()));
         }
-        context.forward(new Record<>(run.getRunId(), WireCodec.RUN_STATE.encode(run), timestamp, headers), SINK);
+        context.forward(new Record<>(run.getRunId(), WireCodec.RUN_STATE.encode(run), timestamp, headers), RUN_SINK);
     }
 
     /** Tells of {@code event}, applied to give {@code room}, if it closed the room. */
@@ -92,7 +98,7 @@ final class Notifications {
                         WireCodec.ROOM_STATE.encode(room),
                         timestamp,
                         headers("room.closed", "room", event.getEventId())),
-                SINK);
+                ROOM_SINK);
     }
 
     private static RecordHeaders headers(String type, String entity, String eventId) {
