@@ -635,7 +635,13 @@ class HttpApiIT {
 
     @Test
     void aRunWaitsOnTwoInterruptsAnsweredOverHttpWithEveryRefusalNamed() throws Exception {
-        String runId = JSON.readTree(post("/v1/runs?wait=applied", "{\"project\": \"p:hitl\"}")
+        String roomId = JSON.readTree(post("/v1/rooms?wait=applied", "{\"kind\": \"session\", \"project\": \"p:hitl\"}")
+                        .body())
+                .get("roomId")
+                .asText();
+        String runId = JSON.readTree(post(
+                                "/v1/runs?wait=applied",
+                                "{\"project\": \"p:hitl\", \"sessionRoomId\": \"" + roomId + "\"}")
                         .body())
                 .get("runId")
                 .asText();
@@ -703,6 +709,17 @@ class HttpApiIT {
         assertThat(JSON.readTree(get("/v1/runs?interrupt=open&project=p:hitl").body())
                         .get("items"))
                 .isEmpty();
+        // The run's session room shows what it asked and was answered, as the fold's own log lines.
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(JSON.readTree(get("/v1/rooms/" + roomId + "/transcript")
+                                        .body())
+                                .get("items"))
+                        .extracting(entry -> entry.path("text").asText())
+                        .containsExactly(
+                                "interrupt approve-deploy raised (tool_approval) for tool call call-1: Deploy?",
+                                "interrupt budget raised (input)",
+                                "interrupt approve-deploy resolved by alice@example.com: {\"approved\":true}",
+                                "interrupt budget resolved by admin: 250"));
     }
 
     @Test

@@ -1,5 +1,9 @@
 package dev.substrate.fold;
 
+import dev.substrate.events.common.Correlation;
+import dev.substrate.events.room.LogEmitted;
+import dev.substrate.events.room.LogLevel;
+import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.Failure;
 import dev.substrate.events.run.InterruptAnswer;
 import dev.substrate.events.run.Result;
@@ -19,12 +23,15 @@ import dev.substrate.state.RunInterrupt;
 import dev.substrate.state.RunState;
 import dev.substrate.state.RunStatus;
 import dev.substrate.state.RunTimestamps;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The run rules, as a pure function of the current state and one event: the status machine {@code queued ->
@@ -46,6 +53,36 @@ public final class RunFold {
     /** Whether a status is terminal. */
     public static boolean isTerminal(RunStatus status) {
         return TERMINAL.contains(status);
+    }
+
+    /**
+     * The log lines {@code event}, applied to give {@code after}, puts in the run's session room: an interrupt
+     * raised, an interrupt answered; none for other events or a run without a session room. Each becomes a {@code
+     * LogEmitted} of the room, written by the fold with no actor and an id derived from the run event's, so that a
+     * room's transcript shows what its run asked and was answered.
+     */
+    public static List<RoomEvent> roomNotes(RunEvent event, RunState after) {
+        String roomId = after.getSessionRoomId();
+        if (roomId == null) {
+            return List.of();
+        }
+        List<String> lines = RunInterrupts.transcriptLines(event, after);
+        List<RoomEvent> notes = new ArrayList<>(lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            notes.add(RoomEvent.newBuilder()
+                    .setEventId("run-note-"
+                            + UUID.nameUUIDFromBytes((event.getEventId() + "/" + i).getBytes(StandardCharsets.UTF_8)))
+                    .setRoomId(roomId)
+                    .setOccurredAt(event.getOccurredAt())
+                    .setActor(null)
+                    .setCorrelation(new Correlation(
+                            event.getCorrelation().getCorrelationId(),
+                            event.getEventId(),
+                            event.getCorrelation().getTraceparent()))
+                    .setPayload(new LogEmitted(LogLevel.info, lines.get(i)))
+                    .build());
+        }
+        return notes;
     }
 
     /**

@@ -6,6 +6,9 @@ import dev.substrate.event.ResponseSchemas;
 import dev.substrate.events.run.AnswerStatus;
 import dev.substrate.events.run.Interrupt;
 import dev.substrate.events.run.InterruptAnswer;
+import dev.substrate.events.run.RunEvent;
+import dev.substrate.events.run.RunResumed;
+import dev.substrate.events.run.RunWaiting;
 import dev.substrate.state.InterruptStatus;
 import dev.substrate.state.RunInterrupt;
 import dev.substrate.state.RunState;
@@ -142,6 +145,38 @@ final class RunInterrupts {
             }
         }
         return open;
+    }
+
+    /**
+     * The lines a run's session room shows of {@code event}, applied: one for each interrupt a {@code RunWaiting}
+     * raised, one for an answer; none for other events. Each at most {@value #MAX_LINE_CHARS} characters.
+     */
+    static List<String> transcriptLines(RunEvent event, RunState after) {
+        List<String> lines = new ArrayList<>();
+        Object payload = event.getPayload();
+        if (payload instanceof RunWaiting waiting) {
+            for (Interrupt interrupt : waiting.getInterrupts()) {
+                lines.add(line("interrupt " + interrupt.getInterruptId() + " raised (" + interrupt.getReason() + ")"
+                        + (interrupt.getToolCallId() == null ? "" : " for tool call " + interrupt.getToolCallId())
+                        + (interrupt.getMessage() == null ? "" : ": " + interrupt.getMessage())));
+            }
+        } else if (payload instanceof RunResumed resumed && resumed.getAnswer() != null) {
+            RunInterrupt answered =
+                    find(after.getInterrupts(), resumed.getAnswer().getInterruptId());
+            if (answered != null) {
+                lines.add(line("interrupt " + answered.getInterruptId() + " " + answered.getStatus()
+                        + (answered.getAnsweredBy() == null ? "" : " by " + answered.getAnsweredBy())
+                        + (answered.getPayload() == null ? "" : ": " + answered.getPayload())));
+            }
+        }
+        return lines;
+    }
+
+    /** The longest line {@link #transcriptLines} gives. */
+    static final int MAX_LINE_CHARS = 2_000;
+
+    private static String line(String text) {
+        return FoldLimits.cut(text, MAX_LINE_CHARS);
     }
 
     private static RunInterrupt answered(

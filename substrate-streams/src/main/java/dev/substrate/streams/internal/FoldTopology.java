@@ -5,6 +5,7 @@ import dev.substrate.event.EventValidator;
 import dev.substrate.event.WireCodec;
 import dev.substrate.event.WireSerde;
 import dev.substrate.fold.FoldStep;
+import dev.substrate.fold.RunFold;
 import dev.substrate.streams.FoldSettings;
 import dev.substrate.topic.Topics;
 import java.time.Clock;
@@ -39,6 +40,9 @@ public final class FoldTopology {
     static final String REJECTIONS_SINK_PREFIX = "rejections-sink-";
     /** Where the fold appends the events it decides on its own: a closed session's expiry. */
     static final String ROOM_EVENTS_SINK = "room-events-sink";
+
+    /** Where the run fold appends to a run's session room what it was asked and answered ({@link RunFold#roomNotes}). */
+    static final String RUN_NOTES_SINK = "run-notes-sink";
 
     private FoldTopology() {}
 
@@ -85,6 +89,13 @@ public final class FoldTopology {
                 processorName(EntityKind.ROOM));
         if (!topics.rebuild()) {
             // What listeners outside are told of (webhooks): written by the fold of the logs alone.
+            // The run fold appends to session rooms' logs what their runs were asked and answered.
+            topology.addSink(
+                    RUN_NOTES_SINK,
+                    topics.roomEvents().name(),
+                    new StringSerializer(),
+                    new ByteArraySerializer(),
+                    processorName(EntityKind.RUN));
             for (EntityKind<?, ?> kind : List.of(EntityKind.RUN, EntityKind.ROOM)) {
                 topology.addSink(
                         kind == EntityKind.RUN ? Notifications.RUN_SINK : Notifications.ROOM_SINK,

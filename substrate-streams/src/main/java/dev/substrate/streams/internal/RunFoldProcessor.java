@@ -2,9 +2,11 @@ package dev.substrate.streams.internal;
 
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.WireCodec;
+import dev.substrate.events.room.RoomEvent;
 import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldStep;
+import dev.substrate.fold.RunFold;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
 import dev.substrate.streams.FoldSettings;
@@ -85,6 +87,14 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         history.put(StoreNames.sequenceKey(runId, state.getVersion()), event);
         if (!topics.rebuild()) {
             Notifications.run(context, event, state, record.timestamp());
+            for (RoomEvent note : RunFold.roomNotes(event, state)) {
+                context.forward(
+                        new Record<String, byte[]>(
+                                note.getRoomId(),
+                                wire.encode(topics.roomEvents().name(), WireCodec.ROOM, note),
+                                record.timestamp()),
+                        FoldTopology.RUN_NOTES_SINK);
+            }
         }
         return state.getVersion();
     }
