@@ -178,7 +178,7 @@ function tokenView(message) {
   input.focus();
 }
 
-const RUN_FILTERS = ["status", "project", "label", "correlationId", "waitingOn"];
+const RUN_FILTERS = ["status", "project", "label", "correlationId", "waitingOn", "interrupt"];
 const WAITING_KINDS = ["approval", "input", "resource", "dependency", "schedule"];
 
 async function runsView(query) {
@@ -209,6 +209,8 @@ async function runsView(query) {
     h("label", {}, "Correlation id", h("input", { name: "correlationId", value: filters.correlationId })),
     h("label", {}, "Waiting on", h("select", { name: "waitingOn" }, h("option", { value: "" }, "any"),
       WAITING_KINDS.map((kind) => h("option", { value: kind, selected: kind === filters.waitingOn }, kind)))),
+    h("label", {}, "Interrupts", h("select", { name: "interrupt" }, h("option", { value: "" }, "any"),
+      h("option", { value: "open", selected: filters.interrupt === "open" }, "open: to answer"))),
     h("button", { class: "primary", type: "submit" }, "Filter"),
   );
   const byStatus = (status) => {
@@ -225,7 +227,9 @@ async function runsView(query) {
   const rows = page.items.map((run) =>
     h("tr", { "data-run": run.runId },
       h("td", {}, runLink(run.runId)),
-      h("td", {}, badge(run.status)),
+      h("td", {}, badge(run.status), openInterrupts(run).length
+        ? h("span", { class: "to-answer", "data-open-interrupts": openInterrupts(run).length }, " " + openInterrupts(run).length + " to answer")
+        : null),
       h("td", {}, run.project),
       h("td", {}, labels(run.labels)),
       h("td", {}, when(run.timestamps.createdAt)),
@@ -266,7 +270,8 @@ async function runView(runId) {
   ]);
   const reload = () => route();
   const actions = [];
-  if (me.mayAppend && run.status === "waiting") {
+  const open = openInterrupts(run);
+  if (me.mayAppend && run.status === "waiting" && !open.length) {
     actions.push(actionButton("approve", "Approve", "Approve run " + run.runId + "? It resumes running.",
       "/v1/runs/" + enc(runId) + "/events",
       { type: "RunResumed", detail: "approved by " + me.principal, expectedVersion: run.version }, reload));
@@ -281,6 +286,7 @@ async function runView(runId) {
     callouts.push(h("div", { class: "callout waiting", id: "waiting-on" }, h("strong", {}, "Waiting on " + run.waitingOn.kind + ": "),
       run.waitingOn.detail, h("span", { class: "muted" }, " since " + when(run.waitingOn.since))));
   }
+  for (const interrupt of open) callouts.push(interruptCallout(run, interrupt, me.mayAppend, reload));
   if (run.failure) {
     callouts.push(h("div", { class: "callout failure", id: "failure" }, h("strong", {}, "Failed: " + run.failure.code + " "),
       run.failure.message, run.failure.retryable ? h("span", { class: "muted" }, " (retryable)") : null,
@@ -309,6 +315,14 @@ async function runView(runId) {
       ["Updated", when(run.timestamps.updatedAt)],
       ["Version", String(run.version)],
     ]),
+    (run.interrupts || []).length ? [h("h2", {}, "Interrupts"), table(["interrupt", "reason", "status", "answered by", "answer"],
+      run.interrupts.map((interrupt) => h("tr", { "data-interrupt": interrupt.interruptId },
+        h("td", { class: "mono" }, interrupt.interruptId),
+        h("td", {}, interrupt.reason + (interrupt.message ? ": " + interrupt.message : "")),
+        h("td", {}, interrupt.status),
+        h("td", {}, interrupt.answeredBy || "—"),
+        h("td", {}, interrupt.payload === null || interrupt.payload === undefined ? "—" : h("code", {}, JSON.stringify(interrupt.payload))))),
+      "None.")] : null,
     h("h2", {}, "Timeline"),
     table(["time", "event", "actor", "details"], history.items.map((event) => {
       const { type, ...details } = event.payload;
@@ -327,6 +341,94 @@ async function runView(runId) {
     h("h2", {}, "Artifacts"),
     artifactTable(artifacts.items),
   );
+}
+
+function openInterrupts(run) {
+  return (run.interrupts || []).filter((interrupt) => interrupt.status === "open");
+}
+
+// One open interrupt: its prompt, and, for a token that may append, a form derived from its responseSchema (a
+// field per property of an object schema: a checkbox for a boolean, a list for an enum, a number or text box;
+// JSON text for anything else), sent to POST /v1/runs/{id}/interrupts/{interruptId}/answer. The schema is checked
+// by the server, which names what an answer breaks.
+function interruptCallout(run, interrupt, mayAnswer, reload) {
+  const schema = interrupt.responseSchema;
+  const properties = schema && schema.type === "object" && schema.properties ? Object.entries(schema.properties) : null;
+  const required = new Set((schema && schema.required) || []);
+  const fields = properties
+    ? properties.map(([name, property]) => {
+      const label = name + (required.has(name) ? " *" : "") + (property.description ? " — " + property.description : "");
+      let input;
+      if (property.type === "boolean") input = h("input", { type: "checkbox", name, "data-kind": "boolean" });
+      else if (Array.isArray(property.enum)) {
+        input = h("select", { name, "data-kind": "enum" }, h("option", { value: "" }, "—"),
+          property.enum.map((value) => h("option", { value: JSON.stringify(value) }, String(value))));
+      } else if (property.type === "number" || property.type === "integer") input = h("input", { type: "number", name, "data-kind": "number" });
+      else if (property.type === "string") input = h("input", { name, "data-kind": "string" });
+      else input = h("textarea", { name, "data-kind": "json", placeholder: "JSON" });
+      return h("label", {}, label, input);
+    })
+    : [h("label", {}, schema ? "Answer (JSON, per the schema below)" : "Answer (JSON, optional)",
+      h("textarea", { name: "payload", "data-kind": "json", placeholder: "JSON" }))];
+  const outcome = h("span", { class: "action-outcome" });
+  const payload = (form) => {
+    if (!properties) {
+      const text = form.elements.payload.value.trim();
+      return text ? JSON.parse(text) : undefined;
+    }
+    const value = {};
+    for (const [name] of properties) {
+      const input = form.elements[name];
+      const kind = input.dataset.kind;
+      if (kind === "boolean") value[name] = input.checked;
+      else if (input.value.trim() === "") continue;
+      else if (kind === "number") value[name] = Number(input.value);
+      else if (kind === "string") value[name] = input.value;
+      else value[name] = JSON.parse(input.value);
+    }
+    return value;
+  };
+  const send = async (form, status) => {
+    outcome.className = "action-outcome";
+    outcome.textContent = "answering…";
+    let body;
+    try {
+      body = { status, payload: status === "resolved" ? payload(form) : undefined };
+    } catch (error) {
+      outcome.classList.add("refused");
+      outcome.textContent = "Not JSON: " + error.message;
+      return;
+    }
+    try {
+      const answer = await apiPost("/v1/runs/" + enc(run.runId) + "/interrupts/" + enc(interrupt.interruptId) + "/answer", body);
+      if (answer.status === 200) {
+        outcome.classList.add("applied");
+        outcome.textContent = "Answered" + (answer.body.state ? ": the run is now " + answer.body.state.status : "") + ".";
+        setTimeout(reload, 800);
+        return;
+      }
+      outcome.classList.add("refused");
+      outcome.textContent = answer.status === 409
+        ? "Refused (" + answer.body.reason + "): " + answer.body.detail
+        : "Not answered (" + answer.status + "): " + (answer.body && answer.body.detail ? answer.body.detail : "");
+    } catch (error) {
+      outcome.classList.add("refused");
+      outcome.textContent = error.message;
+    }
+  };
+  const form = h("form", { class: "interrupt-form", onsubmit: (event) => { event.preventDefault(); send(form, "resolved"); } },
+    fields,
+    h("div", { class: "actions" },
+      h("button", { class: "primary", type: "submit", id: "answer-" + interrupt.interruptId }, "Answer"),
+      h("button", { class: "action", type: "button", id: "cancel-" + interrupt.interruptId, onclick: () => send(form, "cancelled") }, "Cancel it"),
+      outcome));
+  return h("div", { class: "callout waiting interrupt", id: "interrupt-" + interrupt.interruptId },
+    h("strong", {}, "Interrupt " + interrupt.interruptId + " (" + interrupt.reason + ")"),
+    interrupt.message ? h("div", {}, interrupt.message) : null,
+    interrupt.toolCallId ? h("div", { class: "muted" }, "Tool call " + interrupt.toolCallId) : null,
+    interrupt.expiresAt ? h("div", { class: "muted" }, "Expires " + when(interrupt.expiresAt)) : null,
+    schema ? h("details", {}, h("summary", {}, "Schema of the answer"), h("pre", {}, JSON.stringify(schema, null, 2))) : null,
+    mayAnswer ? form : h("p", { class: "muted" }, "This token may not answer."));
 }
 
 function compact(details) {

@@ -334,6 +334,55 @@ class ConsoleIT {
     }
 
     @Test
+    void anOperatorAnswersARunsInterruptsThroughFormsMadeFromTheirSchemas() throws Exception {
+        String runId = created(post("/v1/runs?wait=applied", "{\"project\": \"project:interrupts\"}"), "runId");
+        appendApplied("/v1/runs/" + runId + "/events", "{\"type\": \"RunStarted\"}");
+        appendApplied("/v1/runs/" + runId + "/events", """
+                {"type": "RunWaiting", "waitingOn": {"kind": "approval", "detail": "deploy"},
+                 "interrupts": [
+                   {"interruptId": "deploy", "reason": "tool_approval", "message": "Deploy web to production?",
+                    "toolCallId": "call-9",
+                    "responseSchema": {"type": "object", "required": ["approved", "replicas"],
+                      "properties": {"approved": {"type": "boolean"}, "replicas": {"type": "integer", "minimum": 1},
+                                     "note": {"type": "string"}}}},
+                   {"interruptId": "budget", "reason": "input", "message": "Raise the budget?"}]}""");
+
+        signIn("/#token=" + token + "#/runs?interrupt=open&project=project:interrupts");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("[data-open-interrupts='2']")));
+        browser.get(proxy.url() + "/#/runs/" + runId);
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("interrupt-deploy")));
+        assertThat(browser.findElements(By.id("approve")))
+                .as("no blanket approval while interrupts are open")
+                .isEmpty();
+        WebElement deploy = browser.findElement(By.id("interrupt-deploy"));
+        assertThat(deploy.getText()).contains("Deploy web to production?").contains("call-9");
+
+        // A replica count the schema refuses: the server's reason is shown, nothing changes.
+        deploy.findElement(By.name("approved")).click();
+        deploy.findElement(By.name("replicas")).sendKeys("0");
+        deploy.findElement(By.id("answer-deploy")).click();
+        wait.until(ExpectedConditions.textToBePresentInElement(deploy, "Refused (invalid_answer)"));
+        screenshot("run-interrupts");
+        deploy.findElement(By.name("replicas")).clear();
+        deploy.findElement(By.name("replicas")).sendKeys("3");
+        deploy.findElement(By.id("answer-deploy")).click();
+        wait.until(ExpectedConditions.textToBePresentInElement(deploy, "Answered: the run is now waiting"));
+
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("cancel-budget")));
+        wait.until(driver -> driver.findElements(By.id("interrupt-deploy")).isEmpty());
+        browser.findElement(By.id("cancel-budget")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("h1 [data-status='running']")));
+        assertThat(browser.findElements(By.cssSelector("tr[data-interrupt]"))).hasSize(2);
+
+        JsonNode run = JSON.readTree(
+                ApiCalls.get(instance.url() + "/v1/runs/" + runId, token).body());
+        assertThat(run.path("interrupts").get(0).path("payload").toString())
+                .isEqualTo("{\"approved\":true,\"replicas\":3}");
+        assertThat(run.path("interrupts").get(0).path("answeredBy").asText()).isEqualTo("ops");
+        assertThat(run.path("interrupts").get(1).path("status").asText()).isEqualTo("cancelled");
+    }
+
+    @Test
     void aLinksTokenReplacesAStoredOneOnlyWhenTheUserAgreesAndAQueryTokenIsNotTaken() {
         signIn("/#token=" + token + "#/runs");
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("run-filters")));
