@@ -5,13 +5,13 @@
 //
 // (the tokens ObserverClientsIT hands every script; this one uses the last two)
 //
-// Three receivers on this machine subscribe to one project: one that answers 200, one that fails the first two tries
+// Three receivers on this machine subscribe to one project: one that answers 200, one that fails the first three tries
 // of every message, one that never answers. Two runs go through their lives (one waits on an interrupt answered over
 // the API, then succeeds; the other fails) and a room is closed. Checked: every message reaches the good receiver
 // once, signed, in each run's order; the flaky one gets each after its retries; the silent one's are all
 // dead-lettered, with the status saying so; a replay sends the good receiver everything again with the same ids; an
 // observer may not subscribe. Prints "ok ..." and exits 0, or prints what failed and exits 1. The server runs with
-// webhooks.allow.private (the receivers are on loopback), webhooks.max.attempts=3 and short retry waits and timeout.
+// webhooks.allow.private (the receivers are on loopback), webhooks.max.attempts=4 and short retry waits and timeout.
 const http = require('node:http');
 const { Webhook } = require('standardwebhooks');
 
@@ -71,7 +71,7 @@ async function main() {
   const tries = new Map();
   const flaky = await receiver((id) => {
     tries.set(id, (tries.get(id) || 0) + 1);
-    return tries.get(id) <= 2 ? 503 : 200;
+    return tries.get(id) <= 3 ? 503 : 200;
   });
   const silent = await receiver(() => null);
   const events = ['run.waiting', 'run.interrupt.answered', 'run.succeeded', 'run.failed', 'room.closed'];
@@ -125,9 +125,9 @@ async function main() {
   const ids = good.got.map((g) => g.headers['webhook-id']);
   check(new Set(ids).size === expected, `ids: ${ids}`);
 
-  // The flaky one: each after two failed tries.
-  await until(() => [...tries.values()].filter((n) => n === 3).length >= expected, `the flaky receiver's retries ${JSON.stringify([...tries.values()])}`);
-  check(flaky.got.length === expected * 3, `flaky tries: ${flaky.got.length}`);
+  // The flaky one: each after three failed tries.
+  await until(() => [...tries.values()].filter((n) => n === 4).length >= expected, `the flaky receiver's retries ${JSON.stringify([...tries.values()])}`);
+  check(flaky.got.length === expected * 4, `flaky tries: ${flaky.got.length}`);
 
   // The silent one: every message dead-lettered after its tries, and the status says so.
   let status = null;
@@ -135,9 +135,9 @@ async function main() {
     status = (await call('GET', `/v1/webhooks/${subscriptions.silent.webhookId}`)).body;
     return status.delivery.deadLettered >= expected;
   }, 'the dead letters');
-  check(status.delivery.deadLetters.length === expected && status.delivery.deadLetters[0].attempts === 3, `dead letters: ${JSON.stringify(status.delivery)}`);
+  check(status.delivery.deadLetters.length === expected && status.delivery.deadLetters[0].attempts === 4, `dead letters: ${JSON.stringify(status.delivery)}`);
   check(status.delivery.deadLetters.every((d) => d.body && d.body.type), 'a dead letter without its body');
-  check(silent.got.length === expected * 3, `silent tries: ${silent.got.length}`);
+  check(silent.got.length === expected * 4, `silent tries: ${silent.got.length}`);
 
   // A replay: the good receiver gets it all again, with the same ids (a receiver that keeps ids sees repeats).
   const replay = await post(`/v1/webhooks/${subscriptions.good.webhookId}/replay`, { from: started });

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import dev.substrate.api.auth.Role;
 import dev.substrate.api.auth.TokenFile;
 import dev.substrate.config.SubstrateConfig;
@@ -15,6 +16,7 @@ import dev.substrate.testing.SseConnection;
 import dev.substrate.testing.TestRecords;
 import dev.substrate.testing.TestSettings;
 import dev.substrate.topic.Topics;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * Three {@code substrate serve} processes of one application, with one standby replica of each state
  * partition; one is killed with SIGKILL while a room streams and queries run. Queries answer throughout (from a
  * standby while the dead instance still owns its keys, 503 with {@code Retry-After} at most while partitions
- * move), and an observer of the dead instance reconnects to another with {@code Last-Event-ID} and misses
- * nothing.
+ * move), an observer of the dead instance reconnects to another with {@code Last-Event-ID} and misses
+ * nothing, and a webhook receiver gets every notification of a burst delivered across the kill at least once.
  */
 @ExtendWith(SharedKafka.class)
 @Timeout(600)
@@ -87,7 +89,14 @@ class InstanceLossIT {
                 "6000",
                 "SUBSTRATE_KAFKA_COMMIT_INTERVAL_MS",
                 "100");
+        environment = new HashMap<>(environment);
+        // Webhooks to this test's receiver on loopback, at most 50 in flight per subscription.
+        environment.put("SUBSTRATE_WEBHOOKS_ALLOW_PRIVATE", "true");
+        environment.put("SUBSTRATE_WEBHOOKS_MAX_IN_FLIGHT", "50");
+        environment.put("SUBSTRATE_WEBHOOKS_RETRY_INITIAL_MS", "100");
         List<SubstrateProcess> processes = new ArrayList<>();
+        Map<String, Integer> received = new ConcurrentHashMap<>();
+        HttpServer receiver = receiver(received);
         try {
             // The three start at once: they join the group together rather than one rebalance after another.
             for (String name : List.of("a", "b", "c")) {
@@ -104,6 +113,11 @@ class InstanceLossIT {
             for (String url : urls) {
                 await().atMost(Duration.ofMinutes(2)).until(() -> status(url + "/ready") == 200);
             }
+            HttpResponse<String> subscribed = post(
+                    a + "/v1/webhooks",
+                    "{\"url\": \"http://127.0.0.1:" + receiver.getAddress().getPort()
+                            + "/hook\", \"events\": [\"run.succeeded\"]}");
+            assertThat(subscribed.statusCode()).as(subscribed.body()).isEqualTo(201);
             List<String> runIds = new ArrayList<>();
             for (int i = 0; i < RUNS; i++) {
                 String runId = "inst-run-" + i;
@@ -173,7 +187,18 @@ class InstanceLossIT {
                 }
             });
 
-            Thread.sleep(1_500); // queries and appends under way before the kill
+            // A burst of runs that succeed, each a webhook delivery, under way across the kill.
+            CompletableFuture<Void> succeeding = CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < HOOKED_RUNS; i++) {
+                    String runId = "inst-hooked-" + i;
+                    appendUntilTaken(a + "/v1/runs", "{\"runId\": \"" + runId + "\", \"project\": \"project:inst\"}");
+                    appendUntilTaken(a + "/v1/runs/" + runId + "/events", "{\"type\": \"RunStarted\"}");
+                    appendUntilTaken(
+                            a + "/v1/runs/" + runId + "/events",
+                            "{\"type\": \"RunSucceeded\", \"result\": {\"summary\": \"done\"}}");
+                }
+            });
+            Thread.sleep(1_500); // queries, appends and deliveries under way before the kill
             long killedAt = System.nanoTime();
             processes.get(2).kill();
             await().atMost(Duration.ofSeconds(30)).until(observed::ended);
@@ -196,6 +221,13 @@ class InstanceLossIT {
                     }));
             double movedAfterSeconds = (System.nanoTime() - killedAt) / 1e9;
             appending.get();
+            succeeding.get();
+            // Every succeeded run reaches the receiver at least once: what the killed instance had read and not
+            // committed is sent again by the instance that took its partitions.
+            await().atMost(Duration.ofMinutes(2)).until(() -> received.size() >= HOOKED_RUNS);
+            int deliveries =
+                    received.values().stream().mapToInt(Integer::intValue).sum();
+            int duplicated = deliveries - received.size();
             Thread.sleep(1_000); // queries after the move, on the two left
             querying.set(false);
             queries.get();
@@ -224,7 +256,8 @@ class InstanceLossIT {
                     "Killed 1 of 3 instances (it held {} of {} runs); every run answered by the two left after {} s;"
                             + " queries meanwhile {} ({} from a standby replica); observer: {} events before the kill,"
                             + " {} after reconnecting elsewhere, {} in the log ({} room appends answered 503 and sent"
-                            + " again); lost 0, duplicated 0",
+                            + " again); lost 0, duplicated 0; webhooks: {} runs succeeded, {} delivered to the receiver,"
+                            + " {} of them twice (lost 0)",
                     ownedByVictim,
                     RUNS,
                     String.format("%.1f", movedAfterSeconds),
@@ -233,7 +266,16 @@ class InstanceLossIT {
                     beforeKill.size(),
                     resumed.events().size(),
                     roomOffsets.size(),
-                    roomAppendsRefused.get());
+                    roomAppendsRefused.get(),
+                    HOOKED_RUNS,
+                    deliveries,
+                    duplicated);
+            assertThat(received.keySet())
+                    .as("every succeeded run was delivered")
+                    .hasSize(HOOKED_RUNS);
+            assertThat(duplicated)
+                    .as("sent again: what the killed instance had read and not committed, not the whole topic")
+                    .isLessThan(HOOKED_RUNS / 2);
             assertThat(seen).as("every event of the room once, in order").isEqualTo(roomOffsets);
             assertThat(statuses.keySet()).as("query answers %s", statuses).isSubsetOf("200", "503");
             assertThat(withoutRetryAfter.get()).as("503s without Retry-After").isZero();
@@ -243,6 +285,38 @@ class InstanceLossIT {
             for (SubstrateProcess process : processes) {
                 process.close();
             }
+            receiver.stop(0);
+        }
+    }
+
+    /** Runs that succeed in the burst: one webhook message each. */
+    private static final int HOOKED_RUNS = 300;
+
+    /** A webhook receiver on loopback counting each message id it is sent, answering 200 after a moment. */
+    private static HttpServer receiver(Map<String, Integer> received) throws java.io.IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.createContext("/hook", exchange -> {
+            try (exchange) {
+                exchange.getRequestBody().readAllBytes();
+                received.merge(exchange.getRequestHeaders().getFirst("webhook-id"), 1, Integer::sum);
+                sleep(5); // a receiver that takes a moment: messages are in flight when the instance dies
+                exchange.sendResponseHeaders(200, -1);
+            }
+        });
+        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
+        server.start();
+        return server;
+    }
+
+    /** Appends until Kafka took it: a 503 (the partition's state moving) is sent again. */
+    private void appendUntilTaken(String url, String body) {
+        while (true) {
+            HttpResponse<String> answer = post(url, body);
+            if (answer.statusCode() != 503) {
+                assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+                return;
+            }
+            sleep(200);
         }
     }
 

@@ -68,12 +68,12 @@ class ObserverClientsIT {
                 "stream.heartbeat.ms=1000",
                 "-c",
                 "stream.long.poll.ms=3000",
-                // Webhook receivers on loopback, three tries each, retried within a second, a silent one given up on
+                // Webhook receivers on loopback, four tries each, retried within a second, a silent one given up on
                 // after half a second.
                 "-c",
                 "webhooks.allow.private=true",
                 "-c",
-                "webhooks.max.attempts=3",
+                "webhooks.max.attempts=4",
                 "-c",
                 "webhooks.retry.initial.ms=100",
                 "-c",
