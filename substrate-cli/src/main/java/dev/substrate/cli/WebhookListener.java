@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -22,16 +21,6 @@ import java.util.concurrent.Executors;
  * 401 for one that did not. Bodies past 1 MiB are refused (413).
  */
 final class WebhookListener implements AutoCloseable {
-
-    /** Every notification a subscription may ask for. */
-    static final List<String> EVENTS = List.of(
-            "run.waiting",
-            "run.interrupt.answered",
-            "run.succeeded",
-            "run.failed",
-            "run.cancelled",
-            "run.timed_out",
-            "room.closed");
 
     private static final int MAX_BODY = 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.webhook.WebhookEvents;
 import dev.substrate.webhook.WebhookSignature;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -261,7 +262,7 @@ final class WebhooksCommand {
             ObjectNode body = JsonNodeFactory.instance.objectNode();
             body.put("url", url);
             ArrayNode eventList = body.putArray("events");
-            (events.isEmpty() ? WebhookListener.EVENTS : events).forEach(eventList::add);
+            (events.isEmpty() ? WebhookEvents.ALL : events).forEach(eventList::add);
             ArrayNode projectList = body.putArray("projects");
             projects.forEach(projectList::add);
             JsonNode created;

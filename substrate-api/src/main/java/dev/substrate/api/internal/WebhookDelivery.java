@@ -8,6 +8,7 @@ import dev.substrate.config.WebhookSettings;
 import dev.substrate.event.WireCodec;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
+import dev.substrate.topic.TopicWriters;
 import dev.substrate.topic.Topics;
 import dev.substrate.webhook.WebhookSignature;
 import java.net.URI;
@@ -40,16 +41,13 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,12 +112,7 @@ final class WebhookDelivery implements AutoCloseable {
         group.put(ConsumerConfig.GROUP_ID_CONFIG, config.get(KafkaSettings.APPLICATION_ID) + ".webhooks");
         group.put(ConsumerConfig.CLIENT_ID_CONFIG, "substrate-webhooks");
         this.consumer = new KafkaConsumer<>(group, new StringDeserializer(), new ByteArrayDeserializer());
-        Map<String, Object> producerProps = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
-        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-        producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        producerProps.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
-        producerProps.put(ProducerConfig.CLIENT_ID_CONFIG, "substrate-webhook-deliveries");
-        this.producer = new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
+        this.producer = TopicWriters.idempotent(config, "substrate-webhook-deliveries");
         this.http = HttpClient.newBuilder()
                 .connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER)

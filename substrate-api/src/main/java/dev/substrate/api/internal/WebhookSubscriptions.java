@@ -9,7 +9,9 @@ import dev.substrate.api.auth.Principal;
 import dev.substrate.api.auth.Role;
 import dev.substrate.config.SubstrateConfig;
 import dev.substrate.topic.TopicFollower;
+import dev.substrate.topic.TopicWriters;
 import dev.substrate.topic.Topics;
+import dev.substrate.webhook.WebhookEvents;
 import dev.substrate.webhook.WebhookSignature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,11 +35,8 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,14 +55,7 @@ final class WebhookSubscriptions implements AutoCloseable {
     private static final Duration WRITE_WAIT = Duration.ofSeconds(10);
 
     /** What a subscription may ask to be told of. */
-    static final Set<String> EVENTS = Set.of(
-            "run.waiting",
-            "run.interrupt.answered",
-            "run.succeeded",
-            "run.failed",
-            "run.cancelled",
-            "run.timed_out",
-            "room.closed");
+    static final Set<String> EVENTS = Set.copyOf(WebhookEvents.ALL);
 
     /** The most subscriptions an application holds. */
     static final int MAX_SUBSCRIPTIONS = 1_000;
@@ -118,12 +109,7 @@ final class WebhookSubscriptions implements AutoCloseable {
     WebhookSubscriptions(SubstrateConfig config, Topics topics, Cluster cluster) {
         this.topic = topics.webhooks().name();
         this.cluster = cluster;
-        Map<String, Object> props = new HashMap<>(config.kafkaProperties(ProducerConfig.configNames()));
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
-        props.put(ProducerConfig.CLIENT_ID_CONFIG, "substrate-webhooks");
-        this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+        this.producer = TopicWriters.idempotent(config, "substrate-webhooks");
         this.follower = TopicFollower.start(config, topic, "webhook subscriptions", this::apply);
     }
 

@@ -12,6 +12,7 @@ import dev.substrate.events.run.RunTimedOut;
 import dev.substrate.events.run.RunWaiting;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
+import dev.substrate.webhook.WebhookEvents;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -54,22 +55,22 @@ final class Notifications {
     static String type(RunEvent event) {
         Object payload = event.getPayload();
         if (payload instanceof RunWaiting) {
-            return "run.waiting";
+            return WebhookEvents.RUN_WAITING;
         }
         if (payload instanceof RunResumed resumed) {
-            return resumed.getAnswer() != null ? "run.interrupt.answered" : null;
+            return resumed.getAnswer() != null ? WebhookEvents.RUN_INTERRUPT_ANSWERED : null;
         }
         if (payload instanceof RunSucceeded) {
-            return "run.succeeded";
+            return WebhookEvents.RUN_SUCCEEDED;
         }
         if (payload instanceof RunFailed) {
-            return "run.failed";
+            return WebhookEvents.RUN_FAILED;
         }
         if (payload instanceof RunCancelled) {
-            return "run.cancelled";
+            return WebhookEvents.RUN_CANCELLED;
         }
         if (payload instanceof RunTimedOut) {
-            return "run.timed_out";
+            return WebhookEvents.RUN_TIMED_OUT;
         }
         return null;
     }
@@ -97,7 +98,7 @@ final class Notifications {
                         room.getRoomId(),
                         WireCodec.ROOM_STATE.encode(room),
                         timestamp,
-                        headers("room.closed", "room", event.getEventId())),
+                        headers(WebhookEvents.ROOM_CLOSED, "room", event.getEventId())),
                 ROOM_SINK);
     }
 
