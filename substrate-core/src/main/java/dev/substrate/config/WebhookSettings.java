@@ -63,8 +63,8 @@ public final class WebhookSettings {
             Range.between(1, 1_000_000),
             Importance.LOW,
             "Messages one subscription may have waiting or being tried on one instance; past it the instance stops "
-                    + "reading notifications until the subscription catches up. It is also the most a subscription "
-                    + "may be sent twice when the delivering instance dies.");
+                    + "reading notifications until the subscription catches up. When the delivering instance dies, "
+                    + "these (and what it delivered in its last 200 ms) are sent again by another.");
 
     /** Every setting of this component. */
     static final List<Setting<?>> ALL =

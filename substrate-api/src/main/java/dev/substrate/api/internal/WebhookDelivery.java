@@ -31,7 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -62,8 +61,10 @@ import org.slf4j.LoggerFactory;
  * {@code webhooks.max.attempts}; then the message is dead-lettered. Its outcome (delivered or dead-lettered) is a
  * record on {@link Topics#webhookDeliveries()}, which every instance reads for each subscription's status ({@link
  * WebhookStatus}). The group's offset of a partition moves past a notification only once every subscription it was
- * for has its outcome, so an instance that dies sends its unsettled messages again from another: at most {@code
- * webhooks.max.in.flight} per subscription. A subscription at that bound stops the reading until it drains; a
+ * for has its outcome (committed every 200 ms), so what an instance that dies had read and not committed is sent
+ * again by the one that takes its partitions: its unsettled messages (at most {@code webhooks.max.in.flight} per
+ * subscription) and those it delivered since its last commit. A subscription at that bound stops the reading until
+ * it drains; a
  * receiver that never answers holds up its own subscription only. A URL that resolves to a private address is refused
  * at each try unless {@code webhooks.allow.private}; a receiver's answer body is never read.
  */
@@ -91,7 +92,6 @@ final class WebhookDelivery implements AutoCloseable {
     private final int maxInFlight;
     private final boolean allowPrivate;
     private final Map<String, Object> consumerProps;
-    private final AtomicLong replays = new AtomicLong();
     private volatile boolean closed;
 
     WebhookDelivery(SubstrateConfig config, Topics topics, WebhookSubscriptions subscriptions) {
@@ -316,7 +316,6 @@ final class WebhookDelivery implements AutoCloseable {
                                 }
                                 left--;
                                 for (Message message : messages(record, partition, subscriptionId)) {
-                                    replays.incrementAndGet();
                                     outbox(subscriptionId)
                                             .offer(new Message(
                                                     message.subscriptionId(),
@@ -380,6 +379,10 @@ final class WebhookDelivery implements AutoCloseable {
                 message = queue.peekFirst();
                 if (message == null || closed) {
                     busy = false;
+                    if (message == null && subscriptions.find(subscriptionId).isEmpty()) {
+                        // A deleted subscription's outbox goes once empty (one offered meanwhile makes a new one).
+                        outboxes.remove(subscriptionId, this);
+                    }
                     return;
                 }
             }
@@ -479,11 +482,6 @@ final class WebhookDelivery implements AutoCloseable {
                         }
                     });
         }
-    }
-
-    /** How many messages replays have queued on this instance. */
-    long replayed() {
-        return replays.get();
     }
 
     @Override
