@@ -9,6 +9,7 @@ import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.state.UsageTotal;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -34,7 +35,9 @@ public enum WireSchema {
     /** The fold's outcome for one event, in the event-outcomes store. */
     EVENT_OUTCOME("event-outcome", EventOutcome.class, EventOutcome.getClassSchema()),
     /** An event the fold refused: {@code substrate.rejections}. */
-    REJECTION("rejection", Rejection.class, Rejection.getClassSchema());
+    REJECTION("rejection", Rejection.class, Rejection.getClassSchema()),
+    /** Usage summed by project, day, model and run: the run-usage and room-usage stores. */
+    USAGE_TOTAL("usage-total", UsageTotal.class, UsageTotal.getClassSchema());
 
     static {
         TrustedEventClasses.register();

@@ -24,6 +24,12 @@ public final class EventJson {
     public static final Set<String> ENVELOPE =
             Set.of("eventId", "expectedVersion", "actor", "occurredAt", "correlationId", "causationId", "traceparent");
 
+    /**
+     * The envelope field of run and room events that says what the work the event ends spent ({@code {"model",
+     * "inputTokens", ...}}); artifact events have none.
+     */
+    public static final String USAGE = "usage";
+
     private EventJson() {}
 
     /**
@@ -49,6 +55,9 @@ public final class EventJson {
         T event = (T) AvroJson.fromJson(envelopeFields(body, actor, envelope, entityId), envelope, "");
         ObjectNode fields = body.deepCopy();
         fields.remove(ENVELOPE);
+        if (envelope.getField(USAGE) != null) {
+            fields.remove(USAGE);
+        }
         event.put(
                 envelope.getField("payload").pos(),
                 AvroJson.fromJson(fields, envelope.getField("payload").schema(), ""));
@@ -76,6 +85,9 @@ public final class EventJson {
         }
         if (envelope.hasNonNull("expectedVersion")) {
             body.set("expectedVersion", envelope.get("expectedVersion"));
+        }
+        if (envelope.hasNonNull(USAGE)) {
+            body.set(USAGE, envelope.get(USAGE));
         }
         envelope.path("correlation").properties().forEach(part -> {
             if (!part.getValue().isNull()) {
@@ -107,6 +119,9 @@ public final class EventJson {
             if (body.has(part)) {
                 correlation.set(part, body.get(part));
             }
+        }
+        if (envelope.getField(USAGE) != null && body.has(USAGE)) {
+            fields.set(USAGE, body.get(USAGE));
         }
         fields.set("payload", payloadPlaceholder(envelope));
         return fields;

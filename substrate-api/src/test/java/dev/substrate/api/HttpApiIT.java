@@ -482,6 +482,158 @@ class HttpApiIT {
     }
 
     @Test
+    void sumsUsageByProjectModelRunAndDayForWhoeverReachesTheProject() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        String project = "project:usage-" + tag;
+        String other = "project:usage-other-" + tag;
+        String runId = "usage-run-" + tag;
+        String session = "usage-session-" + tag;
+        String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+        String yesterday = java.time.Instant.now().minus(Duration.ofDays(1)).toString();
+        assertThat(post(
+                                "/v1/runs?wait=applied",
+                                "{\"runId\": \"" + runId + "\", \"project\": \"" + project
+                                        + "\", \"usage\": {\"provider\":"
+                                        + " \"openai\", \"model\": \"gpt-4o\", \"inputTokens\": 1000, \"outputTokens\": 100,"
+                                        + " \"cost\": {\"amount\": \"0.01\", \"currency\": \"USD\"}}}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post(
+                                "/v1/rooms?wait=applied",
+                                "{\"roomId\": \"" + session + "\", \"kind\": \"session\", \"project\": \"" + project
+                                        + "\", \"runId\": \"" + runId + "\"}")
+                        .statusCode())
+                .isEqualTo(200);
+        String events = "/v1/rooms/" + session + "/events?wait=applied";
+        assertThat(post(events, "{\"type\": \"TurnStarted\", \"turnId\": \"t1\"}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post(
+                                events,
+                                "{\"type\": \"TurnEnded\", \"turnId\": \"t1\", \"usage\": {\"provider\": \"openai\","
+                                        + " \"model\": \"gpt-4o\", \"inputTokens\": 500, \"outputTokens\": 50,"
+                                        + " \"cachedInputTokens\": 100, \"cost\": {\"amount\": 0.005}}}")
+                        .statusCode())
+                .isEqualTo(200);
+        // Refused by the fold (no turn in progress): its usage is not counted.
+        assertThat(post(
+                                events,
+                                "{\"type\": \"TurnEnded\", \"turnId\": \"t1\", \"usage\": {\"model\": \"gpt-4o\","
+                                        + " \"inputTokens\": 999999}}")
+                        .statusCode())
+                .isEqualTo(409);
+        // A conversation of no run, created yesterday with the usage of its first answer.
+        assertThat(post(
+                                "/v1/rooms?wait=applied",
+                                "{\"kind\": \"conversation\", \"project\": \"" + project + "\", \"occurredAt\": \""
+                                        + yesterday + "\", \"usage\": {\"model\": \"claude\", \"inputTokens\": 7,"
+                                        + " \"outputTokens\": 3, \"reasoningTokens\": 1}}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post(
+                                "/v1/runs?wait=applied",
+                                "{\"project\": \"" + other
+                                        + "\", \"usage\": {\"model\": \"llama\", \"inputTokens\": 1}}")
+                        .statusCode())
+                .isEqualTo(200);
+
+        JsonNode byModel =
+                JSON.readTree(get("/v1/usage?groupBy=model&project=" + project).body());
+        assertThat(byModel.path("groupBy").asText()).isEqualTo("model");
+        assertThat(byModel.path("groups"))
+                .extracting(
+                        g -> g.path("key").asText(),
+                        g -> g.path("events").asLong(),
+                        g -> g.path("inputTokens").asLong(),
+                        g -> g.path("outputTokens").asLong(),
+                        g -> g.path("cachedInputTokens").asLong(),
+                        g -> g.path("reasoningTokens").asLong(),
+                        g -> g.path("cost").toString())
+                .containsExactly(
+                        tuple("claude", 1L, 7L, 3L, 0L, 1L, "null"),
+                        tuple("gpt-4o", 2L, 1500L, 150L, 100L, 0L, "{\"amount\":\"0.015\",\"currency\":\"USD\"}"));
+        assertThat(byModel.path("groups").get(1).path("provider").asText()).isEqualTo("openai");
+        assertThat(byModel.path("total").path("inputTokens").asLong()).isEqualTo(1507);
+
+        JsonNode byRun =
+                JSON.readTree(get("/v1/usage?groupBy=run&project=" + project).body());
+        assertThat(byRun.path("groups"))
+                .extracting(
+                        g -> g.path("key").asText(), g -> g.path("inputTokens").asLong())
+                .containsExactly(tuple("", 7L), tuple(runId, 1500L));
+        JsonNode oneRun =
+                JSON.readTree(get("/v1/usage?groupBy=day&runId=" + runId).body());
+        assertThat(oneRun.path("groups"))
+                .extracting(
+                        g -> g.path("key").asText(), g -> g.path("inputTokens").asLong())
+                .containsExactly(tuple(today, 1500L));
+        JsonNode todayOnly =
+                JSON.readTree(get("/v1/usage?groupBy=day&project=" + project + "&from=" + today + "&to=" + today)
+                        .body());
+        assertThat(todayOnly.path("groups"))
+                .extracting(g -> g.path("key").asText())
+                .containsExactly(today);
+        JsonNode everyDay =
+                JSON.readTree(get("/v1/usage?groupBy=day&project=" + project).body());
+        assertThat(everyDay.path("groups")).hasSize(2);
+
+        // Usage sits in the run's state and in the turn's transcript entry too.
+        JsonNode run = JSON.readTree(get("/v1/runs/" + runId).body());
+        assertThat(run.path("usage").get(0).path("inputTokens").asLong()).isEqualTo(1000);
+        JsonNode transcript =
+                JSON.readTree(get("/v1/rooms/" + session + "/transcript").body());
+        assertThat(transcript
+                        .path("items")
+                        .get(1)
+                        .path("usage")
+                        .path("cachedInputTokens")
+                        .asLong())
+                .isEqualTo(100);
+
+        // Prometheus counts what this instance folded, by project and model (the refused event's tokens left out).
+        String metrics = get("/metrics", observerToken).body();
+        assertThat(metrics)
+                .contains("# TYPE substrate_usage_input_tokens_total counter")
+                .contains("substrate_usage_input_tokens_total{project=\"" + project + "\",model=\"gpt-4o\"} 1500\n")
+                .contains(
+                        "substrate_usage_cached_input_tokens_total{project=\"" + project + "\",model=\"gpt-4o\"} 100\n")
+                .contains("substrate_usage_reasoning_tokens_total{project=\"" + project + "\",model=\"claude\"} 1\n");
+
+        // A token scoped to the other project sums that project alone.
+        String scoped = JSON.readTree(post(
+                                "/v1/tokens",
+                                "{\"principal\": \"usage-reader\", \"roles\": [\"observer\"], \"projects\": [\"" + other
+                                        + "\"]}")
+                        .body())
+                .path("token")
+                .asText();
+        JsonNode seen = JSON.readTree(get("/v1/usage", scoped).body());
+        assertThat(seen.path("groups")).extracting(g -> g.path("key").asText()).containsExactly(other);
+        assertThat(JSON.readTree(get("/v1/usage?project=" + project, scoped).body())
+                        .path("groups"))
+                .isEmpty();
+
+        assertProblem(get("/v1/usage?groupBy=colour"), 400, "groupBy");
+        assertProblem(get("/v1/usage?from=2026-13-01"), 400, "from");
+        assertProblem(get("/v1/usage?from=2026-12-02&to=2026-12-01"), 400, "from");
+        assertProblem(get("/v1/usage?runId=a%20b"), 400, "runId");
+        assertProblem(
+                post(
+                        events,
+                        "{\"type\": \"TurnStarted\", \"turnId\": \"t2\", \"usage\": {\"model\": \"m\","
+                                + " \"inputTokens\": -1}}"),
+                400,
+                "usage.inputTokens");
+        assertProblem(
+                post(
+                        events,
+                        "{\"type\": \"TurnStarted\", \"turnId\": \"t2\", \"usage\": {\"model\": \"m\","
+                                + " \"cost\": {\"amount\": \"lots\"}}}"),
+                400,
+                "usage.cost.amount");
+    }
+
+    @Test
     void letsOnlyAdminsCreateTokensAndTheNewTokenWorks() throws Exception {
         String body = "{\"principal\": \"new-service\", \"roles\": [\"service\"]}";
         assertProblem(post("/v1/tokens", body, operatorToken), 403);

@@ -78,6 +78,7 @@ class PermissionMatrixIT {
         rule("DELETE /v1/webhooks/{webhookId}", "MANAGE_WEBHOOKS", Target.WEBHOOK, 404);
         rule("POST /v1/webhooks/{webhookId}/replay", "MANAGE_WEBHOOKS", Target.WEBHOOK, 404);
         rule("GET /v1/runs/counts", "LIST", Target.RUN, 200);
+        rule("GET /v1/usage", "LIST", Target.RUN, 200);
         rule("POST /v1/runs", "CREATE", Target.RUN, 202);
         rule("GET /v1/runs", "LIST", Target.RUN, 200);
         rule("GET /v1/runs/{runId}", "READ", Target.RUN, 200);
@@ -196,7 +197,9 @@ class PermissionMatrixIT {
                                 == 200);
             }
         }
-        var run = created("/v1/runs", "{\"project\": \"" + PROJECT + "\"}");
+        // With usage, so that GET /v1/usage has the fixture's project to show (or hide).
+        var run = created(
+                "/v1/runs", "{\"project\": \"" + PROJECT + "\", \"usage\": {\"model\": \"m\", \"inputTokens\": 3}}");
         runId = run.path("runId").asText();
         runEvent = run.path("eventId").asText();
         var room = created(
@@ -345,7 +348,7 @@ class PermissionMatrixIT {
         boolean everyRoom = caller.role() == Role.ADMIN || caller.role() == Role.OPERATOR;
         boolean mayRead = caller.reach() != Reach.OUT && (rule.target() == Target.RUN || everyRoom || caller.member());
         String fixture = switch (rule.target()) {
-            case RUN -> endpoint.path().endsWith("counts") ? PROJECT : runId;
+            case RUN -> endpoint.path().endsWith("counts") || endpoint.path().endsWith("usage") ? PROJECT : runId;
             case ROOM -> roomId;
             case ARTIFACT -> artifactId;
             default -> throw new IllegalStateException(rule.toString());

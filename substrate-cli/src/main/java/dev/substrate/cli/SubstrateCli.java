@@ -32,6 +32,7 @@ import picocli.CommandLine.Model.UsageMessageSpec;
             BenchCommand.class,
             TokensCommand.class,
             WebhooksCommand.class,
+            UsageCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class
         })

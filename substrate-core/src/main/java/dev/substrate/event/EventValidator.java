@@ -6,6 +6,8 @@ import dev.substrate.events.artifact.ArtifactRegistered;
 import dev.substrate.events.artifact.ArtifactRevised;
 import dev.substrate.events.artifact.Provenance;
 import dev.substrate.events.common.Correlation;
+import dev.substrate.events.common.Cost;
+import dev.substrate.events.common.Usage;
 import dev.substrate.events.room.BlockCompleted;
 import dev.substrate.events.room.BlockStarted;
 import dev.substrate.events.room.BlockUpdated;
@@ -124,6 +126,7 @@ public final class EventValidator {
     public void validate(RunEvent event, Instant now) {
         envelope(event.getEventId(), "runId", event.getRunId(), event.getOccurredAt(), event.getActor(), now);
         correlation(event.getCorrelation());
+        usage(event.getUsage());
         expectedVersion(event.getExpectedVersion());
         Object payload = event.getPayload();
         if (payload instanceof RunCreated created) {
@@ -170,6 +173,7 @@ public final class EventValidator {
     public void validate(RoomEvent event, Instant now) {
         envelope(event.getEventId(), "roomId", event.getRoomId(), event.getOccurredAt(), event.getActor(), now);
         correlation(event.getCorrelation());
+        usage(event.getUsage());
         expectedVersion(event.getExpectedVersion());
         Object payload = event.getPayload();
         if (payload instanceof RoomCreated created) {
@@ -278,6 +282,51 @@ public final class EventValidator {
         if (traceparent != null && !TRACEPARENT.matcher(traceparent).matches()) {
             throw new InvalidEvent(
                     "correlation.traceparent", "must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)");
+        }
+    }
+
+    /** The most tokens one event may say a model spent in one field: far past any context window. */
+    public static final long MAX_USAGE_TOKENS = 1_000_000_000_000L;
+
+    /** The most one event may say a model call cost, in any currency. */
+    public static final double MAX_USAGE_COST = 1_000_000_000d;
+
+    private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
+
+    private static void usage(Usage usage) {
+        if (usage == null) {
+            return;
+        }
+        if (usage.getProvider() != null) {
+            principal("usage.provider", usage.getProvider());
+        }
+        principal("usage.model", usage.getModel());
+        tokens("usage.inputTokens", usage.getInputTokens());
+        tokens("usage.outputTokens", usage.getOutputTokens());
+        tokens("usage.cachedInputTokens", usage.getCachedInputTokens());
+        tokens("usage.reasoningTokens", usage.getReasoningTokens());
+        if (usage.getCachedInputTokens() > usage.getInputTokens()) {
+            throw new InvalidEvent("usage.cachedInputTokens", "is more than inputTokens, which count them too");
+        }
+        if (usage.getReasoningTokens() > usage.getOutputTokens()) {
+            throw new InvalidEvent("usage.reasoningTokens", "is more than outputTokens, which count them too");
+        }
+        Cost cost = usage.getCost();
+        if (cost != null) {
+            double amount = cost.getAmount();
+            if (!Double.isFinite(amount) || amount < 0 || amount > MAX_USAGE_COST) {
+                throw new InvalidEvent("usage.cost.amount", "must be a number from 0 to " + (long) MAX_USAGE_COST);
+            }
+            if (cost.getCurrency() == null
+                    || !CURRENCY.matcher(cost.getCurrency()).matches()) {
+                throw new InvalidEvent("usage.cost.currency", "must be an ISO 4217 code of 3 capitals, such as USD");
+            }
+        }
+    }
+
+    private static void tokens(String field, long tokens) {
+        if (tokens < 0 || tokens > MAX_USAGE_TOKENS) {
+            throw new InvalidEvent(field, "must be 0 to " + MAX_USAGE_TOKENS + ", was " + tokens);
         }
     }
 

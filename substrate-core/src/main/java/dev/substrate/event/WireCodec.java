@@ -12,6 +12,7 @@ import dev.substrate.state.Rejection;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.state.TranscriptEntry;
+import dev.substrate.state.UsageTotal;
 import java.io.IOException;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
@@ -71,6 +72,9 @@ public final class WireCodec<T extends SpecificRecord> {
     /** The codec of {@code substrate.rejections}. */
     public static final WireCodec<Rejection> REJECTION =
             new WireCodec<>(WireSchema.REJECTION, Rejection.createDecoder(null));
+    /** The codec of usage totals: the run-usage and room-usage stores. */
+    public static final WireCodec<UsageTotal> USAGE_TOTAL =
+            new WireCodec<>(WireSchema.USAGE_TOTAL, UsageTotal.createDecoder(null));
 
     private final WireSchema schema;
     /** The marker and this build's fingerprint, little-endian: what every record this codec writes starts with. */

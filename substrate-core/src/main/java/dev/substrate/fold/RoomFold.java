@@ -188,6 +188,7 @@ public final class RoomFold {
                 .setCreatedAt(event.getOccurredAt())
                 .setUpdatedAt(event.getOccurredAt())
                 .setLastEventId(event.getEventId())
+                .setUsage(UsageTotals.add(List.of(), event.getUsage()))
                 .build();
     }
 
@@ -226,6 +227,7 @@ public final class RoomFold {
                     .setLastOffset(offset)
                     .setUpdatedAt(event.getOccurredAt())
                     .setLastEventId(event.getEventId())
+                    .setUsage(UsageTotals.add(current.getUsage(), event.getUsage()))
                     .build();
             return Decision.applied(new RoomChange(state, put, removed, partsPut, partsRemoved, false));
         }
@@ -433,7 +435,8 @@ public final class RoomFold {
                     .setOffset(at)
                     .setKind(kind)
                     .setAt(event.getOccurredAt())
-                    .setActor(event.getActor());
+                    .setActor(event.getActor())
+                    .setUsage(event.getUsage());
         }
 
         /** For a lightweight room, the entries that fall out of the last {@value #LIGHTWEIGHT_ENTRIES}. */

@@ -287,7 +287,8 @@ public final class RunFold {
                     endReason,
                     before.getCorrelationId(),
                     times,
-                    event.getEventId());
+                    event.getEventId(),
+                    UsageTotals.add(before.getUsage(), event.getUsage()));
         }
     }
 
@@ -310,6 +311,7 @@ public final class RunFold {
                         .setUpdatedAt(event.getOccurredAt())
                         .build())
                 .setLastEventId(event.getEventId())
+                .setUsage(UsageTotals.add(List.of(), event.getUsage()))
                 .build();
     }
 

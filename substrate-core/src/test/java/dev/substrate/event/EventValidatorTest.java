@@ -8,6 +8,8 @@ import dev.substrate.events.artifact.ArtifactEvent;
 import dev.substrate.events.artifact.ArtifactRegistered;
 import dev.substrate.events.artifact.ArtifactRevised;
 import dev.substrate.events.common.Correlation;
+import dev.substrate.events.common.Cost;
+import dev.substrate.events.common.Usage;
 import dev.substrate.events.room.Member;
 import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
@@ -216,6 +218,70 @@ class EventValidatorTest {
 
         assertRefused(() -> small.checkSize(4097), "event");
         small.checkSize(4096);
+    }
+
+    @Test
+    void acceptsUsageAtItsLimitsOnRunsAndRooms() {
+        Usage most = Usage.newBuilder()
+                .setProvider("p".repeat(256))
+                .setModel("m".repeat(256))
+                .setInputTokens(EventValidator.MAX_USAGE_TOKENS)
+                .setOutputTokens(EventValidator.MAX_USAGE_TOKENS)
+                .setCachedInputTokens(EventValidator.MAX_USAGE_TOKENS)
+                .setReasoningTokens(EventValidator.MAX_USAGE_TOKENS)
+                .setCost(new Cost(EventValidator.MAX_USAGE_COST, "EUR"))
+                .build();
+        assertThatCode(() -> validator.validate(started(b -> b.setUsage(most)))).doesNotThrowAnyException();
+        RoomEvent turnEnded = RoomEvent.newBuilder(SampleEvents.roomEvent("room-1", SampleEvents.turnEnded("t1")))
+                .setUsage(Usage.newBuilder().setModel("m").build())
+                .build();
+        assertThatCode(() -> validator.validate(turnEnded)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void refusesUsageThatCannotBeTrueNamingTheField() {
+        Usage valid = Usage.newBuilder()
+                .setModel("gpt-4o")
+                .setInputTokens(10)
+                .setOutputTokens(5)
+                .build();
+        List<Map.Entry<String, Usage>> refused = new java.util.ArrayList<>();
+        refused.add(
+                Map.entry("usage.model", Usage.newBuilder(valid).setModel(" ").build()));
+        refused.add(Map.entry(
+                "usage.model", Usage.newBuilder(valid).setModel("m".repeat(257)).build()));
+        refused.add(Map.entry(
+                "usage.provider", Usage.newBuilder(valid).setProvider("a\tb").build()));
+        refused.add(Map.entry(
+                "usage.inputTokens", Usage.newBuilder(valid).setInputTokens(-1).build()));
+        refused.add(Map.entry(
+                "usage.outputTokens",
+                Usage.newBuilder(valid)
+                        .setOutputTokens(EventValidator.MAX_USAGE_TOKENS + 1)
+                        .build()));
+        refused.add(Map.entry(
+                "usage.cachedInputTokens",
+                Usage.newBuilder(valid).setCachedInputTokens(11).build()));
+        refused.add(Map.entry(
+                "usage.reasoningTokens",
+                Usage.newBuilder(valid).setReasoningTokens(6).build()));
+        refused.add(Map.entry(
+                "usage.cost.amount",
+                Usage.newBuilder(valid).setCost(new Cost(-0.01, "USD")).build()));
+        refused.add(Map.entry(
+                "usage.cost.amount",
+                Usage.newBuilder(valid).setCost(new Cost(Double.NaN, "USD")).build()));
+        refused.add(Map.entry(
+                "usage.cost.currency",
+                Usage.newBuilder(valid).setCost(new Cost(1d, "usd")).build()));
+        refused.forEach(each ->
+                assertRefused(() -> validator.validate(started(b -> b.setUsage(each.getValue()))), each.getKey()));
+        assertRefused(
+                () -> validator.validate(RoomEvent.newBuilder(
+                                SampleEvents.roomEvent("room-1", SampleEvents.turnEnded("t1")))
+                        .setUsage(Usage.newBuilder(valid).setInputTokens(-5).build())
+                        .build()),
+                "usage.inputTokens");
     }
 
     private static RunEvent started(Consumer<RunEvent.Builder> change) {

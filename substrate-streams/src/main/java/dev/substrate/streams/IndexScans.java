@@ -1,7 +1,9 @@
 package dev.substrate.streams;
 
 import dev.substrate.entity.EntityKind;
+import dev.substrate.fold.UsageTotals;
 import dev.substrate.state.RunState;
+import dev.substrate.state.UsageTotal;
 import dev.substrate.streams.StateQueries.Counts;
 import dev.substrate.streams.StateQueries.TooMuchToCount;
 import dev.substrate.streams.internal.Index;
@@ -94,6 +96,43 @@ final class IndexScans {
             }
         }
         return new Counts(counts, scanned, partitions.keySet());
+    }
+
+    /**
+     * The sums of {@code kind}'s usage store over this instance's partitions that {@code query} counts, by its group,
+     * looking at {@code budget} entries at most.
+     */
+    UsageQuery.Sums usage(EntityKind<?, ?> kind, UsageQuery query, long budget) {
+        String name = StoreNames.usageStore(kind);
+        Map<String, UsageTotal> groups = new TreeMap<>();
+        long scanned = 0;
+        Map<Integer, ReadOnlyKeyValueStore<String, UsageTotal>> partitions = partitions(kind, name);
+        for (ReadOnlyKeyValueStore<String, UsageTotal> store : partitions.values()) {
+            String project = query.project();
+            try (KeyValueIterator<String, UsageTotal> range = project == null
+                    ? store.all()
+                    : store.range(StoreNames.indexPrefix(project), project + (char) (StoreNames.SEPARATOR + 1))) {
+                while (range.hasNext()) {
+                    var entry = range.next();
+                    if (++scanned > budget) {
+                        throw new TooMuchToCount("the sum would look at more than " + budget
+                                + " usage entries (query.count.budget);" + " narrow it by project, days or run");
+                    }
+                    UsageQuery.Key key = UsageQuery.Key.parse(entry.key);
+                    if (entry.value == null || key == null || !query.counts(key)) {
+                        continue;
+                    }
+                    groups.merge(query.groupBy().of(key), entry.value, UsageTotals::plus);
+                    if (groups.size() > UsageQuery.MAX_GROUPS) {
+                        throw new TooMuchToCount("the answer would hold more than " + UsageQuery.MAX_GROUPS
+                                + " groups; narrow it by project, days or run");
+                    }
+                }
+            } catch (InvalidStateStoreException e) {
+                throw KeyReads.unavailable(name, e);
+            }
+        }
+        return new UsageQuery.Sums(groups, scanned, partitions.keySet());
     }
 
     /** Every entity of {@code storeName}, in id order, each passing {@code also}. */

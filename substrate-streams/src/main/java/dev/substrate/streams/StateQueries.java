@@ -39,6 +39,7 @@ public final class StateQueries {
     private final KafkaStreams streams;
     private final Topics topics;
     private final FoldHealth health;
+    private final UsageMeter usage;
     private final int scanBudget;
     private final Placement placement;
     private final KeyReads keys;
@@ -55,7 +56,7 @@ public final class StateQueries {
      * @param topics the topics the fold reads, to name the log a position belongs to
      */
     public StateQueries(KafkaStreams streams, Topics topics) {
-        this(streams, topics, true, null, SCAN_BUDGET, null, null);
+        this(streams, topics, true, null, null, SCAN_BUDGET, null, null);
     }
 
     /**
@@ -66,10 +67,11 @@ public final class StateQueries {
             KafkaStreams streams,
             Topics topics,
             FoldHealth health,
+            UsageMeter usage,
             int scanBudget,
             RoomMemberships memberships,
             DecisionSignal decisions) {
-        this(streams, topics, true, health, scanBudget, memberships, decisions);
+        this(streams, topics, true, health, usage, scanBudget, memberships, decisions);
     }
 
     private StateQueries(
@@ -77,9 +79,11 @@ public final class StateQueries {
             Topics topics,
             boolean activeOnly,
             FoldHealth health,
+            UsageMeter usage,
             int scanBudget,
             RoomMemberships memberships,
             DecisionSignal decisions) {
+        this.usage = usage;
         this.memberships = memberships;
         this.decisions = decisions;
         this.streams = streams;
@@ -156,8 +160,8 @@ public final class StateQueries {
         if (lag.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(
-                new Standby(lag.getAsLong(), new StateQueries(streams, topics, false, health, scanBudget, null, null)));
+        return Optional.of(new Standby(
+                lag.getAsLong(), new StateQueries(streams, topics, false, health, usage, scanBudget, null, null)));
     }
 
     /**
@@ -243,6 +247,11 @@ public final class StateQueries {
     /** Why this process cannot recover by itself ({@code GET /health} answers 503), or empty. */
     public Optional<String> notLive() {
         return health == null ? Optional.empty() : health.notLive();
+    }
+
+    /** The tokens this instance's fold counted since it started, when tracked ({@link SubstrateFold#queries()}). */
+    public Optional<UsageMeter> usageMeter() {
+        return Optional.ofNullable(usage);
     }
 
     /** The fold's health, when tracked ({@link SubstrateFold#queries()}). */
@@ -403,6 +412,16 @@ public final class StateQueries {
         return scans.countRuns(index, this::loadRun, also, groupBy, budget);
     }
 
+    /**
+     * The usage sums of {@code kind}'s (runs' or rooms') partitions on this instance that {@code query} counts.
+     *
+     * @param budget the most store entries looked at, over all partitions
+     * @throws TooMuchToCount when there are more, or more groups than {@link UsageQuery#MAX_GROUPS}
+     */
+    public UsageQuery.Sums usage(EntityKind<?, ?> kind, UsageQuery query, long budget) {
+        return scans.usage(kind, query, budget);
+    }
+
     private RunState loadRun(String runId) {
         return run(runId).orElse(null);
     }
@@ -426,7 +445,11 @@ public final class StateQueries {
         private static final long serialVersionUID = 1L;
 
         TooMuchToCount(long budget) {
-            super("the count would look at more than " + budget + " runs (query.count.budget); narrow it with filters");
+            this("the count would look at more than " + budget + " runs (query.count.budget); narrow it with filters");
+        }
+
+        TooMuchToCount(String message) {
+            super(message);
         }
     }
 

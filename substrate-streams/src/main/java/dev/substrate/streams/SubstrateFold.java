@@ -59,6 +59,8 @@ public final class SubstrateFold implements AutoCloseable {
     private final DecisionSignal decisions;
 
     private final FoldHealth health;
+    /** The tokens this instance folded since it started, for {@code /metrics}. */
+    private final UsageMeter usage;
 
     /** The fold's record cache, unless {@code statestore.cache.max.bytes} is set: 64 MiB. */
     public static final long CACHE_MAX_BYTES = 64L * 1024 * 1024;
@@ -71,9 +73,11 @@ public final class SubstrateFold implements AutoCloseable {
             Properties properties,
             FoldSettings settings,
             FoldHealth health,
+            UsageMeter usage,
             int scanBudget,
             RoomMemberships memberships,
             DecisionSignal decisions) {
+        this.usage = usage;
         this.scanBudget = scanBudget;
         this.memberships = memberships;
         this.decisions = decisions;
@@ -198,6 +202,8 @@ public final class SubstrateFold implements AutoCloseable {
         settings = settings.withWire(wire).withLogPartitions(logPartitions);
         FoldHealth health = new FoldHealth();
         properties.put(FoldWriteErrors.ON_DEAD_LETTER, (Runnable) health::recordDeadLettered);
+        UsageMeter usage = new UsageMeter();
+        properties.put(UsageMeter.CONFIG, usage);
         if (self != null) {
             properties.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.toString());
         }
@@ -222,7 +228,14 @@ public final class SubstrateFold implements AutoCloseable {
         });
         streams.start();
         return new SubstrateFold(
-                streams, properties, settings, health, config.get(QuerySettings.SCAN_BUDGET), memberships, decisions);
+                streams,
+                properties,
+                settings,
+                health,
+                usage,
+                config.get(QuerySettings.SCAN_BUDGET),
+                memberships,
+                decisions);
     }
 
     /**
@@ -256,7 +269,7 @@ public final class SubstrateFold implements AutoCloseable {
 
     /** Reads of this fold's state, reporting its health. */
     public StateQueries queries() {
-        return new StateQueries(streams, settings.topics(), health, scanBudget, memberships, decisions);
+        return new StateQueries(streams, settings.topics(), health, usage, scanBudget, memberships, decisions);
     }
 
     /** The fold's Kafka Streams metrics, for {@code /metrics}. */

@@ -232,6 +232,14 @@ final class Access {
         return principal.covers(projects);
     }
 
+    /**
+     * Whether {@code principal} may read the usage sums of {@code project}: whoever reaches the project. Sums name
+     * runs, models and days, never a room, so room membership does not enter into it.
+     */
+    static boolean mayReadUsage(Principal principal, String project) {
+        return principal.reaches(project);
+    }
+
     /** The decision to read a run. */
     static boolean mayRead(Principal principal, RunState run) {
         return decide(principal, Action.READ, new RunResource(run.getProject())).allowed();

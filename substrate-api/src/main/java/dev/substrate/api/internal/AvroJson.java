@@ -234,6 +234,15 @@ public final class AvroJson {
                 }
                 return json.asBoolean();
             }
+            case DOUBLE -> {
+                // A number, or its decimal text (how amounts of money are often sent, to keep them exact).
+                double number =
+                        json.isNumber() ? json.asDouble() : json.isTextual() ? decimal(json.asText()) : Double.NaN;
+                if (!Double.isFinite(number)) {
+                    throw new InvalidEvent(path(path), "must be a number");
+                }
+                return number;
+            }
             default -> throw new InvalidEvent(path(path), "cannot be given as JSON");
         }
     }
@@ -292,5 +301,13 @@ public final class AvroJson {
 
     private static String path(String path) {
         return path == null || path.isEmpty() ? "body" : path;
+    }
+
+    private static double decimal(String text) {
+        try {
+            return new java.math.BigDecimal(text).doubleValue();
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 }

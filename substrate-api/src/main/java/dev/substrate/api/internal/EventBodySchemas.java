@@ -3,6 +3,7 @@ package dev.substrate.api.internal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.api.EventJson;
 import dev.substrate.entity.EntityKind;
 import java.util.HashMap;
 import java.util.Map;
@@ -59,7 +60,7 @@ final class EventBodySchemas {
         ObjectNode mapping = NODES.objectNode();
         for (Schema event : payload.getTypes()) {
             ObjectNode body = record(event, true);
-            ((ObjectNode) body.get("properties")).setAll(envelope());
+            ((ObjectNode) body.get("properties")).setAll(envelope(kind));
             components.set(event.getName(), body);
             oneOf.addObject().put("$ref", REF + event.getName());
             mapping.put(event.getName(), REF + event.getName());
@@ -77,7 +78,7 @@ final class EventBodySchemas {
                         + "` (a new one when absent) and the envelope's optional fields.");
         ObjectNode properties = (ObjectNode) create.get("properties");
         properties.putObject(kind.idField()).put("type", "string").put("description", "The new entity's id.");
-        properties.setAll(envelope());
+        properties.setAll(envelope(kind));
         components.set(create(kind), create);
     }
 
@@ -159,8 +160,8 @@ final class EventBodySchemas {
         return type;
     }
 
-    /** The envelope's optional fields a body may carry beside the event's own. */
-    private static ObjectNode envelope() {
+    /** The envelope's optional fields a body of {@code kind} may carry beside the event's own. */
+    private ObjectNode envelope(EntityKind<?, ?> kind) {
         ObjectNode properties = NODES.objectNode();
         properties
                 .putObject("eventId")
@@ -183,6 +184,12 @@ final class EventBodySchemas {
         properties.putObject("correlationId").put("type", "string");
         properties.putObject("causationId").put("type", "string");
         properties.putObject("traceparent").put("type", "string").put("description", "W3C trace context.");
+        Schema.Field usage = kind.envelopeSchema().getField(EventJson.USAGE);
+        if (usage != null) {
+            ObjectNode type = type(usage.schema());
+            type.put("description", "What the work this event ends spent: tokens by model, and cost when known.");
+            properties.set(EventJson.USAGE, type);
+        }
         return properties;
     }
 

@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -131,6 +132,20 @@ final class Lists {
             Supplier<ObjectNode> local,
             Function<List<JsonNode>, ObjectNode> merge)
             throws Exception {
+        gather(ctx, List.of(entity), local, merge);
+    }
+
+    /**
+     * {@link #gather} over the partitions of several kinds: each instance's part holds one part per kind, under the
+     * kind's name ({@code {"run": {...}, "room": {...}}}), each checked to cover the partitions of that kind it holds
+     * (none, for a kind it holds nothing of).
+     */
+    void gather(
+            Context ctx,
+            List<EntityKind<?, ?>> kinds,
+            Supplier<ObjectNode> local,
+            Function<List<JsonNode>, ObjectNode> merge)
+            throws Exception {
         StateQueries queries = reads.queries();
         if (Cluster.isForwarded(ctx)) {
             reads.afterPosition(ctx, () -> {
@@ -139,22 +154,26 @@ final class Lists {
             });
             return;
         }
-        Map<Instance, Set<Integer>> placement;
+        Map<EntityKind<?, ?>, Map<Instance, Set<Integer>>> placements = new LinkedHashMap<>();
+        Set<Instance> holders = new LinkedHashSet<>();
         try {
-            placement = queries.placement(entity);
+            for (EntityKind<?, ?> kind : kinds) {
+                placements.put(kind, queries.placement(kind));
+                holders.addAll(placements.get(kind).keySet());
+            }
         } catch (StateUnavailable e) {
             throw Problem.unavailable(e.getMessage());
         }
         Map<Instance, CompletableFuture<Cluster.Answer>> asked = new LinkedHashMap<>();
-        placement.keySet().stream()
+        holders.stream()
                 .filter(instance -> !instance.equals(cluster.self()))
                 .forEach(instance ->
                         asked.put(instance, cluster.get(ctx, instance, ctx.path(), ctx.queryString(), Map.of())));
         reads.afterPosition(ctx, () -> {
             List<JsonNode> parts = new ArrayList<>();
-            if (placement.containsKey(cluster.self())) {
+            if (holders.contains(cluster.self())) {
                 JsonNode mine = local.get();
-                requireCovers(mine, placement.get(cluster.self()), cluster.self());
+                requireCovers(mine, placements, cluster.self());
                 parts.add(mine);
             }
             if (asked.isEmpty()) {
@@ -165,7 +184,7 @@ final class Lists {
             return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
                     .handle((done, failure) -> {
                         for (Map.Entry<Instance, CompletableFuture<Cluster.Answer>> remote : asked.entrySet()) {
-                            parts.add(remotePart(remote.getKey(), remote.getValue(), placement));
+                            parts.add(remotePart(remote.getKey(), remote.getValue(), placements));
                         }
                         Requests.json(ctx, merge.apply(parts));
                         return null;
@@ -175,7 +194,9 @@ final class Lists {
 
     /** Another instance's part of a list, checked to cover the partitions it holds; the problem if it does not. */
     private static JsonNode remotePart(
-            Instance instance, CompletableFuture<Cluster.Answer> asked, Map<Instance, Set<Integer>> placement) {
+            Instance instance,
+            CompletableFuture<Cluster.Answer> asked,
+            Map<EntityKind<?, ?>, Map<Instance, Set<Integer>>> placement) {
         Cluster.Answer answer;
         try {
             answer = asked.join();
@@ -188,7 +209,7 @@ final class Lists {
                     answer.body(),
                     "another instance answered " + answer.status());
         }
-        requireCovers(answer.body(), placement.get(instance), instance);
+        requireCovers(answer.body(), placement, instance);
         return answer.body();
     }
 
@@ -217,7 +238,22 @@ final class Lists {
         return part;
     }
 
-    /** 503 unless a part was read from exactly the partitions its instance holds. */
+    /**
+     * 503 unless a part was read from exactly the partitions its instance holds: of its one kind, or (a part of
+     * several kinds) of each kind, under the kind's name.
+     */
+    private static void requireCovers(
+            JsonNode part, Map<EntityKind<?, ?>, Map<Instance, Set<Integer>>> placements, Instance instance) {
+        if (placements.size() == 1) {
+            Map<Instance, Set<Integer>> placement =
+                    placements.values().iterator().next();
+            requireCovers(part, placement.getOrDefault(instance, Set.of()), instance);
+            return;
+        }
+        placements.forEach((kind, placement) ->
+                requireCovers(part.path(kind.name()), placement.getOrDefault(instance, Set.of()), instance));
+    }
+
     private static void requireCovers(JsonNode part, Set<Integer> expected, Instance instance) {
         Set<Integer> answered = new HashSet<>();
         part.path("partitions").forEach(partition -> answered.add(partition.asInt()));

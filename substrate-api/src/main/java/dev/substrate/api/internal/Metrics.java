@@ -40,6 +40,18 @@ public final class Metrics {
         gauges.add(new Gauge(name, help, value));
     }
 
+    private record Counters(String name, String help, List<String> labels, Supplier<Map<List<String>, Long>> values) {}
+
+    private final List<Counters> counters = new CopyOnWriteArrayList<>();
+
+    /**
+     * Adds a family of counters written as {@code name{label="value",...}}, one sample per entry of {@code values}
+     * (the labels' values, in the order of {@code labels}), read when {@code /metrics} is asked.
+     */
+    void addCounters(String name, String help, List<String> labels, Supplier<Map<List<String>, Long>> values) {
+        counters.add(new Counters(name, help, List.copyOf(labels), values));
+    }
+
     /** Adds a source of Kafka metrics, such as a producer's or Kafka Streams' {@code metrics()}. */
     public void addKafkaMetrics(Supplier<Map<MetricName, ? extends Metric>> source) {
         kafka.add(source);
@@ -86,6 +98,25 @@ public final class Metrics {
                     .append('\n');
             out.append("# TYPE ").append(gauge.name()).append(" gauge\n");
             out.append(gauge.name()).append(' ').append(gauge.value().get()).append('\n');
+        }
+        for (Counters family : counters) {
+            out.append("# HELP ")
+                    .append(family.name())
+                    .append(' ')
+                    .append(family.help())
+                    .append('\n');
+            out.append("# TYPE ").append(family.name()).append(" counter\n");
+            family.values().get().forEach((values, count) -> {
+                out.append(family.name()).append('{');
+                for (int i = 0; i < family.labels().size(); i++) {
+                    out.append(i == 0 ? "" : ",")
+                            .append(family.labels().get(i))
+                            .append("=\"")
+                            .append(escape(values.get(i)))
+                            .append('"');
+                }
+                out.append("} ").append(count).append('\n');
+            });
         }
         writeKafka(out);
         ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(out.toString());

@@ -21,6 +21,7 @@ import dev.substrate.state.RoomState;
 import dev.substrate.state.RunState;
 import dev.substrate.streams.RunIndex;
 import dev.substrate.streams.StateQueries;
+import dev.substrate.streams.UsageMeter;
 import dev.substrate.topic.Topics;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -83,6 +84,8 @@ public final class Routes implements AutoCloseable {
     /** The most run-index entries one count looks at on one instance ({@code query.count.budget}). */
     private final long countBudget;
 
+    private final UsageRoutes usage;
+
     private final List<Endpoint> endpoints = new ArrayList<>();
 
     public Routes(SubstrateConfig config, SubstrateClient client, TokenStore tokens, Cluster cluster, Metrics metrics) {
@@ -119,6 +122,7 @@ public final class Routes implements AutoCloseable {
         this.metrics = metrics;
         this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
         this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
+        this.usage = new UsageRoutes(lists, reads, countBudget);
         metrics.addGauge("substrate_room_streams_open", "Room streams (SSE) open on this instance.", streams::clients);
         metrics.addGauge(
                 "substrate_position_waits",
@@ -141,6 +145,7 @@ public final class Routes implements AutoCloseable {
                 "substrate_fold_ready",
                 "1 while this instance's fold is deciding events (GET /ready answers 200), 0 otherwise.",
                 () -> queries.notReady().isEmpty() ? 1 : 0);
+        queries.usageMeter().ifPresent(this::addUsageCounters);
         queries.health().ifPresent(health -> {
             metrics.addGauge(
                     "substrate_fold_thread_failures",
@@ -151,6 +156,27 @@ public final class Routes implements AutoCloseable {
                     "Records the fold could not write, sent to the dead-letter topic instead, since start.",
                     health::recordsDeadLettered);
         });
+    }
+
+    /** {@code substrate_usage_<kind>_tokens_total{project, model}}: the tokens this instance's fold counted. */
+    private void addUsageCounters(UsageMeter meter) {
+        Map<String, java.util.function.ToLongFunction<UsageMeter.Tokens>> kinds = new java.util.LinkedHashMap<>();
+        kinds.put("input", UsageMeter.Tokens::input);
+        kinds.put("output", UsageMeter.Tokens::output);
+        kinds.put("cached_input", UsageMeter.Tokens::cachedInput);
+        kinds.put("reasoning", UsageMeter.Tokens::reasoning);
+        kinds.forEach((kind, tokens) -> metrics.addCounters(
+                "substrate_usage_" + kind + "_tokens_total",
+                "Tokens (" + kind.replace('_', ' ') + ") that events folded on this instance since start carried, by"
+                        + " project and model; GET /v1/usage has the exact sums.",
+                List.of("project", "model"),
+                () -> {
+                    Map<List<String>, Long> values = new java.util.LinkedHashMap<>();
+                    meter.snapshot()
+                            .forEach((series, counts) ->
+                                    values.put(List.of(series.project(), series.model()), tokens.applyAsLong(counts)));
+                    return values;
+                }));
     }
 
     /** Ends every open room stream. */
@@ -244,6 +270,15 @@ public final class Routes implements AutoCloseable {
                 Access.Permission.APPEND,
                 Forward.NO,
                 appends::answer);
+
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/usage",
+                UsageRoutes.PARAMS,
+                Access.Permission.LIST,
+                Forward.YES,
+                usage::usage);
 
         addEntity(routes, EntityKind.ROOM, ROOM_LIST, this::listRooms, this::room);
         add(

@@ -61,7 +61,9 @@ public final class FoldTopology {
                 settings,
                 EntityKind.RUN,
                 signalling(() -> new RunFoldProcessor(step, settings.outcomeRetention(), settings), decisions),
-                List.of(writtenOnce(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN))));
+                List.of(
+                        writtenOnce(StoreNames.RUN_HISTORY, new WireSerde<>(WireCodec.RUN)),
+                        store(StoreNames.RUN_USAGE, new WireSerde<>(WireCodec.USAGE_TOTAL))));
         wire(
                 topology,
                 settings,
@@ -79,7 +81,8 @@ public final class FoldTopology {
                 List.of(
                         store(StoreNames.ROOM_TRANSCRIPT, new WireSerde<>(WireCodec.TRANSCRIPT_ENTRY)),
                         store(StoreNames.ROOM_BLOCK_PARTS, Serdes.String()),
-                        store(StoreNames.CLOSED_SESSIONS, Serdes.String())));
+                        store(StoreNames.CLOSED_SESSIONS, Serdes.String()),
+                        store(StoreNames.ROOM_USAGE, new WireSerde<>(WireCodec.USAGE_TOTAL))));
         // The room fold appends what it decides on its own (a session's expiry) to the room log it reads.
         topology.addSink(
                 ROOM_EVENTS_SINK,

@@ -53,6 +53,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private WritableIndex byRun;
     private WritableIndex byParent;
     private KeyValueStore<String, String> closedSessions;
+    private UsageRollup usage;
     /** The memberships of the rooms this instance holds, which this processor keeps for the append door. */
     private final RoomMemberships memberships;
     /** This task's partition of the room log. */
@@ -81,6 +82,7 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         rooms = context.getStateStore(StoreNames.ROOMS);
+        usage = new UsageRollup(context, StoreNames.ROOM_USAGE);
         partition = context.taskId().partition();
         memberships.forget(partition);
         states = new RecentStates<>(rooms, WireCodec.ROOM_STATE::measuredSize);
@@ -123,6 +125,8 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     Long applyChange(RoomEvent event, RoomChange change, Record<String, RoomEvent> record) {
         String roomId = event.getRoomId();
         RoomState before = current;
+        RoomState holder = change.state() == null ? before : change.state();
+        usage.add(holder.getProject(), holder.getRunId(), event.getOccurredAt(), event.getUsage());
         if (change.state() == null) {
             remove(before);
             return null;

@@ -34,6 +34,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     private WritableIndex byProject;
     private WritableIndex byLabel;
     private WritableIndex byCreated;
+    private UsageRollup usage;
 
     RunFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         super(EntityKind.RUN, step, outcomeRetention, settings);
@@ -50,6 +51,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
                 FoldTopology.RUNS_SINK,
                 state -> wire.encode(topics.runs().name(), WireCodec.RUN_STATE, state));
         history = context.getStateStore(StoreNames.RUN_HISTORY);
+        usage = new UsageRollup(context, StoreNames.RUN_USAGE);
         byStatus = index(StoreNames.RUNS_BY_STATUS);
         byProject = index(StoreNames.RUNS_BY_PROJECT);
         byLabel = index(StoreNames.RUNS_BY_LABEL);
@@ -85,6 +87,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         indexKeys(state).forEach((store, keys) -> keys.forEach(key -> store.put(key, runId)));
         states.put(runId, state);
         history.put(StoreNames.sequenceKey(runId, state.getVersion()), event);
+        usage.add(state.getProject(), runId, event.getOccurredAt(), event.getUsage());
         if (!topics.rebuild()) {
             Notifications.run(context, event, state, record.timestamp());
             for (RoomEvent note : RunFold.roomNotes(event, state)) {

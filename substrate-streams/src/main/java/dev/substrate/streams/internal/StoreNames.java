@@ -38,6 +38,12 @@ public final class StoreNames {
     /** Index {@code \0decidedAt\0eventId} -> eventId: expires run outcomes. */
     public static final String RUN_EVENT_OUTCOMES_BY_TIME = "run-event-outcomes-by-time";
 
+    /**
+     * {@code project\0day\0model\0runId} -> UsageTotal: the usage run events carried, summed per partition (a
+     * query adds up every partition's sums). The day is the event's UTC date, {@code yyyy-MM-dd}.
+     */
+    public static final String RUN_USAGE = "run-usage";
+
     /** roomId -> RoomState. */
     public static final String ROOMS = "rooms";
     /** {@code roomId/offset (19 digits)} -> TranscriptEntry. */
@@ -61,6 +67,12 @@ public final class StoreNames {
     public static final String ROOM_EVENT_OUTCOMES = "room-event-outcomes";
     /** Index {@code \0decidedAt\0eventId} -> eventId: expires room outcomes. */
     public static final String ROOM_EVENT_OUTCOMES_BY_TIME = "room-event-outcomes-by-time";
+
+    /**
+     * {@code project\0day\0model\0runId} -> UsageTotal: the usage room events carried (runId is the room's run, empty
+     * for a room of none), summed per partition.
+     */
+    public static final String ROOM_USAGE = "room-usage";
 
     /** artifactId -> ArtifactState. */
     public static final String ARTIFACTS = "artifacts";
@@ -102,12 +114,14 @@ public final class StoreNames {
             RUN_HISTORY,
             RUN_EVENT_OUTCOMES,
             RUN_INDEXES,
+            RUN_USAGE,
             ROOMS,
             ROOM_TRANSCRIPT,
             ROOM_BLOCK_PARTS,
             CLOSED_SESSIONS,
             ROOM_EVENT_OUTCOMES,
             ROOM_INDEXES,
+            ROOM_USAGE,
             ARTIFACTS,
             ARTIFACT_EVENT_OUTCOMES,
             ARTIFACT_INDEXES);
@@ -151,6 +165,19 @@ public final class StoreNames {
         return kind == EntityKind.RUN
                 ? RUN_EVENT_OUTCOMES_BY_TIME
                 : kind == EntityKind.ROOM ? ROOM_EVENT_OUTCOMES_BY_TIME : ARTIFACT_EVENT_OUTCOMES_BY_TIME;
+    }
+
+    /** The store of the usage {@code kind}'s events carried (runs and rooms only). */
+    public static String usageStore(EntityKind<?, ?> kind) {
+        if (kind == EntityKind.ARTIFACT) {
+            throw new IllegalArgumentException("artifact events carry no usage");
+        }
+        return kind == EntityKind.RUN ? RUN_USAGE : ROOM_USAGE;
+    }
+
+    /** {@code project\0day\0model\0runId}: a usage store's key. */
+    public static String usageKey(String project, String day, String model, String runId) {
+        return project + SEPARATOR + day + SEPARATOR + model + SEPARATOR + runId;
     }
 
     /** The separator inside index keys: below every character an id or value may hold. */

@@ -1,0 +1,44 @@
+package dev.substrate.streams.internal;
+
+import dev.substrate.events.common.Usage;
+import dev.substrate.fold.UsageTotals;
+import dev.substrate.state.UsageTotal;
+import dev.substrate.streams.UsageMeter;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Adds the usage an applied event carried to its partition's usage store, under {@code project\0day\0model\0runId}:
+ * written in the fold's transaction with the state, so a rebuild from the log sums the same.
+ */
+final class UsageRollup {
+
+    /** The UTC date of an event, as usage keys and queries name days. */
+    static final DateTimeFormatter DAY = DateTimeFormatter.ISO_LOCAL_DATE.withZone(ZoneOffset.UTC);
+
+    private final KeyValueStore<String, UsageTotal> store;
+    private final UsageMeter meter;
+
+    /** Sums into {@code store}, and counts on the meter the fold's configuration carries (if any). */
+    UsageRollup(ProcessorContext<?, ?> context, String storeName) {
+        this.store = context.getStateStore(storeName);
+        this.meter = context.appConfigs().get(UsageMeter.CONFIG) instanceof UsageMeter given ? given : null;
+    }
+
+    /** Adds {@code usage} (nothing when null) for {@code project} and run {@code runId} (null for none). */
+    void add(String project, String runId, Instant occurredAt, Usage usage) {
+        if (usage == null) {
+            return;
+        }
+        String key = StoreNames.usageKey(project, DAY.format(occurredAt), usage.getModel(), runId == null ? "" : runId);
+        UsageTotal added = UsageTotals.of(usage);
+        UsageTotal before = store.get(key);
+        store.put(key, before == null ? added : UsageTotals.plus(before, added));
+        if (meter != null) {
+            meter.add(project, usage);
+        }
+    }
+}
