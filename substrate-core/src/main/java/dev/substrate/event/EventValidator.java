@@ -156,8 +156,9 @@ public final class EventValidator {
         } else if (payload instanceof RunLabelled labelled) {
             labels("payload.labels", labelled.getLabels());
             keys("payload.removed", labelled.getRemoved());
-            if (labelled.getLabels().isEmpty() && labelled.getRemoved().isEmpty()) {
-                throw new InvalidEvent("payload.labels", "sets and removes nothing");
+            // Empty, it may still report usage: the run event for usage alone.
+            if (labelled.getLabels().isEmpty() && labelled.getRemoved().isEmpty() && event.getUsage() == null) {
+                throw new InvalidEvent("payload.labels", "sets and removes nothing (and reports no usage)");
             }
         } else {
             throw unknownPayload(payload);
@@ -301,6 +302,7 @@ public final class EventValidator {
             principal("usage.provider", usage.getProvider());
         }
         principal("usage.model", usage.getModel());
+        optionalId("usage.runId", usage.getRunId());
         tokens("usage.inputTokens", usage.getInputTokens());
         tokens("usage.outputTokens", usage.getOutputTokens());
         tokens("usage.cachedInputTokens", usage.getCachedInputTokens());

@@ -236,6 +236,13 @@ class EventValidatorTest {
                 .setUsage(Usage.newBuilder().setModel("m").build())
                 .build();
         assertThatCode(() -> validator.validate(turnEnded)).doesNotThrowAnyException();
+        // An empty RunLabelled is a run's usage report on its own; without usage it says nothing and is refused.
+        RunEvent report = SampleEvents.runEvent("run-1", new RunLabelled(Map.of(), List.of()));
+        assertRefused(() -> validator.validate(report), "payload.labels");
+        assertThatCode(() -> validator.validate(RunEvent.newBuilder(report)
+                        .setUsage(Usage.newBuilder().setModel("m").build())
+                        .build()))
+                .doesNotThrowAnyException();
     }
 
     @Test

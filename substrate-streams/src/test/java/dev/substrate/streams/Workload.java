@@ -93,12 +93,18 @@ final class Workload {
                 }
                 w.events.add(SampleEvents.room(roomId, SampleEvents.blockCompleted(blockId)));
                 w.events.add(SampleEvents.room(roomId, SampleEvents.log("turn " + turn + " done")));
-                Usage spent = w.randomUsage();
+                // A third of the turns name the run that spent them (not the room's own run-1).
+                Usage spent = turn == 2
+                        ? Usage.newBuilder(w.randomUsage()).setRunId("run-" + i).build()
+                        : w.randomUsage();
                 w.events.add(RoomEvent.newBuilder(SampleEvents.room(roomId, SampleEvents.turnEnded(turnId)))
                         .setUsage(spent)
                         .build());
                 w.usage.add(new Counted(
-                        "project:acme/web", SampleEvents.AT.toString().substring(0, 10), "run-1", spent));
+                        "project:acme/web",
+                        SampleEvents.AT.toString().substring(0, 10),
+                        spent.getRunId() != null ? spent.getRunId() : "run-1",
+                        spent));
                 w.blocks++;
             }
             w.events.add(SampleEvents.room(roomId, SampleEvents.closed()));

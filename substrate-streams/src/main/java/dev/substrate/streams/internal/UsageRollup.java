@@ -28,12 +28,17 @@ final class UsageRollup {
         this.meter = context.appConfigs().get(UsageMeter.CONFIG) instanceof UsageMeter given ? given : null;
     }
 
-    /** Adds {@code usage} (nothing when null) for {@code project} and run {@code runId} (null for none). */
+    /**
+     * Adds {@code usage} (nothing when null) for {@code project}, counted for the run it names, else for {@code
+     * runId}, the run of the event's entity (null for none).
+     */
     void add(String project, String runId, Instant occurredAt, Usage usage) {
         if (usage == null) {
             return;
         }
-        String key = StoreNames.usageKey(project, DAY.format(occurredAt), usage.getModel(), runId == null ? "" : runId);
+        String spentBy = usage.getRunId() != null ? usage.getRunId() : runId;
+        String key =
+                StoreNames.usageKey(project, DAY.format(occurredAt), usage.getModel(), spentBy == null ? "" : spentBy);
         UsageTotal added = UsageTotals.of(usage);
         UsageTotal before = store.get(key);
         store.put(key, before == null ? added : UsageTotals.plus(before, added));
