@@ -634,6 +634,203 @@ class HttpApiIT {
     }
 
     @Test
+    void takesAnOtlpExportOfGenAiSpansAsARunItsRoomTurnsToolAndUsageOnceHoweverOftenSent() throws Exception {
+        String tag = UUID.randomUUID().toString().replace("-", "");
+        String project = "project:otlp-" + tag.substring(0, 8);
+        String traceId = tag;
+        String http = "1000000000000001";
+        String agent = "2000000000000002";
+        String chat = "3000000000000003";
+        String tool = "4000000000000004";
+        long t = System.currentTimeMillis() * 1_000_000L - 10_000_000_000L;
+        String conversation = "conv-" + tag.substring(0, 12);
+        String body = "{\"resourceSpans\": [{\"resource\": {\"attributes\": ["
+                + attribute("service.name", "\"stringValue\": \"planner-service\"") + ", "
+                + attribute("substrate.project", "\"stringValue\": \"" + project + "\"") + "]},"
+                + " \"scopeSpans\": [{\"scope\": {\"name\": \"genai\"}, \"spans\": ["
+                + span(traceId, http, "", "GET /plan", t, t + 9_000_000_000L, "", "")
+                + ", "
+                + span(
+                        traceId,
+                        agent,
+                        http,
+                        "invoke_agent planner",
+                        t + 1_000_000_000L,
+                        t + 8_000_000_000L,
+                        attribute("gen_ai.operation.name", "\"stringValue\": \"invoke_agent\"") + ", "
+                                + attribute("gen_ai.agent.name", "\"stringValue\": \"planner\"") + ", "
+                                + attribute("gen_ai.conversation.id", "\"stringValue\": \"" + conversation + "\""),
+                        "{\"code\": 2, \"message\": \"the plan could not be kept\"}")
+                + ", "
+                + span(
+                        traceId,
+                        chat,
+                        agent,
+                        "chat gpt-4o",
+                        t + 2_000_000_000L,
+                        t + 3_000_000_000L,
+                        attribute("gen_ai.operation.name", "\"stringValue\": \"chat\"") + ", "
+                                + attribute("gen_ai.provider.name", "\"stringValue\": \"openai\"") + ", "
+                                + attribute("gen_ai.request.model", "\"stringValue\": \"gpt-4o\"") + ", "
+                                + attribute("gen_ai.usage.input_tokens", "\"intValue\": \"100\"") + ", "
+                                + attribute("gen_ai.usage.output_tokens", "\"intValue\": 20") + ", "
+                                + attribute(
+                                        "gen_ai.input.messages",
+                                        "\"stringValue\": "
+                                                + JSON.writeValueAsString(
+                                                        "[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"plan it\"}]}]"))
+                                + ", "
+                                + attribute(
+                                        "gen_ai.output.messages",
+                                        "\"stringValue\": "
+                                                + JSON.writeValueAsString(
+                                                        "[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"a plan\"}]}]"))
+                                + ", "
+                                + attribute(
+                                        "gen_ai.response.finish_reasons",
+                                        "\"arrayValue\": {\"values\": [{\"stringValue\": \"stop\"}]}"),
+                        "")
+                + ", "
+                + span(
+                        traceId,
+                        tool,
+                        agent,
+                        "execute_tool search",
+                        t + 4_000_000_000L,
+                        t + 5_000_000_000L,
+                        attribute("gen_ai.operation.name", "\"stringValue\": \"execute_tool\"") + ", "
+                                + attribute("gen_ai.tool.name", "\"stringValue\": \"search\"") + ", "
+                                + attribute("gen_ai.tool.call.id", "\"stringValue\": \"call-7\"") + ", "
+                                + attribute("gen_ai.tool.call.arguments", "\"stringValue\": \"{\\\"q\\\":1}\"") + ", "
+                                + attribute("gen_ai.tool.call.result", "\"stringValue\": \"found it\""),
+                        "")
+                + "]}]}]}";
+
+        // Sent twice, once gzipped: the second is duplicates only, and both answers say the HTTP span was left out.
+        for (boolean gzip : new boolean[] {false, true}) {
+            HttpRequest.Builder request =
+                    request("/v1/otlp/v1/traces", serviceToken).header("Content-Type", "application/json");
+            if (gzip) {
+                java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+                try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(zipped)) {
+                    out.write(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+                request.header("Content-Encoding", "gzip")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(zipped.toByteArray()));
+            } else {
+                request.POST(HttpRequest.BodyPublishers.ofString(body));
+            }
+            HttpResponse<String> answer = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            JsonNode partial = JSON.readTree(answer.body()).path("partialSuccess");
+            assertThat(partial.path("rejectedSpans").asText()).isEqualTo("1");
+            assertThat(partial.path("errorMessage").asText()).contains("GET /plan");
+        }
+
+        String runId = "otel." + traceId + "." + agent;
+        JsonNode run = await().atMost(Duration.ofSeconds(20))
+                .until(
+                        () -> JSON.readTree(get("/v1/runs/" + runId).body()),
+                        r -> r.path("status").asText().equals("failed"));
+        assertThat(run.path("failure").path("message").asText()).isEqualTo("the plan could not be kept");
+        assertThat(run.path("labels").path("agent").asText()).isEqualTo("planner");
+        assertThat(run.path("sessionRoomId").asText()).isEqualTo(conversation);
+        JsonNode room = JSON.readTree(get("/v1/rooms/" + conversation).body());
+        assertThat(room.path("runId").asText()).isEqualTo(runId);
+        assertThat(room.path("members").path("svc:runner").asText()).isEqualTo("owner");
+        JsonNode transcript = await().atMost(Duration.ofSeconds(20))
+                .until(
+                        () -> JSON.readTree(get("/v1/rooms/" + conversation + "/transcript")
+                                        .body())
+                                .path("items"),
+                        items -> items.size() >= 6);
+        assertThat(transcript)
+                .extracting(e -> e.path("kind").asText() + " "
+                        + e.path("subtype").asText() + " " + e.path("text").asText())
+                .containsExactly(
+                        "turn_started null gpt-4o",
+                        "block text plan it",
+                        "block text a plan",
+                        "turn_ended stop null",
+                        "block tool_use {\"q\":1}",
+                        "block tool_result found it");
+        JsonNode usage = JSON.readTree(
+                        get("/v1/usage?groupBy=run&project=" + project).body())
+                .path("groups");
+        assertThat(usage)
+                .extracting(
+                        g -> g.path("key").asText(),
+                        g -> g.path("events").asLong(),
+                        g -> g.path("inputTokens").asLong())
+                .containsExactly(tuple(runId, 1L, 100L));
+
+        // Refusals: another media type, a body that is no export, an id of the wrong size, another project's token.
+        assertProblem(
+                HTTP.send(
+                        request("/v1/otlp/v1/traces", serviceToken)
+                                .header("Content-Type", "text/plain")
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString()),
+                415);
+        assertProblem(
+                HTTP.send(
+                        request("/v1/otlp/v1/traces", serviceToken)
+                                .header("Content-Type", "application/x-protobuf")
+                                .POST(HttpRequest.BodyPublishers.ofString("not protobuf at all"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString()),
+                400,
+                "body");
+        assertProblem(
+                HTTP.send(
+                        request("/v1/otlp/v1/traces", serviceToken)
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body.replace(traceId, "abc")))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString()),
+                400,
+                "body");
+        String scoped = JSON.readTree(post(
+                                "/v1/tokens",
+                                "{\"principal\": \"otlp-elsewhere\", \"roles\": [\"service\"], \"projects\": [\"project:elsewhere\"]}")
+                        .body())
+                .path("token")
+                .asText();
+        String other = body.replace(traceId, tag.substring(16) + tag.substring(0, 16));
+        assertProblem(
+                HTTP.send(
+                        request("/v1/otlp/v1/traces", scoped)
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(other))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString()),
+                403);
+        assertThat(get("/v1/runs/otel." + tag.substring(16) + tag.substring(0, 16) + "." + agent)
+                        .statusCode())
+                .isEqualTo(404);
+    }
+
+    private static String attribute(String key, String value) {
+        return "{\"key\": \"" + key + "\", \"value\": {" + value + "}}";
+    }
+
+    private static String span(
+            String traceId,
+            String spanId,
+            String parent,
+            String name,
+            long start,
+            long end,
+            String attributes,
+            String status) {
+        return "{\"traceId\": \"" + traceId + "\", \"spanId\": \"" + spanId + "\", \"parentSpanId\": \"" + parent
+                + "\", \"name\": \"" + name + "\", \"kind\": 1, \"startTimeUnixNano\": \"" + start
+                + "\", \"endTimeUnixNano\": " + end + ", \"attributes\": [" + attributes + "]"
+                + (status.isEmpty() ? "" : ", \"status\": " + status) + "}";
+    }
+
+    @Test
     void letsOnlyAdminsCreateTokensAndTheNewTokenWorks() throws Exception {
         String body = "{\"principal\": \"new-service\", \"roles\": [\"service\"]}";
         assertProblem(post("/v1/tokens", body, operatorToken), 403);

@@ -79,6 +79,8 @@ class PermissionMatrixIT {
         rule("POST /v1/webhooks/{webhookId}/replay", "MANAGE_WEBHOOKS", Target.WEBHOOK, 404);
         rule("GET /v1/runs/counts", "LIST", Target.RUN, 200);
         rule("GET /v1/usage", "LIST", Target.RUN, 200);
+        // An export of one agent span of the fixtures' project: it creates a run (once; then duplicates).
+        rule("POST /v1/otlp/v1/traces", "CREATE", Target.RUN, 200);
         rule("POST /v1/runs", "CREATE", Target.RUN, 202);
         rule("GET /v1/runs", "LIST", Target.RUN, 200);
         rule("GET /v1/runs/{runId}", "READ", Target.RUN, 200);
@@ -413,6 +415,13 @@ class PermissionMatrixIT {
                 "{\"kind\": \"report\", \"name\": \"n\", \"parentId\": \"" + PROJECT + "\", \"provenance\": "
                         + "{\"roomId\": \"" + roomId + "\"}}";
             case "POST /v1/runs/{runId}/events" -> "{\"type\": \"RunLabelled\", \"labels\": {\"k\": \"v\"}}";
+            case "POST /v1/otlp/v1/traces" ->
+                "{\"resourceSpans\": [{\"resource\": {\"attributes\": [{\"key\": \"substrate.project\", \"value\":"
+                        + " {\"stringValue\": \"" + PROJECT + "\"}}]}, \"scopeSpans\": [{\"spans\": [{\"traceId\":"
+                        + " \"5f0c0ffee0ddf00d5f0c0ffee0ddf00d\", \"spanId\": \"00f067aa0ba902b7\", \"name\": \"invoke_agent\","
+                        + " \"startTimeUnixNano\": \"1700000000000000000\", \"endTimeUnixNano\": \"1700000001000000000\","
+                        + " \"attributes\": [{\"key\": \"gen_ai.operation.name\", \"value\": {\"stringValue\":"
+                        + " \"invoke_agent\"}}]}]}]}]}";
             case "POST /v1/runs/{runId}/interrupts/{interruptId}/answer" -> "{\"status\": \"cancelled\"}";
             // A documentation address (TEST-NET-1): public, so allowed, and never reached.
             case "POST /v1/webhooks" ->

@@ -263,47 +263,15 @@ final class Appends {
                     "a batch holds 1 to " + MAX_BATCH + " events; this one holds " + events.size(), "body");
         }
         long waitMs = waitTimeout(ctx);
-        List<SpecificRecord> built = new ArrayList<>(events.size());
+        List<ObjectNode> bodies = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++) {
             JsonNode item = events.get(i);
             if (!item.isObject()) {
                 throw Problem.badRequest("each event of a batch must be a JSON object", "[" + i + "]");
             }
-            ObjectNode body = (ObjectNode) item;
-            if (entity == EntityKind.RUN) {
-                waitingDefaults(body);
-            }
-            if (i == 0) {
-                requireReach(ctx, entity, entityId, body);
-            } else {
-                requireProjectInReach(Requests.principal(ctx), entity, body);
-                if (entity == EntityKind.ARTIFACT) {
-                    requireArtifactEvent(ctx, body);
-                }
-            }
-            try {
-                built.add(build(ctx, entity, entityId, body, actor(ctx, body)));
-            } catch (InvalidEvent e) {
-                throw Problem.badRequest("[" + i + "] " + e.getMessage(), "[" + i + "]." + e.field());
-            } catch (Problem problem) {
-                throw problem.status() == 400
-                        ? Problem.badRequest("[" + i + "] " + problem.getMessage(), "[" + i + "]")
-                        : problem;
-            }
+            bodies.add((ObjectNode) item);
         }
-        List<CompletableFuture<Appended>> sent = new ArrayList<>(built.size());
-        for (SpecificRecord event : built) {
-            sent.add(send(entity, event));
-        }
-        List<Appended> appended = new ArrayList<>(sent.size());
-        for (CompletableFuture<Appended> each : sent) {
-            try {
-                appended.add(each.join());
-            } catch (CompletionException | SubstrateException e) {
-                Problem failed = Problem.appendFailed(e);
-                throw failed.with("appended", appended.size());
-            }
-        }
+        List<Appended> appended = appendChecked(ctx, entity, entityId, bodies);
         ObjectNode answer = JsonNodeFactory.instance.objectNode();
         answer.put(entity.idField(), entityId);
         ArrayNode items = answer.putArray("items");
@@ -344,6 +312,79 @@ final class Appends {
         answer.put("position", items.get(items.size() - 1).path("position").asText());
         answer.put("count", items.size());
         answer(ctx, new Result(waitMs >= 0 && allDecided ? 200 : 202, answer));
+    }
+
+    /**
+     * Appends events of one entity in order, each checked as a batch's are: the caller's reach by the entity as it is
+     * (read where it is held) before the first, every event built and checked before any is sent; then all are sent
+     * at once. 400 names the first bad one as {@code [i].field} (nothing appended); an append Kafka does not take
+     * fails with {@code appended}, how many of the first events it took before it.
+     */
+    List<Appended> appendChecked(Context ctx, EntityKind<?, ?> entity, String entityId, List<ObjectNode> bodies) {
+        List<SpecificRecord> built = new ArrayList<>(bodies.size());
+        for (int i = 0; i < bodies.size(); i++) {
+            ObjectNode body = bodies.get(i);
+            if (entity == EntityKind.RUN) {
+                waitingDefaults(body);
+            }
+            if (i == 0) {
+                requireReach(ctx, entity, entityId, body);
+            } else {
+                requireProjectInReach(Requests.principal(ctx), entity, body);
+                if (entity == EntityKind.ARTIFACT) {
+                    requireArtifactEvent(ctx, body);
+                }
+            }
+            try {
+                built.add(build(ctx, entity, entityId, body, actor(ctx, body)));
+            } catch (InvalidEvent e) {
+                throw Problem.badRequest("[" + i + "] " + e.getMessage(), "[" + i + "]." + e.field());
+            } catch (Problem problem) {
+                throw problem.status() == 400
+                        ? Problem.badRequest("[" + i + "] " + problem.getMessage(), "[" + i + "]")
+                        : problem;
+            }
+        }
+        List<CompletableFuture<Appended>> sent = new ArrayList<>(built.size());
+        for (SpecificRecord event : built) {
+            sent.add(send(entity, event));
+        }
+        List<Appended> appended = new ArrayList<>(sent.size());
+        for (CompletableFuture<Appended> each : sent) {
+            try {
+                appended.add(each.join());
+            } catch (CompletionException | SubstrateException e) {
+                Problem failed = Problem.appendFailed(e);
+                throw failed.with("appended", appended.size());
+            }
+        }
+        return appended;
+    }
+
+    /**
+     * Creates {@code entityId} from {@code creation} (a create event's body, {@code type} included) unless it
+     * exists: checked as {@code POST /v1/{kind}s} is, and awaited up to {@code waitMs}, so that events appended
+     * after it find the entity (a scoped caller appends only to what exists and it reaches). Whether it was created
+     * now, existed already (the same creation again, or another one) or was refused is not an error: what follows is
+     * checked against the entity as it is.
+     */
+    void ensureCreated(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode creation, long waitMs) {
+        JsonNode project = creation.get(Scope.projectField(entity));
+        Access.mayCreateIn(
+                        Requests.principal(ctx),
+                        entity,
+                        project != null && project.isTextual() ? project.asText() : null)
+                .require();
+        if (entity == EntityKind.RUN) {
+            runDefaults(creation, Requests.principal(ctx));
+        }
+        try {
+            append(ctx, entity, entityId, creation, waitMs);
+        } catch (Problem problem) {
+            if (problem.status() != 409) {
+                throw problem;
+            }
+        }
     }
 
     /** 403 when a scoped principal's event names a project outside its reach. */

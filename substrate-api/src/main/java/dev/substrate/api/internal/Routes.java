@@ -10,6 +10,7 @@ import dev.substrate.api.auth.TokenStore;
 import dev.substrate.blob.BlobStore;
 import dev.substrate.client.SubstrateClient;
 import dev.substrate.config.BlobSettings;
+import dev.substrate.config.EventSettings;
 import dev.substrate.config.HttpSettings;
 import dev.substrate.config.QuerySettings;
 import dev.substrate.config.StreamSettings;
@@ -85,6 +86,7 @@ public final class Routes implements AutoCloseable {
     private final long countBudget;
 
     private final UsageRoutes usage;
+    private final OtlpIngest otlp;
 
     private final List<Endpoint> endpoints = new ArrayList<>();
 
@@ -123,6 +125,8 @@ public final class Routes implements AutoCloseable {
         this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
         this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
         this.usage = new UsageRoutes(lists, reads, countBudget);
+        this.otlp = new OtlpIngest(
+                appends, dev.substrate.api.HttpApi.maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES)));
         metrics.addGauge("substrate_room_streams_open", "Room streams (SSE) open on this instance.", streams::clients);
         metrics.addGauge(
                 "substrate_position_waits",
@@ -279,6 +283,9 @@ public final class Routes implements AutoCloseable {
                 Access.Permission.LIST,
                 Forward.YES,
                 usage::usage);
+
+        // OpenTelemetry's OTLP/HTTP trace exports: GenAI spans become runs, rooms, turns and usage.
+        add(routes, HandlerType.POST, OtlpIngest.PATH, Params.NONE, Access.Permission.CREATE, Forward.NO, otlp::traces);
 
         addEntity(routes, EntityKind.ROOM, ROOM_LIST, this::listRooms, this::room);
         add(
