@@ -15,7 +15,7 @@ import org.apache.kafka.common.config.types.Password;
 
 /**
  * Substrate's configuration: every setting is declared once, by the component it configures ({@link KafkaSettings},
- * {@link TopicSettings}, {@link EventSettings}, {@link HttpSettings}, {@link StreamSettings}, {@link BlobSettings}, {@link WebhookSettings},
+ * {@link TopicSettings}, {@link EventSettings}, {@link HttpSettings}, {@link StreamSettings}, {@link BlobSettings}, {@link WebhookSettings}, {@link OtelSettings},
  * {@link QuerySettings}), as a {@link Setting} with its key, type, default, validation and documentation; {@link
  * #get} reads one. The README's configuration table is generated from them ({@link #markdownTable()}) and a test keeps
  * the two equal.
@@ -50,7 +50,8 @@ public final class SubstrateConfig {
                     StreamSettings.ALL,
                     BlobSettings.ALL,
                     QuerySettings.ALL,
-                    WebhookSettings.ALL)
+                    WebhookSettings.ALL,
+                    OtelSettings.ALL)
             .flatMap(List::stream)
             .toList();
 

@@ -288,7 +288,8 @@ public final class RunFold {
                     before.getCorrelationId(),
                     times,
                     event.getEventId(),
-                    UsageTotals.add(before.getUsage(), event.getUsage()));
+                    UsageTotals.add(before.getUsage(), event.getUsage()),
+                    before.getTraceparent());
         }
     }
 
@@ -312,6 +313,7 @@ public final class RunFold {
                         .build())
                 .setLastEventId(event.getEventId())
                 .setUsage(UsageTotals.add(List.of(), event.getUsage()))
+                .setTraceparent(event.getCorrelation().getTraceparent())
                 .build();
     }
 

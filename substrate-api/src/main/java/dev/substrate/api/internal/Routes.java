@@ -87,6 +87,8 @@ public final class Routes implements AutoCloseable {
 
     private final UsageRoutes usage;
     private final OtlpIngest otlp;
+    /** Finished runs out as OpenTelemetry traces, when an OTLP endpoint is configured; null otherwise. */
+    private final OtlpExport otlpExport;
 
     private final List<Endpoint> endpoints = new ArrayList<>();
 
@@ -125,6 +127,7 @@ public final class Routes implements AutoCloseable {
         this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
         this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
         this.usage = new UsageRoutes(lists, reads, countBudget);
+        this.otlpExport = OtlpExport.startIfConfigured(config, System.getenv());
         this.otlp = new OtlpIngest(
                 appends, dev.substrate.api.HttpApi.maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES)));
         metrics.addGauge("substrate_room_streams_open", "Room streams (SSE) open on this instance.", streams::clients);
@@ -188,6 +191,9 @@ public final class Routes implements AutoCloseable {
     public void close() {
         streams.close();
         webhooks.close();
+        if (otlpExport != null) {
+            otlpExport.close();
+        }
         reads.close();
         blobs.close();
     }
