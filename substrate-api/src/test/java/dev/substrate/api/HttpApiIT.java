@@ -831,6 +831,86 @@ class HttpApiIT {
     }
 
     @Test
+    void pricesTheTokensOfEventsThatSaidNoCostWithTheLatestPriceTableAndSaysWhichVersion() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        String project = "project:prices-" + tag;
+        String priced = "priced-" + tag;
+        String unknown = "unknown-" + tag;
+        assertThat(post(
+                                "/v1/runs?wait=applied",
+                                "{\"project\": \"" + project + "\", \"usage\": {\"model\": \""
+                                        + priced
+                                        + "\", \"inputTokens\": 1000000, \"cachedInputTokens\": 200000, \"outputTokens\":"
+                                        + " 500000}}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post(
+                                "/v1/runs?wait=applied",
+                                "{\"project\": \"" + project + "\", \"usage\": {\"model\": \"" + priced
+                                        + "\", \"inputTokens\": 10, \"cost\": {\"amount\": \"0.5\"}}}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post(
+                                "/v1/runs?wait=applied",
+                                "{\"project\": \"" + project + "\", \"usage\": {\"model\": \"" + unknown
+                                        + "\", \"inputTokens\": 7}}")
+                        .statusCode())
+                .isEqualTo(200);
+
+        assertProblem(
+                put(
+                        "/v1/prices",
+                        "{\"models\": {\"m\": {\"inputPerMillion\": 1, \"outputPerMillion\": 1}}}",
+                        Map.of("Content-Type", "application/json"),
+                        operatorToken),
+                403);
+        assertProblem(
+                put(
+                        "/v1/prices",
+                        "{\"currency\": \"usd\", \"models\": {\"m\": {\"inputPerMillion\": 1,"
+                                + " \"outputPerMillion\": 1}}}",
+                        Map.of("Content-Type", "application/json")),
+                400,
+                "currency");
+        assertProblem(
+                put(
+                        "/v1/prices",
+                        "{\"models\": {\"m\": {\"inputPerMillion\": -1, \"outputPerMillion\": 1}}}",
+                        Map.of("Content-Type", "application/json")),
+                400,
+                "models.m.inputPerMillion");
+        HttpResponse<String> set = put(
+                "/v1/prices",
+                "{\"currency\": \"USD\", \"models\": {\"" + priced
+                        + "\": {\"inputPerMillion\": \"2.50\", \"outputPerMillion\": 10, \"cachedInputPerMillion\": \"1.25\"}}}",
+                Map.of("Content-Type", "application/json"));
+        assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+        long version = JSON.readTree(set.body()).path("version").asLong();
+        assertThat(version).isPositive();
+
+        JsonNode usage =
+                JSON.readTree(get("/v1/usage?groupBy=model&project=" + project).body());
+        assertThat(usage.path("priceVersion").asLong()).isEqualTo(version);
+        // 800,000 input at 2.50, 200,000 cached at 1.25, 500,000 output at 10 per million, and the 0.5 an event said.
+        assertThat(usage.path("groups"))
+                .extracting(
+                        g -> g.path("key").asText(),
+                        g -> g.path("cost").path("amount").asText(),
+                        g -> g.path("unpricedEvents").asLong())
+                .containsExactly(tuple(priced, "7.75", 0L), tuple(unknown, "", 1L));
+        assertThat(JSON.readTree(get("/v1/prices").body())
+                        .path("models")
+                        .path(priced)
+                        .path("cachedInputPerMillion")
+                        .asText())
+                .isEqualTo("1.25");
+        assertThat(get("/v1/prices?version=" + version, observerToken).statusCode())
+                .isEqualTo(200);
+        assertProblem(get("/v1/prices?version=999999999"), 404);
+        assertProblem(get("/v1/usage?priceVersion=999999999"), 400, "priceVersion");
+    }
+
+    @Test
     void letsOnlyAdminsCreateTokensAndTheNewTokenWorks() throws Exception {
         String body = "{\"principal\": \"new-service\", \"roles\": [\"service\"]}";
         assertProblem(post("/v1/tokens", body, operatorToken), 403);

@@ -79,6 +79,8 @@ class PermissionMatrixIT {
         rule("POST /v1/webhooks/{webhookId}/replay", "MANAGE_WEBHOOKS", Target.WEBHOOK, 404);
         rule("GET /v1/runs/counts", "LIST", Target.RUN, 200);
         rule("GET /v1/usage", "LIST", Target.RUN, 200);
+        rule("GET /v1/prices", "LIST", Target.NONE, 200);
+        rule("PUT /v1/prices", "MANAGE_PRICES", Target.NONE, 200);
         // An export of one agent span of the fixtures' project: it creates a run (once; then duplicates).
         rule("POST /v1/otlp/v1/traces", "CREATE", Target.RUN, 200);
         rule("POST /v1/runs", "CREATE", Target.RUN, 202);
@@ -306,7 +308,7 @@ class PermissionMatrixIT {
         switch (rule.permission()) {
             case "AUTHENTICATED", "LIST":
                 return rule.allowed();
-            case "MANAGE_TOKENS":
+            case "MANAGE_TOKENS", "MANAGE_PRICES":
                 return caller.role() == Role.ADMIN ? rule.allowed() : 403;
             case "MANAGE_WEBHOOKS":
                 if (!everyRoom) {
@@ -349,6 +351,10 @@ class PermissionMatrixIT {
             Rule rule, Caller caller, Answer answer, List<String> wrong, HttpApi.Endpoint endpoint) {
         boolean everyRoom = caller.role() == Role.ADMIN || caller.role() == Role.OPERATOR;
         boolean mayRead = caller.reach() != Reach.OUT && (rule.target() == Target.RUN || everyRoom || caller.member());
+        if (rule.target() == Target.NONE) {
+            // Not a list of entities (the price table): nothing of the fixtures to leave out.
+            return;
+        }
         String fixture = switch (rule.target()) {
             case RUN -> endpoint.path().endsWith("counts") || endpoint.path().endsWith("usage") ? PROJECT : runId;
             case ROOM -> roomId;
@@ -415,6 +421,8 @@ class PermissionMatrixIT {
                 "{\"kind\": \"report\", \"name\": \"n\", \"parentId\": \"" + PROJECT + "\", \"provenance\": "
                         + "{\"roomId\": \"" + roomId + "\"}}";
             case "POST /v1/runs/{runId}/events" -> "{\"type\": \"RunLabelled\", \"labels\": {\"k\": \"v\"}}";
+            case "PUT /v1/prices" ->
+                "{\"currency\": \"USD\", \"models\": {\"m\": {\"inputPerMillion\": 1, \"outputPerMillion\": \"2\"}}}";
             case "POST /v1/otlp/v1/traces" ->
                 "{\"resourceSpans\": [{\"resource\": {\"attributes\": [{\"key\": \"substrate.project\", \"value\":"
                         + " {\"stringValue\": \"" + PROJECT + "\"}}]}, \"scopeSpans\": [{\"spans\": [{\"traceId\":"

@@ -33,6 +33,7 @@ import picocli.CommandLine.Model.UsageMessageSpec;
             TokensCommand.class,
             WebhooksCommand.class,
             UsageCommand.class,
+            PricesCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -90,6 +90,14 @@ final class UsageCommand implements Callable<Integer> {
                         group));
         row(table, "total", usage.path("total"));
         client.print(spec.commandLine().getOut(), usage, table);
+        if (!client.json && !usage.path("priceVersion").isNull()) {
+            spec.commandLine()
+                    .getOut()
+                    .printf(
+                            "Events that said no cost are priced by price table version %s.%n",
+                            usage.path("priceVersion").asText());
+            spec.commandLine().getOut().flush();
+        }
         return 0;
     }
 

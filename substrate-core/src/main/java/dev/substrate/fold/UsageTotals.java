@@ -63,6 +63,7 @@ public final class UsageTotals {
         if (paid != null) {
             cost.put(paid.getCurrency(), BigDecimal.valueOf(paid.getAmount()).toPlainString());
         }
+        boolean unpriced = paid == null;
         return new UsageTotal(
                 usage.getProvider(),
                 usage.getModel(),
@@ -71,7 +72,11 @@ public final class UsageTotals {
                 usage.getOutputTokens(),
                 usage.getCachedInputTokens(),
                 usage.getReasoningTokens(),
-                cost);
+                cost,
+                unpriced ? 1L : 0L,
+                unpriced ? usage.getInputTokens() : 0L,
+                unpriced ? usage.getOutputTokens() : 0L,
+                unpriced ? usage.getCachedInputTokens() : 0L);
     }
 
     /** The sum of two totals; the model and provider are {@code a}'s, the provider null when they differ. */
@@ -86,7 +91,11 @@ public final class UsageTotals {
                 a.getOutputTokens() + b.getOutputTokens(),
                 a.getCachedInputTokens() + b.getCachedInputTokens(),
                 a.getReasoningTokens() + b.getReasoningTokens(),
-                cost);
+                cost,
+                a.getUnpricedEvents() + b.getUnpricedEvents(),
+                a.getUnpricedInputTokens() + b.getUnpricedInputTokens(),
+                a.getUnpricedOutputTokens() + b.getUnpricedOutputTokens(),
+                a.getUnpricedCachedInputTokens() + b.getUnpricedCachedInputTokens());
     }
 
     /** Two exact decimals' sum, as exact decimal text. */

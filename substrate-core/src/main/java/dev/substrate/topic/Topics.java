@@ -33,6 +33,7 @@ public final class Topics {
     private final Topic notifications;
     private final Topic webhooks;
     private final Topic webhookDeliveries;
+    private final Topic prices;
     private final boolean rebuild;
 
     /** The topics under {@code prefix}, whose log topics accept events of up to {@code maxEventBytes}. */
@@ -119,6 +120,13 @@ public final class Topics {
                 Map.of(
                         "cleanup.policy", CleanupPolicy.DELETE.config(),
                         "retention.ms", Long.toString(DIAGNOSTICS_RETENTION.toMillis())),
+                1);
+        // Every version of the price table, each under its own key, so that compaction keeps them all.
+        prices = new Topic(
+                logPrefix + "prices",
+                "version:<10 digits>",
+                CleanupPolicy.COMPACT,
+                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
                 1);
     }
 
@@ -226,7 +234,12 @@ public final class Topics {
         return webhookDeliveries;
     }
 
-    /** All fourteen, logs first. */
+    /** The price table's versions ({@code PUT /v1/prices}), keyed {@code version:<10 digits>}, compacted. */
+    public Topic prices() {
+        return prices;
+    }
+
+    /** All fifteen, logs first. */
     public List<Topic> all() {
         return List.of(
                 runEvents,
@@ -242,6 +255,7 @@ public final class Topics {
                 blobIndex,
                 notifications,
                 webhooks,
-                webhookDeliveries);
+                webhookDeliveries,
+                prices);
     }
 }

@@ -122,7 +122,10 @@ final class IndexScans {
                     if (entry.value == null || key == null || !query.counts(key)) {
                         continue;
                     }
-                    groups.merge(query.groupBy().of(key), entry.value, UsageTotals::plus);
+                    UsageTotal sum = query.pricing() == null
+                            ? entry.value
+                            : query.pricing().apply(key.model(), entry.value);
+                    groups.merge(query.groupBy().of(key), sum, UsageTotals::plus);
                     if (groups.size() > UsageQuery.MAX_GROUPS) {
                         throw new TooMuchToCount("the answer would hold more than " + UsageQuery.MAX_GROUPS
                                 + " groups; narrow it by project, days or run");

@@ -4,6 +4,7 @@ import dev.substrate.state.UsageTotal;
 import dev.substrate.streams.internal.StoreNames;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Predicate;
 
 /**
@@ -17,9 +18,17 @@ import java.util.function.Predicate;
  * @param toDay the last UTC day counted ({@code yyyy-MM-dd}), or null
  * @param runIds the runs counted, or null for usage in and outside of runs alike
  * @param groupBy what the sums are grouped by
+ * @param pricing applied to each model's sum before it is grouped (a price table pricing the tokens of events that
+ *     said no cost), or null
  */
 public record UsageQuery(
-        String project, Predicate<String> reaches, String fromDay, String toDay, Set<String> runIds, GroupBy groupBy) {
+        String project,
+        Predicate<String> reaches,
+        String fromDay,
+        String toDay,
+        Set<String> runIds,
+        GroupBy groupBy,
+        BiFunction<String, UsageTotal, UsageTotal> pricing) {
 
     /** The most groups one answer holds: a query with more is refused, to be narrowed. */
     public static final int MAX_GROUPS = 10_000;

@@ -96,7 +96,7 @@ class FoldRebuildIT {
     private static void usageAddsUp(SubstrateFold fold, Workload workload) {
         assertThat(workload.usage).hasSizeGreaterThan(500);
         for (UsageQuery.GroupBy groupBy : UsageQuery.GroupBy.values()) {
-            UsageQuery everything = new UsageQuery(null, project -> true, null, null, null, groupBy);
+            UsageQuery everything = new UsageQuery(null, project -> true, null, null, null, groupBy, null);
             assertThat(sums(fold, everything)).as(groupBy.name()).isEqualTo(bruteForce(workload, everything));
         }
         UsageQuery narrowed = new UsageQuery(
@@ -105,10 +105,17 @@ class FoldRebuildIT {
                 "2026-11-02",
                 "2026-11-03",
                 java.util.Set.of("run-1", "run-2", "run-4", "run-5"),
-                UsageQuery.GroupBy.DAY);
+                UsageQuery.GroupBy.DAY,
+                null);
         assertThat(sums(fold, narrowed)).isNotEmpty().isEqualTo(bruteForce(workload, narrowed));
         UsageQuery hidden = new UsageQuery(
-                null, project -> project.equals("project:acme/api"), null, null, null, UsageQuery.GroupBy.PROJECT);
+                null,
+                project -> project.equals("project:acme/api"),
+                null,
+                null,
+                null,
+                UsageQuery.GroupBy.PROJECT,
+                null);
         assertThat(sums(fold, hidden).keySet()).containsExactly("project:acme/api");
     }
 

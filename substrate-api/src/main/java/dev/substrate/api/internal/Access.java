@@ -46,6 +46,8 @@ final class Access {
         MANAGE_TOKENS,
         /** Subscribe, list, delete and replay webhooks: admins and operators, within their projects. */
         MANAGE_WEBHOOKS,
+        /** Set a new version of the price table: admins (it prices every project). */
+        MANAGE_PRICES,
         /** Create an entity in a project: appenders, within their projects. */
         CREATE,
         /** Append an event to an entity: appenders who may change it. */
@@ -64,7 +66,7 @@ final class Access {
         Role[] roles() {
             return switch (this) {
                 case PUBLIC, AUTHENTICATED, READ, LIST, INSTANCE -> Role.values();
-                case MANAGE_TOKENS -> new Role[] {Role.ADMIN};
+                case MANAGE_TOKENS, MANAGE_PRICES -> new Role[] {Role.ADMIN};
                 case MANAGE_WEBHOOKS -> new Role[] {Role.ADMIN, Role.OPERATOR};
                 case CREATE, APPEND -> APPENDERS;
             };

@@ -132,17 +132,19 @@ final class Lists {
             Supplier<ObjectNode> local,
             Function<List<JsonNode>, ObjectNode> merge)
             throws Exception {
-        gather(ctx, List.of(entity), local, merge);
+        gather(ctx, List.of(entity), "", local, merge);
     }
 
     /**
      * {@link #gather} over the partitions of several kinds: each instance's part holds one part per kind, under the
      * kind's name ({@code {"run": {...}, "room": {...}}}), each checked to cover the partitions of that kind it holds
-     * (none, for a kind it holds nothing of).
+     * (none, for a kind it holds nothing of). {@code alsoAsk} (such as {@code priceVersion=3}, or empty) is added to
+     * the query the other instances are asked.
      */
     void gather(
             Context ctx,
             List<EntityKind<?, ?>> kinds,
+            String alsoAsk,
             Supplier<ObjectNode> local,
             Function<List<JsonNode>, ObjectNode> merge)
             throws Exception {
@@ -168,7 +170,7 @@ final class Lists {
         holders.stream()
                 .filter(instance -> !instance.equals(cluster.self()))
                 .forEach(instance ->
-                        asked.put(instance, cluster.get(ctx, instance, ctx.path(), ctx.queryString(), Map.of())));
+                        asked.put(instance, cluster.get(ctx, instance, ctx.path(), query(ctx, alsoAsk), Map.of())));
         reads.afterPosition(ctx, () -> {
             List<JsonNode> parts = new ArrayList<>();
             if (holders.contains(cluster.self())) {
@@ -190,6 +192,14 @@ final class Lists {
                         return null;
                     });
         });
+    }
+
+    private static String query(Context ctx, String alsoAsk) {
+        String query = ctx.queryString();
+        if (alsoAsk.isEmpty()) {
+            return query;
+        }
+        return query == null || query.isEmpty() ? alsoAsk : query + "&" + alsoAsk;
     }
 
     /** Another instance's part of a list, checked to cover the partitions it holds; the problem if it does not. */

@@ -86,6 +86,7 @@ public final class Routes implements AutoCloseable {
     private final long countBudget;
 
     private final UsageRoutes usage;
+    private final PriceTable prices;
     private final OtlpIngest otlp;
     /** Finished runs out as OpenTelemetry traces, when an OTLP endpoint is configured; null otherwise. */
     private final OtlpExport otlpExport;
@@ -126,7 +127,8 @@ public final class Routes implements AutoCloseable {
         this.metrics = metrics;
         this.metricsOnApiPort = config.get(HttpSettings.METRICS_PORT) < 0;
         this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
-        this.usage = new UsageRoutes(lists, reads, countBudget);
+        this.prices = new PriceTable(config, Topics.from(config));
+        this.usage = new UsageRoutes(lists, reads, countBudget, prices);
         this.otlpExport = OtlpExport.startIfConfigured(config, System.getenv());
         this.otlp = new OtlpIngest(
                 appends, dev.substrate.api.HttpApi.maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES)));
@@ -191,6 +193,7 @@ public final class Routes implements AutoCloseable {
     public void close() {
         streams.close();
         webhooks.close();
+        prices.close();
         if (otlpExport != null) {
             otlpExport.close();
         }
@@ -290,6 +293,25 @@ public final class Routes implements AutoCloseable {
                 Forward.YES,
                 usage::usage);
 
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/prices",
+                Params.read("version"),
+                Access.Permission.LIST,
+                Forward.NO,
+                this::showPrices);
+        add(
+                routes,
+                HandlerType.PUT,
+                "/v1/prices",
+                Params.NONE,
+                Access.Permission.MANAGE_PRICES,
+                Forward.NO,
+                ctx -> Requests.json(
+                        ctx,
+                        prices.set(Requests.body(ctx), Requests.principal(ctx).name())
+                                .toJson()));
         // OpenTelemetry's OTLP/HTTP trace exports: GenAI spans become runs, rooms, turns and usage.
         add(routes, HandlerType.POST, OtlpIngest.PATH, Params.NONE, Access.Permission.CREATE, Forward.NO, otlp::traces);
 
@@ -503,6 +525,34 @@ public final class Routes implements AutoCloseable {
             params.check(ctx);
             handler.handle(ctx);
         };
+    }
+
+    /**
+     * GET /v1/prices?version=: the price table's latest version (or the one asked for): {@code {"version", "currency",
+     * "models": {model: {"inputPerMillion", "outputPerMillion", "cachedInputPerMillion"}}, "setBy", "setAt"}}; before
+     * any was set, {@code {"version": null, "models": {}}}.
+     */
+    private void showPrices(Context ctx) {
+        String asked = ctx.queryParam("version");
+        java.util.Optional<PriceTable.Version> version;
+        if (asked == null) {
+            version = prices.latest();
+        } else {
+            try {
+                version = prices.version(Long.parseLong(asked));
+            } catch (NumberFormatException e) {
+                throw Problem.badRequest("version must be a whole number", "version");
+            }
+            if (version.isEmpty()) {
+                throw Problem.notFound("price table version " + asked);
+            }
+        }
+        Requests.json(ctx, version.map(PriceTable.Version::toJson).orElseGet(() -> {
+            ObjectNode none = JsonNodeFactory.instance.objectNode();
+            none.putNull("version");
+            none.putObject("models");
+            return none;
+        }));
     }
 
     /** GET /v1/whoami: who the token acts as, its roles and the projects it reaches (what the console shows). */

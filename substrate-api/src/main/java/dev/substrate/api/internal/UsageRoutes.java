@@ -29,18 +29,20 @@ import java.util.TreeMap;
 final class UsageRoutes {
 
     /** What {@code GET /v1/usage} takes. */
-    static final Params PARAMS = Params.read("groupBy", "project", "from", "to", "runId");
+    static final Params PARAMS = Params.read("groupBy", "project", "from", "to", "runId", "priceVersion");
 
     private static final List<EntityKind<?, ?>> KINDS = List.of(EntityKind.RUN, EntityKind.ROOM);
 
     private final Lists lists;
     private final Reads reads;
     private final long budget;
+    private final PriceTable prices;
 
-    UsageRoutes(Lists lists, Reads reads, long budget) {
+    UsageRoutes(Lists lists, Reads reads, long budget, PriceTable prices) {
         this.lists = lists;
         this.reads = reads;
         this.budget = budget;
+        this.prices = prices;
     }
 
     /**
@@ -50,18 +52,28 @@ final class UsageRoutes {
      */
     void usage(Context ctx) throws Exception {
         Principal principal = Requests.principal(ctx);
+        // Every instance prices with the version asked for (by the instance that gathers: its latest).
+        PriceTable.Version table = priceVersion(ctx);
         UsageQuery query = new UsageQuery(
                 ctx.queryParam("project"),
                 project -> Access.mayReadUsage(principal, project),
                 day(ctx, "from"),
                 day(ctx, "to"),
                 runIds(ctx),
-                groupBy(ctx));
+                groupBy(ctx),
+                table == null ? null : table::price);
         if (query.fromDay() != null && query.toDay() != null && query.fromDay().compareTo(query.toDay()) > 0) {
             throw Problem.badRequest("from (" + query.fromDay() + ") is after to (" + query.toDay() + ")", "from");
         }
-        lists.gather(ctx, KINDS, () -> part(query), parts -> {
+        String alsoAsk =
+                table == null || ctx.queryParam("priceVersion") != null ? "" : "priceVersion=" + table.version();
+        lists.gather(ctx, KINDS, alsoAsk, () -> part(query), parts -> {
             ObjectNode answer = answer(parts, query.groupBy());
+            if (table == null) {
+                answer.putNull("priceVersion");
+            } else {
+                answer.put("priceVersion", table.version());
+            }
             ctx.header(Lists.SCANNED, answer.remove("scanned").asText());
             return answer;
         });
@@ -132,6 +144,7 @@ final class UsageRoutes {
         into.put("outputTokens", total == null ? 0 : total.getOutputTokens());
         into.put("cachedInputTokens", total == null ? 0 : total.getCachedInputTokens());
         into.put("reasoningTokens", total == null ? 0 : total.getReasoningTokens());
+        into.put("unpricedEvents", total == null ? 0 : total.getUnpricedEvents());
         ArrayNode costs = JsonNodeFactory.instance.arrayNode();
         if (total != null) {
             new TreeMap<>(total.getCost())
@@ -145,6 +158,27 @@ final class UsageRoutes {
             into.putNull("cost");
         }
         into.set("costs", costs);
+    }
+
+    /**
+     * The price table version to price with: {@code priceVersion} when given (a forwarded request carries the gathering
+     * instance's; 503 while this instance has not read it yet), else the latest; null when none was set.
+     */
+    private PriceTable.Version priceVersion(Context ctx) {
+        String asked = ctx.queryParam("priceVersion");
+        if (asked == null) {
+            return prices.latest().orElse(null);
+        }
+        long version;
+        try {
+            version = Long.parseLong(asked);
+        } catch (NumberFormatException e) {
+            throw Problem.badRequest("priceVersion must be a version of the price table", "priceVersion");
+        }
+        return prices.version(version)
+                .orElseThrow(() -> Cluster.isForwarded(ctx)
+                        ? Problem.unavailable("this instance has not read price table version " + version + " yet")
+                        : Problem.badRequest("the price table has no version " + version, "priceVersion"));
     }
 
     private static UsageQuery.GroupBy groupBy(Context ctx) {

@@ -69,6 +69,14 @@ public final class ApiClient {
         return json(send(request, "application/json", HttpResponse.BodyHandlers.ofString(), Duration.ofSeconds(30)));
     }
 
+    /** PUTs the JSON {@code body} to {@code path} and returns the JSON answer. */
+    public JsonNode put(String path, JsonNode body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body.toString()));
+        return json(send(request, "application/json", HttpResponse.BodyHandlers.ofString(), Duration.ofSeconds(30)));
+    }
+
     /** An answer's status and JSON body. */
     public record Answer(int status, JsonNode body) {}
 
