@@ -260,13 +260,14 @@ function pager(base, filters, query, nextCursor) {
 const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out"];
 
 async function runView(runId) {
-  const [run, history, artifacts, rooms, children, me] = await Promise.all([
+  const [run, history, artifacts, rooms, children, me, usage] = await Promise.all([
     api("/v1/runs/" + enc(runId)),
     api("/v1/runs/" + enc(runId) + "/events?limit=1000"),
     api("/v1/artifacts?limit=100&runId=" + enc(runId)),
     api("/v1/rooms?limit=100&runId=" + enc(runId)),
     api("/v1/runs?limit=100&parentRunId=" + enc(runId)),
     whoami(),
+    api("/v1/usage?groupBy=model&runId=" + enc(runId)),
   ]);
   const reload = () => route();
   const actions = [];
@@ -311,6 +312,10 @@ async function runView(runId) {
       ["Activation", run.activation.surface + (run.activation.actor ? " by " + run.activation.actor : "")],
       run.where ? ["Where", [run.where.executor, run.where.host, run.where.environment].filter(Boolean).join(" · ")] : null,
       ["Labels", labels(run.labels)],
+      ["Cost", h("span", { id: "run-cost" }, usage.total.events
+        ? usage.total.inputTokens + " in / " + usage.total.outputTokens + " out tokens · " + costText(usage.total)
+          + " (" + usage.groups.map((group) => group.key).join(", ") + ")"
+        : "none recorded")],
       ["Created", when(run.timestamps.createdAt)],
       ["Updated", when(run.timestamps.updatedAt)],
       ["Version", String(run.version)],
@@ -459,6 +464,82 @@ async function roomsView(query) {
   );
 }
 
+/** A sum's cost as text: each currency's amount, or "—" when no event said one and no price covered it. */
+function costText(figures) {
+  const costs = figures.costs || [];
+  return costs.length ? costs.map((cost) => cost.amount + " " + cost.currency).join(" + ") : "—";
+}
+
+/** A state's usage totals (by model) as "N in / M out tokens · cost". */
+function usageText(totals) {
+  if (!totals || !totals.length) return "none recorded";
+  const sum = (field) => totals.reduce((all, total) => all + total[field], 0);
+  const costs = {};
+  for (const total of totals) {
+    for (const [currency, amount] of Object.entries(total.cost || {})) costs[currency] = (costs[currency] || 0) + Number(amount);
+  }
+  const cost = Object.entries(costs).map(([currency, amount]) => amount.toFixed(6).replace(/\.?0+$/, "") + " " + currency).join(" + ");
+  return sum("inputTokens") + " in / " + sum("outputTokens") + " out tokens" + (cost ? " · " + cost : "")
+    + " (" + totals.map((total) => total.model).join(", ") + ")";
+}
+
+/** A bar of {@code pixels}, sized through the CSS object model (the console's CSP allows no inline style). */
+function bar(pixels) {
+  const element = h("span", { class: "bar" });
+  element.style.width = pixels + "px";
+  return element;
+}
+
+/** #/usage: tokens and cost by project, model, run or day, as a table and a bar chart of the chosen measure. */
+async function usageView(query) {
+  const groupBy = query.get("groupBy") || "project";
+  const params = new URLSearchParams({ groupBy });
+  for (const name of ["project", "from", "to"]) if (query.get(name)) params.set(name, query.get(name));
+  const usage = await api("/v1/usage?" + params);
+  const measure = query.get("measure") === "cost" ? "cost" : "tokens";
+  const value = (group) => measure === "cost"
+    ? (group.costs || []).reduce((all, cost) => all + Number(cost.amount), 0)
+    : group.inputTokens + group.outputTokens;
+  const most = Math.max(0, ...usage.groups.map(value));
+  const select = (name, options, current) => h("select", { name }, options.map((option) =>
+    h("option", option === current ? { value: option, selected: "" } : { value: option }, option)));
+  const filters = h("form", { class: "filters", id: "usage-filters" },
+    h("label", {}, "Group by", select("groupBy", ["project", "model", "run", "day"], groupBy)),
+    h("label", {}, "Chart", select("measure", ["tokens", "cost"], measure)),
+    h("label", {}, "Project", h("input", { name: "project", value: query.get("project") || "", placeholder: "project:acme/web" })),
+    h("label", {}, "From", h("input", { name: "from", type: "date", value: query.get("from") || "" })),
+    h("label", {}, "To", h("input", { name: "to", type: "date", value: query.get("to") || "" })),
+    h("button", { class: "primary", type: "submit" }, "Show"));
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    for (const [name, field] of new FormData(filters)) if (field) next.set(name, field);
+    location.hash = "#/usage?" + next;
+  });
+  const keyCell = (key) => groupBy === "run" ? (key ? runLink(key) : "(outside runs)") : key;
+  show(
+    h("h1", {}, "Usage"),
+    filters,
+    h("div", { class: "chart", id: "usage-chart" }, usage.groups.map((group) =>
+      h("div", { class: "bar-row", "data-key": group.key },
+        h("span", { class: "bar-label" }, group.key || "(outside runs)"),
+        bar(most ? Math.max(1, Math.round(300 * value(group) / most)) : 1),
+        h("span", { class: "bar-value" }, measure === "cost" ? costText(group) : String(value(group)))))),
+    table([groupBy, "events", "input", "output", "cached", "reasoning", "cost"],
+      usage.groups.concat([{ ...usage.total, total: true }]).map((group) => h("tr", { "data-usage": group.total ? "(total)" : group.key },
+        h("td", {}, group.total ? h("strong", {}, "total") : keyCell(group.key)),
+        h("td", {}, String(group.events)),
+        h("td", {}, String(group.inputTokens)),
+        h("td", {}, String(group.outputTokens)),
+        h("td", {}, String(group.cachedInputTokens)),
+        h("td", {}, String(group.reasoningTokens)),
+        h("td", { class: "cost" }, costText(group)))),
+      "No usage recorded."),
+    h("p", { class: "muted" }, usage.priceVersion === null
+      ? "Costs are what events said; no price table is set (PUT /v1/prices)."
+      : "Events that said no cost are priced by price table version " + usage.priceVersion + "."));
+}
+
 async function roomView(roomId) {
   const [room, me] = await Promise.all([api("/v1/rooms/" + enc(roomId)), whoami()]);
   const actions = me.mayAppend && !room.closed
@@ -482,6 +563,7 @@ async function roomView(roomId) {
         (state.environment.restartCount ? " · restarts " + state.environment.restartCount : "") +
         (state.environment.lastError ? " · last error: " + state.environment.lastError : ""))],
       ["Active turn", h("span", { id: "active-turn" }, state.activeTurn ? state.activeTurn.turnId + " since " + when(state.activeTurn.startedAt) : "none")],
+      ["Usage", h("span", { id: "room-usage" }, usageText(state.usage))],
       ["Events", String(state.version)],
     ]));
   };
@@ -763,6 +845,7 @@ async function route() {
     else if (parts[0] === "rooms") await roomsView(query);
     else if (parts[0] === "artifacts" && parts[1]) await artifactView(parts[1]);
     else if (parts[0] === "artifacts") await artifactsView(query);
+    else if (parts[0] === "usage") await usageView(query);
     else await runsView(query);
   } catch (error) {
     if (error instanceof Unauthenticated) {

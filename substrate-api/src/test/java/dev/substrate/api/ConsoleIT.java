@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -276,6 +277,49 @@ class ConsoleIT {
 
         browser.findElement(By.linkText("Rooms")).click();
         wait.until(ExpectedConditions.presenceOfElementLocated(By.linkText(roomId)));
+    }
+
+    @Test
+    void showsWhatARunCostAndUsageByModelWithAChart() throws Exception {
+        String project = "project:console-usage-" + UUID.randomUUID().toString().substring(0, 8);
+        String runId = created(
+                post(
+                        "/v1/runs?wait=applied",
+                        "{\"project\": \"" + project + "\", \"usage\": {\"provider\": \"openai\", \"model\":"
+                                + " \"gpt-4o\", \"inputTokens\": 1200, \"outputTokens\": 300, \"cost\": {\"amount\":"
+                                + " \"0.0105\", \"currency\": \"USD\"}}}"),
+                "runId");
+        created(
+                post(
+                        "/v1/runs?wait=applied",
+                        "{\"project\": \"" + project + "\", \"usage\": {\"model\": \"claude\", \"inputTokens\": 50,"
+                                + " \"outputTokens\": 10}}"),
+                "runId");
+
+        signIn("/#token=" + token + "#/runs/" + runId);
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("run-cost"), "0.0105 USD"));
+        assertThat(browser.findElement(By.id("run-cost")).getText()).contains("1200 in / 300 out tokens");
+
+        browser.get(proxy.url() + "/#/usage?groupBy=model&project=" + project);
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-usage='gpt-4o']")));
+        assertThat(browser.findElement(By.cssSelector("tr[data-usage='gpt-4o'] td.cost"))
+                        .getText())
+                .isEqualTo("0.0105 USD");
+        assertThat(browser.findElement(By.cssSelector("tr[data-usage='claude'] td.cost"))
+                        .getText())
+                .isEqualTo("—");
+        assertThat(browser.findElement(By.cssSelector("tr[data-usage='(total)']"))
+                        .getText())
+                .contains("1250");
+        // The chart: one bar per model, the longer for more tokens.
+        int gpt = browser.findElement(By.cssSelector(".bar-row[data-key='gpt-4o'] .bar"))
+                .getSize()
+                .getWidth();
+        int claude = browser.findElement(By.cssSelector(".bar-row[data-key='claude'] .bar"))
+                .getSize()
+                .getWidth();
+        assertThat(gpt).isGreaterThan(claude * 10);
+        screenshot("usage");
     }
 
     @Test
