@@ -72,12 +72,18 @@ api "$API/v1/rooms/$ROOM/events?wait=applied" -d '[
     {"type": "TextDelta", "blockId": "b1", "text": "Hello, "},
     {"type": "TextDelta", "blockId": "b1", "text": "world"},
     {"type": "BlockCompleted", "blockId": "b1"},
-    {"type": "TurnEnded", "turnId": "t1"}]' | jq -e 'all(.items[]; .outcome == "applied")'
+    {"type": "TurnEnded", "turnId": "t1", "usage": {"provider": "openai", "model": "gpt-4o",
+        "inputTokens": 1200, "outputTokens": 300, "cost": {"amount": "0.0105", "currency": "USD"}}}]' \
+    | jq -e 'all(.items[]; .outcome == "applied")'
 # Its stream over SSE, from the start (then live; --max-time ends it here): each event's id is its cursor.
 STREAM=$(curl -s -N --max-time 3 -H "Authorization: Bearer $TOKEN" "$API/v1/rooms/$ROOM/stream" || true)
 grep -B1 -A1 '^event: TextDelta' <<<"$STREAM"     # id: 3, event: TextDelta, data: {...,"text":"Hello, "...}
 [ "$(grep -c '^event: TextDelta' <<<"$STREAM")" = 2 ]
 ./substrate rooms transcript "$ROOM"
+
+echo "== what it cost: usage by model, summed over every instance"
+./substrate usage --group-by model --project project:acme/web
+api "$API/v1/usage?groupBy=run&runId=$RUN" | jq -e '.groups[0].cost.amount == "0.0105"'
 
 echo "== an artifact, and its bytes kept in Kafka"
 ARTIFACT=$(api "$API/v1/artifacts?wait=applied" -d "{\"kind\": \"log\", \"name\": \"build.log\",

@@ -62,15 +62,7 @@ final class Appends {
         }
         String entityId = id == null ? entity.name() + "-" + EventIds.next() : id.asText();
         body.put("type", payloadSchema.getName());
-        if (entity == EntityKind.RUN) {
-            runDefaults(body, Requests.principal(ctx));
-        }
-        JsonNode project = body.get(Scope.projectField(entity));
-        Access.mayCreateIn(
-                        Requests.principal(ctx),
-                        entity,
-                        project != null && project.isTextual() ? project.asText() : null)
-                .require();
+        requireCreate(ctx, entity, body);
         if (entity == EntityKind.ARTIFACT) {
             requireArtifactEvent(ctx, body);
         }
@@ -361,23 +353,29 @@ final class Appends {
         return appended;
     }
 
-    /**
-     * Creates {@code entityId} from {@code creation} (a create event's body, {@code type} included) unless it
-     * exists: checked as {@code POST /v1/{kind}s} is, and awaited up to {@code waitMs}, so that events appended
-     * after it find the entity (a scoped caller appends only to what exists and it reaches). Whether it was created
-     * now, existed already (the same creation again, or another one) or was refused is not an error: what follows is
-     * checked against the entity as it is.
-     */
-    void ensureCreated(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode creation, long waitMs) {
+    /** A run's defaults filled in, then 403 unless the caller may create {@code entity} in the project it names. */
+    private static void requireCreate(Context ctx, EntityKind<?, ?> entity, ObjectNode creation) {
+        if (entity == EntityKind.RUN) {
+            runDefaults(creation, Requests.principal(ctx));
+        }
         JsonNode project = creation.get(Scope.projectField(entity));
         Access.mayCreateIn(
                         Requests.principal(ctx),
                         entity,
                         project != null && project.isTextual() ? project.asText() : null)
                 .require();
-        if (entity == EntityKind.RUN) {
-            runDefaults(creation, Requests.principal(ctx));
-        }
+    }
+
+    /**
+     * Creates {@code entityId} from {@code creation} (a create event's body, {@code type} included) unless it
+     * exists: checked as {@code POST /v1/{kind}s} is, and awaited up to {@code waitMs} (-1: not awaited), so that
+     * events appended after it find the entity (a scoped caller appends only to what exists and it reaches; others'
+     * events follow it on the entity's partition anyway). Whether it was created
+     * now, existed already (the same creation again, or another one) or was refused is not an error: what follows is
+     * checked against the entity as it is.
+     */
+    void ensureCreated(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode creation, long waitMs) {
+        requireCreate(ctx, entity, creation);
         try {
             append(ctx, entity, entityId, creation, waitMs);
         } catch (Problem problem) {

@@ -26,7 +26,10 @@ final class OtlpIngest {
     /** The route: OTLP's {@code /v1/traces} under {@code /v1/otlp}, the endpoint an exporter is given. */
     static final String PATH = "/v1/otlp/v1/traces";
 
-    /** How long an export waits for the fold to decide each run's and room's creation (once per entity). */
+    /**
+     * How long an export by a scoped token waits for the fold to decide each run's and room's creation (once per
+     * entity).
+     */
     private static final long CREATE_WAIT_MS = 10_000;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -78,7 +81,10 @@ final class OtlpIngest {
                         .put("principal", principal.name())
                         .put("role", "owner");
             }
-            appends.ensureCreated(ctx, entity.kind(), entity.id(), entity.creation(), CREATE_WAIT_MS);
+            // A scoped token appends only to what exists and it reaches: its creations are awaited first. Any other
+            // token's events follow their creation on the entity's partition, in order, with no wait.
+            appends.ensureCreated(
+                    ctx, entity.kind(), entity.id(), entity.creation(), principal.scoped() ? CREATE_WAIT_MS : -1);
             if (!entity.events().isEmpty()) {
                 appends.appendChecked(ctx, entity.kind(), entity.id(), entity.events());
             }

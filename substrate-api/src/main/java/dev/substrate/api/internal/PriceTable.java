@@ -21,13 +21,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +37,6 @@ final class PriceTable implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PriceTable.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration WRITE_WAIT = Duration.ofSeconds(10);
     private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
     private static final BigDecimal MOST = BigDecimal.valueOf(1_000_000);
     private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
@@ -144,18 +139,12 @@ final class PriceTable implements AutoCloseable {
         }
         long next = latest().map(Version::version).orElse(0L) + 1;
         Version version = new Version(next, currency, Map.copyOf(prices), setBy, Instant.now());
-        RecordMetadata written = write(
+        RecordMetadata written = SmallTopicWrites.write(
+                producer,
+                topic,
                 String.format(java.util.Locale.ROOT, "version:%010d", next),
                 version.toJson().toString().getBytes(StandardCharsets.UTF_8));
-        try {
-            if (!follower.awaitApplied(written.partition(), written.offset(), WRITE_WAIT)) {
-                throw Problem.unavailable("the price table was written but not read back within "
-                        + WRITE_WAIT.toSeconds() + " s; it takes effect once it is");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Problem.unavailable("interrupted while reading back " + topic);
-        }
+        SmallTopicWrites.awaitApplied(follower, topic, written);
         return versions.getOrDefault(next, version);
     }
 
@@ -207,19 +196,6 @@ final class PriceTable implements AutoCloseable {
             versions.put(version.version(), version);
         } catch (IOException | RuntimeException e) {
             log.warn("Skipped a record of {}: not a price table version ({})", topic, e.toString());
-        }
-    }
-
-    private RecordMetadata write(String key, byte[] value) {
-        try {
-            return producer.send(new ProducerRecord<>(topic, key, value))
-                    .get(WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Problem.unavailable("interrupted while writing to " + topic);
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw Problem.unavailable("Kafka did not take the write to " + topic + ": " + cause);
         }
     }
 

@@ -46,9 +46,11 @@ final class UsageRoutes {
     }
 
     /**
-     * GET /v1/usage?groupBy=project|model|run|day&project=&from=&to=&runId=: {@code {"groupBy": ..., "groups": [{"key",
-     * "events", "inputTokens", "outputTokens", "cachedInputTokens", "reasoningTokens", "cost", "costs"}], "total":
-     * {...}}}, groups in key order. Days are UTC dates of the events, {@code from} and {@code to} included.
+     * GET /v1/usage?groupBy=project|model|run|day&project=&from=&to=&runId=&priceVersion=: {@code {"groupBy": ...,
+     * "groups": [{"key", "events", "inputTokens", "outputTokens", "cachedInputTokens", "reasoningTokens", "cost",
+     * "costs", "unpricedEvents"}], "total": {...}, "priceVersion": n}}, groups in key order. Days are UTC dates of the
+     * events, {@code from} and {@code to} included. Events that said no cost are priced by the price table's version
+     * {@code priceVersion} (the latest when not asked), per model.
      */
     void usage(Context ctx) throws Exception {
         Principal principal = Requests.principal(ctx);

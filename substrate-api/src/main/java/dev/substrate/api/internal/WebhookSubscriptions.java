@@ -27,15 +27,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +48,6 @@ final class WebhookSubscriptions implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebhookSubscriptions.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Duration WRITE_WAIT = Duration.ofSeconds(10);
 
     /** What a subscription may ask to be told of. */
     static final Set<String> EVENTS = Set.copyOf(WebhookEvents.ALL);
@@ -248,28 +243,11 @@ final class WebhookSubscriptions implements AutoCloseable {
     }
 
     private RecordMetadata write(String key, byte[] value) {
-        try {
-            return producer.send(new ProducerRecord<>(topic, key, value))
-                    .get(WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Problem.unavailable("interrupted while writing to " + topic);
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw Problem.unavailable("Kafka did not take the write to " + topic + ": " + cause);
-        }
+        return SmallTopicWrites.write(producer, topic, key, value);
     }
 
     private void awaitApplied(RecordMetadata written) {
-        try {
-            if (!follower.awaitApplied(written.partition(), written.offset(), WRITE_WAIT)) {
-                throw Problem.unavailable("the change was written to " + topic + " but not read back within "
-                        + WRITE_WAIT.toSeconds() + " s; it takes effect once it is");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Problem.unavailable("interrupted while reading back " + topic);
-        }
+        SmallTopicWrites.awaitApplied(follower, topic, written);
     }
 
     @Override
