@@ -260,7 +260,7 @@ function pager(base, filters, query, nextCursor) {
 const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out"];
 
 async function runView(runId) {
-  const [run, history, artifacts, rooms, children, me, usage] = await Promise.all([
+  const [run, history, artifacts, rooms, children, me, usage, tree] = await Promise.all([
     api("/v1/runs/" + enc(runId)),
     api("/v1/runs/" + enc(runId) + "/events?limit=1000"),
     api("/v1/artifacts?limit=100&runId=" + enc(runId)),
@@ -268,6 +268,7 @@ async function runView(runId) {
     api("/v1/runs?limit=100&parentRunId=" + enc(runId)),
     whoami(),
     api("/v1/usage?groupBy=model&runId=" + enc(runId)),
+    treeUsage(runId),
   ]);
   const reload = () => route();
   const actions = [];
@@ -316,6 +317,8 @@ async function runView(runId) {
         ? usage.total.inputTokens + " in / " + usage.total.outputTokens + " out tokens · " + costText(usage.total)
           + " (" + usage.groups.map((group) => group.key).join(", ") + ")"
         : "none recorded")],
+      tree.runs > 1 ? ["With child runs", h("span", { id: "tree-cost" }, tree.usage.total.inputTokens + " in / "
+        + tree.usage.total.outputTokens + " out tokens · " + costText(tree.usage.total) + " over " + tree.runs + " runs")] : null,
       ["Created", when(run.timestamps.createdAt)],
       ["Updated", when(run.timestamps.updatedAt)],
       ["Version", String(run.version)],
@@ -468,6 +471,17 @@ async function roomsView(query) {
 function costText(figures) {
   const costs = figures.costs || [];
   return costs.length ? costs.map((cost) => cost.amount + " " + cost.currency).join(" + ") : "—";
+}
+
+/** The usage of a run and every run under it (child runs, theirs ...; at most 200): {runs, usage}. */
+async function treeUsage(runId) {
+  const runs = [runId];
+  for (let next = 0; next < runs.length && runs.length < 200; next++) {
+    const children = await api("/v1/runs?limit=200&parentRunId=" + enc(runs[next]));
+    for (const child of children.items) if (runs.length < 200) runs.push(child.runId);
+  }
+  if (runs.length === 1) return { runs: 1, usage: null };
+  return { runs: runs.length, usage: await api("/v1/usage?" + runs.map((id) => "runId=" + enc(id)).join("&")) };
 }
 
 /** A state's usage totals (by model) as "N in / M out tokens · cost". */

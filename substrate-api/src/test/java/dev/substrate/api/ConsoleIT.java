@@ -296,21 +296,32 @@ class ConsoleIT {
                                 + " \"outputTokens\": 10}}"),
                 "runId");
 
+        created(
+                post(
+                        "/v1/runs?wait=applied",
+                        "{\"project\": \"" + project + "\", \"parentRunId\": \"" + runId + "\", \"usage\": {\"model\":"
+                                + " \"gpt-4o\", \"inputTokens\": 800, \"outputTokens\": 200, \"cost\": {\"amount\":"
+                                + " \"0.0045\"}}}"),
+                "runId");
+
         signIn("/#token=" + token + "#/runs/" + runId);
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("run-cost"), "0.0105 USD"));
+        // With its child run: both summed.
+        assertThat(browser.findElement(By.id("tree-cost")).getText())
+                .isEqualTo("2000 in / 500 out tokens · 0.015 USD over 2 runs");
         assertThat(browser.findElement(By.id("run-cost")).getText()).contains("1200 in / 300 out tokens");
 
         browser.get(proxy.url() + "/#/usage?groupBy=model&project=" + project);
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-usage='gpt-4o']")));
         assertThat(browser.findElement(By.cssSelector("tr[data-usage='gpt-4o'] td.cost"))
                         .getText())
-                .isEqualTo("0.0105 USD");
+                .isEqualTo("0.015 USD");
         assertThat(browser.findElement(By.cssSelector("tr[data-usage='claude'] td.cost"))
                         .getText())
                 .isEqualTo("—");
         assertThat(browser.findElement(By.cssSelector("tr[data-usage='(total)']"))
                         .getText())
-                .contains("1250");
+                .contains("2050");
         // The chart: one bar per model, the longer for more tokens.
         int gpt = browser.findElement(By.cssSelector(".bar-row[data-key='gpt-4o'] .bar"))
                 .getSize()

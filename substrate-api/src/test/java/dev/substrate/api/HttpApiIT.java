@@ -561,6 +561,17 @@ class HttpApiIT {
                 .extracting(
                         g -> g.path("key").asText(), g -> g.path("inputTokens").asLong())
                 .containsExactly(tuple("", 7L), tuple(runId, 1500L));
+        // A child run's usage, kept apart by run, and summed with its parent's when both are asked for.
+        String child = "usage-child-" + tag;
+        assertThat(post(
+                                "/v1/runs?wait=applied",
+                                "{\"runId\": \"" + child + "\", \"project\": \"" + project + "\", \"parentRunId\": \""
+                                        + runId + "\", \"usage\": {\"model\": \"gpt-4o\", \"inputTokens\": 5}}")
+                        .statusCode())
+                .isEqualTo(200);
+        JsonNode tree = JSON.readTree(get("/v1/usage?groupBy=project&runId=" + runId + "&runId=" + child)
+                .body());
+        assertThat(tree.path("total").path("inputTokens").asLong()).isEqualTo(1505);
         JsonNode oneRun =
                 JSON.readTree(get("/v1/usage?groupBy=day&runId=" + runId).body());
         assertThat(oneRun.path("groups"))
@@ -594,7 +605,7 @@ class HttpApiIT {
         String metrics = get("/metrics", observerToken).body();
         assertThat(metrics)
                 .contains("# TYPE substrate_usage_input_tokens_total counter")
-                .contains("substrate_usage_input_tokens_total{project=\"" + project + "\",model=\"gpt-4o\"} 1500\n")
+                .contains("substrate_usage_input_tokens_total{project=\"" + project + "\",model=\"gpt-4o\"} 1505\n")
                 .contains(
                         "substrate_usage_cached_input_tokens_total{project=\"" + project + "\",model=\"gpt-4o\"} 100\n")
                 .contains("substrate_usage_reasoning_tokens_total{project=\"" + project + "\",model=\"claude\"} 1\n");

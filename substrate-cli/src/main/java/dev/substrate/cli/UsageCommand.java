@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -23,7 +27,8 @@ import picocli.CommandLine.Spec;
         footer = {
             "  substrate usage",
             "  substrate usage --group-by model --project project:acme/web --days 7",
-            "  substrate usage --group-by day --run r-123 --json"
+            "  substrate usage --group-by day --run r-123 --json",
+            "  substrate usage --group-by run --run r-123 --with-children"
         })
 final class UsageCommand implements Callable<Integer> {
 
@@ -46,6 +51,12 @@ final class UsageCommand implements Callable<Integer> {
     @Option(names = "--run", paramLabel = "RUN_ID", description = "Only this run (its events and its session's).")
     String runId;
 
+    @Option(
+            names = "--with-children",
+            description = "With --run: the run and every run under it (child runs, theirs, ...; at most 1000), summed"
+                    + " together.")
+    boolean withChildren;
+
     @Option(names = "--from", paramLabel = "YYYY-MM-DD", description = "The first UTC day counted.")
     String from;
 
@@ -63,7 +74,12 @@ final class UsageCommand implements Callable<Integer> {
         Map<String, Object> query = new LinkedHashMap<>();
         query.put("groupBy", by);
         put(query, "project", project);
-        put(query, "runId", runId);
+        if (withChildren && runId == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--with-children needs --run");
+        }
+        if (runId != null) {
+            query.put("runId", withChildren ? tree(runId) : List.of(runId));
+        }
         if (days != null) {
             if (days < 1) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--days must be 1 or more");
@@ -100,6 +116,38 @@ final class UsageCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** {@code root} and the runs under it, level by level through {@code GET /v1/runs?parentRunId=}, at most 1000. */
+    private List<String> tree(String root) {
+        List<String> runs = new ArrayList<>(List.of(root));
+        Deque<String> parents = new ArrayDeque<>(runs);
+        while (!parents.isEmpty() && runs.size() < MAX_RUNS) {
+            String parent = parents.poll();
+            String cursor = null;
+            do {
+                Map<String, Object> page = new LinkedHashMap<>();
+                page.put("parentRunId", parent);
+                page.put("limit", 1000);
+                if (cursor != null) {
+                    page.put("cursor", cursor);
+                }
+                JsonNode children = client.client().get("/v1/runs", page);
+                for (JsonNode child : children.path("items")) {
+                    if (runs.size() < MAX_RUNS) {
+                        runs.add(child.path("runId").asText());
+                        parents.add(child.path("runId").asText());
+                    }
+                }
+                cursor = children.path("nextCursor").isTextual()
+                        ? children.path("nextCursor").asText()
+                        : null;
+            } while (cursor != null && runs.size() < MAX_RUNS);
+        }
+        return runs;
+    }
+
+    /** The most runs one usage question names (the API's bound). */
+    private static final int MAX_RUNS = 1000;
 
     private static void row(Table table, String key, JsonNode figures) {
         StringBuilder cost = new StringBuilder();

@@ -29,7 +29,11 @@ import java.util.TreeMap;
 final class UsageRoutes {
 
     /** What {@code GET /v1/usage} takes. */
-    static final Params PARAMS = Params.read("groupBy", "project", "from", "to", "runId", "priceVersion");
+    static final Params PARAMS =
+            Params.read("groupBy", "project", "from", "to", "priceVersion").repeatable("runId");
+
+    /** The most runs one usage question may name (a run and its descendants, say). */
+    static final int MAX_RUN_IDS = 1_000;
 
     private static final List<EntityKind<?, ?>> KINDS = List.of(EntityKind.RUN, EntityKind.ROOM);
 
@@ -207,14 +211,20 @@ final class UsageRoutes {
         }
     }
 
+    /** The runs asked for ({@code runId}, repeatable: a run and its child runs sum together), or null for any. */
     private static Set<String> runIds(Context ctx) {
-        String runId = ctx.queryParam("runId");
-        if (runId == null) {
+        List<String> runIds = ctx.queryParams("runId");
+        if (runIds.isEmpty()) {
             return null;
         }
-        if (!EventValidator.ID.matcher(runId).matches()) {
-            throw Problem.badRequest("runId must be 1-128 of A-Z a-z 0-9 . _ : -", "runId");
+        if (runIds.size() > MAX_RUN_IDS) {
+            throw Problem.badRequest("at most " + MAX_RUN_IDS + " runId parameters", "runId");
         }
-        return Set.of(runId);
+        for (String runId : runIds) {
+            if (!EventValidator.ID.matcher(runId).matches()) {
+                throw Problem.badRequest("runId must be 1-128 of A-Z a-z 0-9 . _ : -", "runId");
+            }
+        }
+        return Set.copyOf(runIds);
     }
 }
