@@ -97,7 +97,16 @@ run(async () => {
   await append(room, { type: 'TurnStarted', turnId: 't-many', participant: 'agent' });
   await append(room, { type: 'BlockStarted', blockId: 'm1', turnId: 't-many', kind: 'text', role: 'assistant' }, true);
   const many = Array.from({ length: 100 }, () => resume(room));
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Every one of them connected (the server's count of open room streams), however slow the machine, before the rest
+  // of the turn is written: one that came after its end would find no turn to resume.
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const metrics = await (await fetch(`${base}/metrics`, { headers: auth() })).text();
+    const open = Number((/^substrate_room_streams_open (\d+)/m.exec(metrics) || [])[1] || 0);
+    if (open >= 100) break;
+    check(Date.now() < deadline, `100 clients connected (${open} so far)`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a poll with a deadline
+  }
   await appendAll(room, [
     { type: 'TextDelta', blockId: 'm1', text: 'to everyone' },
     { type: 'BlockCompleted', blockId: 'm1' },
