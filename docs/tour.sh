@@ -104,4 +104,9 @@ echo "== the run succeeds"
 ./substrate runs append "$RUN" '{"type": "RunSucceeded", "result": {"summary": "deployed"}}' --wait
 api "$API/v1/runs/$RUN" | jq -e '.status == "succeeded"'
 
+echo "== a retention policy, set disabled and planned before it deletes anything"
+./substrate retention set old-runs --applies runs --older-than 30d --project 'project:acme/*' --keep pinned --disabled
+./substrate retention plan old-runs
+api "$API/v1/retention/plan?policy=old-runs" | jq -e '.total == 0 and .policy.enabled == false'
+
 echo "tour: done"

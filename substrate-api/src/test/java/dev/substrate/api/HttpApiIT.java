@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,7 +55,8 @@ class HttpApiIT {
         operatorToken = tokens.create("ops", Set.of(Role.OPERATOR));
         serviceToken = tokens.create("svc:runner", Set.of(Role.SERVICE));
         observerToken = tokens.create("watcher", Set.of(Role.OBSERVER));
-        instance = ApiInstance.startReady(kafka, "api", dataDir, tokens, "blob.max.bytes", "1024");
+        instance = ApiInstance.startReady(
+                kafka, "api", dataDir, tokens, "blob.max.bytes", "1024", "retention.check.interval.ms", "500");
         api = instance.api;
     }
 
@@ -1216,6 +1218,75 @@ class HttpApiIT {
         JsonNode problem = JSON.readTree(response.body());
         assertThat(problem.get("status").asInt()).isEqualTo(status);
         assertThat(problem.get("field").asText()).as(response.body()).isEqualTo(field);
+    }
+
+    @Test
+    void aRetentionPolicyIsPlannedWhileDisabledThenEnabledDeletesWhatItPlanned() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        String project = "project:retain-" + tag;
+        List<String> finished = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String runId = JSON.readTree(post("/v1/runs", "{\"project\": \"" + project + "\"}")
+                            .body())
+                    .get("runId")
+                    .asText();
+            assertThat(post("/v1/runs/" + runId + "/events", "{\"type\": \"RunStarted\"}")
+                            .statusCode())
+                    .isEqualTo(202);
+            if (i < 2) {
+                String end = i == 0
+                        ? "{\"type\": \"RunSucceeded\", \"result\": {\"summary\": \"ok\"}}"
+                        : "{\"type\": \"RunLabelled\", \"labels\": {\"pinned\": \"yes\"}}";
+                assertThat(post("/v1/runs/" + runId + "/events?wait=applied", end)
+                                .statusCode())
+                        .isEqualTo(200);
+                if (i == 1) {
+                    post("/v1/runs/" + runId + "/events?wait=applied", "{\"type\": \"RunCancelled\"}");
+                }
+            }
+            finished.add(runId);
+        }
+        String path = "/v1/retention/policies/old-" + tag;
+        String policy = "{\"applies\": \"runs\", \"projects\": [\"" + project + "\"], \"olderThan\": \"1s\","
+                + " \"keep\": [\"pinned\"], \"enabled\": false}";
+        assertProblem(put(path, policy, Map.of("Content-Type", "application/json"), operatorToken), 403);
+        assertProblem(
+                put(path, policy.replace("1s", "soon"), Map.of("Content-Type", "application/json")), 400, "olderThan");
+        HttpResponse<String> set = put(path, policy, Map.of("Content-Type", "application/json"));
+        assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+        assertThat(JSON.readTree(get("/v1/retention/policies", observerToken).body())
+                        .path("policies")
+                        .findValuesAsText("id"))
+                .contains("old-" + tag);
+        Thread.sleep(1_100);
+
+        // Disabled, it deletes nothing; its plan names the succeeded run alone (the other is pinned, the third runs).
+        assertProblem(get("/v1/retention/plan?policy=old-" + tag, operatorToken), 403);
+        JsonNode plan =
+                JSON.readTree(get("/v1/retention/plan?policy=old-" + tag).body());
+        assertThat(plan.path("total").asLong()).as(plan.toString()).isEqualTo(1);
+        assertThat(plan.path("byProject").path(project).asLong()).isEqualTo(1);
+        assertThat(plan.path("ids").get(0).asText()).isEqualTo(finished.get(0));
+        assertThat(get("/v1/runs/" + finished.get(0)).statusCode()).isEqualTo(200);
+
+        assertThat(put(path, policy.replace("false", "true"), Map.of("Content-Type", "application/json"))
+                        .statusCode())
+                .isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> get("/v1/runs/" + finished.get(0)).statusCode() == 404);
+        assertThat(get("/v1/runs/" + finished.get(1)).statusCode()).isEqualTo(200);
+        assertThat(get("/v1/runs/" + finished.get(2)).statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(get("/v1/runs?project=" + project).body())
+                        .path("items")
+                        .findValuesAsText("runId"))
+                .doesNotContain(finished.get(0))
+                .hasSize(2);
+
+        HttpRequest.Builder delete = request(path, adminToken).DELETE();
+        assertThat(HTTP.send(delete.build(), HttpResponse.BodyHandlers.ofString())
+                        .statusCode())
+                .isEqualTo(204);
+        assertThat(get(path).statusCode()).isEqualTo(404);
     }
 
     private static HttpResponse<String> get(String path) throws Exception {

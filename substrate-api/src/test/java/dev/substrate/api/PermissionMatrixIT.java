@@ -81,6 +81,12 @@ class PermissionMatrixIT {
         rule("GET /v1/usage", "LIST", Target.RUN, 200);
         rule("GET /v1/prices", "LIST", Target.NONE, 200);
         rule("PUT /v1/prices", "MANAGE_PRICES", Target.NONE, 200);
+        rule("GET /v1/retention/policies", "LIST", Target.NONE, 200);
+        // A policy set disabled (it deletes nothing); the reads, removal and plan name one no one set.
+        rule("PUT /v1/retention/policies/{policyId}", "MANAGE_RETENTION", Target.NONE, 200);
+        rule("GET /v1/retention/policies/{policyId}", "LIST", Target.NONE, 404);
+        rule("DELETE /v1/retention/policies/{policyId}", "MANAGE_RETENTION", Target.NONE, 404);
+        rule("GET /v1/retention/plan", "MANAGE_RETENTION", Target.NONE, 404);
         // An export of one agent span of the fixtures' project: it creates a run (once; then duplicates).
         rule("POST /v1/otlp/v1/traces", "CREATE", Target.RUN, 200);
         rule("POST /v1/runs", "CREATE", Target.RUN, 202);
@@ -308,7 +314,7 @@ class PermissionMatrixIT {
         switch (rule.permission()) {
             case "AUTHENTICATED", "LIST":
                 return rule.allowed();
-            case "MANAGE_TOKENS", "MANAGE_PRICES":
+            case "MANAGE_TOKENS", "MANAGE_PRICES", "MANAGE_RETENTION":
                 return caller.role() == Role.ADMIN ? rule.allowed() : 403;
             case "MANAGE_WEBHOOKS":
                 if (!everyRoom) {
@@ -378,6 +384,7 @@ class PermissionMatrixIT {
                 .replace("{tokenId}", "00000000deadbeef")
                 .replace("{interruptId}", "no-such-interrupt")
                 .replace("{webhookId}", "wh-none")
+                .replace("{policyId}", endpoint.method().equals("PUT") ? "matrix-set" : "matrix-none")
                 .replace(
                         "{eventId}",
                         endpoint.path().startsWith("/v1/runs")
@@ -385,6 +392,9 @@ class PermissionMatrixIT {
                                 : endpoint.path().startsWith("/v1/rooms") ? roomEvent : artifactEvent);
         if (path.equals("/v1/runs/counts")) {
             path += "?groupBy=project";
+        }
+        if (path.equals("/v1/retention/plan")) {
+            path += "?policy=matrix-none";
         }
         HttpRequest.Builder request = ApiCalls.request(url(instance, path), caller.token());
         String body = body(endpoint);
@@ -421,6 +431,8 @@ class PermissionMatrixIT {
                 "{\"kind\": \"report\", \"name\": \"n\", \"parentId\": \"" + PROJECT + "\", \"provenance\": "
                         + "{\"roomId\": \"" + roomId + "\"}}";
             case "POST /v1/runs/{runId}/events" -> "{\"type\": \"RunLabelled\", \"labels\": {\"k\": \"v\"}}";
+            case "PUT /v1/retention/policies/{policyId}" ->
+                "{\"applies\": \"runs\", \"olderThan\": \"3650d\", \"enabled\": false}";
             case "PUT /v1/prices" ->
                 "{\"currency\": \"USD\", \"models\": {\"m\": {\"inputPerMillion\": 1, \"outputPerMillion\": \"2\"}}}";
             case "POST /v1/otlp/v1/traces" ->

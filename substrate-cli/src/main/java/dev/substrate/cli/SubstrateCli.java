@@ -34,6 +34,7 @@ import picocli.CommandLine.Model.UsageMessageSpec;
             WebhooksCommand.class,
             UsageCommand.class,
             PricesCommand.class,
+            RetentionCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -52,6 +52,15 @@ public final class EventSettings {
             "How long a closed session room is kept; then its state and transcript are removed. "
                     + "Conversation rooms are kept.");
 
+    /** How often the fold looks for what the retention policies delete. */
+    public static final Setting<Duration> RETENTION_CHECK_INTERVAL = Setting.millis(
+            "retention.check.interval.ms",
+            Duration.ofMinutes(1).toMillis(),
+            Range.atLeast(10),
+            Importance.LOW,
+            "How often, on the wall clock, the fold looks for finished runs and closed rooms that a retention policy "
+                    + "deletes (substrate retention), and appends their deletions to their logs.");
+
     /** How long the fold remembers an event's outcome (the window in which a repeated eventId is a duplicate). */
     public static final Setting<Duration> EVENT_OUTCOME_RETENTION = Setting.millis(
             "event.outcome.retention.ms",
@@ -61,8 +70,13 @@ public final class EventSettings {
             "How long the fold remembers each event's outcome: a repeated eventId within it is a no-op.");
 
     /** Every setting of this component. */
-    static final List<Setting<?>> ALL =
-            List.of(MAX_EVENT_BYTES, BLOCK_PART_BYTES, BLOCK_MAX_BYTES, SESSION_RETENTION, EVENT_OUTCOME_RETENTION);
+    static final List<Setting<?>> ALL = List.of(
+            MAX_EVENT_BYTES,
+            BLOCK_PART_BYTES,
+            BLOCK_MAX_BYTES,
+            SESSION_RETENTION,
+            EVENT_OUTCOME_RETENTION,
+            RETENTION_CHECK_INTERVAL);
 
     private EventSettings() {}
 }

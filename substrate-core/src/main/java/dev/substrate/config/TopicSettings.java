@@ -38,6 +38,17 @@ public final class TopicSettings {
                     + "`default.replication.factor`.",
             (value, config) -> (Short) value);
 
+    /** How soon a tombstone on a compacted topic removes the values before it. */
+    public static final Setting<Duration> ERASURE_BOUND = Setting.millis(
+            "erasure.bound.ms",
+            Duration.ofHours(1).toMillis(),
+            Range.atLeast(1_000),
+            Importance.MEDIUM,
+            "How soon a deletion reaches the compacted topics: the compacted topics Substrate creates (state, tokens,"
+                    + " blobs, policies) and the fold's changelogs get segment.ms and max.compaction.lag.ms of half of"
+                    + " it, so that Kafka's log cleaner removes the values before a tombstone within it (given"
+                    + " writes that roll the segment). Topics that exist are left as they are.");
+
     /** How records are written to Substrate's topics: {@code single-object} or {@code confluent}. */
     public static final Setting<WireFormat> WIRE_FORMAT = Setting.text(
                     "wire.format",
@@ -88,7 +99,8 @@ public final class TopicSettings {
             WIRE_FORMAT,
             SCHEMA_REGISTRY_URLS,
             SCHEMA_REGISTRY_USER_INFO,
-            SCHEMA_REGISTRY_TIMEOUT);
+            SCHEMA_REGISTRY_TIMEOUT,
+            ERASURE_BOUND);
 
     private TopicSettings() {}
 }

@@ -128,6 +128,13 @@ public final class EventValidator {
         correlation(event.getCorrelation());
         usage(event.getUsage());
         expectedVersion(event.getExpectedVersion());
+        if (event.getDeletion() != null) {
+            optionalText("deletion.reason", event.getDeletion().getReason(), MAX_SHORT_TEXT);
+            optionalId("deletion.policy", event.getDeletion().getPolicy());
+            if (!(event.getPayload() instanceof RunLabelled)) {
+                throw new InvalidEvent("deletion", "is carried by an event whose payload is an empty RunLabelled");
+            }
+        }
         Object payload = event.getPayload();
         if (payload instanceof RunCreated created) {
             scope("payload.project", created.getProject());
@@ -156,10 +163,16 @@ public final class EventValidator {
         } else if (payload instanceof RunLabelled labelled) {
             labels("payload.labels", labelled.getLabels());
             keys("payload.removed", labelled.getRemoved());
-            // Empty, it may still report usage: the run event for usage alone.
-            if (labelled.getLabels().isEmpty() && labelled.getRemoved().isEmpty() && event.getUsage() == null) {
+            boolean empty =
+                    labelled.getLabels().isEmpty() && labelled.getRemoved().isEmpty();
+            // Empty, it may still report usage (the run event for usage alone) or carry a deletion.
+            if (empty && event.getUsage() == null && event.getDeletion() == null) {
                 throw new InvalidEvent("payload.labels", "sets and removes nothing (and reports no usage)");
             }
+            if (!empty && event.getDeletion() != null) {
+                throw new InvalidEvent("payload.labels", "must be empty on an event that deletes its run");
+            }
+
         } else {
             throw unknownPayload(payload);
         }
@@ -191,6 +204,7 @@ public final class EventValidator {
             optionalText("payload.reason", closed.getReason(), MAX_SHORT_TEXT);
         } else if (payload instanceof RoomDeleted deleted) {
             optionalText("payload.reason", deleted.getReason(), MAX_SHORT_TEXT);
+            optionalId("payload.policy", deleted.getPolicy());
         } else if (payload instanceof TurnStarted turn) {
             id("payload.turnId", turn.getTurnId());
             optionalText("payload.participant", turn.getParticipant(), MAX_SHORT_TEXT);

@@ -49,6 +49,10 @@ public final class InMemoryFold {
                 outcomesOf(FoldStep.RUN, partition),
                 previous -> step.run(runId, runs.get(runId), event, previous, recordTime),
                 state -> {
+                    if (state == null) {
+                        runs.remove(runId);
+                        return null;
+                    }
                     runs.put(runId, state);
                     return state.getVersion();
                 });

@@ -90,7 +90,7 @@ public final class RunFold {
      *
      * @param current the run before the event; null if it does not exist
      * @param event a valid event (see {@link dev.substrate.event.EventValidator})
-     * @return the run after the event, or why it was refused
+     * @return the run after the event (null when the event deletes it), or why it was refused
      */
     public static Decision<RunState> apply(RunState current, RunEvent event) {
         Object payload = event.getPayload();
@@ -112,6 +112,14 @@ public final class RunFold {
             return versionConflict(current.getVersion(), event.getExpectedVersion());
         }
         RunStatus status = current.getStatus();
+        if (event.getDeletion() != null) {
+            // A deleted run has no state: the fold removes it and what derives from it.
+            return isTerminal(status)
+                    ? Decision.applied(null)
+                    : Decision.rejected(
+                            Reason.ILLEGAL_TRANSITION,
+                            "a run is deleted once it has finished; run " + event.getRunId() + " is " + status);
+        }
         Next next = new Next(current);
         if (payload instanceof RunStarted started) {
             if (status != RunStatus.queued) {

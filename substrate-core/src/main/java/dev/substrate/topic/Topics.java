@@ -34,6 +34,7 @@ public final class Topics {
     private final Topic webhooks;
     private final Topic webhookDeliveries;
     private final Topic prices;
+    private final Topic retentionPolicies;
     private final boolean rebuild;
 
     /** The topics under {@code prefix}, whose log topics accept events of up to {@code maxEventBytes}. */
@@ -46,7 +47,19 @@ public final class Topics {
      * {@code outputPrefix}: how a second fold rebuilds state from the same logs into topics of its own.
      */
     public Topics(String logPrefix, String outputPrefix, int maxEventBytes) {
+        this(logPrefix, outputPrefix, maxEventBytes, DEFAULT_ERASURE_BOUND);
+    }
+
+    /** The default of {@code erasure.bound.ms}: one hour. */
+    public static final Duration DEFAULT_ERASURE_BOUND = Duration.ofHours(1);
+
+    /**
+     * As {@link #Topics(String, String, int)}, with the compacted topics set so that a tombstone removes the values
+     * before it within {@code erasureBound} ({@link #compactionWithin}).
+     */
+    public Topics(String logPrefix, String outputPrefix, int maxEventBytes, Duration erasureBound) {
         String prefix = outputPrefix;
+        Map<String, String> bound = compactionWithin(erasureBound);
         this.rebuild = !logPrefix.equals(outputPrefix);
         Map<String, String> forever = Map.of(
                 "cleanup.policy",
@@ -57,11 +70,13 @@ public final class Topics {
                 "-1",
                 "max.message.bytes",
                 Integer.toString(recordLimit(maxEventBytes)));
-        Map<String, String> latest = Map.of(
-                "cleanup.policy",
-                CleanupPolicy.COMPACT.config(),
-                "max.message.bytes",
-                Integer.toString(recordLimit(maxEventBytes)));
+        Map<String, String> latest = with(
+                bound,
+                Map.of(
+                        "cleanup.policy",
+                        CleanupPolicy.COMPACT.config(),
+                        "max.message.bytes",
+                        Integer.toString(recordLimit(maxEventBytes))));
         Map<String, String> diagnostics = Map.of(
                 "cleanup.policy", CleanupPolicy.DELETE.config(),
                 "retention.ms", Long.toString(DIAGNOSTICS_RETENTION.toMillis()),
@@ -80,22 +95,24 @@ public final class Topics {
                 logPrefix + "tokens",
                 "token:<tokenId>, imported:<tokenId> or cluster-key:<id>",
                 CleanupPolicy.COMPACT,
-                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                with(bound, Map.of("cleanup.policy", CleanupPolicy.COMPACT.config())),
                 1);
         blobs = new Topic(
                 logPrefix + "blobs",
                 "<uploadId>/<chunk number>",
                 CleanupPolicy.COMPACT,
-                Map.of(
-                        "cleanup.policy",
-                        CleanupPolicy.COMPACT.config(),
-                        "max.message.bytes",
-                        Integer.toString(recordLimit(BLOB_CHUNK_BYTES))));
+                with(
+                        bound,
+                        Map.of(
+                                "cleanup.policy",
+                                CleanupPolicy.COMPACT.config(),
+                                "max.message.bytes",
+                                Integer.toString(recordLimit(BLOB_CHUNK_BYTES)))));
         blobIndex = new Topic(
                 logPrefix + "blob-index",
                 "the blob's digest, sha256:<hex>",
                 CleanupPolicy.COMPACT,
-                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                with(bound, Map.of("cleanup.policy", CleanupPolicy.COMPACT.config())),
                 1);
         // Written by the fold of the logs (never by a rebuild, which would announce everything again), read by
         // the webhook deliveries, kept as long as the diagnostics: the window a replay reaches back.
@@ -111,7 +128,7 @@ public final class Topics {
                 logPrefix + "webhooks",
                 "the subscription id",
                 CleanupPolicy.COMPACT,
-                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                with(bound, Map.of("cleanup.policy", CleanupPolicy.COMPACT.config())),
                 1);
         webhookDeliveries = new Topic(
                 logPrefix + "webhook-deliveries",
@@ -126,8 +143,31 @@ public final class Topics {
                 logPrefix + "prices",
                 "version:<10 digits>",
                 CleanupPolicy.COMPACT,
-                Map.of("cleanup.policy", CleanupPolicy.COMPACT.config()),
+                with(bound, Map.of("cleanup.policy", CleanupPolicy.COMPACT.config())),
                 1);
+        retentionPolicies = new Topic(
+                logPrefix + "retention-policies",
+                "the policy id",
+                CleanupPolicy.COMPACT,
+                with(bound, Map.of("cleanup.policy", CleanupPolicy.COMPACT.config())),
+                1);
+    }
+
+    /**
+     * The settings that make Kafka's log cleaner remove the values before a tombstone within {@code bound}: the active
+     * segment rolls at the first write after half of it ({@code segment.ms}), and a segment is compacted at the latest
+     * half of it after its first record ({@code max.compaction.lag.ms}), whatever its dirty ratio. Tombstones
+     * themselves stay {@code delete.retention.ms} (Kafka's day), so that a reader that was away still sees them.
+     */
+    public static Map<String, String> compactionWithin(Duration bound) {
+        String half = Long.toString(Math.max(1, bound.toMillis() / 2));
+        return Map.of("segment.ms", half, "max.compaction.lag.ms", half);
+    }
+
+    private static Map<String, String> with(Map<String, String> bound, Map<String, String> config) {
+        Map<String, String> all = new java.util.HashMap<>(config);
+        all.putAll(bound);
+        return Map.copyOf(all);
     }
 
     /** The most bytes of content one record of {@link #blobs()} holds: 1 MiB. */
@@ -135,7 +175,9 @@ public final class Topics {
 
     /** The topics a configuration names. */
     public static Topics from(SubstrateConfig config) {
-        return new Topics(config.get(TopicSettings.PREFIX), config.get(EventSettings.MAX_EVENT_BYTES));
+        String prefix = config.get(TopicSettings.PREFIX);
+        return new Topics(
+                prefix, prefix, config.get(EventSettings.MAX_EVENT_BYTES), config.get(TopicSettings.ERASURE_BOUND));
     }
 
     /**
@@ -239,7 +281,12 @@ public final class Topics {
         return prices;
     }
 
-    /** All fifteen, logs first. */
+    /** The retention policies ({@code substrate retention}), keyed by id (a deletion is a tombstone), compacted. */
+    public Topic retentionPolicies() {
+        return retentionPolicies;
+    }
+
+    /** All sixteen, logs first. */
     public List<Topic> all() {
         return List.of(
                 runEvents,
@@ -256,6 +303,7 @@ public final class Topics {
                 notifications,
                 webhooks,
                 webhookDeliveries,
-                prices);
+                prices,
+                retentionPolicies);
     }
 }

@@ -111,7 +111,15 @@ class WireCodecTest {
     void aRecordThatFailsHalfWrittenLeavesNothingInTheNextOnesBytes() throws Exception {
         // The event id is written before the missing run id stops the write: those bytes must not reach the next.
         RunEvent broken = new RunEvent(
-                "e-broken", null, java.time.Instant.EPOCH, null, new Correlation(null, null, null), null, null, null);
+                "e-broken",
+                null,
+                java.time.Instant.EPOCH,
+                null,
+                new Correlation(null, null, null),
+                null,
+                null,
+                null,
+                null);
         RunEvent good =
                 SampleEvents.runEvent("run-1", SampleEvents.runPayloads().get(1));
 

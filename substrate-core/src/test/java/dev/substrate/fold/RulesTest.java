@@ -140,6 +140,33 @@ class RulesTest {
     }
 
     @Test
+    void aRunIsDeletedOnceItHasFinishedAndThenIsGone() {
+        RunEvent deletion = dev.substrate.events.run.RunEvent.newBuilder(run("run-1", labelled(Map.of())))
+                .setDeletion(new dev.substrate.events.run.RunDeletion("old", "old-runs"))
+                .build();
+        Given.events(run("run-1", created()), run("run-1", started())).whenRefused(deletion, Reason.ILLEGAL_TRANSITION);
+        Given given = Given.events(run("run-1", created()), run("run-1", started()), run("run-1", succeeded()));
+        assertThat(given.apply(deletion))
+                .isInstanceOfSatisfying(
+                        Decision.Applied.class,
+                        applied -> assertThat(applied.state()).isNull());
+        given.whenRefused(run("run-1", labelled(Map.of("k", "v"))), Reason.NOT_FOUND);
+    }
+
+    @Test
+    void aDeletionRidesOnAnEmptyRunLabelledAlone() {
+        RunEvent onLabels = dev.substrate.events.run.RunEvent.newBuilder(run("run-1", labelled(Map.of("k", "v"))))
+                .setDeletion(new dev.substrate.events.run.RunDeletion(null, null))
+                .build();
+        RunEvent onSuccess = dev.substrate.events.run.RunEvent.newBuilder(run("run-1", succeeded()))
+                .setDeletion(new dev.substrate.events.run.RunDeletion(null, null))
+                .build();
+        Given given = Given.events(run("run-1", created()), run("run-1", started()));
+        given.whenRefused(onLabels, Reason.INVALID_EVENT);
+        given.whenRefused(onSuccess, Reason.INVALID_EVENT);
+    }
+
+    @Test
     void aClosedRoomTakesNoMoreEvents() {
         Given.events(ownRoom("room-1"), room("room-1", closed()))
                 .whenRefused(room("room-1", log("late")), Reason.ROOM_CLOSED);

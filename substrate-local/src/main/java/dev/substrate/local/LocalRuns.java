@@ -188,12 +188,16 @@ public final class LocalRuns implements AutoCloseable {
                         rows,
                         previous -> step.run(event.getRunId(), current, event, previous, recordedAt),
                         state -> appending(() -> {
+                            if (state == null) {
+                                deleteRun(event.getRunId());
+                                return null;
+                            }
                             saveRun(state);
                             return state.getVersion();
                         }));
                 Appended appended;
                 if (decision instanceof Decision.Applied<RunState> applied) {
-                    appended = new Appended(Outcome.APPLIED, null, null, Optional.of(applied.state()));
+                    appended = new Appended(Outcome.APPLIED, null, null, Optional.ofNullable(applied.state()));
                 } else if (decision instanceof Decision.Rejected<RunState> rejected) {
                     appended = new Appended(
                             Outcome.REJECTED,
@@ -328,6 +332,14 @@ public final class LocalRuns implements AutoCloseable {
             insert.setString(8, message);
             insert.setLong(9, recordedAt.toEpochMilli());
             insert.executeUpdate();
+        }
+    }
+
+    /** Removes a deleted run's state; its events stay in the file's log, as they stay on Kafka's. */
+    private void deleteRun(String runId) throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM runs WHERE run_id = ?")) {
+            delete.setString(1, runId);
+            delete.executeUpdate();
         }
     }
 

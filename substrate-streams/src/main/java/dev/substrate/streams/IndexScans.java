@@ -2,19 +2,23 @@ package dev.substrate.streams;
 
 import dev.substrate.entity.EntityKind;
 import dev.substrate.fold.UsageTotals;
+import dev.substrate.retention.RetentionPolicy;
 import dev.substrate.state.RunState;
+import dev.substrate.state.RunStatus;
 import dev.substrate.state.UsageTotal;
 import dev.substrate.streams.StateQueries.Counts;
 import dev.substrate.streams.StateQueries.TooMuchToCount;
 import dev.substrate.streams.internal.Index;
 import dev.substrate.streams.internal.IndexView;
 import dev.substrate.streams.internal.StoreNames;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -96,6 +100,64 @@ final class IndexScans {
             }
         }
         return new Counts(counts, scanned, partitions.keySet());
+    }
+
+    /**
+     * What {@code policy}, enabled or not, would delete at {@code now} of this instance's partitions: the finished
+     * runs of its statuses (or the closed rooms) that changed (or closed) by its age, in index order, each loaded by
+     * {@code load} and passing {@code also}; at most {@code sample} ids, looking at {@code budget} entries at most.
+     */
+    <S> RetentionPlan plan(
+            RetentionPolicy policy,
+            Instant now,
+            Function<String, S> load,
+            Predicate<S> deletes,
+            Function<S, String> project,
+            int sample,
+            long budget) {
+        boolean runs = policy.applies() == RetentionPolicy.Applies.runs;
+        EntityKind<?, ?> kind = runs ? EntityKind.RUN : EntityKind.ROOM;
+        String indexName = runs ? StoreNames.RUNS_BY_STATUS : StoreNames.ROOMS_BY_CLOSED;
+        long cutoff = now.minus(policy.olderThan()).toEpochMilli() + 1;
+        List<String[]> ranges = new ArrayList<>();
+        if (runs) {
+            policy.statuses().stream()
+                    .map(RunStatus::name)
+                    .sorted()
+                    .forEach(status -> ranges.add(
+                            new String[] {StoreNames.indexPrefix(status), StoreNames.timeIndexKey(status, cutoff, "")
+                            }));
+        } else {
+            ranges.add(new String[] {"", StoreNames.timeKey(cutoff, "")});
+        }
+        Map<String, Long> byProject = new TreeMap<>();
+        TreeSet<String> ids = new TreeSet<>();
+        long scanned = 0;
+        Map<Integer, ReadOnlyKeyValueStore<String, String>> partitions = indexPartitions(kind, indexName);
+        for (ReadOnlyKeyValueStore<String, String> partition : partitions.values()) {
+            for (String[] range : ranges) {
+                try (KeyValueIterator<String, String> entries = partition.range(range[0], range[1])) {
+                    while (entries.hasNext()) {
+                        String id = entries.next().value;
+                        if (++scanned > budget) {
+                            throw new TooMuchToCount("the plan would look at more than " + budget
+                                    + " entries (query.count.budget); narrow the policy by project or age");
+                        }
+                        S entity = id == null ? null : load.apply(id);
+                        if (entity != null && deletes.test(entity)) {
+                            byProject.merge(project.apply(entity), 1L, Long::sum);
+                            ids.add(id);
+                            if (ids.size() > sample) {
+                                ids.pollLast();
+                            }
+                        }
+                    }
+                } catch (InvalidStateStoreException e) {
+                    throw KeyReads.unavailable(indexName, e);
+                }
+            }
+        }
+        return new RetentionPlan(byProject, List.copyOf(ids), scanned, partitions.keySet());
     }
 
     /**

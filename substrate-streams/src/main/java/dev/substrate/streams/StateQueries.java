@@ -2,6 +2,7 @@ package dev.substrate.streams;
 
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.run.RunEvent;
+import dev.substrate.retention.RetentionPolicy;
 import dev.substrate.state.ArtifactState;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
@@ -12,6 +13,7 @@ import dev.substrate.streams.internal.RoomMemberships;
 import dev.substrate.streams.internal.StoreNames;
 import dev.substrate.topic.Topics;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -420,6 +422,36 @@ public final class StateQueries {
      */
     public UsageQuery.Sums usage(EntityKind<?, ?> kind, UsageQuery query, long budget) {
         return scans.usage(kind, query, budget);
+    }
+
+    /**
+     * What {@code policy} (enabled or not) would delete at {@code now} of this instance's partitions, counting only
+     * entities of projects {@code reachable} passes: a dry run of a retention policy, the same test the fold applies.
+     *
+     * @param sample the most ids the plan lists (the first by id)
+     * @param budget the most index entries looked at, over all partitions
+     * @throws TooMuchToCount when there are more
+     */
+    public RetentionPlan retentionPlan(
+            RetentionPolicy policy, Instant now, Predicate<String> reachable, int sample, long budget) {
+        if (policy.applies() == RetentionPolicy.Applies.runs) {
+            return scans.plan(
+                    policy,
+                    now,
+                    this::loadRun,
+                    run -> reachable.test(run.getProject()) && policy.appliesTo(run, now),
+                    RunState::getProject,
+                    sample,
+                    budget);
+        }
+        return scans.plan(
+                policy,
+                now,
+                id -> room(id).orElse(null),
+                room -> reachable.test(room.getProject()) && policy.appliesTo(room, now),
+                RoomState::getProject,
+                sample,
+                budget);
     }
 
     private RunState loadRun(String runId) {

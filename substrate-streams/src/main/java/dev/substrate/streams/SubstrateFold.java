@@ -5,7 +5,10 @@ import dev.substrate.config.InvalidConfiguration;
 import dev.substrate.config.KafkaSettings;
 import dev.substrate.config.QuerySettings;
 import dev.substrate.config.SubstrateConfig;
+import dev.substrate.config.TopicSettings;
 import dev.substrate.event.Wire;
+import dev.substrate.retention.RetentionPolicies;
+import dev.substrate.retention.RetentionPolicyFollower;
 import dev.substrate.streams.internal.DecisionSignal;
 import dev.substrate.streams.internal.FoldReadErrors;
 import dev.substrate.streams.internal.FoldTopology;
@@ -61,6 +64,11 @@ public final class SubstrateFold implements AutoCloseable {
     private final FoldHealth health;
     /** The tokens this instance folded since it started, for {@code /metrics}. */
     private final UsageMeter usage;
+    /** The retention policies this fold applies; null for a rebuild, which applies none. */
+    private final RetentionPolicyFollower retention;
+
+    /** The property of the fold's Kafka Streams configuration that carries how often retention is checked. */
+    public static final String RETENTION_CHECK_INTERVAL = "substrate.retention.check.interval";
 
     /** The fold's record cache, unless {@code statestore.cache.max.bytes} is set: 64 MiB. */
     public static final long CACHE_MAX_BYTES = 64L * 1024 * 1024;
@@ -74,10 +82,12 @@ public final class SubstrateFold implements AutoCloseable {
             FoldSettings settings,
             FoldHealth health,
             UsageMeter usage,
+            RetentionPolicyFollower retention,
             int scanBudget,
             RoomMemberships memberships,
             DecisionSignal decisions) {
         this.usage = usage;
+        this.retention = retention;
         this.scanBudget = scanBudget;
         this.memberships = memberships;
         this.decisions = decisions;
@@ -154,6 +164,10 @@ public final class SubstrateFold implements AutoCloseable {
         props.putIfAbsent(maxRequest, recordLimit);
         props.putIfAbsent(
                 StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), Integer.toString(recordLimit));
+        // A deleted entity's tombstone removes its earlier values from the changelogs within erasure.bound.ms, as on
+        // the compacted topics Substrate creates (Kafka Streams applies these to the changelogs it creates).
+        Topics.compactionWithin(config.get(TopicSettings.ERASURE_BOUND))
+                .forEach((key, value) -> props.putIfAbsent(StreamsConfig.topicPrefix(key), value));
         props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, FoldWriteErrors.class);
         // Changelog records carry the position they were written at, so that a store restored on another
         // instance still answers read-your-writes position bounds (Kafka Streams' own switch for this).
@@ -204,6 +218,13 @@ public final class SubstrateFold implements AutoCloseable {
         properties.put(FoldWriteErrors.ON_DEAD_LETTER, (Runnable) health::recordDeadLettered);
         UsageMeter usage = new UsageMeter();
         properties.put(UsageMeter.CONFIG, usage);
+        // The fold of the logs applies the retention policies; a rebuild reads their deletions from the logs.
+        RetentionPolicyFollower retention =
+                settings.topics().rebuild() ? null : RetentionPolicyFollower.start(config, settings.topics());
+        if (retention != null) {
+            properties.put(RetentionPolicies.CONFIG, retention);
+            properties.put(RETENTION_CHECK_INTERVAL, config.get(EventSettings.RETENTION_CHECK_INTERVAL));
+        }
         if (self != null) {
             properties.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.toString());
         }
@@ -233,6 +254,7 @@ public final class SubstrateFold implements AutoCloseable {
                 settings,
                 health,
                 usage,
+                retention,
                 config.get(QuerySettings.SCAN_BUDGET),
                 memberships,
                 decisions);
@@ -309,5 +331,8 @@ public final class SubstrateFold implements AutoCloseable {
         // session timeout (45 s), and a restarted instance is not kept waiting behind its own old member.
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));
+        if (retention != null) {
+            retention.close();
+        }
     }
 }

@@ -87,6 +87,7 @@ public final class Routes implements AutoCloseable {
 
     private final UsageRoutes usage;
     private final PriceTable prices;
+    private final RetentionRoutes retention;
     private final OtlpIngest otlp;
     /** Finished runs out as OpenTelemetry traces, when an OTLP endpoint is configured; null otherwise. */
     private final OtlpExport otlpExport;
@@ -129,6 +130,7 @@ public final class Routes implements AutoCloseable {
         this.countBudget = config.get(QuerySettings.COUNT_BUDGET);
         this.prices = new PriceTable(config, Topics.from(config));
         this.usage = new UsageRoutes(lists, reads, countBudget, prices);
+        this.retention = new RetentionRoutes(config, Topics.from(config), lists, reads, countBudget);
         this.otlpExport = OtlpExport.startIfConfigured(config, System.getenv());
         this.otlp = new OtlpIngest(
                 appends, dev.substrate.api.HttpApi.maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES)));
@@ -194,6 +196,7 @@ public final class Routes implements AutoCloseable {
         streams.close();
         webhooks.close();
         prices.close();
+        retention.close();
         if (otlpExport != null) {
             otlpExport.close();
         }
@@ -312,6 +315,46 @@ public final class Routes implements AutoCloseable {
                         ctx,
                         prices.set(Requests.body(ctx), Requests.principal(ctx).name())
                                 .toJson()));
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/retention/policies",
+                Params.NONE,
+                Access.Permission.LIST,
+                Forward.NO,
+                retention::list);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/retention/policies/{policyId}",
+                Params.NONE,
+                Access.Permission.LIST,
+                Forward.NO,
+                retention::show);
+        add(
+                routes,
+                HandlerType.PUT,
+                "/v1/retention/policies/{policyId}",
+                Params.NONE,
+                Access.Permission.MANAGE_RETENTION,
+                Forward.NO,
+                retention::set);
+        add(
+                routes,
+                HandlerType.DELETE,
+                "/v1/retention/policies/{policyId}",
+                Params.NONE,
+                Access.Permission.MANAGE_RETENTION,
+                Forward.NO,
+                retention::delete);
+        add(
+                routes,
+                HandlerType.GET,
+                "/v1/retention/plan",
+                RetentionRoutes.PLAN_PARAMS,
+                Access.Permission.MANAGE_RETENTION,
+                Forward.YES,
+                retention::plan);
         // OpenTelemetry's OTLP/HTTP trace exports: GenAI spans become runs, rooms, turns and usage.
         add(routes, HandlerType.POST, OtlpIngest.PATH, Params.NONE, Access.Permission.CREATE, Forward.NO, otlp::traces);
 

@@ -41,6 +41,9 @@ public final class FoldTopology {
     /** Where the fold appends the events it decides on its own: a closed session's expiry. */
     static final String ROOM_EVENTS_SINK = "room-events-sink";
 
+    /** Where the run fold appends the events it decides on its own: a retention policy's deletions. */
+    static final String RUN_EVENTS_SINK = "run-events-sink";
+
     /** Where the run fold appends to a run's session room what it was asked and answered ({@link RunFold#roomNotes}). */
     static final String RUN_NOTES_SINK = "run-notes-sink";
 
@@ -83,6 +86,13 @@ public final class FoldTopology {
                         store(StoreNames.ROOM_BLOCK_PARTS, Serdes.String()),
                         store(StoreNames.CLOSED_SESSIONS, Serdes.String()),
                         store(StoreNames.ROOM_USAGE, new WireSerde<>(WireCodec.USAGE_TOTAL))));
+        // The run fold appends what it decides on its own (a retention policy's deletions) to the run log it reads.
+        topology.addSink(
+                RUN_EVENTS_SINK,
+                topics.runEvents().name(),
+                new StringSerializer(),
+                new ByteArraySerializer(),
+                processorName(EntityKind.RUN));
         // The room fold appends what it decides on its own (a session's expiry) to the room log it reads.
         topology.addSink(
                 ROOM_EVENTS_SINK,

@@ -9,6 +9,9 @@ import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.fold.RoomChange;
 import dev.substrate.fold.RoomFold;
+import dev.substrate.retention.Deletions;
+import dev.substrate.retention.RetentionPolicies;
+import dev.substrate.retention.RetentionPolicy;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RoomState;
 import dev.substrate.state.TranscriptEntry;
@@ -52,6 +55,8 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
     private WritableIndex byKind;
     private WritableIndex byRun;
     private WritableIndex byParent;
+    private WritableIndex byClosed;
+    private RetentionCheck retention;
     private KeyValueStore<String, String> closedSessions;
     private UsageRollup usage;
     /** The memberships of the rooms this instance holds, which this processor keeps for the append door. */
@@ -96,17 +101,24 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         byKind = index(StoreNames.ROOMS_BY_KIND);
         byRun = index(StoreNames.ROOMS_BY_RUN);
         byParent = index(StoreNames.ROOMS_BY_PARENT);
+        byClosed = index(StoreNames.ROOMS_BY_CLOSED);
         closedSessions = context.getStateStore(StoreNames.CLOSED_SESSIONS);
         if (!indexesKept()) {
             try (IndexRebuild rebuild = new IndexRebuild();
                     KeyValueIterator<String, RoomState> all = rooms.all()) {
-                all.forEachRemaining(entry -> indexValues(entry.value)
-                        .forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key)));
+                all.forEachRemaining(entry -> {
+                    indexValues(entry.value).forEach((index, value) -> rebuildIndex(rebuild, index, value, entry.key));
+                    if (entry.value.getClosedAt() != null) {
+                        rebuild.put(byClosed, closedKey(entry.value), entry.key);
+                    }
+                });
             }
         }
         if (appendsExpiry) {
             context.schedule(cleanupInterval, PunctuationType.WALL_CLOCK_TIME, this::expireSessions);
         }
+        retention = new RetentionCheck(context);
+        retention.schedule(context, this::applyRetention);
     }
 
     @Override
@@ -153,6 +165,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         if (state.getKind() == RoomKind.session && state.getClosed() && (before == null || !before.getClosed())) {
             closedSessions.put(closedSessionKey(state), roomId);
         }
+        if (state.getClosedAt() != null && (before == null || before.getClosedAt() == null)) {
+            byClosed.put(closedKey(state), roomId);
+        }
         if (!topics.rebuild()) {
             Notifications.room(context, event, state, record.timestamp());
         }
@@ -178,7 +193,9 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
         index(room, false);
         if (room.getClosedAt() != null) {
             closedSessions.delete(closedSessionKey(room));
+            byClosed.delete(closedKey(room));
         }
+        retention.deleted(roomId);
         deletePrefix(transcript, roomId + "/");
         deletePrefix(parts, roomId + "/");
         memberships.changing(roomId);
@@ -211,6 +228,52 @@ final class RoomFoldProcessor extends FoldProcessor<RoomEvent, RoomChange> {
                         FoldTopology.ROOM_EVENTS_SINK);
             }
         }
+    }
+
+    /**
+     * Appends the deletion of each closed room of this task that a retention policy deletes now: the rooms-by-closed
+     * index, up to the youngest policy's age, in the order they closed.
+     */
+    private void applyRetention(Instant now) {
+        RetentionPolicies policies = retention.policies();
+        Instant sessions = retention.cutoff(RetentionPolicy.Applies.sessions, now);
+        Instant conversations = retention.cutoff(RetentionPolicy.Applies.conversations, now);
+        Instant cutoff = sessions == null
+                ? conversations
+                : conversations == null || sessions.isAfter(conversations) ? sessions : conversations;
+        if (cutoff == null) {
+            return;
+        }
+        long started = System.nanoTime();
+        List<String> candidates = new ArrayList<>();
+        try (KeyValueIterator<String, String> range =
+                byClosed.range("", StoreNames.timeKey(cutoff.toEpochMilli() + 1, ""))) {
+            range.forEachRemaining(entry -> candidates.add(entry.value));
+        }
+        int appended = 0;
+        for (String roomId : candidates) {
+            if (appended >= RetentionCheck.MAX_PER_CHECK) {
+                break;
+            }
+            RoomState room = states.get(roomId);
+            RetentionPolicy policy =
+                    room == null ? null : policies.deleting(room, now).orElse(null);
+            if (policy != null && retention.append(roomId, now)) {
+                context.forward(
+                        new Record<String, byte[]>(
+                                roomId,
+                                wire.encode(
+                                        topics.roomEvents().name(), WireCodec.ROOM, Deletions.room(room, policy, now)),
+                                now.toEpochMilli()),
+                        FoldTopology.ROOM_EVENTS_SINK);
+                appended++;
+            }
+        }
+        RetentionCheck.report(context.taskId(), "rooms", appended, candidates.size(), started);
+    }
+
+    private static String closedKey(RoomState room) {
+        return StoreNames.timeKey(room.getClosedAt().toEpochMilli(), room.getRoomId());
     }
 
     private static String closedSessionKey(RoomState room) {

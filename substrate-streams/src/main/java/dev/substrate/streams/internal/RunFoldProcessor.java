@@ -7,8 +7,12 @@ import dev.substrate.events.run.RunEvent;
 import dev.substrate.fold.Decision;
 import dev.substrate.fold.FoldStep;
 import dev.substrate.fold.RunFold;
+import dev.substrate.retention.Deletions;
+import dev.substrate.retention.RetentionPolicies;
+import dev.substrate.retention.RetentionPolicy;
 import dev.substrate.state.EventOutcome;
 import dev.substrate.state.RunState;
+import dev.substrate.state.RunStatus;
 import dev.substrate.streams.FoldSettings;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +39,7 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
     private WritableIndex byLabel;
     private WritableIndex byCreated;
     private UsageRollup usage;
+    private RetentionCheck retention;
 
     RunFoldProcessor(FoldStep step, Duration outcomeRetention, FoldSettings settings) {
         super(EntityKind.RUN, step, outcomeRetention, settings);
@@ -56,6 +61,8 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
         byProject = index(StoreNames.RUNS_BY_PROJECT);
         byLabel = index(StoreNames.RUNS_BY_LABEL);
         byCreated = index(StoreNames.RUNS_BY_CREATED);
+        retention = new RetentionCheck(context);
+        retention.schedule(context, this::applyRetention);
         if (!indexesKept()) {
             try (IndexRebuild rebuild = new IndexRebuild();
                     KeyValueIterator<String, RunState> all = runs.all()) {
@@ -76,8 +83,12 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
 
     @Override
     Long applyChange(RunEvent event, RunState state, Record<String, RunEvent> record) {
-        String runId = state.getRunId();
         RunState before = current;
+        if (state == null) {
+            remove(before);
+            return null;
+        }
+        String runId = state.getRunId();
         if (before != null) {
             indexKeys(before).forEach((store, keys) -> keys.forEach(store::delete));
         } else {
@@ -100,6 +111,68 @@ final class RunFoldProcessor extends FoldProcessor<RunEvent, RunState> {
             }
         }
         return state.getVersion();
+    }
+
+    /**
+     * Removes a deleted run: its state (its state topic gets a tombstone when the cache flushes), history and index
+     * entries; its usage rows move to no run (the sums by project, model and day stay). Its events' outcomes stay
+     * until they expire, so that a retried event of it is still recognised, not applied to a run created anew.
+     */
+    private void remove(RunState run) {
+        String runId = run.getRunId();
+        indexKeys(run).forEach((store, keys) -> keys.forEach(store::delete));
+        byCreated.delete(createdKey(run));
+        deletePrefix(history, runId + "/");
+        usage.forgetRun(run.getProject(), runId);
+        states.delete(runId);
+        retention.deleted(runId);
+    }
+
+    /**
+     * Appends the deletion of each finished run of this task that a retention policy deletes now: the runs-by-status
+     * index of each finished status, up to the youngest policy's age, in the order they last changed.
+     */
+    private void applyRetention(Instant now) {
+        RetentionPolicies policies = retention.policies();
+        Instant cutoff = retention.cutoff(RetentionPolicy.Applies.runs, now);
+        if (cutoff == null) {
+            return;
+        }
+        long started = System.nanoTime();
+        int appended = 0;
+        int read = 0;
+        statuses:
+        for (RunStatus status : RunStatus.values()) {
+            if (!RunFold.isTerminal(status)) {
+                continue;
+            }
+            List<String> candidates = new ArrayList<>();
+            try (KeyValueIterator<String, String> range = byStatus.range(
+                    StoreNames.indexPrefix(status.name()),
+                    StoreNames.timeIndexKey(status.name(), cutoff.toEpochMilli() + 1, ""))) {
+                range.forEachRemaining(entry -> candidates.add(entry.value));
+            }
+            read += candidates.size();
+            for (String runId : candidates) {
+                if (appended >= RetentionCheck.MAX_PER_CHECK) {
+                    break statuses;
+                }
+                RunState run = states.get(runId);
+                RetentionPolicy policy =
+                        run == null ? null : policies.deleting(run, now).orElse(null);
+                if (policy != null && retention.append(runId, now)) {
+                    context.forward(
+                            new Record<String, byte[]>(
+                                    runId,
+                                    wire.encode(
+                                            topics.runEvents().name(), WireCodec.RUN, Deletions.run(run, policy, now)),
+                                    now.toEpochMilli()),
+                            FoldTopology.RUN_EVENTS_SINK);
+                    appended++;
+                }
+            }
+        }
+        RetentionCheck.report(context.taskId(), "runs", appended, read, started);
     }
 
     private static String createdKey(RunState run) {

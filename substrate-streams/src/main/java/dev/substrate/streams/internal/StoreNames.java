@@ -61,6 +61,8 @@ public final class StoreNames {
     public static final String ROOMS_BY_RUN = "rooms-by-run";
     /** Index {@code parentRoomId\0roomId} -> roomId. */
     public static final String ROOMS_BY_PARENT = "rooms-by-parent";
+    /** Index {@code closedAt (13 digits)\0roomId} -> roomId: every closed room by closing time (retention). */
+    public static final String ROOMS_BY_CLOSED = "rooms-by-closed";
     /** {@code closedAt\0roomId} -> roomId, for closed session rooms awaiting cleanup. */
     public static final String CLOSED_SESSIONS = "closed-sessions";
     /** eventId -> EventOutcome, for room events. */
@@ -99,6 +101,7 @@ public final class StoreNames {
             new Index(ROOMS_BY_KIND, ROOM_INDEXES, 'k'),
             new Index(ROOMS_BY_RUN, ROOM_INDEXES, 'r'),
             new Index(ROOMS_BY_PARENT, ROOM_INDEXES, 'p'),
+            new Index(ROOMS_BY_CLOSED, ROOM_INDEXES, 'c'),
             new Index(ROOM_EVENT_OUTCOMES_BY_TIME, ROOM_INDEXES, 'o'),
             new Index(ARTIFACTS_BY_PARENT, ARTIFACT_INDEXES, 'p'),
             new Index(ARTIFACTS_BY_RUN, ARTIFACT_INDEXES, 'r'),

@@ -7,7 +7,11 @@ import dev.substrate.streams.UsageMeter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -44,6 +48,30 @@ final class UsageRollup {
         store.put(key, before == null ? added : UsageTotals.plus(before, added));
         if (meter != null) {
             meter.add(project, usage);
+        }
+    }
+
+    /**
+     * Moves the rows of {@code runId} in {@code project} to no run (the empty run id), adding them to what is there:
+     * a deleted run's usage still counts in every sum by project, model and day, no longer under its id. Reads the
+     * project's rows in this partition.
+     */
+    void forgetRun(String project, String runId) {
+        String suffix = StoreNames.SEPARATOR + runId;
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, UsageTotal> rows =
+                store.prefixScan(StoreNames.indexPrefix(project), new StringSerializer())) {
+            rows.forEachRemaining(row -> {
+                if (row.key.endsWith(suffix)) {
+                    keys.add(row.key);
+                }
+            });
+        }
+        for (String key : keys) {
+            UsageTotal moved = store.delete(key);
+            String anonymous = key.substring(0, key.length() - runId.length());
+            UsageTotal there = store.get(anonymous);
+            store.put(anonymous, there == null ? moved : UsageTotals.plus(there, moved));
         }
     }
 }
