@@ -87,6 +87,10 @@ class PermissionMatrixIT {
         rule("GET /v1/retention/policies/{policyId}", "LIST", Target.NONE, 404);
         rule("DELETE /v1/retention/policies/{policyId}", "MANAGE_RETENTION", Target.NONE, 404);
         rule("GET /v1/retention/plan", "MANAGE_RETENTION", Target.NONE, 404);
+        // A room no one created: there is nothing to erase.
+        rule("POST /v1/erasures", "ERASE", Target.NONE, 404);
+        // No project is encrypted on the fixtures' instances: nothing to rewrap.
+        rule("POST /v1/keys/rewrap", "ERASE", Target.NONE, 200);
         // An export of one agent span of the fixtures' project: it creates a run (once; then duplicates).
         rule("POST /v1/otlp/v1/traces", "CREATE", Target.RUN, 200);
         rule("POST /v1/runs", "CREATE", Target.RUN, 202);
@@ -314,7 +318,7 @@ class PermissionMatrixIT {
         switch (rule.permission()) {
             case "AUTHENTICATED", "LIST":
                 return rule.allowed();
-            case "MANAGE_TOKENS", "MANAGE_PRICES", "MANAGE_RETENTION":
+            case "MANAGE_TOKENS", "MANAGE_PRICES", "MANAGE_RETENTION", "ERASE":
                 return caller.role() == Role.ADMIN ? rule.allowed() : 403;
             case "MANAGE_WEBHOOKS":
                 if (!everyRoom) {
@@ -431,6 +435,7 @@ class PermissionMatrixIT {
                 "{\"kind\": \"report\", \"name\": \"n\", \"parentId\": \"" + PROJECT + "\", \"provenance\": "
                         + "{\"roomId\": \"" + roomId + "\"}}";
             case "POST /v1/runs/{runId}/events" -> "{\"type\": \"RunLabelled\", \"labels\": {\"k\": \"v\"}}";
+            case "POST /v1/erasures" -> "{\"room\": \"no-such-room\", \"reason\": \"the matrix\"}";
             case "PUT /v1/retention/policies/{policyId}" ->
                 "{\"applies\": \"runs\", \"olderThan\": \"3650d\", \"enabled\": false}";
             case "PUT /v1/prices" ->

@@ -35,6 +35,8 @@ import picocli.CommandLine.Model.UsageMessageSpec;
             UsageCommand.class,
             PricesCommand.class,
             RetentionCommand.class,
+            EraseCommand.class,
+            KeysCommand.class,
             ConfigCommand.class,
             CommandLine.HelpCommand.class
         })

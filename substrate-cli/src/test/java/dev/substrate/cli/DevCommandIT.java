@@ -35,7 +35,7 @@ class DevCommandIT {
             dev.awaitOutput("Press Ctrl-C to stop", STARTUP);
             assertThat(dev.stdout()).anyMatch(line -> line.contains("new log dir"));
             assertThat(dev.stdout())
-                    .anyMatch(line -> line.matches("\\s*Topics\\s+substrate\\.\\*\\s+\\(16 created\\)"));
+                    .anyMatch(line -> line.matches("\\s*Topics\\s+substrate\\.\\*\\s+\\(17 created\\)"));
             assertThat(dev.stdout()).anyMatch(line -> line.contains(dataDir.toString()));
             assertThat(dev.stdout())
                     .anyMatch(line -> line.contains("Fold")

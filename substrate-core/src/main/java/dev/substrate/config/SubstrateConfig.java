@@ -15,7 +15,7 @@ import org.apache.kafka.common.config.types.Password;
 
 /**
  * Substrate's configuration: every setting is declared once, by the component it configures ({@link KafkaSettings},
- * {@link TopicSettings}, {@link EventSettings}, {@link HttpSettings}, {@link StreamSettings}, {@link BlobSettings}, {@link WebhookSettings}, {@link OtelSettings},
+ * {@link TopicSettings}, {@link EventSettings}, {@link HttpSettings}, {@link StreamSettings}, {@link BlobSettings}, {@link WebhookSettings}, {@link OtelSettings}, {@link EncryptionSettings},
  * {@link QuerySettings}), as a {@link Setting} with its key, type, default, validation and documentation; {@link
  * #get} reads one. The README's configuration table is generated from them ({@link #markdownTable()}) and a test keeps
  * the two equal.
@@ -51,7 +51,8 @@ public final class SubstrateConfig {
                     BlobSettings.ALL,
                     QuerySettings.ALL,
                     WebhookSettings.ALL,
-                    OtelSettings.ALL)
+                    OtelSettings.ALL,
+                    EncryptionSettings.ALL)
             .flatMap(List::stream)
             .toList();
 

@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -94,8 +95,17 @@ public final class RoomStream implements AutoCloseable {
     private final Map<Integer, PartitionReader> readers = new HashMap<>();
     private boolean closed;
 
-    private RoomStream(Map<String, Object> consumerConfig, String topic, String statesTopic, Wire wire) {
+    /** What each event read goes through before any subscription sees it (the API opens sealed content). */
+    private final UnaryOperator<RoomEvent> open;
+
+    private RoomStream(
+            Map<String, Object> consumerConfig,
+            String topic,
+            String statesTopic,
+            Wire wire,
+            UnaryOperator<RoomEvent> open) {
         this.wire = wire;
+        this.open = open;
         this.consumerConfig = consumerConfig;
         this.topic = topic;
         this.statesTopic = statesTopic;
@@ -109,10 +119,18 @@ public final class RoomStream implements AutoCloseable {
 
     /** A stream over the cluster and topics {@code config} names. */
     public static RoomStream create(SubstrateConfig config) {
+        return create(config, UnaryOperator.identity());
+    }
+
+    /**
+     * A stream over the cluster and topics {@code config} names whose events go through {@code open} as they are read
+     * (once each, whatever the number of subscriptions), such as one that opens an encrypted room's content.
+     */
+    public static RoomStream create(SubstrateConfig config, UnaryOperator<RoomEvent> open) {
         Map<String, Object> consumer = new HashMap<>(config.kafkaProperties(ConsumerConfig.configNames()));
         Topics topics = Topics.from(config);
         return new RoomStream(
-                consumer, topics.roomEvents().name(), topics.rooms().name(), Wire.reading(config));
+                consumer, topics.roomEvents().name(), topics.rooms().name(), Wire.reading(config), open);
     }
 
     /** Where a subscription starts. */
@@ -633,7 +651,7 @@ public final class RoomStream implements AutoCloseable {
         long giveUp = System.nanoTime() + REGISTRY_PATIENCE.toNanos();
         while (true) {
             try {
-                return wire.decode(WireCodec.ROOM, record.value());
+                return open.apply(wire.decode(WireCodec.ROOM, record.value()));
             } catch (UndecodableRecord e) {
                 log.warn("Skipping unreadable record at {}@{}: {}", partition, record.offset(), e.getMessage());
                 return null;

@@ -35,6 +35,7 @@ public final class Topics {
     private final Topic webhookDeliveries;
     private final Topic prices;
     private final Topic retentionPolicies;
+    private final Topic keys;
     private final boolean rebuild;
 
     /** The topics under {@code prefix}, whose log topics accept events of up to {@code maxEventBytes}. */
@@ -148,6 +149,13 @@ public final class Topics {
         retentionPolicies = new Topic(
                 logPrefix + "retention-policies",
                 "the policy id",
+                CleanupPolicy.COMPACT,
+                with(bound, Map.of("cleanup.policy", CleanupPolicy.COMPACT.config())),
+                1);
+        // The rooms' content keys, wrapped: an erasure's tombstone removes a key within the erasure bound.
+        keys = new Topic(
+                logPrefix + "keys",
+                "room:<roomId>/<keyId>",
                 CleanupPolicy.COMPACT,
                 with(bound, Map.of("cleanup.policy", CleanupPolicy.COMPACT.config())),
                 1);
@@ -286,7 +294,12 @@ public final class Topics {
         return retentionPolicies;
     }
 
-    /** All sixteen, logs first. */
+    /** The content keys of encrypted rooms, wrapped by a master key, keyed {@code room:<roomId>/<keyId>}. */
+    public Topic keys() {
+        return keys;
+    }
+
+    /** All seventeen, logs first. */
     public List<Topic> all() {
         return List.of(
                 runEvents,
@@ -304,6 +317,7 @@ public final class Topics {
                 webhooks,
                 webhookDeliveries,
                 prices,
-                retentionPolicies);
+                retentionPolicies,
+                keys);
     }
 }

@@ -43,6 +43,8 @@ public final class StateQueries {
     private final FoldHealth health;
     private final UsageMeter usage;
     private final int scanBudget;
+    private final boolean activeOnly;
+    private final ContentOpener opener;
     private final Placement placement;
     private final KeyReads keys;
     private final IndexScans scans;
@@ -58,7 +60,7 @@ public final class StateQueries {
      * @param topics the topics the fold reads, to name the log a position belongs to
      */
     public StateQueries(KafkaStreams streams, Topics topics) {
-        this(streams, topics, true, null, null, SCAN_BUDGET, null, null);
+        this(streams, topics, true, null, null, SCAN_BUDGET, null, null, ContentOpener.NONE);
     }
 
     /**
@@ -73,7 +75,7 @@ public final class StateQueries {
             int scanBudget,
             RoomMemberships memberships,
             DecisionSignal decisions) {
-        this(streams, topics, true, health, usage, scanBudget, memberships, decisions);
+        this(streams, topics, true, health, usage, scanBudget, memberships, decisions, ContentOpener.NONE);
     }
 
     private StateQueries(
@@ -84,7 +86,10 @@ public final class StateQueries {
             UsageMeter usage,
             int scanBudget,
             RoomMemberships memberships,
-            DecisionSignal decisions) {
+            DecisionSignal decisions,
+            ContentOpener opener) {
+        this.activeOnly = activeOnly;
+        this.opener = opener;
         this.usage = usage;
         this.memberships = memberships;
         this.decisions = decisions;
@@ -163,7 +168,8 @@ public final class StateQueries {
             return Optional.empty();
         }
         return Optional.of(new Standby(
-                lag.getAsLong(), new StateQueries(streams, topics, false, health, usage, scanBudget, null, null)));
+                lag.getAsLong(),
+                new StateQueries(streams, topics, false, health, usage, scanBudget, null, null, opener)));
     }
 
     /**
@@ -263,7 +269,15 @@ public final class StateQueries {
 
     /** The state of {@code kind}'s entity {@code id}, if this instance holds it (and it is not deleted). */
     public <S extends SpecificRecord> Optional<S> state(EntityKind<?, S> kind, String id) {
-        return Optional.ofNullable(keys.get(kind, StoreNames.stateStore(kind), id, id));
+        return Optional.ofNullable(opener.open(kind, id, keys.get(kind, StoreNames.stateStore(kind), id, id)));
+    }
+
+    /**
+     * These queries, with what they read of rooms opened by {@code opener} (a room's state, its transcript, room
+     * lists): the API's, for callers it has let read them.
+     */
+    public StateQueries openingWith(ContentOpener opener) {
+        return new StateQueries(streams, topics, activeOnly, health, usage, scanBudget, memberships, decisions, opener);
     }
 
     /** The run, if this instance holds it. */
@@ -333,7 +347,15 @@ public final class StateQueries {
      * their text passes {@link #TRANSCRIPT_PAGE_CHARS}.
      */
     public TranscriptPage transcript(String roomId, long after, int limit) {
-        return keys.transcript(roomId, after, limit);
+        TranscriptPage page = keys.transcript(roomId, after, limit);
+        if (opener == ContentOpener.NONE) {
+            return page;
+        }
+        return new TranscriptPage(
+                page.entries().stream()
+                        .map(entry -> opener.open(EntityKind.ROOM, roomId, entry))
+                        .toList(),
+                page.more());
     }
 
     /** The artifact, if this instance holds it (and it is not deleted). */
@@ -487,11 +509,22 @@ public final class StateQueries {
 
     /** Rooms that {@code filter} selects, by id, each also passing {@code also}; paged as {@link #runs}. */
     public Page<RoomState> rooms(Filter filter, Predicate<RoomState> also, String cursor, int limit) {
-        if (filter.index == null) {
-            return scans.all(EntityKind.ROOM, StoreNames.ROOMS, also, cursor, limit);
+        Page<RoomState> page = filter.index == null
+                ? scans.all(EntityKind.ROOM, StoreNames.ROOMS, also, cursor, limit)
+                : scans.indexed(
+                        EntityKind.ROOM, filter.index, filter.value, id -> room(id).orElse(null), also, cursor, limit);
+        if (opener == ContentOpener.NONE) {
+            return page;
         }
-        return scans.indexed(
-                EntityKind.ROOM, filter.index, filter.value, id -> room(id).orElse(null), also, cursor, limit);
+        return new Page<>(
+                page.items().stream()
+                        .map(room -> opener.open(EntityKind.ROOM, room.getRoomId(), room))
+                        .toList(),
+                page.keys(),
+                page.more(),
+                page.partitions(),
+                page.scannedTo(),
+                page.scanned());
     }
 
     /** Artifacts that {@code filter} selects, by id, each also passing {@code also}; paged as {@link #runs}. */

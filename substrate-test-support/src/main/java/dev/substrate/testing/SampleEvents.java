@@ -139,7 +139,7 @@ public final class SampleEvents {
                 new LogEmitted(LogLevel.info, "npm test: 120 passed"),
                 new ErrorRaised("oom", "the sandbox ran out of memory"),
                 new RoomClosed("done"),
-                new RoomDeleted("cleanup", false, null));
+                new RoomDeleted("cleanup", false, null, false));
     }
 
     /** One example of each of the three artifact payloads. */
@@ -340,7 +340,7 @@ public final class SampleEvents {
     }
 
     public static Object deleted() {
-        return new RoomDeleted("gone", false, null);
+        return new RoomDeleted("gone", false, null, false);
     }
 
     public static ArtifactEvent artifact(String artifactId, Object payload) {

@@ -50,6 +50,8 @@ final class Access {
         MANAGE_PRICES,
         /** Set, remove and plan retention policies: admins (a policy deletes what it matches). */
         MANAGE_RETENTION,
+        /** Erase a room (its state and its content keys): admins. */
+        ERASE,
         /** Create an entity in a project: appenders, within their projects. */
         CREATE,
         /** Append an event to an entity: appenders who may change it. */
@@ -68,7 +70,7 @@ final class Access {
         Role[] roles() {
             return switch (this) {
                 case PUBLIC, AUTHENTICATED, READ, LIST, INSTANCE -> Role.values();
-                case MANAGE_TOKENS, MANAGE_PRICES, MANAGE_RETENTION -> new Role[] {Role.ADMIN};
+                case MANAGE_TOKENS, MANAGE_PRICES, MANAGE_RETENTION, ERASE -> new Role[] {Role.ADMIN};
                 case MANAGE_WEBHOOKS -> new Role[] {Role.ADMIN, Role.OPERATOR};
                 case CREATE, APPEND -> APPENDERS;
             };

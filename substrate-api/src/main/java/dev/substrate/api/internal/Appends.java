@@ -14,6 +14,7 @@ import dev.substrate.client.SubstrateClient;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventIds;
 import dev.substrate.event.InvalidEvent;
+import dev.substrate.events.room.RoomEvent;
 import io.javalin.http.Context;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,11 +46,13 @@ final class Appends {
     private final SubstrateClient client;
     private final Reads reads;
     private final RoomAccess rooms;
+    private final Sealing sealing;
 
-    Appends(SubstrateClient client, Reads reads, RoomAccess rooms) {
+    Appends(SubstrateClient client, Reads reads, RoomAccess rooms, Sealing sealing) {
         this.client = client;
         this.reads = reads;
         this.rooms = rooms;
+        this.sealing = sealing;
     }
 
     /** POST /v1/{kind}s: the create event's fields, with an optional id (a new one is made otherwise). */
@@ -411,9 +414,20 @@ final class Appends {
     /** As {@link #append(Context, EntityKind, String, ObjectNode)}, waiting {@code waitMs} (-1: not) for the decision. */
     private Result append(Context ctx, EntityKind<?, ?> entity, String entityId, ObjectNode body, long waitMs) {
         String actor = actor(ctx, body);
+        SpecificRecord event;
+        try {
+            event = build(ctx, entity, entityId, body, actor);
+        } catch (InvalidEvent e) {
+            throw Problem.badRequest(e.getMessage(), e.field());
+        }
+        return sendAndAnswer(ctx, entity, event, waitMs);
+    }
+
+    /** Appends a built event; the answer as {@link #append} gives it. */
+    private Result sendAndAnswer(Context ctx, EntityKind<?, ?> entity, SpecificRecord event, long waitMs) {
         Appended appended;
         try {
-            appended = appendEvent(ctx, entity, entityId, body, actor);
+            appended = send(entity, event).join();
         } catch (InvalidEvent e) {
             throw Problem.badRequest(e.getMessage(), e.field());
         } catch (CompletionException | SubstrateException e) {
@@ -432,23 +446,28 @@ final class Appends {
         return new Result(202, answer);
     }
 
-    /** Builds the event from {@code body}, checks a room event's permission, and appends it. */
-    private Appended appendEvent(Context ctx, EntityKind<?, ?> kind, String entityId, ObjectNode body, String actor) {
-        return send(kind, build(ctx, kind, entityId, body, actor)).join();
+    /**
+     * Appends {@code event} as Substrate's own (no caller's permission asked: the route has decided) and waits up to
+     * {@code waitMs} for the fold's decision, as {@code ?wait=applied} does.
+     */
+    Result appendOwn(Context ctx, EntityKind<?, ?> entity, SpecificRecord event, long waitMs) {
+        return sendAndAnswer(ctx, entity, event, waitMs);
     }
 
     /** The event {@code body} describes, checked (a room event's permission too); not yet appended. */
-    private static <E extends SpecificRecord> E buildTyped(
-            Context ctx, EntityKind<E, ?> kind, String entityId, ObjectNode body, String actor, RoomAccess rooms) {
+    private <E extends SpecificRecord> SpecificRecord buildTyped(
+            Context ctx, EntityKind<E, ?> kind, String entityId, ObjectNode body, String actor) {
         E event = EventJson.event(kind.envelopeSchema(), body, entityId, actor);
-        if (kind == EntityKind.ROOM) {
-            rooms.checkAppend(ctx, EntityKind.ROOM.cast(event));
+        if (kind != EntityKind.ROOM) {
+            return event;
         }
-        return event;
+        RoomEvent roomEvent = EntityKind.ROOM.cast(event);
+        String project = rooms.checkAppend(ctx, roomEvent);
+        return sealing.seal(roomEvent, project);
     }
 
     private SpecificRecord build(Context ctx, EntityKind<?, ?> kind, String entityId, ObjectNode body, String actor) {
-        return buildTyped(ctx, kind, entityId, body, actor, rooms);
+        return buildTyped(ctx, kind, entityId, body, actor);
     }
 
     @SuppressWarnings("unchecked")

@@ -117,11 +117,12 @@ final class RoomAccess {
     /**
      * 403 unless the event's actor may append it to its room, checked before the event reaches the log. A room
      * that does not exist (yet) is left to the fold, which refuses the event as {@code not-found}; for a token
-     * scoped to projects it is a 404.
+     * scoped to projects it is a 404. Returns the room's project (the one a {@code RoomCreated} names), or null for a
+     * room not known yet.
      */
-    void checkAppend(Context ctx, RoomEvent event) {
-        if (event.getPayload() instanceof RoomCreated) {
-            return;
+    String checkAppend(Context ctx, RoomEvent event) {
+        if (event.getPayload() instanceof RoomCreated created) {
+            return created.getProject();
         }
         String roomId = event.getRoomId();
         Principal principal = Requests.principal(ctx);
@@ -135,10 +136,11 @@ final class RoomAccess {
                         .orElse(Access.RoomResource.missing(roomId)));
         Access.decide(principal, Access.Action.APPEND, room).require();
         if (!room.exists()) {
-            return;
+            return null;
         }
         RoomFold.refusal(room.members(), event.getActor(), event.getPayload()).ifPresent(refusal -> {
             throw Problem.forbidden(refusal);
         });
+        return room.project();
     }
 }

@@ -87,7 +87,11 @@ final class RoomStreams implements AutoCloseable {
     private RoomStream stream;
     private boolean closed;
 
-    RoomStreams(SubstrateConfig config, RoomAccess access, TokenStore tokens, Appends appends) {
+    /** Opens the content of encrypted rooms as their events are read. */
+    private final Sealing sealing;
+
+    RoomStreams(SubstrateConfig config, RoomAccess access, TokenStore tokens, Appends appends, Sealing sealing) {
+        this.sealing = sealing;
         this.config = config;
         this.appends = appends;
         this.tokens = tokens;
@@ -657,7 +661,7 @@ final class RoomStreams implements AutoCloseable {
             throw Problem.unavailable("the API is stopping");
         }
         if (stream == null) {
-            stream = RoomStream.create(config);
+            stream = RoomStream.create(config, sealing::open);
         }
         return stream;
     }

@@ -88,6 +88,8 @@ public final class Routes implements AutoCloseable {
     private final UsageRoutes usage;
     private final PriceTable prices;
     private final RetentionRoutes retention;
+    private final Sealing sealing;
+    private final ErasureRoutes erasures;
     private final OtlpIngest otlp;
     /** Finished runs out as OpenTelemetry traces, when an OTLP endpoint is configured; null otherwise. */
     private final OtlpExport otlpExport;
@@ -109,7 +111,8 @@ public final class Routes implements AutoCloseable {
                         config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL)));
         this.lists = new Lists(cluster, reads);
         this.rooms = new RoomAccess(reads);
-        this.appends = new Appends(client, reads, rooms);
+        this.sealing = new Sealing(config, Topics.from(config));
+        this.appends = new Appends(client, reads, rooms, sealing);
         this.blobs = BlobStore.start(config);
         this.contents = new Contents(
                 blobs,
@@ -120,7 +123,7 @@ public final class Routes implements AutoCloseable {
                 config.get(BlobSettings.UPLOADS_MAX),
                 config.get(BlobSettings.READS_MAX),
                 config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL));
-        this.streams = new RoomStreams(config, rooms, tokens, appends);
+        this.streams = new RoomStreams(config, rooms, tokens, appends, sealing);
         tokens.onRevoked(streams::revoked);
         this.sockets = new RoomSockets(cluster, tokens, rooms, streams, config.get(StreamSettings.HEARTBEAT));
         this.durable = new DurableStreams(config, rooms, streams);
@@ -131,6 +134,8 @@ public final class Routes implements AutoCloseable {
         this.prices = new PriceTable(config, Topics.from(config));
         this.usage = new UsageRoutes(lists, reads, countBudget, prices);
         this.retention = new RetentionRoutes(config, Topics.from(config), lists, reads, countBudget);
+        this.erasures = new ErasureRoutes(
+                appends, reads, sealing, config.get(dev.substrate.config.TopicSettings.ERASURE_BOUND));
         this.otlpExport = OtlpExport.startIfConfigured(config, System.getenv());
         this.otlp = new OtlpIngest(
                 appends, dev.substrate.api.HttpApi.maxRequestBytes(config.get(EventSettings.MAX_EVENT_BYTES)));
@@ -151,7 +156,7 @@ public final class Routes implements AutoCloseable {
 
     /** Starts answering reads from the fold's {@code queries}; until then they are 503. */
     public void serve(StateQueries queries) {
-        reads.serve(queries);
+        reads.serve(queries.openingWith(sealing.opener()));
         metrics.addGauge(
                 "substrate_fold_ready",
                 "1 while this instance's fold is deciding events (GET /ready answers 200), 0 otherwise.",
@@ -197,6 +202,7 @@ public final class Routes implements AutoCloseable {
         webhooks.close();
         prices.close();
         retention.close();
+        sealing.close();
         if (otlpExport != null) {
             otlpExport.close();
         }
@@ -355,6 +361,22 @@ public final class Routes implements AutoCloseable {
                 Access.Permission.MANAGE_RETENTION,
                 Forward.YES,
                 retention::plan);
+        add(
+                routes,
+                HandlerType.POST,
+                "/v1/erasures",
+                Params.NONE,
+                Access.Permission.ERASE,
+                Forward.NO,
+                erasures::erase);
+        add(
+                routes,
+                HandlerType.POST,
+                "/v1/keys/rewrap",
+                Params.NONE,
+                Access.Permission.ERASE,
+                Forward.NO,
+                erasures::rewrap);
         // OpenTelemetry's OTLP/HTTP trace exports: GenAI spans become runs, rooms, turns and usage.
         add(routes, HandlerType.POST, OtlpIngest.PATH, Params.NONE, Access.Permission.CREATE, Forward.NO, otlp::traces);
 
