@@ -89,6 +89,25 @@ class ErasureIT {
                 String other = room(url, admin, "project:secret/web", kept, "a room that stays");
                 String control = room(url, admin, "project:plain", plain, "a room of a plain project");
 
+                // An artifact of the room whose bytes hold the secret across segment boundaries (64 KiB each).
+                byte[] content = artifactContent(secret);
+                String artifact = artifact(url, admin, erased, content);
+                HttpResponse<byte[]> whole = ApiCalls.HTTP.send(
+                        ApiCalls.request(url + "/v1/artifacts/" + artifact + "/content", admin)
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(whole.statusCode()).isEqualTo(200);
+                assertThat(whole.body()).isEqualTo(content);
+                HttpResponse<byte[]> range = ApiCalls.HTTP.send(
+                        ApiCalls.request(url + "/v1/artifacts/" + artifact + "/content", admin)
+                                .header("Range", "bytes=65530-131080")
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(range.statusCode()).isEqualTo(206);
+                assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(content, 65530, 131081));
+
                 // Read back whole, opened, from the state stores and from the room log.
                 String transcript =
                         get(url + "/v1/rooms/" + erased + "/transcript", admin).body();
@@ -127,6 +146,9 @@ class ErasureIT {
                 assertThat(get(url + "/v1/rooms/" + erased, admin).statusCode()).isEqualTo(404);
                 assertThat(ApiCalls.post(url + "/v1/erasures", body, admin).statusCode())
                         .isEqualTo(404);
+                assertThat(get(url + "/v1/artifacts/" + artifact + "/content", admin)
+                                .statusCode())
+                        .isNotEqualTo(200);
 
                 // Within the bound (given writes that roll the keys topic's segment), the key's bytes leave the disk.
                 List<String> more = new ArrayList<>();
@@ -220,6 +242,37 @@ class ErasureIT {
                 token);
         assertThat(appended.statusCode()).as(appended.body()).isEqualTo(200);
         return roomId;
+    }
+
+    /** About 160 KiB that hold {@code secret} at the start, across the first segment boundary and at the end. */
+    private static byte[] artifactContent(String secret) {
+        byte[] content = new byte[160 * 1024];
+        java.util.Arrays.fill(content, (byte) '.');
+        byte[] text = secret.getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(text, 0, content, 0, text.length);
+        System.arraycopy(text, 0, content, 65536 - text.length / 2, text.length);
+        System.arraycopy(text, 0, content, content.length - text.length, text.length);
+        return content;
+    }
+
+    /** Registers an artifact of {@code roomId} and stores {@code content} as its bytes. */
+    private static String artifact(String url, String token, String roomId, byte[] content) throws Exception {
+        HttpResponse<String> registered = ApiCalls.post(
+                url + "/v1/artifacts?wait=applied",
+                "{\"kind\": \"report\", \"name\": \"notes.txt\", \"parentId\": \"project:secret/web\","
+                        + " \"provenance\": {\"roomId\": \"" + roomId + "\"}}",
+                token);
+        assertThat(registered.statusCode()).as(registered.body()).isEqualTo(200);
+        String artifactId = JSON.readTree(registered.body()).path("artifactId").asText();
+        HttpResponse<String> stored = ApiCalls.HTTP.send(
+                ApiCalls.request(url + "/v1/artifacts/" + artifactId + "/content?wait=applied", token)
+                        .header("Content-Type", "text/plain")
+                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(content))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
+        assertThat(JSON.readTree(stored.body()).path("size").asLong()).isEqualTo(content.length);
+        return artifactId;
     }
 
     private static HttpResponse<String> get(String url, String token) throws Exception {

@@ -153,8 +153,13 @@ class ObserverClientsIT {
         String traceId = produced.path("traceId").asText();
         String admin = tokens.get(tokens.size() - 1);
 
+        // The export's spans arrive as separate requests: the run is listed once created, and succeeds when the
+        // agent's span has come too.
         JsonNode runs = await().atMost(Duration.ofSeconds(30))
-                .until(() -> get("/v1/runs?project=" + project, admin).path("items"), items -> items.size() == 1);
+                .until(
+                        () -> get("/v1/runs?project=" + project, admin).path("items"),
+                        items -> items.size() == 1
+                                && items.get(0).path("status").asText().equals("succeeded"));
         JsonNode run = runs.get(0);
         String runId = run.path("runId").asText();
         String roomId = "otel." + traceId;

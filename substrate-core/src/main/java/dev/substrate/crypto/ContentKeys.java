@@ -11,6 +11,7 @@ import dev.substrate.entity.ProjectPattern;
 import dev.substrate.topic.TopicFollower;
 import dev.substrate.topic.TopicWriters;
 import dev.substrate.topic.Topics;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -73,6 +74,8 @@ public final class ContentKeys implements AutoCloseable {
     private final TopicFollower follower;
     private final Map<String, Key> byId = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> bySubject = new ConcurrentHashMap<>();
+    /** The ids of the keys wrapped by the current master key, as read. */
+    private final Set<String> current = ConcurrentHashMap.newKeySet();
 
     private ContentKeys(SubstrateConfig config, Topics topics, List<String> projects, MasterKeys masters) {
         this.projects = projects;
@@ -120,6 +123,33 @@ public final class ContentKeys implements AutoCloseable {
         String keyId = keyOf(subject);
         byte[] sealed = MasterKeys.seal(byId.get(keyId).key(), plain.getBytes(StandardCharsets.UTF_8), aad(subject));
         return PREFIX + keyId + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sealed) + MARK;
+    }
+
+    /** {@code plain} bytes sealed under {@code subject}'s key as they are read ({@link SealedContent}). */
+    public InputStream sealBytes(String subject, InputStream plain) {
+        String keyId = keyOf(subject);
+        return SealedContent.seal(plain, keyId, byId.get(keyId).key(), subject);
+    }
+
+    /**
+     * The plain bytes {@code first} to {@code last} of content sealed for {@code subject}: {@code header} is its first
+     * {@link SealedContent#HEADER} bytes, {@code sealedFrom} its bytes from {@link SealedContent#sealedStart} of
+     * {@code first} on, {@code sealedSize} its stored length.
+     *
+     * @throws ContentErased when the key it was sealed under is gone (or is another room's)
+     */
+    public InputStream openBytes(
+            String subject, byte[] header, InputStream sealedFrom, long sealedSize, long first, long last) {
+        String keyId = SealedContent.keyId(header);
+        Key key = byId.get(keyId);
+        if (key == null) {
+            catchUp();
+            key = byId.get(keyId);
+        }
+        if (key == null || !key.subject().equals(subject)) {
+            throw new ContentErased("the key " + keyId + " this content was sealed under is not " + subject + "'s");
+        }
+        return SealedContent.open(sealedFrom, key.key(), subject, sealedSize, first, last);
     }
 
     /**
@@ -217,9 +247,6 @@ public final class ContentKeys implements AutoCloseable {
         }
         return rewrapped;
     }
-
-    /** The ids of the keys wrapped by the current master key, as read. */
-    private final Set<String> current = ConcurrentHashMap.newKeySet();
 
     private String keyOf(String subject) {
         Set<String> known = bySubject.get(subject);
@@ -332,6 +359,20 @@ public final class ContentKeys implements AutoCloseable {
     public void close() {
         producer.close();
         follower.close();
+    }
+
+    /** Content sealed under a key that is gone (erased): it can never be opened again. */
+    public static final class ContentErased extends dev.substrate.SubstrateException {
+        private static final long serialVersionUID = 1L;
+
+        ContentErased(String message) {
+            super(message);
+        }
+
+        @Override
+        public boolean isRetriable() {
+            return false;
+        }
     }
 
     /** The keys topic could not be written or read in time: retrying can help. */

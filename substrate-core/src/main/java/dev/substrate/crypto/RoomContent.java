@@ -73,7 +73,7 @@ public final class RoomContent {
         if (record == null || !holdsSealed(record)) {
             return record;
         }
-        return (T) map(record, record.getSchema(), open);
+        return (T) map(record, open);
     }
 
     private static Map<String, String> values(Map<String, String> metadata, UnaryOperator<String> seal) {
@@ -103,7 +103,7 @@ public final class RoomContent {
         return false;
     }
 
-    private static Object map(Object value, Schema schema, UnaryOperator<String> open) {
+    private static Object map(Object value, UnaryOperator<String> open) {
         if (value == null) {
             return null;
         }
@@ -115,7 +115,7 @@ public final class RoomContent {
             for (Schema.Field field : record.getSchema().getFields()) {
                 Object inner = record.get(field.pos());
                 if (holdsSealed(inner)) {
-                    copy.put(field.pos(), map(inner, field.schema(), open));
+                    copy.put(field.pos(), map(inner, open));
                 }
             }
             return copy;
@@ -123,13 +123,13 @@ public final class RoomContent {
         if (value instanceof List<?> list) {
             List<Object> copy = new ArrayList<>(list.size());
             for (Object item : list) {
-                copy.add(map(item, null, open));
+                copy.add(map(item, open));
             }
             return copy;
         }
         if (value instanceof Map<?, ?> map) {
             Map<Object, Object> copy = new HashMap<>();
-            map.forEach((key, inner) -> copy.put(key.toString(), map(inner, null, open)));
+            map.forEach((key, inner) -> copy.put(key.toString(), map(inner, open)));
             return copy;
         }
         return value;

@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.blob.BlobRefused;
 import dev.substrate.blob.BlobStore;
+import dev.substrate.crypto.ContentKeys;
+import dev.substrate.crypto.SealedContent;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.events.artifact.ArtifactRevised;
 import io.javalin.http.Context;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -41,6 +44,10 @@ final class Contents {
     private final Admission uploads;
     private final Admission blobReads;
     private final Admission indexWaits;
+    private final Sealing sealing;
+
+    /** The artifact label that says its content is sealed under its room's key. */
+    static final String SEALED_LABEL = "substrate.sealed";
 
     /**
      * @param uploadsMax how many uploads the instance takes at once ({@code blob.uploads.max}): one token holds half
@@ -56,7 +63,9 @@ final class Contents {
             RoomAccess rooms,
             int uploadsMax,
             int readsMax,
-            int waitsPerCaller) {
+            int waitsPerCaller,
+            Sealing sealing) {
+        this.sealing = sealing;
         this.rooms = rooms;
         this.uploads = new Admission("uploads", "half of blob.uploads.max", Math.max(1, uploadsMax / 2));
         this.blobReads = new Admission("blob reads", "half of blob.reads.max", Math.max(1, readsMax / 2));
@@ -75,16 +84,39 @@ final class Contents {
         if (declared > maxBytes) {
             throw Problem.tooLarge("the content is " + declared + " bytes; the limit is " + maxBytes);
         }
-        requireArtifact(ctx, artifactId, Access.Action.APPEND);
+        JsonNode artifact = requireArtifact(ctx, artifactId, Access.Action.APPEND);
+        String subject = sealedSubject(artifact);
         BlobStore.Blob blob;
+        String digest;
+        long size;
         Admission.Slot uploading = uploads.admit(Requests.tokenId(ctx));
         try {
             if (declared > 0) {
-                blobs.requireRoomFor(declared);
+                blobs.requireRoomFor(subject == null ? declared : SealedContent.sealedSize(declared));
             }
             try (InputStream body = ctx.req().getInputStream()) {
-                blob = blobs.put(body, maxBytes, ctx.header(DIGEST_HEADER));
+                if (subject == null) {
+                    blob = blobs.put(body, maxBytes, ctx.header(DIGEST_HEADER));
+                    digest = blob.digest();
+                    size = blob.size();
+                } else {
+                    // Sealed as it streams in; its plain digest and size are what the artifact records.
+                    PlainCount plain = new PlainCount(body);
+                    blob = blobs.put(
+                            sealing.keys().orElseThrow().sealBytes(subject, plain),
+                            SealedContent.sealedSize(maxBytes),
+                            null);
+                    digest = plain.digest();
+                    size = plain.count;
+                    String expected = ctx.header(DIGEST_HEADER);
+                    if (expected != null && !expected.equals(digest)) {
+                        throw Problem.badRequest(
+                                "the content's digest is " + digest + ", not " + expected, DIGEST_HEADER);
+                    }
+                }
             }
+        } catch (ContentKeys.KeysUnavailable e) {
+            throw Problem.unavailable(e.getMessage());
         } catch (BlobRefused e) {
             throw problem(e);
         } catch (IOException e) {
@@ -96,8 +128,11 @@ final class Contents {
         ObjectNode payload = JsonNodeFactory.instance.objectNode();
         payload.put("type", ArtifactRevised.getClassSchema().getName());
         payload.put("locator", blob.locator());
-        payload.put("digest", blob.digest());
-        payload.put("size", blob.size());
+        payload.put("digest", digest);
+        payload.put("size", size);
+        if (subject != null) {
+            payload.putObject("labels").put(SEALED_LABEL, "aes-256-gcm");
+        }
         String mediaType = ctx.contentType();
         if (mediaType != null && !mediaType.isBlank()) {
             payload.put("mediaType", mediaType);
@@ -105,8 +140,8 @@ final class Contents {
         payload.put("note", "content stored");
         Appends.Result result = appends.append(ctx, EntityKind.ARTIFACT, artifactId, payload);
         result.body().put("locator", blob.locator());
-        result.body().put("digest", blob.digest());
-        result.body().put("size", blob.size());
+        result.body().put("digest", digest);
+        result.body().put("size", size);
         Appends.answer(ctx, result);
     }
 
@@ -152,8 +187,13 @@ final class Contents {
 
     /** Answers with the blob's bytes, or the range asked for; 503 when the index did not name it in time. */
     private void serve(Context ctx, JsonNode artifact, String digest, Optional<BlobStore.Blob> found, String tokenId) {
-        BlobStore.Blob blob = found.orElseThrow(() ->
+        BlobStore.Blob stored = found.orElseThrow(() ->
                 Problem.unavailable("blob " + digest + " is not in this instance's index yet; try again shortly"));
+        boolean sealed = artifact.path("labels").has(SEALED_LABEL);
+        // What the caller is served: for sealed content, the plain bytes' digest and size the artifact recorded.
+        BlobStore.Blob blob = sealed
+                ? new BlobStore.Blob(artifact.path("digest").asText(), SealedContent.plainSize(stored.size()))
+                : stored;
         JsonNode mediaType = artifact.get("mediaType");
         ctx.contentType(mediaType == null || !mediaType.isTextual() ? "application/octet-stream" : mediaType.asText())
                 .header("Accept-Ranges", "bytes")
@@ -193,16 +233,102 @@ final class Contents {
         } else {
             ctx.status(200);
         }
+        if (sealed && blob.size() == 0) {
+            ctx.header("Content-Length", "0");
+            ctx.result(new byte[0]);
+            return;
+        }
         ctx.header("Content-Length", Long.toString(last - first + 1));
         Admission.Slot reading = blobReads.admit(tokenId);
         try {
-            ctx.result(new ReleasingStream(blobs.open(blob, first, last), reading));
+            InputStream bytes = sealed ? openSealed(artifact, stored, first, last) : blobs.open(blob, first, last);
+            ctx.result(new ReleasingStream(bytes, reading));
+        } catch (ContentKeys.ContentErased e) {
+            reading.close();
+            throw Problem.ofStatus(410, "Gone", "the content was erased with its room's keys (" + e.getMessage() + ")");
         } catch (BlobRefused e) {
             reading.close();
             throw problem(e);
         } catch (RuntimeException e) {
             reading.close();
             throw e;
+        }
+    }
+
+    /**
+     * The room whose key seals the artifact's content ({@code room:<id>}), or null when it is stored plain: an artifact
+     * of a room, in a project that is encrypted or whose room already has a key.
+     */
+    private String sealedSubject(JsonNode artifact) {
+        JsonNode roomId = artifact.path("provenance").path("roomId");
+        if (sealing.keys().isEmpty() || !roomId.isTextual()) {
+            return null;
+        }
+        ContentKeys keys = sealing.keys().get();
+        String subject = ContentKeys.room(roomId.asText());
+        return keys.covers(artifact.path("parentId").asText(null)) || keys.has(subject) ? subject : null;
+    }
+
+    /** The plain bytes {@code first} to {@code last} of the sealed content {@code stored}, opened as they are read. */
+    private InputStream openSealed(JsonNode artifact, BlobStore.Blob stored, long first, long last) {
+        String subject =
+                ContentKeys.room(artifact.path("provenance").path("roomId").asText());
+        ContentKeys keys = sealing.keys()
+                .orElseThrow(() -> Problem.ofStatus(
+                        410, "Gone", "the content is sealed and no project is encrypted here: no key opens it"));
+        byte[] header;
+        try (InputStream start = blobs.open(stored, 0, SealedContent.HEADER - 1)) {
+            header = start.readAllBytes();
+        } catch (IOException e) {
+            throw Problem.unavailable("the content could not be read: " + e.getMessage());
+        }
+        long sealedEnd = Math.min(
+                stored.size(), SealedContent.sealedStart(last) + SealedContent.SEGMENT + SealedContent.OVERHEAD);
+        return keys.openBytes(
+                subject,
+                header,
+                blobs.open(stored, SealedContent.sealedStart(first), sealedEnd - 1),
+                stored.size(),
+                first,
+                last);
+    }
+
+    /** The plain bytes of an upload, counted and hashed as they pass. */
+    private static final class PlainCount extends FilterInputStream {
+        private final MessageDigest sha256;
+        private long count;
+
+        PlainCount(InputStream in) {
+            super(in);
+            try {
+                this.sha256 = MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                sha256.update((byte) b);
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] into, int offset, int length) throws IOException {
+            int n = super.read(into, offset, length);
+            if (n > 0) {
+                sha256.update(into, offset, n);
+                count += n;
+            }
+            return n;
+        }
+
+        String digest() {
+            return "sha256:" + java.util.HexFormat.of().formatHex(sha256.digest());
         }
     }
 

@@ -122,7 +122,8 @@ public final class Routes implements AutoCloseable {
                 rooms,
                 config.get(BlobSettings.UPLOADS_MAX),
                 config.get(BlobSettings.READS_MAX),
-                config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL));
+                config.get(HttpSettings.POSITION_WAITS_PER_PRINCIPAL),
+                sealing);
         this.streams = new RoomStreams(config, rooms, tokens, appends, sealing);
         tokens.onRevoked(streams::revoked);
         this.sockets = new RoomSockets(cluster, tokens, rooms, streams, config.get(StreamSettings.HEARTBEAT));
