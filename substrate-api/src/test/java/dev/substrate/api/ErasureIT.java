@@ -159,6 +159,20 @@ class ErasureIT {
                             return !found(wrapped.get(0), broker.logDir());
                         });
 
+                // A project's erasure erases each of its encrypted rooms.
+                HttpResponse<String> projectErased = ApiCalls.post(
+                        url + "/v1/erasures",
+                        "{\"project\": \"project:secret/api\", \"reason\": \"the project ended\"}",
+                        admin);
+                assertThat(projectErased.statusCode()).as(projectErased.body()).isEqualTo(200);
+                assertThat(JSON.readTree(projectErased.body()).path("rooms").findValuesAsText("room"))
+                        .containsExactlyInAnyOrderElementsOf(more);
+                assertThat(more)
+                        .allSatisfy(roomId -> assertThat(
+                                        get(url + "/v1/rooms/" + roomId, admin).statusCode())
+                                .isEqualTo(404));
+                assertThat(get(url + "/v1/rooms/" + other, admin).statusCode()).isEqualTo(200);
+
                 // What is left on the log cannot be opened, by this instance or one started after.
                 SubstrateConfig reader = SubstrateConfig.of(TestSettings.of(
                         kafka,

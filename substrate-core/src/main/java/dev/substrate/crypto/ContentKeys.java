@@ -65,7 +65,8 @@ public final class ContentKeys implements AutoCloseable {
     /** The longest wait for the keys topic to be read to its end when a sealed text names a key not known here. */
     private static final Duration CATCH_UP = Duration.ofSeconds(2);
 
-    private record Key(String subject, SecretKey key) {}
+    /** A key, the subject it seals for and the project that subject belonged to when it was made (null: not said). */
+    private record Key(String subject, String project, SecretKey key) {}
 
     private final List<String> projects;
     private final MasterKeys masters;
@@ -115,19 +116,22 @@ public final class ContentKeys implements AutoCloseable {
         return "room:" + roomId;
     }
 
-    /** {@code plain} sealed under {@code subject}'s key (made, written and read back the first time); null stays null. */
-    public String seal(String subject, String plain) {
+    /**
+     * {@code plain} sealed under {@code subject}'s key (made, written and read back the first time, recording {@code
+     * project}, the room's, so that erasing the project finds it); null stays null.
+     */
+    public String seal(String subject, String project, String plain) {
         if (plain == null) {
             return null;
         }
-        String keyId = keyOf(subject);
+        String keyId = keyOf(subject, project);
         byte[] sealed = MasterKeys.seal(byId.get(keyId).key(), plain.getBytes(StandardCharsets.UTF_8), aad(subject));
         return PREFIX + keyId + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sealed) + MARK;
     }
 
     /** {@code plain} bytes sealed under {@code subject}'s key as they are read ({@link SealedContent}). */
-    public InputStream sealBytes(String subject, InputStream plain) {
-        String keyId = keyOf(subject);
+    public InputStream sealBytes(String subject, String project, InputStream plain) {
+        String keyId = keyOf(subject, project);
         return SealedContent.seal(plain, keyId, byId.get(keyId).key(), subject);
     }
 
@@ -219,6 +223,17 @@ public final class ContentKeys implements AutoCloseable {
         return destroyed;
     }
 
+    /** The rooms of {@code project} that have a key, by id: what erasing the project erases. */
+    public List<String> roomsOf(String project) {
+        catchUp();
+        return byId.values().stream()
+                .filter(key -> project.equals(key.project()) && key.subject().startsWith("room:"))
+                .map(key -> key.subject().substring("room:".length()))
+                .distinct()
+                .sorted()
+                .toList();
+    }
+
     /** Whether {@code subject} has a key here. */
     public boolean has(String subject) {
         return !bySubject.getOrDefault(subject, Set.of()).isEmpty();
@@ -238,7 +253,7 @@ public final class ContentKeys implements AutoCloseable {
             if (!current.contains(keyId)) {
                 last = write(
                         key.subject() + "/" + keyId,
-                        record(key.subject(), keyId, key.key().getEncoded()));
+                        record(key.subject(), key.project(), keyId, key.key().getEncoded()));
                 rewrapped++;
             }
         }
@@ -248,31 +263,34 @@ public final class ContentKeys implements AutoCloseable {
         return rewrapped;
     }
 
-    private String keyOf(String subject) {
+    private String keyOf(String subject, String project) {
         Set<String> known = bySubject.get(subject);
         if (known != null && !known.isEmpty()) {
             return known.iterator().next();
         }
-        return newKey(subject);
+        return newKey(subject, project);
     }
 
     /** Makes, writes and reads back a key for {@code subject}, unless another thread of this instance just did. */
-    private synchronized String newKey(String subject) {
+    private synchronized String newKey(String subject, String project) {
         Set<String> known = bySubject.get(subject);
         if (known != null && !known.isEmpty()) {
             return known.iterator().next();
         }
         String keyId = HexFormat.of().formatHex(MasterKeys.newKey(), 0, 8);
         byte[] key = MasterKeys.newKey();
-        awaitRead(write(subject + "/" + keyId, record(subject, keyId, key)));
+        awaitRead(write(subject + "/" + keyId, record(subject, project, keyId, key)));
         if (!byId.containsKey(keyId)) {
             throw new KeysUnavailable("the new key of " + subject + " was written but not read back");
         }
         return keyId;
     }
 
-    private byte[] record(String subject, String keyId, byte[] key) {
+    private byte[] record(String subject, String project, String keyId, byte[] key) {
         ObjectNode value = JsonNodeFactory.instance.objectNode();
+        if (project != null) {
+            value.put("project", project);
+        }
         value.put("master", masters.current());
         value.put("wrapped", Base64.getEncoder().encodeToString(masters.wrap(key, subject, keyId)));
         value.put("createdAt", Instant.now().toString());
@@ -332,7 +350,7 @@ public final class ContentKeys implements AutoCloseable {
             String master = value.path("master").asText();
             byte[] key = masters.unwrap(
                     master, Base64.getDecoder().decode(value.path("wrapped").asText()), subject, keyId);
-            byId.put(keyId, new Key(subject, new SecretKeySpec(key, "AES")));
+            byId.put(keyId, new Key(subject, value.path("project").asText(null), new SecretKeySpec(key, "AES")));
             if (master.equals(masters.current())) {
                 current.add(keyId);
             } else {

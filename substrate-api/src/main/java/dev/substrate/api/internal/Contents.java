@@ -103,7 +103,10 @@ final class Contents {
                     // Sealed as it streams in; its plain digest and size are what the artifact records.
                     PlainCount plain = new PlainCount(body);
                     blob = blobs.put(
-                            sealing.keys().orElseThrow().sealBytes(subject, plain),
+                            sealing.keys()
+                                    .orElseThrow()
+                                    .sealBytes(
+                                            subject, artifact.path("parentId").asText(null), plain),
                             SealedContent.sealedSize(maxBytes),
                             null);
                     digest = plain.digest();

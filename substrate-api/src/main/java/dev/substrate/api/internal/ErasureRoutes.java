@@ -23,7 +23,8 @@ import java.util.Set;
  * the fold removes its state and every derived copy (transcript, block parts, indexes, the state topic's tombstone),
  * and its content keys are destroyed (tombstones on {@code <prefix>keys}, compacted within {@code erasure.bound.ms}):
  * the room's content, sealed under those keys wherever Kafka or Substrate copied it (logs, changelogs, state topics,
- * RocksDB), can no longer be read. The answer is the erasure record: every place cleared, with when.
+ * RocksDB), can no longer be read. The answer is the erasure record: every place cleared, with when. A project's
+ * erasure does the same for each of the project's rooms that has a key (its encrypted rooms, as the keys name them).
  */
 final class ErasureRoutes {
 
@@ -59,7 +60,11 @@ final class ErasureRoutes {
         Requests.json(ctx, JsonNodeFactory.instance.objectNode().put("rewrapped", rewrapped));
     }
 
-    /** POST /v1/erasures {@code {"room": id, "reason": "..."}}: 200 with the erasure record. */
+    /**
+     * POST /v1/erasures {@code {"room": id, "reason": "..."}} or {@code {"project": p, "reason": "..."}}: 200 with the
+     * erasure record. A project's erasure erases its encrypted rooms (those with a key), at most {@value #MAX_ROOMS} a
+     * request ({@code more} says whether to ask again).
+     */
     void erase(Context ctx) {
         ObjectNode body = Requests.body(ctx);
         body.fieldNames().forEachRemaining(field -> {
@@ -67,17 +72,13 @@ final class ErasureRoutes {
                 throw Problem.badRequest(field + " is not a field of an erasure; it takes " + FIELDS, field);
             }
         });
-        for (String subject : List.of("run", "project", "principal")) {
+        for (String subject : List.of("run", "principal")) {
             if (body.has(subject)) {
                 throw Problem.badRequest(
-                        "erasing a " + subject
-                                + " is not supported yet: rooms are (their content is what is encrypted)",
+                        "erasing a " + subject + " is not supported yet: rooms and projects are (rooms' content is"
+                                + " what is encrypted)",
                         subject);
             }
-        }
-        JsonNode room = body.get("room");
-        if (room == null || !room.isTextual() || room.asText().isBlank()) {
-            throw Problem.badRequest("room names the room to erase", "room");
         }
         JsonNode reason = body.get("reason");
         if (reason == null
@@ -86,7 +87,45 @@ final class ErasureRoutes {
                 || reason.asText().length() > 500) {
             throw Problem.badRequest("reason says why, in 1-500 characters (it is kept on the room's log)", "reason");
         }
-        String roomId = room.asText();
+        JsonNode room = body.get("room");
+        JsonNode project = body.get("project");
+        if ((room == null) == (project == null)) {
+            throw Problem.badRequest("an erasure names one room or one project", room == null ? "room" : "project");
+        }
+        JsonNode subject = room != null ? room : project;
+        if (!subject.isTextual() || subject.asText().isBlank()) {
+            throw Problem.badRequest(
+                    "names the " + (room != null ? "room" : "project") + " to erase",
+                    room != null ? "room" : "project");
+        }
+        if (room != null) {
+            Requests.json(ctx, eraseRoom(ctx, room.asText(), reason.asText(), true));
+            return;
+        }
+        List<String> rooms =
+                sealing.keys().map(keys -> keys.roomsOf(project.asText())).orElse(List.of());
+        if (rooms.isEmpty()) {
+            throw Problem.notFound("an encrypted room of project " + project.asText());
+        }
+        ObjectNode record = JsonNodeFactory.instance.objectNode();
+        record.put("project", project.asText());
+        record.put("requestedBy", Requests.principal(ctx).name());
+        record.put("reason", reason.asText());
+        record.put("requestedAt", Instant.now().toString());
+        ArrayNode erased = record.putArray("rooms");
+        for (String roomId : rooms.subList(0, Math.min(rooms.size(), MAX_ROOMS))) {
+            erased.add(eraseRoom(ctx, roomId, reason.asText(), false));
+        }
+        record.put("more", rooms.size() > MAX_ROOMS);
+        record.put("compactedBy", Instant.now().plus(bound).toString());
+        Requests.json(ctx, record);
+    }
+
+    /** The most rooms one project erasure erases; the rest at the next request. */
+    static final int MAX_ROOMS = 1_000;
+
+    /** Erases one room: its record; 404 when {@code mustExist} and neither it nor a key of it is there. */
+    private ObjectNode eraseRoom(Context ctx, String roomId, String reason, boolean mustExist) {
         Principal principal = Requests.principal(ctx);
         JsonNode state = reads.owned(
                         Cluster.caller(ctx),
@@ -100,7 +139,7 @@ final class ErasureRoutes {
         ObjectNode record = JsonNodeFactory.instance.objectNode();
         record.put("room", roomId);
         record.put("requestedBy", principal.name());
-        record.put("reason", reason.asText());
+        record.put("reason", reason);
         record.put("requestedAt", at.toString());
         ArrayNode cleared = record.putArray("cleared");
         if (state != null) {
@@ -112,7 +151,7 @@ final class ErasureRoutes {
                     .setActor(null)
                     .setCorrelation(new Correlation(null, null, null))
                     .setPayload(RoomDeleted.newBuilder()
-                            .setReason("erased at the request of " + principal.name() + ": " + reason.asText())
+                            .setReason("erased at the request of " + principal.name() + ": " + reason)
                             .setErased(true)
                             .build())
                     .build();
@@ -140,7 +179,7 @@ final class ErasureRoutes {
                     .put("at", Instant.now().toString());
         }
         List<String> destroyed = sealing.destroy(roomId);
-        if (state == null && destroyed.isEmpty()) {
+        if (state == null && destroyed.isEmpty() && mustExist) {
             throw Problem.notFound("room " + roomId);
         }
         cleared.addObject()
@@ -153,6 +192,6 @@ final class ErasureRoutes {
                         ? "the room was not encrypted: its events stay readable on the room log"
                         : "the room's content, sealed under its keys wherever it is copied, cannot be read once the"
                                 + " keys topic is compacted (by compactedBy)");
-        Requests.json(ctx, record);
+        return record;
     }
 }

@@ -62,7 +62,7 @@ final class Sealing implements AutoCloseable {
         // as it is appended (sealed text is longer: a text near a limit may pass plain and not sealed).
         validator.validate(event);
         try {
-            return RoomContent.seal(event, text -> content.seal(subject, text));
+            return RoomContent.seal(event, text -> content.seal(subject, project, text));
         } catch (ContentKeys.KeysUnavailable e) {
             throw Problem.unavailable(e.getMessage());
         }
