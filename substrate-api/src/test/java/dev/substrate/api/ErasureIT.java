@@ -108,6 +108,17 @@ class ErasureIT {
                 assertThat(range.statusCode()).isEqualTo(206);
                 assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(content, 65530, 131081));
 
+                // A room created and written in one batch, before the fold applied its creation: sealed too.
+                HttpResponse<String> batch = ApiCalls.post(
+                        url + "/v1/rooms/batch-room/events?wait=applied",
+                        "[{\"type\": \"RoomCreated\", \"kind\": \"session\", \"project\": \"project:secret/web\"},"
+                                + " {\"type\": \"LogEmitted\", \"level\": \"info\", \"message\": \"" + secret
+                                + " batched\"}]",
+                        admin);
+                assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+                assertThat(get(url + "/v1/rooms/batch-room/transcript", admin).body())
+                        .contains(secret + " batched");
+
                 // Read back whole, opened, from the state stores and from the room log.
                 String transcript =
                         get(url + "/v1/rooms/" + erased + "/transcript", admin).body();
@@ -122,7 +133,7 @@ class ErasureIT {
                         .until(() -> found(plain, broker.logDir(), data)
                                 && TestRecords.latestByKey(kafka, topics.rooms().name())
                                                 .size()
-                                        == 3);
+                                        == 4);
                 assertThat(found(secret, broker.logDir(), data))
                         .as("the secret on disk")
                         .isFalse();

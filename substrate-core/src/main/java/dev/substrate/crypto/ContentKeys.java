@@ -129,6 +129,11 @@ public final class ContentKeys implements AutoCloseable {
         return PREFIX + keyId + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sealed) + MARK;
     }
 
+    /** Makes {@code subject}'s key now (of {@code project}), unless it has one: written and read back. */
+    public void prepare(String subject, String project) {
+        keyOf(subject, project);
+    }
+
     /** {@code plain} bytes sealed under {@code subject}'s key as they are read ({@link SealedContent}). */
     public InputStream sealBytes(String subject, String project, InputStream plain) {
         String keyId = keyOf(subject, project);

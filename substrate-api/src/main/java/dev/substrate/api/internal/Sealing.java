@@ -6,11 +6,15 @@ import dev.substrate.crypto.ContentKeys;
 import dev.substrate.crypto.RoomContent;
 import dev.substrate.entity.EntityKind;
 import dev.substrate.event.EventValidator;
+import dev.substrate.events.room.RoomCreated;
 import dev.substrate.events.room.RoomEvent;
 import dev.substrate.streams.ContentOpener;
 import dev.substrate.topic.Topics;
 import java.time.Clock;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -22,8 +26,20 @@ import org.apache.avro.specific.SpecificRecord;
  */
 final class Sealing implements AutoCloseable {
 
+    /** The most rooms created here whose project is remembered until the fold has applied their creation. */
+    static final int CREATED_REMEMBERED = 10_000;
+
     private final Optional<ContentKeys> keys;
     private final EventValidator validator;
+    /** The project of each room created here lately, least recently used out first. */
+    private final Map<String, String> created = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > CREATED_REMEMBERED;
+        }
+    });
 
     Sealing(SubstrateConfig config, Topics topics) {
         this.keys = ContentKeys.start(config, topics);
@@ -46,6 +62,12 @@ final class Sealing implements AutoCloseable {
         }
         ContentKeys content = keys.get();
         String subject = ContentKeys.room(event.getRoomId());
+        if (event.getPayload() instanceof RoomCreated) {
+            // Remembered for the events that follow it before the fold applied it (the rest of a batch, say).
+            created.put(event.getRoomId(), project);
+        } else if (project == null) {
+            project = created.get(event.getRoomId());
+        }
         if (project == null && !content.has(subject)) {
             // Whether it is to be sealed cannot be told: an event for a room not known (deleted, erased, or created
             // a moment ago elsewhere) is refused here rather than appended plain.
@@ -61,8 +83,14 @@ final class Sealing implements AutoCloseable {
         // Checked plain first, so that a 400 names the field as the caller wrote it; the sealed event is checked again
         // as it is appended (sealed text is longer: a text near a limit may pass plain and not sealed).
         validator.validate(event);
+        String roomProject = project;
         try {
-            return RoomContent.seal(event, text -> content.seal(subject, project, text));
+            if (event.getPayload() instanceof RoomCreated) {
+                // Its key is made with it (read back before the creation is appended), text or not, so that every
+                // instance knows the room is sealed from its first event on.
+                content.prepare(subject, roomProject);
+            }
+            return RoomContent.seal(event, text -> content.seal(subject, roomProject, text));
         } catch (ContentKeys.KeysUnavailable e) {
             throw Problem.unavailable(e.getMessage());
         }
