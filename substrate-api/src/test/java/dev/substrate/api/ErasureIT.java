@@ -304,13 +304,13 @@ class ErasureIT {
         return ApiCalls.get(url, token);
     }
 
-    /** The room's stream from its start, as SSE, until its streamed block has come. */
+    /** The room's stream from its start, as SSE, until its last event (the metadata) has come. */
     private static String stream(String url, String roomId, String token) {
         try (SseConnection connection = SseConnection.open(
                 ApiCalls.HTTP, url + "/v1/rooms/" + roomId + "/stream", Map.of("Authorization", "Bearer " + token))) {
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> connection.events().stream()
-                            .anyMatch(event -> event.data().contains(" streamed")));
+                            .anyMatch(event -> event.data().contains(" metadata")));
             StringBuilder seen = new StringBuilder();
             connection.events().forEach(event -> seen.append(event.data()).append('\n'));
             return seen.toString();
