@@ -83,13 +83,25 @@ final class OtlpIngest {
             }
             // A scoped token appends only to what exists and it reaches: its creations are awaited first. Any other
             // token's events follow their creation on the entity's partition, in order, with no wait.
-            appends.ensureCreated(
-                    ctx, entity.kind(), entity.id(), entity.creation(), principal.scoped() ? CREATE_WAIT_MS : -1);
-            if (!entity.events().isEmpty()) {
-                appends.appendChecked(ctx, entity.kind(), entity.id(), entity.events());
+            // Exports of one trace may come at once (a SimpleSpanProcessor sends each span as it ends): one export's
+            // events of an entity go on its log together, so that a turn another export opens cannot split them.
+            synchronized (stripe(entity.id())) {
+                appends.ensureCreated(
+                        ctx, entity.kind(), entity.id(), entity.creation(), principal.scoped() ? CREATE_WAIT_MS : -1);
+                if (!entity.events().isEmpty()) {
+                    appends.appendChecked(ctx, entity.kind(), entity.id(), entity.events());
+                }
             }
         }
         answer(ctx, protobuf, plan.rejected(), plan.rejectedReason());
+    }
+
+    /** Locks that keep one export's events of an entity together on its log, by the entity id's hash. */
+    private final Object[] stripes =
+            java.util.stream.IntStream.range(0, 64).mapToObj(i -> new Object()).toArray();
+
+    private Object stripe(String entityId) {
+        return stripes[Math.floorMod(entityId.hashCode(), stripes.length)];
     }
 
     /** The body, gunzipped when it says so, at most {@code maxBytes} either way. */
